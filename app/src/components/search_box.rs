@@ -1,0 +1,62 @@
+use super::icons::{CloseIcon, SearchIcon};
+use leptos::prelude::*;
+
+/// The product search form. A plain GET form, so it works before the page hydrates; once
+/// hydrated it offers a button that clears what was typed.
+#[component]
+pub fn SearchBox(
+    /// The input's id, unique on the page (the header and a page body may both have one).
+    #[prop(into)]
+    id: String,
+    #[prop(optional)] large: bool,
+) -> impl IntoView {
+    let (query, set_query) = signal(String::new());
+    let input = NodeRef::<leptos::html::Input>::new();
+    let clear = move |_| {
+        set_query.set(String::new());
+        if let Some(el) = input.get() {
+            el.set_value("");
+            let _ = el.focus();
+        }
+    };
+    let height = if large {
+        "h-12 text-base"
+    } else {
+        "h-10 text-sm"
+    };
+
+    view! {
+        <form action="/search" method="get" role="search" class="relative w-full">
+            <label for=id.clone() class="sr-only">"Search products"</label>
+            <span class="pointer-events-none absolute inset-y-0 left-3 flex items-center text-stone-400">
+                <SearchIcon />
+            </span>
+            <input
+                id=id
+                node_ref=input
+                type="search"
+                name="q"
+                maxlength="200"
+                autocomplete="off"
+                placeholder="Search products"
+                on:input=move |ev| set_query.set(event_target_value(&ev))
+                class=format!(
+                    "{height} w-full rounded-full border border-stone-300 bg-white pl-10 pr-10 \
+                     text-stone-900 placeholder:text-stone-500 shadow-sm \
+                     focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30 \
+                     [&::-webkit-search-cancel-button]:hidden",
+                )
+            />
+            <Show when=move || !query.get().is_empty()>
+                <button
+                    type="button"
+                    on:click=clear
+                    aria-label="Clear search"
+                    class="absolute inset-y-0 right-2 my-auto flex h-7 w-7 items-center justify-center rounded-full text-stone-500 hover:bg-stone-100 hover:text-stone-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600"
+                >
+                    <CloseIcon />
+                </button>
+            </Show>
+        </form>
+    }
+}

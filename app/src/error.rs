@@ -1,0 +1,67 @@
+//! The one error type every `#[server]` function returns. Domain errors are mapped to it
+//! once, here; what it displays is what the shopper reads.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("We couldn't find what you were looking for.")]
+    NotFound,
+    #[error("The shop is briefly unavailable. Please try again in a moment.")]
+    Unavailable,
+    #[error(
+        "Something went wrong on our side. Please try again; if it keeps happening, contact us."
+    )]
+    Internal,
+    /// The request never reached us, or its answer never reached the browser.
+    #[error("We couldn't reach the shop. Check your connection and try again.")]
+    Network,
+    /// The request was malformed (for example a hand-made form post).
+    #[error("That request didn't make sense to us: {0}")]
+    BadRequest(String),
+}
+
+impl AppError {
+    /// The HTTP status a page showing this error is served with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotFound => 404,
+            AppError::BadRequest(_) => 400,
+            AppError::Unavailable => 503,
+            AppError::Internal | AppError::Network => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Network,
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
+                AppError::BadRequest(m)
+            }
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<mercato::Error> for AppError {
+    fn from(e: mercato::Error) -> Self {
+        match e {
+            mercato::Error::NotFound => AppError::NotFound,
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                AppError::Unavailable
+            }
+            e => {
+                tracing::error!(error = %e, "internal error");
+                AppError::Internal
+            }
+        }
+    }
+}

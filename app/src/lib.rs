@@ -1,0 +1,69 @@
+//! Mercato's user interface: routes, pages, components and the `#[server]` functions that
+//! both the server render and the browser call.
+
+pub mod components;
+pub mod error;
+pub mod pages;
+pub mod shop;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use components::{Footer, Header};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+use pages::{HomePage, NotFoundPage};
+
+/// The HTML document around the app; rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="theme-color" content="#0f766e" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options=options.clone() />
+                <HashedStylesheet options id="leptos" />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-stone-50 text-stone-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    shop::provide_shop_info();
+    mark_hydrated();
+
+    view! {
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Router>
+            <div class="flex min-h-screen flex-col">
+                <Header />
+                <main id="main" class="flex-1">
+                    <Routes fallback=NotFoundPage>
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    </Routes>
+                </main>
+                <Footer />
+            </div>
+        </Router>
+    }
+}
+
+/// Sets `data-hydrated` on `<body>` once the browser has taken over the page, so that
+/// tests (and curious developers) can tell a hydrated page from a static one.
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

@@ -1,0 +1,109 @@
+use super::ErrorPage;
+use crate::shop::use_shop_info;
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use mercato::shop::ShopInfo;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let info = use_shop_info();
+    view! {
+        <Suspense fallback=|| view! { <HeroSkeleton /> }>
+            {move || Suspend::new(async move {
+                match info.await {
+                    Ok(info) => Either::Left(view! { <Home info /> }),
+                    Err(error) => Either::Right(view! { <ErrorPage error /> }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Home(info: ShopInfo) -> impl IntoView {
+    let description = if info.tagline.is_empty() {
+        info.name.clone()
+    } else {
+        format!("{}: {}", info.name, info.tagline)
+    };
+    view! {
+        <Title text=info.name.clone() />
+        <Meta name="description" content=description />
+        <section class="bg-gradient-to-br from-teal-800 via-teal-700 to-emerald-600 text-white">
+            <div class="mx-auto grid max-w-6xl gap-10 px-4 py-16 sm:py-24 md:grid-cols-2 md:items-center">
+                <div>
+                    <p class="text-sm font-semibold uppercase tracking-wider text-teal-100">"Welcome to " {info.name.clone()}</p>
+                    <h1 class="mt-3 text-4xl font-extrabold tracking-tight sm:text-5xl">{info.tagline.clone()}</h1>
+                    <p class="mt-4 max-w-md text-lg text-teal-50">
+                        "Hand-picked products from makers we trust, with honest prices and free returns."
+                    </p>
+                    <div class="mt-8 flex flex-wrap gap-3">
+                        <a href="/search" class="rounded-full bg-white px-6 py-3 text-sm font-semibold text-teal-900 shadow hover:bg-teal-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-white focus-visible:ring-offset-2 focus-visible:ring-offset-teal-700">
+                            "Shop all products"
+                        </a>
+                        <a href="/search?sort=newest" class="rounded-full border border-white/60 px-6 py-3 text-sm font-semibold text-white hover:bg-white/10 focus:outline-none focus-visible:ring-2 focus-visible:ring-white">
+                            "See what's new"
+                        </a>
+                    </div>
+                </div>
+                <div aria-hidden="true" class="hidden md:block">
+                    <div class="grid grid-cols-2 gap-4">
+                        <div class="aspect-square rounded-2xl bg-white/15 shadow-inner"></div>
+                        <div class="mt-8 aspect-square rounded-2xl bg-amber-300/80"></div>
+                        <div class="-mt-8 aspect-square rounded-2xl bg-emerald-300/70"></div>
+                        <div class="aspect-square rounded-2xl bg-white/25"></div>
+                    </div>
+                </div>
+            </div>
+        </section>
+        <Promises />
+    }
+}
+
+/// What every order comes with, in three short lines.
+#[component]
+fn Promises() -> impl IntoView {
+    const PROMISES: &[(&str, &str)] = &[
+        (
+            "Free returns",
+            "Changed your mind? Send it back within 30 days, on us.",
+        ),
+        (
+            "Secure checkout",
+            "Card payments are processed by a PCI-certified provider.",
+        ),
+        (
+            "Fast dispatch",
+            "Orders placed before 2 pm leave our warehouse the same day.",
+        ),
+    ];
+    view! {
+        <section aria-label="Why shop with us" class="mx-auto max-w-6xl px-4 py-12">
+            <ul class="grid gap-4 sm:grid-cols-3">
+                {PROMISES
+                    .iter()
+                    .map(|(title, text)| {
+                        view! {
+                            <li class="rounded-2xl border border-stone-200 bg-white p-6 shadow-sm">
+                                <h2 class="font-semibold text-stone-900">{*title}</h2>
+                                <p class="mt-2 text-sm text-stone-600">{*text}</p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn HeroSkeleton() -> impl IntoView {
+    view! {
+        <section aria-busy="true" class="bg-teal-700">
+            <div class="mx-auto h-80 max-w-6xl px-4 py-16">
+                <span class="sr-only">"Loading"</span>
+            </div>
+        </section>
+    }
+}

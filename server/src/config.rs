@@ -1,0 +1,136 @@
+//! All configuration, read once from the environment into a typed [`Config`].
+//! Every variable is listed in the README with its default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `MERCATO_ADDR`: where the shop listens.
+    pub addr: SocketAddr,
+    /// `DATABASE_URL`: an existing database. Without it the shop runs its own cluster.
+    pub database_url: Option<String>,
+    /// `MERCATO_DATA_DIR`: the embedded cluster, the mail folder and other local state.
+    pub data_dir: PathBuf,
+    /// `MERCATO_DB_POOL_SIZE`: connections kept to Postgres.
+    pub db_pool_size: u32,
+    /// `MERCATO_REQUEST_TIMEOUT_SECS`: a request still running after this gets a 408.
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}={value:?} is not valid: {expected}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads the configuration through `get`, which answers a variable's value if set.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        fn parse<T: std::str::FromStr>(
+            get: &impl Fn(&str) -> Option<String>,
+            var: &'static str,
+            default: T,
+            expected: &'static str,
+        ) -> Result<T, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(value) => value.trim().parse().map_err(|_| ConfigError {
+                    var,
+                    value,
+                    expected,
+                }),
+            }
+        }
+        let pool_size: u32 = parse(
+            &get,
+            "MERCATO_DB_POOL_SIZE",
+            10,
+            "a number of connections from 1 to 1000",
+        )?;
+        if !(1..=1000).contains(&pool_size) {
+            return Err(ConfigError {
+                var: "MERCATO_DB_POOL_SIZE",
+                value: pool_size.to_string(),
+                expected: "a number of connections from 1 to 1000",
+            });
+        }
+        let timeout_secs: u64 = parse(
+            &get,
+            "MERCATO_REQUEST_TIMEOUT_SECS",
+            30,
+            "a whole number of seconds",
+        )?;
+        Ok(Config {
+            addr: parse(
+                &get,
+                "MERCATO_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 3000)),
+                "an address and port such as 127.0.0.1:3000",
+            )?,
+            database_url: get("DATABASE_URL"),
+            data_dir: get("MERCATO_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".data")),
+            db_pool_size: pool_size,
+            request_timeout: Duration::from_secs(timeout_secs.max(1)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn an_empty_environment_gives_laptop_defaults() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url, None);
+        assert_eq!(c.data_dir, PathBuf::from(".data"));
+        assert_eq!(c.db_pool_size, 10);
+        assert_eq!(c.request_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn every_variable_is_honoured() {
+        let c = config(&[
+            ("MERCATO_ADDR", "0.0.0.0:8080"),
+            ("DATABASE_URL", "postgres://shop@db/shop"),
+            ("MERCATO_DATA_DIR", "/var/lib/mercato"),
+            ("MERCATO_DB_POOL_SIZE", "25"),
+            ("MERCATO_REQUEST_TIMEOUT_SECS", "5"),
+        ])
+        .expect("valid");
+        assert_eq!(c.addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.database_url.as_deref(), Some("postgres://shop@db/shop"));
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/mercato"));
+        assert_eq!(c.db_pool_size, 25);
+        assert_eq!(c.request_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_and_what_it_should_be() {
+        let e = config(&[("MERCATO_ADDR", "localhost")]).expect_err("not an address");
+        assert_eq!(e.var, "MERCATO_ADDR");
+        assert!(e.to_string().contains("127.0.0.1:3000"), "{e}");
+        let e = config(&[("MERCATO_DB_POOL_SIZE", "0")]).expect_err("zero connections");
+        assert_eq!(e.var, "MERCATO_DB_POOL_SIZE");
+    }
+}

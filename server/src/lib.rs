@@ -1,0 +1,8 @@
+//! The Mercato server as a library, so integration tests run exactly what the binary runs.
+
+pub mod config;
+pub mod http;
+pub mod start;
+
+pub use config::Config;
+pub use start::{run, StartError};

@@ -1,0 +1,148 @@
+//! Start-up and shutdown: listen, open (or start) the database, migrate, serve, and on
+//! SIGINT/SIGTERM finish the requests in flight before stopping Postgres.
+
+use crate::config::Config;
+use crate::http;
+use app::state::AppState;
+use leptos::config::{get_configuration, LeptosOptions};
+use mercato::db::embedded::{Durability, EmbeddedError, EmbeddedPostgres};
+use mercato::db::{self, DbError};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::PgPool;
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// The embedded cluster's database for the shop.
+const DATABASE: &str = "mercato";
+
+/// Why the server could not start (or stopped). Each reads as one sentence naming the
+/// cause and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {hint}")]
+    Bind {
+        addr: SocketAddr,
+        hint: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("DATABASE_URL is not a valid PostgreSQL URL ({0}); it looks like postgres://user:password@host:5432/database")]
+    DatabaseUrl(sqlx::Error),
+    #[error("{0}. Check that PostgreSQL is running and that DATABASE_URL is right")]
+    Database(DbError),
+    #[error("{0}")]
+    Embedded(#[from] EmbeddedError),
+    #[error("the web options (LEPTOS_* variables) are invalid: {0}")]
+    Leptos(String),
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+impl From<DbError> for StartError {
+    fn from(e: DbError) -> Self {
+        StartError::Database(e)
+    }
+}
+
+/// Runs the shop until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    // Bind first: a busy port is reported before Postgres is started for nothing.
+    let listener = bind(config.addr).await?;
+    let (pool, cluster) = open_database(&config).await?;
+    db::migrate(&pool).await?;
+    let state = AppState {
+        leptos_options: leptos_options(&config)?,
+        pool: pool.clone(),
+    };
+    let router = http::router(state, config.request_timeout);
+    tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);
+
+    let served = http::serve(listener, router, shutdown_signal()).await;
+    tracing::info!("shutting down");
+    pool.close().await;
+    if let Some(mut cluster) = cluster {
+        let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;
+        if let Ok(Err(e)) = stopped {
+            tracing::warn!(error = %e, "could not stop the embedded PostgreSQL");
+        }
+    }
+    served.map_err(StartError::Serve)
+}
+
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).await.map_err(|source| {
+        let hint = match source.kind() {
+            ErrorKind::AddrInUse => "another program is using that port; stop it, or choose another address with MERCATO_ADDR".to_owned(),
+            ErrorKind::PermissionDenied => "this user may not use that port; choose one above 1024 with MERCATO_ADDR".to_owned(),
+            ErrorKind::AddrNotAvailable => "this machine has no such address; use 127.0.0.1 or 0.0.0.0 in MERCATO_ADDR".to_owned(),
+            _ => source.to_string(),
+        };
+        StartError::Bind { addr, hint, source }
+    })
+}
+
+/// Connects to `DATABASE_URL`, or starts the embedded cluster when it is not set.
+async fn open_database(config: &Config) -> Result<(PgPool, Option<EmbeddedPostgres>), StartError> {
+    if let Some(url) = &config.database_url {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StartError::DatabaseUrl(sqlx::Error::Configuration(
+                "the scheme must be postgres:// or postgresql://".into(),
+            )));
+        }
+        let options: PgConnectOptions = url.parse().map_err(StartError::DatabaseUrl)?;
+        let pool = db::connect(options, config.db_pool_size).await?;
+        return Ok((pool, None));
+    }
+    let data_dir = config.data_dir.clone();
+    tracing::info!(dir = %data_dir.display(), "no DATABASE_URL: starting the embedded PostgreSQL");
+    let cluster = tokio::task::spawn_blocking(move || {
+        EmbeddedPostgres::start(&data_dir, Durability::Durable)
+    })
+    .await
+    .map_err(|e| StartError::Serve(std::io::Error::other(e)))??;
+    db::ensure_database(&cluster.connect_options("postgres"), DATABASE).await?;
+    let pool = db::connect(cluster.connect_options(DATABASE), config.db_pool_size).await?;
+    Ok((pool, Some(cluster)))
+}
+
+/// Leptos's options from its `LEPTOS_*` variables (cargo-leptos sets them), with the
+/// listen address from our config. Hashed asset names are used whenever cargo-leptos left
+/// its hash file beside the binary, unless `LEPTOS_HASH_FILES` says otherwise.
+fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
+    let mut options = get_configuration(None)
+        .map_err(|e| StartError::Leptos(e.to_string()))?
+        .leptos_options;
+    options.site_addr = config.addr;
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        options.hash_files = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(&*options.hash_file)))
+            .is_some_and(|file| file.is_file());
+    }
+    Ok(options)
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,94 @@
+//! Spawns the real router on a random port against a fresh, migrated database.
+
+#![allow(dead_code)] // each test binary uses a different part of the helper
+
+use app::state::AppState;
+use leptos::config::LeptosOptions;
+use mercato::db::testing::TestDb;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+    /// Static files served by this app (the stand-in for cargo-leptos's `target/site`).
+    pub site_root: PathBuf,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request reaches the test server")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The app on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let db = TestDb::new().await.expect("a fresh test database");
+    spawn_app_with_pool(db.pool).await
+}
+
+/// The app on a database the test prepared itself.
+pub async fn spawn_app_with_pool(pool: PgPool) -> TestApp {
+    let site_root = std::env::temp_dir().join(format!("mercato-site-{}", uuid_like()));
+    std::fs::create_dir_all(site_root.join("pkg")).expect("site root");
+    std::fs::write(site_root.join("pkg/mercato.css"), "body{}").expect("css");
+    std::fs::write(site_root.join("favicon.svg"), "<svg/>").expect("favicon");
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name("mercato")
+        .site_root(site_root.display().to_string())
+        .build();
+    let state = AppState {
+        leptos_options,
+        pool: pool.clone(),
+    };
+    let router = server::http::router(state, Duration::from_secs(10));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("bound address");
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(server::http::serve(listener, router, async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client"),
+        pool,
+        site_root,
+        shutdown: Some(tx),
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{}-{nanos}", std::process::id())
+}

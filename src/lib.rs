@@ -1,0 +1,12 @@
+//! Mercato's domain.
+//!
+//! The types here compile everywhere, the browser's wasm build included. Services and SQL
+//! compile only with the `server` feature, so nothing database-shaped reaches the wasm.
+
+pub mod error;
+pub mod shop;
+
+#[cfg(feature = "server")]
+pub mod db;
+
+pub use error::Error;
