@@ -49,7 +49,7 @@ impl TestDb {
     /// A new database with every migration applied and no data beyond the migrations'.
     pub async fn new() -> Result<TestDb, TestDbError> {
         let admin = admin_options().await?;
-        let template = template(&admin).await?;
+        let template = template(admin).await?;
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::connect_with(admin).await?;
         sqlx::query(&format!(

@@ -35,10 +35,10 @@ pub fn Header() -> impl IntoView {
                         <span class="hidden sm:inline">"Sign in"</span>
                         <span class="sr-only sm:hidden">"Account"</span>
                     </a>
-                    <a href="/cart" class="relative flex items-center gap-1.5 rounded-full px-3 py-2 text-sm font-medium text-stone-700 hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
+                    <a href="/cart" aria-label="Cart, 0 items" class="relative flex items-center gap-1.5 rounded-full px-3 py-2 text-sm font-medium text-stone-700 hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
                         <CartIcon />
                         <span class="hidden sm:inline">"Cart"</span>
-                        <span class="rounded-full bg-teal-700 px-2 py-0.5 text-xs font-semibold text-white" aria-label="0 items in cart">"0"</span>
+                        <span aria-hidden="true" class="rounded-full bg-teal-700 px-2 py-0.5 text-xs font-semibold text-white">"0"</span>
                     </a>
                 </nav>
             </div>

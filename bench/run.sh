@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Load benchmark of a release build on loopback: the home page and a hashed static file.
+# wrk, 32 connections, 2 threads, BENCH_SECS seconds (default 15) each; prints requests/s
+# and the latency percentiles. No test asserts these figures: they are reported.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MERCATO_SETUP_BROWSER=0 scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  else
+    echo "bench: wrk is missing: sudo apt-get install -y wrk" >&2
+    exit 1
+  fi
+fi
+secs="${BENCH_SECS:-15}"
+port="${BENCH_PORT:-3207}"
+
+cargo leptos build --release
+
+data=$(mktemp -d /tmp/mercato-bench.XXXXXX)
+chmod 755 "$data"
+MERCATO_DATA_DIR="$data" MERCATO_ADDR="127.0.0.1:$port" RUST_LOG=warn \
+  LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=mercato \
+  target/release/mercato &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  scripts/stop-clusters.sh "$data"
+  rm -rf "$data"
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
+  sleep 0.2
+done
+
+base="http://127.0.0.1:$port"
+css=$(curl -fs "$base/" | grep -o '/pkg/mercato\.[A-Za-z0-9_-]*\.css' | head -n 1)
+mkdir -p bench/results
+run() { # name path
+  echo "== $1 ($2)"
+  wrk -t2 -c32 -d"${secs}s" --latency -H 'Accept-Encoding: gzip, br' "$base$2" |
+    tee "bench/results/$1.txt" |
+    awk '/Requests\/sec/ { print "requests/s: " $2 } / 50%/ { print "p50: " $2 } / 99%/ { print "p99: " $2 } /Non-2xx/ { print "NON-2xx: " $0 }'
+}
+run home /
+run static "$css"
+echo
+echo "wasm bundle: $(stat -c %s target/site/pkg/mercato.*.wasm | head -n 1) bytes raw, $(gzip -9c target/site/pkg/mercato.*.wasm | wc -c) bytes gzipped"

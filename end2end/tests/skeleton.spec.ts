@@ -1,0 +1,93 @@
+import { test, expect, type Page } from '@playwright/test';
+
+/** Resolves once the browser has hydrated the server-rendered page. */
+async function hydrated(page: Page) {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the home page renders in full on the server', async ({ page }) => {
+    const res = await page.goto('/');
+    expect(res?.status()).toBe(200);
+    await expect(page).toHaveTitle('Mercato');
+    await expect(page.getByRole('link', { name: 'Mercato' }).first()).toBeVisible();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Good things, fairly priced, shipped fast.');
+    await expect(page.getByRole('searchbox', { name: 'Search products' })).toBeVisible();
+    await expect(page.getByRole('navigation', { name: 'Categories' })).toBeVisible();
+    const account = page.getByRole('navigation', { name: 'Account and cart' });
+    await expect(account.getByRole('link', { name: 'Cart, 0 items' })).toBeVisible();
+    await expect(page.getByRole('contentinfo')).toContainText('Powered by Mercato');
+    await expect(page.locator('body')).not.toHaveAttribute('data-hydrated', 'true');
+  });
+
+  test('the search box submits as a plain GET form', async ({ page }) => {
+    await page.goto('/');
+    await page.getByRole('searchbox', { name: 'Search products' }).fill('linen shirt');
+    await page.getByRole('searchbox', { name: 'Search products' }).press('Enter');
+    await expect(page).toHaveURL(/\/search\?q=linen\+shirt$/);
+  });
+});
+
+test.describe('with JavaScript', () => {
+  test('the home page hydrates without errors', async ({ page }) => {
+    const errors: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(msg.text());
+    });
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto('/');
+    await hydrated(page);
+    expect(errors).toEqual([]);
+  });
+
+  test('the search box offers to clear what was typed once hydrated', async ({ page }) => {
+    await page.goto('/');
+    await hydrated(page);
+    const search = page.getByRole('searchbox', { name: 'Search products' });
+    const clear = page.getByRole('button', { name: 'Clear search' });
+    await expect(clear).toHaveCount(0);
+    await search.fill('hoodie');
+    await expect(clear).toBeVisible();
+    await clear.click();
+    await expect(search).toHaveValue('');
+    await expect(search).toBeFocused();
+    await expect(clear).toHaveCount(0);
+  });
+
+  test('links navigate inside the page without a full reload', async ({ page }) => {
+    await page.goto('/no-such-page');
+    await hydrated(page);
+    await page.evaluate(() => ((window as any).mercatoMarker = 42));
+    await page.getByRole('link', { name: 'Back to the shop' }).click();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Good things, fairly priced, shipped fast.');
+    // A full page load would have replaced `window` and lost the marker.
+    expect(await page.evaluate(() => (window as any).mercatoMarker)).toBe(42);
+  });
+});
+
+test('an unknown path gets the 404 page in the shop layout', async ({ page }) => {
+  const res = await page.goto('/definitely/not/here');
+  expect(res?.status()).toBe(404);
+  await expect(page).toHaveTitle('Page not found');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText("We couldn't find that page");
+  await expect(page.getByRole('navigation', { name: 'Categories' })).toBeVisible();
+  await expect(page.getByRole('searchbox', { name: 'Search products' })).toHaveCount(2);
+});
+
+test('readiness is 200 while the database answers', async ({ request }) => {
+  const res = await request.get('/readyz');
+  expect(res.status()).toBe(200);
+  expect(await res.text()).toBe('ready');
+});
+
+test('hashed assets are cached for a year', async ({ page, request }) => {
+  await page.goto('/');
+  const href = await page.locator('link#leptos').getAttribute('href');
+  expect(href).toMatch(/^\/pkg\/mercato\.[\w-]+\.css$/);
+  const res = await request.get(href!);
+  expect(res.status()).toBe(200);
+  expect(res.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+});

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Every check CI runs: formatting, lints, the wasm boundary, unit and integration tests
+# against real PostgreSQL, and the browser tests in Chromium. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+tmp=$(mktemp -d /tmp/mercato-test.XXXXXX)
+chmod 755 "$tmp" # the `postgres` user must pass through when we are root
+cleanup() {
+  scripts/stop-clusters.sh "$tmp"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+started=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$*" "$(($(date +%s) - started))"; }
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "lints, server side"
+cargo clippy -p mercato -p app -p server --all-targets -- -D warnings
+step "lints, browser side"
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "nothing server-only reaches the wasm build"
+leaks=$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none |
+  grep -E '^(sqlx|sqlx-core|tokio|axum|argon2|async-stripe|leptos_axum|tower-sessions) ' | sort -u || true)
+if [ -n "$leaks" ]; then
+  echo "server-only crates in the wasm build:"
+  echo "$leaks"
+  exit 1
+fi
+
+step "unit and integration tests"
+MERCATO_TEST_PG_DIR="$tmp/pg" cargo test -p mercato -p app -p server
+
+step "build the site for the browser tests"
+cargo leptos build
+
+step "browser tests"
+(cd end2end && MERCATO_E2E_DATA_DIR="$tmp/e2e" npx playwright test)
+
+step "all checks passed"
