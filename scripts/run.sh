@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the shop in release mode and runs it. Without DATABASE_URL it starts its own
+# Builds the shop in release mode and runs it until Ctrl-C or SIGTERM. Without DATABASE_URL it starts its own
 # PostgreSQL in MERCATO_DATA_DIR (default .data/ in the checkout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +18,9 @@ if [ "$(id -u)" = 0 ] && [ -z "${DATABASE_URL:-}" ]; then
   fi
 fi
 mkdir -p "$MERCATO_DATA_DIR"
-exec cargo leptos serve --release
+cargo leptos build --release
+# Run the binary ourselves rather than through `cargo leptos serve`, which kills the server
+# outright on Ctrl-C: this way the shop gets the signal, finishes its requests and stops
+# its PostgreSQL cleanly.
+export LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=mercato LEPTOS_ENV=PROD
+exec target/release/mercato

@@ -14,4 +14,6 @@ for root in "$@"; do
     fi
   done
 done
+# Socket folders of stopped clusters are empty; running ones hold their socket.
+find "${TMPDIR:-/tmp}" -maxdepth 1 -type d -name 'mercato-pg-*' -empty -delete 2>/dev/null
 exit 0

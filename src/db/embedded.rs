@@ -100,12 +100,17 @@ impl EmbeddedPostgres {
         }
         self.running = false;
         let data = self.data_dir.display().to_string();
-        self.pg("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"])
-            .map(drop)
+        if self.is_running() {
+            self.pg("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"])?;
+        }
+        // The socket folder is empty once the server is down; leave /tmp as we found it.
+        let _ = std::fs::remove_dir(&self.socket_dir);
+        Ok(())
     }
 
     /// Starts the server again after [`EmbeddedPostgres::stop`].
     pub fn restart(&mut self, durability: Durability) -> Result<(), EmbeddedError> {
+        prepare_dir(&self.socket_dir, self.as_postgres_user)?;
         if !self.is_running() {
             self.launch(durability)?;
         }
