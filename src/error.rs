@@ -6,6 +6,9 @@ pub enum Error {
     /// The thing asked for does not exist (or is not visible to the asker).
     #[error("not found")]
     NotFound,
+    /// Input broke a rule of the domain; the message says which, for the person who sent it.
+    #[error("{0}")]
+    Invalid(String),
     /// The database refused or could not be reached. The detail is for the logs only.
     #[cfg(feature = "server")]
     #[error("database: {0}")]
@@ -17,7 +20,7 @@ impl Error {
     /// should simply try again in a moment.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Error::NotFound => false,
+            Error::NotFound | Error::Invalid(_) => false,
             #[cfg(feature = "server")]
             Error::Database(e) => matches!(
                 e,

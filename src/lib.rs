@@ -3,10 +3,13 @@
 //! The types here compile everywhere, the browser's wasm build included. Services and SQL
 //! compile only with the `server` feature, so nothing database-shaped reaches the wasm.
 
+pub mod catalog;
 pub mod error;
+pub mod money;
 pub mod shop;
 
 #[cfg(feature = "server")]
 pub mod db;
 
 pub use error::Error;
+pub use money::{Currency, Money};

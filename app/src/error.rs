@@ -54,6 +54,7 @@ impl From<mercato::Error> for AppError {
     fn from(e: mercato::Error) -> Self {
         match e {
             mercato::Error::NotFound => AppError::NotFound,
+            mercato::Error::Invalid(message) => AppError::BadRequest(message),
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 AppError::Unavailable

@@ -1,6 +1,7 @@
 //! Mercato's user interface: routes, pages, components and the `#[server]` functions that
 //! both the server render and the browser call.
 
+pub mod catalog;
 pub mod components;
 pub mod error;
 pub mod pages;
@@ -8,6 +9,7 @@ pub mod shop;
 #[cfg(feature = "ssr")]
 pub mod state;
 
+use catalog::{CategoryPage, ProductPage};
 use components::{Footer, Header};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags};
@@ -50,6 +52,8 @@ pub fn App() -> impl IntoView {
                 <main id="main" class="flex-1">
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
+                        <Route path=path!("/p/:slug") view=ProductPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

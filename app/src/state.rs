@@ -4,12 +4,15 @@ use crate::error::AppError;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
+use mercato::Currency;
 use sqlx::PgPool;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
+    /// The one currency the shop sells in.
+    pub currency: Currency,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -18,10 +21,15 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// The pool, from the state the server provided to this request.
-pub fn pool() -> Result<PgPool, AppError> {
-    use_context::<AppState>().map(|s| s.pool).ok_or_else(|| {
+/// The state the server provided to this request.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
         tracing::error!("AppState missing from the request's context");
         AppError::Internal
     })
+}
+
+/// The pool, from the state the server provided to this request.
+pub fn pool() -> Result<PgPool, AppError> {
+    state().map(|s| s.pool)
 }

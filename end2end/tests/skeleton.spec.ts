@@ -2,7 +2,8 @@ import { test, expect, type Page } from '@playwright/test';
 
 /** Resolves once the browser has hydrated the server-rendered page. */
 async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  // The debug bundle is several megabytes: on two busy cores it can take a while.
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
 }
 
 test.describe('without JavaScript', () => {
@@ -34,11 +35,18 @@ test.describe('with JavaScript', () => {
   test('the home page hydrates without errors', async ({ page }) => {
     const errors: string[] = [];
     page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(msg.text());
+      // Failed requests are reported below, with their address.
+      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
+        errors.push(msg.text());
+      }
     });
     page.on('pageerror', (err) => errors.push(err.message));
+    page.on('response', (res) => {
+      if (res.status() >= 400) errors.push(`${res.status()} ${res.url()}`);
+    });
     await page.goto('/');
     await hydrated(page);
+    await page.waitForLoadState('networkidle');
     expect(errors).toEqual([]);
   });
 

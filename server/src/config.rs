@@ -1,6 +1,7 @@
 //! All configuration, read once from the environment into a typed [`Config`].
 //! Every variable is listed in the README with its default.
 
+use mercato::Currency;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,6 +18,11 @@ pub struct Config {
     pub db_pool_size: u32,
     /// `MERCATO_REQUEST_TIMEOUT_SECS`: a request still running after this gets a 408.
     pub request_timeout: Duration,
+    /// `MERCATO_CURRENCY`: the one currency the shop sells in.
+    pub currency: Currency,
+    /// `MERCATO_SEED_DEMO`: fill an empty shop with the demo catalog at start. On by
+    /// default for the embedded database, off with `DATABASE_URL`.
+    pub seed_demo: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +74,27 @@ impl Config {
             30,
             "a whole number of seconds",
         )?;
+        let database_url = get("DATABASE_URL");
+        let currency = match get("MERCATO_CURRENCY") {
+            None => Currency::EUR,
+            Some(value) => Currency::parse(&value).map_err(|_| ConfigError {
+                var: "MERCATO_CURRENCY",
+                value,
+                expected: "an ISO 4217 code we support, such as EUR, USD, GBP, CHF or JPY",
+            })?,
+        };
+        let seed_demo = match get("MERCATO_SEED_DEMO").as_deref().map(str::trim) {
+            None => database_url.is_none(),
+            Some("1" | "true" | "yes") => true,
+            Some("0" | "false" | "no") => false,
+            Some(other) => {
+                return Err(ConfigError {
+                    var: "MERCATO_SEED_DEMO",
+                    value: other.to_owned(),
+                    expected: "true or false",
+                })
+            }
+        };
         Ok(Config {
             addr: parse(
                 &get,
@@ -75,12 +102,14 @@ impl Config {
                 SocketAddr::from(([127, 0, 0, 1], 3000)),
                 "an address and port such as 127.0.0.1:3000",
             )?,
-            database_url: get("DATABASE_URL"),
+            database_url,
             data_dir: get("MERCATO_DATA_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(".data")),
             db_pool_size: pool_size,
             request_timeout: Duration::from_secs(timeout_secs.max(1)),
+            currency,
+            seed_demo,
         })
     }
 }
@@ -106,6 +135,11 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from(".data"));
         assert_eq!(c.db_pool_size, 10);
         assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.currency, Currency::EUR);
+        assert!(
+            c.seed_demo,
+            "the embedded shop starts with the demo catalog"
+        );
     }
 
     #[test]
@@ -116,6 +150,7 @@ mod tests {
             ("MERCATO_DATA_DIR", "/var/lib/mercato"),
             ("MERCATO_DB_POOL_SIZE", "25"),
             ("MERCATO_REQUEST_TIMEOUT_SECS", "5"),
+            ("MERCATO_CURRENCY", "chf"),
         ])
         .expect("valid");
         assert_eq!(c.addr.to_string(), "0.0.0.0:8080");
@@ -123,6 +158,8 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/mercato"));
         assert_eq!(c.db_pool_size, 25);
         assert_eq!(c.request_timeout, Duration::from_secs(5));
+        assert_eq!(c.currency.code(), "CHF");
+        assert!(!c.seed_demo, "an existing database is never seeded unasked");
     }
 
     #[test]
@@ -132,5 +169,9 @@ mod tests {
         assert!(e.to_string().contains("127.0.0.1:3000"), "{e}");
         let e = config(&[("MERCATO_DB_POOL_SIZE", "0")]).expect_err("zero connections");
         assert_eq!(e.var, "MERCATO_DB_POOL_SIZE");
+        let e = config(&[("MERCATO_CURRENCY", "DOGE")]).expect_err("not a currency");
+        assert_eq!(e.var, "MERCATO_CURRENCY");
+        let e = config(&[("MERCATO_SEED_DEMO", "maybe")]).expect_err("not a boolean");
+        assert_eq!(e.var, "MERCATO_SEED_DEMO");
     }
 }

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::http;
 use app::state::AppState;
 use leptos::config::{get_configuration, LeptosOptions};
+use mercato::catalog::seed;
 use mercato::db::embedded::{Durability, EmbeddedError, EmbeddedPostgres};
 use mercato::db::{self, DbError};
 use sqlx::postgres::PgConnectOptions;
@@ -33,6 +34,8 @@ pub enum StartError {
     Database(DbError),
     #[error("{0}")]
     Embedded(#[from] EmbeddedError),
+    #[error("cannot fill the shop with the demo catalog: {0}")]
+    Seed(mercato::Error),
     #[error("the web options (LEPTOS_* variables) are invalid: {0}")]
     Leptos(String),
     #[error("the server stopped with an error: {0}")]
@@ -51,9 +54,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let listener = bind(config.addr).await?;
     let (pool, cluster) = open_database(&config).await?;
     db::migrate(&pool).await?;
+    if config.seed_demo {
+        if let Some(products) = seed::seed_demo_if_empty(&pool)
+            .await
+            .map_err(StartError::Seed)?
+        {
+            tracing::info!(products, "filled the empty shop with the demo catalog");
+        }
+    }
     let state = AppState {
         leptos_options: leptos_options(&config)?,
         pool: pool.clone(),
+        currency: config.currency,
     };
     let router = http::router(state, config.request_timeout);
     tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);

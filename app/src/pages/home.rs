@@ -1,4 +1,5 @@
 use super::ErrorPage;
+use crate::catalog::{load_home_sections, HomeSections, ProductGrid};
 use crate::shop::use_shop_info;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -58,6 +59,58 @@ fn Home(info: ShopInfo) -> impl IntoView {
             </div>
         </section>
         <Promises />
+        <CatalogSections />
+    }
+}
+
+/// Departments and featured products, loaded with the page.
+#[component]
+fn CatalogSections() -> impl IntoView {
+    let sections = Resource::new(|| (), |_| load_home_sections());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match sections.await {
+                    Ok(sections) => Either::Left(view! { <Sections sections /> }),
+                    Err(error) => Either::Right(view! { <ErrorPage error /> }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Sections(sections: HomeSections) -> impl IntoView {
+    view! {
+        <section aria-labelledby="departments-heading" class="mx-auto max-w-6xl px-4 py-6">
+            <h2 id="departments-heading" class="text-2xl font-bold tracking-tight">"Shop by department"</h2>
+            <ul class="mt-5 grid grid-cols-2 gap-4 md:grid-cols-4">
+                {sections
+                    .departments
+                    .into_iter()
+                    .map(|d| {
+                        view! {
+                            <li>
+                                <a
+                                    href=format!("/c/{}", d.slug)
+                                    style=format!("background-color: {}", d.colour)
+                                    class="flex h-32 flex-col justify-end rounded-2xl p-4 text-white shadow-sm transition hover:brightness-110 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2"
+                                >
+                                    <span class="text-lg font-semibold">{d.name}</span>
+                                    <span class="line-clamp-2 text-xs text-white/85">{d.description}</span>
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+        <section aria-labelledby="featured-heading" class="mx-auto max-w-6xl px-4 py-10">
+            <h2 id="featured-heading" class="text-2xl font-bold tracking-tight">"Featured"</h2>
+            <div class="mt-5">
+                <ProductGrid products=sections.featured />
+            </div>
+        </section>
     }
 }
 

@@ -62,6 +62,7 @@ pub async fn spawn_app_with_pool(pool: PgPool) -> TestApp {
     let state = AppState {
         leptos_options,
         pool: pool.clone(),
+        currency: mercato::Currency::EUR,
     };
     let router = server::http::router(state, Duration::from_secs(10));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

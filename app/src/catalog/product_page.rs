@@ -1,0 +1,284 @@
+use super::category_page::Breadcrumbs;
+use super::{load_product, Price};
+use crate::error::AppError;
+use crate::pages::{ErrorPage, NotFoundPage};
+use leptos::either::EitherOf3;
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use mercato::catalog::view::{ProductDetail, VariantView};
+
+/// Below this many units, the page says "only N left".
+const LOW_STOCK: u32 = 5;
+
+/// `/p/:slug`: pictures, description, and a variant picker that updates price,
+/// availability and SKU. The chosen variant lives in the URL (`?variant=`), so the picker
+/// is made of links: it works without JavaScript and a link reproduces the choice.
+#[component]
+pub fn ProductPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new(
+        move || params.read().get("slug").unwrap_or_default(),
+        load_product,
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-12 text-stone-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(product) => EitherOf3::A(view! { <ProductView product /> }),
+                    Err(AppError::NotFound) => EitherOf3::B(view! { <NotFoundPage /> }),
+                    Err(error) => EitherOf3::C(view! { <ErrorPage error /> }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProductView(product: ProductDetail) -> impl IntoView {
+    let query = use_query_map();
+    let product = StoredValue::new(product);
+    let selected = Memo::new(move |_| {
+        let requested = query
+            .read()
+            .get("variant")
+            .and_then(|v| v.parse::<i64>().ok());
+        product.with_value(|p| p.initial_variant(requested).cloned())
+    });
+    let (name, title, description, categories, images, options, slug) = product.with_value(|p| {
+        let description = p.seo_description.clone().unwrap_or_else(|| {
+            let mut d: String = p.description.chars().take(155).collect();
+            if p.description.chars().count() > 155 {
+                d.push('…');
+            }
+            d
+        });
+        (
+            p.name.clone(),
+            p.seo_title.clone().unwrap_or_else(|| p.name.clone()),
+            description,
+            p.categories.clone(),
+            p.images.clone(),
+            p.options.clone(),
+            p.slug.clone(),
+        )
+    });
+    let body = product.with_value(|p| p.description.clone());
+    let json_ld = product.with_value(json_ld);
+    let (ancestors, current) = match categories.split_last() {
+        Some((own, above)) => {
+            let mut links = above.to_vec();
+            links.push(own.clone());
+            (links, name.clone())
+        }
+        None => (Vec::new(), name.clone()),
+    };
+
+    view! {
+        <Title text=title />
+        <Meta name="description" content=description.clone() />
+        <Meta property="og:type" content="product" />
+        <Meta property="og:title" content=name.clone() />
+        <Meta property="og:description" content=description />
+        {images.first().map(|i| view! { <Meta property="og:image" content=i.url.clone() /> })}
+        <Link rel="canonical" href=format!("/p/{slug}") />
+        <script type="application/ld+json" inner_html=json_ld></script>
+        <div class="mx-auto max-w-6xl px-4 py-8">
+            <Breadcrumbs ancestors current />
+            <div class="mt-6 grid gap-8 md:grid-cols-2 md:gap-12">
+                <section aria-label="Pictures">
+                    <ul class="flex snap-x snap-mandatory gap-3 overflow-x-auto pb-2">
+                        {images
+                            .into_iter()
+                            .map(|img| {
+                                view! {
+                                    <li class="w-full shrink-0 snap-center">
+                                        <img src=img.url alt=img.alt width="600" height="600" class="aspect-square w-full rounded-2xl bg-stone-100 object-cover" />
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </section>
+                <section aria-labelledby="product-name">
+                    <h1 id="product-name" class="text-3xl font-bold tracking-tight">{name}</h1>
+                    <div class="mt-3" data-testid="price">
+                        {move || selected.get().map(|v| view! { <Price price=v.price compare_at=v.compare_at large=true /> })}
+                    </div>
+                    <p class="mt-2 text-sm" data-testid="availability">
+                        {move || selected.get().map(|v| availability(&v))}
+                    </p>
+                    <p class="mt-1 text-xs text-stone-500">
+                        "SKU: " <span data-testid="sku">{move || selected.get().map(|v| v.sku)}</span>
+                    </p>
+                    <div class="mt-6 space-y-5">
+                        {options
+                            .into_iter()
+                            .enumerate()
+                            .map(|(n, option)| {
+                                view! {
+                                    <fieldset>
+                                        <legend class="text-sm font-semibold text-stone-900">
+                                            {option.name.clone()} ": "
+                                            <span class="font-normal text-stone-600">
+                                                {move || selected.get().and_then(|v| v.values.get(n).cloned())}
+                                            </span>
+                                        </legend>
+                                        <ul class="mt-2 flex flex-wrap gap-2">
+                                            {option
+                                                .values
+                                                .into_iter()
+                                                .map(|value| view! { <OptionValue product selected option=n value /> })
+                                                .collect_view()}
+                                        </ul>
+                                    </fieldset>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                    {move || selected.get().map(|v| view! { <AddToCart variant=v /> })}
+                    <div class="prose mt-8 max-w-none text-stone-700">
+                        <h2 class="text-sm font-semibold text-stone-900">"About this product"</h2>
+                        <p class="mt-2 leading-relaxed">{body}</p>
+                    </div>
+                </section>
+            </div>
+        </div>
+    }
+}
+
+/// One value of an option, as a link to the variant that has it.
+#[component]
+fn OptionValue(
+    product: StoredValue<ProductDetail>,
+    selected: Memo<Option<VariantView>>,
+    option: usize,
+    value: String,
+) -> impl IntoView {
+    let target = {
+        let value = value.clone();
+        Memo::new(move |_| {
+            let current = selected.get()?;
+            product.with_value(|p| p.switch(&current, option, &value).cloned())
+        })
+    };
+    let is_current = {
+        let value = value.clone();
+        Memo::new(move |_| {
+            selected
+                .get()
+                .is_some_and(|v| v.values.get(option) == Some(&value))
+        })
+    };
+    let href = move || {
+        target
+            .get()
+            .map(|v| format!("?variant={}", v.id))
+            .unwrap_or_default()
+    };
+    let sold_out = move || target.get().is_some_and(|v| v.available == 0);
+    let class = move || {
+        let base = "block rounded-full border px-4 py-1.5 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600";
+        let state = if is_current.get() {
+            "border-teal-700 bg-teal-700 text-white"
+        } else {
+            "border-stone-300 bg-white text-stone-800 hover:border-teal-700"
+        };
+        let stock = if sold_out() {
+            " line-through decoration-stone-400"
+        } else {
+            ""
+        };
+        format!("{base} {state}{stock}")
+    };
+    view! {
+        <li>
+            <a
+                href=href
+                class=class
+                aria-current=move || is_current.get().then_some("true")
+                rel="nofollow"
+                attr:data-option-value=value.clone()
+            >
+                {value.clone()}
+                {move || sold_out().then(|| view! { <span class="sr-only">" (sold out)"</span> })}
+            </a>
+        </li>
+    }
+}
+
+fn availability(v: &VariantView) -> AnyView {
+    match v.available {
+        0 => view! { <span class="font-semibold text-stone-700">"Sold out"</span> }.into_any(),
+        n if n <= LOW_STOCK => {
+            view! { <span class="font-semibold text-amber-700">{format!("Only {n} left")}</span> }
+                .into_any()
+        }
+        _ => view! { <span class="font-semibold text-emerald-700">"In stock"</span> }.into_any(),
+    }
+}
+
+/// Quantity and the add-to-cart button for the chosen variant.
+#[component]
+fn AddToCart(variant: VariantView) -> impl IntoView {
+    let max = variant.available.clamp(1, 99);
+    let sold_out = variant.available == 0;
+    view! {
+        <form method="post" action="/cart/add" class="mt-8 flex items-end gap-3">
+            <input type="hidden" name="variant_id" value=variant.id />
+            <div>
+                <label for="quantity" class="block text-sm font-semibold text-stone-900">"Quantity"</label>
+                <input
+                    id="quantity"
+                    name="quantity"
+                    type="number"
+                    inputmode="numeric"
+                    min="1"
+                    max=max
+                    value="1"
+                    disabled=sold_out
+                    class="mt-1 h-12 w-20 rounded-xl border border-stone-300 bg-white px-3 text-center focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30 disabled:bg-stone-100"
+                />
+            </div>
+            <button
+                type="submit"
+                disabled=sold_out
+                class="h-12 flex-1 rounded-full bg-teal-700 px-6 font-semibold text-white shadow-sm hover:bg-teal-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:bg-stone-300 disabled:text-stone-600"
+            >
+                {if sold_out { "Sold out" } else { "Add to cart" }}
+            </button>
+        </form>
+    }
+}
+
+/// schema.org `Product` with one `Offer` per variant, for search engines.
+fn json_ld(p: &ProductDetail) -> String {
+    let offers: Vec<serde_json::Value> = p
+        .variants
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "@type": "Offer",
+                "sku": v.sku,
+                "price": v.price.amount().to_string(),
+                "priceCurrency": v.price.currency().code(),
+                "availability": if v.available > 0 {
+                    "https://schema.org/InStock"
+                } else {
+                    "https://schema.org/OutOfStock"
+                },
+                "url": format!("/p/{}?variant={}", p.slug, v.id),
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": p.name,
+        "description": p.description,
+        "image": p.images.iter().map(|i| i.url.clone()).collect::<Vec<_>>(),
+        "offers": offers,
+    });
+    // `</` inside a script element would end it early.
+    doc.to_string().replace("</", "<\\/")
+}

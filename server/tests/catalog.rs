@@ -1,0 +1,212 @@
+//! The catalog as shoppers see it, against the demo catalog in a real database.
+
+mod common;
+
+use common::{spawn_app, TestApp};
+use mercato::catalog::{read, seed};
+use mercato::Currency;
+
+async fn seeded_app() -> TestApp {
+    let app = spawn_app().await;
+    let seeded = seed::seed_demo_if_empty(&app.pool)
+        .await
+        .expect("seed the demo catalog");
+    assert!(seeded.is_some_and(|n| n >= 200), "{seeded:?}");
+    app
+}
+
+#[tokio::test]
+async fn seeding_twice_changes_nothing() {
+    let app = seeded_app().await;
+    let again = seed::seed_demo_if_empty(&app.pool)
+        .await
+        .expect("second seed");
+    assert_eq!(again, None);
+    let products: i64 = sqlx::query_scalar("SELECT count(*) FROM products")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(
+        products as usize,
+        seed::generate(seed::DEMO_SEED, seed::DEMO_PRODUCTS_PER_CATEGORY)
+            .expect("catalog")
+            .products
+            .len()
+    );
+    // Every variant has stock, and every unit of stock has its movement.
+    let mismatched: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM inventory i
+         WHERE i.on_hand <> COALESCE((SELECT sum(delta) FROM inventory_movements m
+                                      WHERE m.variant_id = i.variant_id), 0)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("movements");
+    assert_eq!(mismatched, 0);
+}
+
+#[tokio::test]
+async fn a_department_lists_the_products_of_all_its_subcategories() {
+    let app = seeded_app().await;
+    let clothing = read::category_page(&app.pool, Currency::EUR, "clothing", 1)
+        .await
+        .expect("clothing");
+    let mut sum = 0;
+    for child in &clothing.children {
+        let page = read::category_page(&app.pool, Currency::EUR, &child.slug, 1)
+            .await
+            .expect("subcategory");
+        assert_eq!(page.ancestors.len(), 1);
+        assert_eq!(page.ancestors[0].slug, "clothing");
+        sum += page.total;
+    }
+    assert_eq!(clothing.children.len(), 3);
+    assert_eq!(clothing.total, sum);
+    assert_eq!(clothing.products.len(), read::PER_PAGE as usize);
+}
+
+#[tokio::test]
+async fn pages_split_a_listing_without_overlap() {
+    let app = seeded_app().await;
+    let first = read::category_page(&app.pool, Currency::EUR, "home", 1)
+        .await
+        .expect("page 1");
+    let second = read::category_page(&app.pool, Currency::EUR, "home", 2)
+        .await
+        .expect("page 2");
+    let last = read::category_page(&app.pool, Currency::EUR, "home", first.page_count())
+        .await
+        .expect("last page");
+    let past = read::category_page(&app.pool, Currency::EUR, "home", 999)
+        .await
+        .expect("past the end");
+    assert!(first.products.iter().all(|p| !second.products.contains(p)));
+    assert_eq!(
+        past.total, first.total,
+        "the count does not depend on the page"
+    );
+    assert!(past.products.is_empty());
+    let shown =
+        (first.page_count() as u64 - 1) * u64::from(read::PER_PAGE) + last.products.len() as u64;
+    assert_eq!(shown, first.total);
+}
+
+#[tokio::test]
+async fn drafts_and_archived_products_are_invisible() {
+    let app = seeded_app().await;
+    let slug: String = sqlx::query_scalar(
+        "UPDATE products SET status = 'draft'
+         WHERE id = (SELECT min(id) FROM products) RETURNING slug",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("draft one");
+    assert!(matches!(
+        read::product(&app.pool, Currency::EUR, &slug).await,
+        Err(mercato::Error::NotFound)
+    ));
+    assert_eq!(app.get(&format!("/p/{slug}")).await.status(), 404);
+    sqlx::query("UPDATE products SET status = 'archived' WHERE slug = $1")
+        .bind(&slug)
+        .execute(&app.pool)
+        .await
+        .expect("archive");
+    assert_eq!(app.get(&format!("/p/{slug}")).await.status(), 404);
+}
+
+#[tokio::test]
+async fn the_product_page_shows_variants_prices_and_structured_data() {
+    let app = seeded_app().await;
+    let slug: String = sqlx::query_scalar(
+        "SELECT p.slug FROM products p JOIN variants v ON v.product_id = p.id
+         WHERE v.compare_at_price IS NOT NULL ORDER BY p.id LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("a product on sale");
+    let detail = read::product(&app.pool, Currency::EUR, &slug)
+        .await
+        .expect("detail");
+    assert!(!detail.variants.is_empty());
+    assert!(detail
+        .variants
+        .iter()
+        .all(|v| v.values.len() == detail.options.len()));
+    assert_eq!(detail.categories.len(), 2, "department and subcategory");
+
+    let res = app.get(&format!("/p/{slug}")).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("body");
+    assert!(html.contains(r#"type="application/ld+json""#));
+    assert!(html.contains(r#""@type":"Product""#));
+    assert!(html.contains(r#""priceCurrency":"EUR""#));
+    assert!(html.contains(&format!(r#"<link href="/p/{slug}" rel="canonical">"#)));
+    assert!(html.contains("line-through"), "compare-at price shown");
+}
+
+#[tokio::test]
+async fn bad_listing_parameters_are_ignored_not_errors() {
+    let app = seeded_app().await;
+    for query in [
+        "?page=-1",
+        "?page=abc",
+        "?page=0",
+        "?page=99999999999",
+        "?page=%00",
+    ] {
+        let res = app.get(&format!("/c/clothing{query}")).await;
+        assert_eq!(res.status(), 200, "{query}");
+    }
+    let res = app.get("/c/clothing?page=500").await;
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .expect("body")
+        .contains("Nothing here on this page"));
+}
+
+#[tokio::test]
+async fn unknown_slugs_get_the_404_page() {
+    let app = seeded_app().await;
+    for path in [
+        "/c/no-such-category",
+        "/p/no-such-product",
+        "/p/%27%3B--",
+        "/c/UPPER",
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 404, "{path}");
+        let html = res.text().await.expect("body");
+        assert!(
+            html.contains("Search products"),
+            "{path}: the 404 page offers a search"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_home_page_lists_departments_and_featured_products() {
+    let app = seeded_app().await;
+    let html = app.get("/").await.text().await.expect("body");
+    for department in ["Clothing", "Home &amp; living", "Outdoors", "Accessories"] {
+        assert!(html.contains(department), "{department}");
+    }
+    assert!(
+        html.contains(r#"href="/p/"#),
+        "featured products link to their pages"
+    );
+}
+
+#[tokio::test]
+async fn generated_artwork_is_served_and_cached() {
+    let app = spawn_app().await;
+    let res = app.get("/media/art/mug-b45309-3.svg").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(app.get("/media/art/mug-b45309-9.svg").await.status(), 404);
+}

@@ -1,0 +1,34 @@
+//! The catalog: categories, products, their options and variants.
+
+mod slug;
+pub mod view;
+
+#[cfg(feature = "server")]
+pub mod art;
+#[cfg(feature = "server")]
+pub mod read;
+#[cfg(feature = "server")]
+pub mod seed;
+
+pub use slug::{Sku, SkuError, Slug, SlugError};
+
+use serde::{Deserialize, Serialize};
+
+/// Whether shoppers can see a product. Drafts and archived products answer 404.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductStatus {
+    Draft,
+    Active,
+    Archived,
+}
+
+impl ProductStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProductStatus::Draft => "draft",
+            ProductStatus::Active => "active",
+            ProductStatus::Archived => "archived",
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! What the shop's pages show of the catalog. Plain data, sent from server to browser.
+
+use crate::Money;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    pub url: String,
+    pub alt: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryLink {
+    pub slug: String,
+    pub name: String,
+}
+
+/// A product in a grid: enough to decide whether to click.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductCard {
+    pub slug: String,
+    pub name: String,
+    pub image: Option<Image>,
+    /// The lowest variant price ("from" when the prices differ).
+    pub price: Money,
+    pub max_price: Money,
+    /// The highest compare-at price, when any variant is on sale.
+    pub compare_at: Option<Money>,
+    pub in_stock: bool,
+}
+
+impl ProductCard {
+    pub fn price_varies(&self) -> bool {
+        self.price != self.max_price
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub colour: String,
+}
+
+/// A category page: where it sits, what is below it, and one page of its products
+/// (including those of its subcategories).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryPage {
+    pub category: Category,
+    /// From the top of the tree down to the parent of this category.
+    pub ancestors: Vec<CategoryLink>,
+    pub children: Vec<CategoryLink>,
+    pub products: Vec<ProductCard>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl CategoryPage {
+    pub fn page_count(&self) -> u32 {
+        let pages = self.total.div_ceil(u64::from(self.per_page.max(1)));
+        u32::try_from(pages).unwrap_or(u32::MAX).max(1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductOption {
+    pub name: String,
+    /// The values some variant has, in the variants' order.
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantView {
+    pub id: i64,
+    pub sku: String,
+    /// One value per option, in the options' order.
+    pub values: Vec<String>,
+    pub price: Money,
+    pub compare_at: Option<Money>,
+    /// Units that can be bought now.
+    pub available: u32,
+}
+
+/// Everything the product page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductDetail {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    /// The category path, top first, ending with the product's own category.
+    pub categories: Vec<CategoryLink>,
+    pub options: Vec<ProductOption>,
+    pub variants: Vec<VariantView>,
+    pub images: Vec<Image>,
+}
+
+impl ProductDetail {
+    /// The variant with exactly these option values.
+    pub fn variant_with(&self, values: &[String]) -> Option<&VariantView> {
+        self.variants.iter().find(|v| v.values == values)
+    }
+
+    /// The variant to show first: the one asked for, else the first in stock, else the first.
+    pub fn initial_variant(&self, requested: Option<i64>) -> Option<&VariantView> {
+        requested
+            .and_then(|id| self.variants.iter().find(|v| v.id == id))
+            .or_else(|| self.variants.iter().find(|v| v.available > 0))
+            .or_else(|| self.variants.first())
+    }
+
+    /// The variant reached from `from` by choosing `value` for option `option`: the exact
+    /// combination if it exists, else the first variant with that value.
+    pub fn switch(&self, from: &VariantView, option: usize, value: &str) -> Option<&VariantView> {
+        let mut wanted = from.values.clone();
+        if let Some(slot) = wanted.get_mut(option) {
+            *slot = value.to_owned();
+        }
+        self.variant_with(&wanted).or_else(|| {
+            self.variants
+                .iter()
+                .find(|v| v.values.get(option).is_some_and(|x| x == value))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Currency;
+
+    fn variant(id: i64, values: &[&str], available: u32) -> VariantView {
+        VariantView {
+            id,
+            sku: format!("SKU-{id}"),
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+            price: Money::from_minor(1000 + id, Currency::EUR),
+            compare_at: None,
+            available,
+        }
+    }
+
+    fn product() -> ProductDetail {
+        ProductDetail {
+            slug: "tee".into(),
+            name: "Tee".into(),
+            description: String::new(),
+            seo_title: None,
+            seo_description: None,
+            categories: vec![],
+            options: vec![],
+            variants: vec![
+                variant(1, &["S", "Black"], 0),
+                variant(2, &["M", "Black"], 3),
+                variant(3, &["M", "White"], 1),
+            ],
+            images: vec![],
+        }
+    }
+
+    #[test]
+    fn the_first_variant_shown_is_the_requested_or_the_first_in_stock() {
+        let p = product();
+        assert_eq!(p.initial_variant(Some(3)).map(|v| v.id), Some(3));
+        assert_eq!(p.initial_variant(Some(99)).map(|v| v.id), Some(2));
+        assert_eq!(p.initial_variant(None).map(|v| v.id), Some(2));
+    }
+
+    #[test]
+    fn switching_an_option_keeps_the_others_when_that_combination_exists() {
+        let p = product();
+        let m_black = &p.variants[1];
+        assert_eq!(p.switch(m_black, 1, "White").map(|v| v.id), Some(3));
+        assert_eq!(p.switch(m_black, 0, "S").map(|v| v.id), Some(1));
+        // S/White does not exist: the first S variant is chosen instead.
+        let m_white = &p.variants[2];
+        assert_eq!(p.switch(m_white, 0, "S").map(|v| v.id), Some(1));
+    }
+
+    #[test]
+    fn page_count_rounds_up_and_is_at_least_one() {
+        let page = |total| CategoryPage {
+            category: Category {
+                slug: "c".into(),
+                name: "C".into(),
+                description: String::new(),
+                colour: "#000000".into(),
+            },
+            ancestors: vec![],
+            children: vec![],
+            products: vec![],
+            total,
+            page: 1,
+            per_page: 24,
+        };
+        assert_eq!(page(0).page_count(), 1);
+        assert_eq!(page(24).page_count(), 1);
+        assert_eq!(page(25).page_count(), 2);
+    }
+}
