@@ -17,7 +17,8 @@ fi
 secs="${BENCH_SECS:-15}"
 port="${BENCH_PORT:-3207}"
 
-cargo leptos build --release
+# --precompress writes .br/.gz beside each asset; the server sends those as they are.
+cargo leptos build --release --precompress
 
 data=$(mktemp -d /tmp/mercato-bench.XXXXXX)
 chmod 755 "$data"

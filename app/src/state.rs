@@ -13,6 +13,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// The one currency the shop sells in.
     pub currency: Currency,
+    /// The address shoppers use (`https://shop.example`), for absolute links.
+    pub public_url: String,
 }
 
 impl FromRef<AppState> for LeptosOptions {

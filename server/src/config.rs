@@ -20,6 +20,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `MERCATO_CURRENCY`: the one currency the shop sells in.
     pub currency: Currency,
+    /// `MERCATO_PUBLIC_URL`: the address shoppers use, for absolute links (sitemap).
+    pub public_url: String,
     /// `MERCATO_SEED_DEMO`: fill an empty shop with the demo catalog at start. On by
     /// default for the embedded database, off with `DATABASE_URL`.
     pub seed_demo: bool,
@@ -95,13 +97,28 @@ impl Config {
                 })
             }
         };
+        let addr = parse(
+            &get,
+            "MERCATO_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 3000)),
+            "an address and port such as 127.0.0.1:3000",
+        )?;
+        let public_url = match get("MERCATO_PUBLIC_URL") {
+            None => format!("http://{addr}"),
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_owned()
+            }
+            Some(value) => {
+                return Err(ConfigError {
+                    var: "MERCATO_PUBLIC_URL",
+                    value,
+                    expected: "an http:// or https:// address such as https://shop.example",
+                })
+            }
+        };
         Ok(Config {
-            addr: parse(
-                &get,
-                "MERCATO_ADDR",
-                SocketAddr::from(([127, 0, 0, 1], 3000)),
-                "an address and port such as 127.0.0.1:3000",
-            )?,
+            addr,
+            public_url,
             database_url,
             data_dir: get("MERCATO_DATA_DIR")
                 .map(PathBuf::from)
@@ -151,6 +168,7 @@ mod tests {
             ("MERCATO_DB_POOL_SIZE", "25"),
             ("MERCATO_REQUEST_TIMEOUT_SECS", "5"),
             ("MERCATO_CURRENCY", "chf"),
+            ("MERCATO_PUBLIC_URL", "https://shop.example/"),
         ])
         .expect("valid");
         assert_eq!(c.addr.to_string(), "0.0.0.0:8080");
@@ -159,6 +177,7 @@ mod tests {
         assert_eq!(c.db_pool_size, 25);
         assert_eq!(c.request_timeout, Duration::from_secs(5));
         assert_eq!(c.currency.code(), "CHF");
+        assert_eq!(c.public_url, "https://shop.example");
         assert!(!c.seed_demo, "an existing database is never seeded unasked");
     }
 

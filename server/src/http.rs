@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -35,6 +36,11 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/media/art/{file}", get(artwork))
+        .route("/sitemap.xml", get(sitemap))
+        .route("/robots.txt", get(robots))
+        // The bundle, straight from disk: the .br/.gz files a release build writes beside
+        // each asset are sent as they are, so nothing is compressed per request.
+        .nest_service("/pkg", pkg_files(&options))
         .leptos_routes(&state, routes, {
             let options = options.clone();
             move || shell(options.clone())
@@ -62,6 +68,11 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
                 .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
                 .layer(middleware::from_fn_with_state(hashed, cache_headers)),
         )
+}
+
+fn pkg_files(options: &leptos::config::LeptosOptions) -> ServeDir {
+    let dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    ServeDir::new(dir).precompressed_br().precompressed_gzip()
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves; requests in flight finish.
@@ -114,6 +125,35 @@ async fn artwork(Path(file): Path<String>) -> Response {
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// Every active product and category, for search engines.
+async fn sitemap(State(state): State<AppState>) -> Response {
+    match mercato::catalog::read::sitemap_paths(&state.pool).await {
+        Ok(paths) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/xml"),
+                ),
+                (header::CACHE_CONTROL, STATIC),
+            ],
+            mercato::catalog::sitemap::sitemap_xml(&state.public_url, &paths),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot build the sitemap");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+async fn robots(State(state): State<AppState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, STATIC)],
+        mercato::catalog::sitemap::robots_txt(&state.public_url),
+    )
+        .into_response()
 }
 
 /// Adds `Cache-Control` to successful static-file responses that do not set their own.

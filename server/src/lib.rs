@@ -1,5 +1,6 @@
 //! The Mercato server as a library, so integration tests run exactly what the binary runs.
 
+pub mod commands;
 pub mod config;
 pub mod http;
 pub mod start;

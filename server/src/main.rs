@@ -6,6 +6,7 @@ use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "\
 Usage: mercato [serve]
+       mercato generate-catalog --products N   fill an empty shop with N generated products
 
 Runs the Mercato shop. Configuration comes from environment variables:
   MERCATO_ADDR                  listen address (default 127.0.0.1:3000)
@@ -13,10 +14,14 @@ Runs the Mercato shop. Configuration comes from environment variables:
   MERCATO_DATA_DIR              local state: embedded cluster, mail (default .data)
   MERCATO_DB_POOL_SIZE          database connections (default 10)
   MERCATO_REQUEST_TIMEOUT_SECS  request time limit (default 30)
+  MERCATO_CURRENCY              the shop's currency (default EUR)
+  MERCATO_PUBLIC_URL            the address shoppers use (default http://MERCATO_ADDR)
+  MERCATO_SEED_DEMO             fill an empty shop with the demo catalog (default: without DATABASE_URL)
   RUST_LOG                      log filter (default info)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut generate: Option<usize> = None;
     match args
         .iter()
         .map(String::as_str)
@@ -24,6 +29,13 @@ fn main() -> ExitCode {
         .as_slice()
     {
         [] | ["serve"] => {}
+        ["generate-catalog", "--products", n] => match n.parse::<usize>() {
+            Ok(n) if (1..=10_000_000).contains(&n) => generate = Some(n),
+            _ => {
+                eprintln!("mercato: --products takes a number from 1 to 10000000, not {n:?}");
+                return ExitCode::from(2);
+            }
+        },
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -57,6 +69,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(products) = generate {
+        return match runtime.block_on(server::commands::generate_catalog(&config, products)) {
+            Ok(report) => {
+                println!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mercato: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match runtime.block_on(server::run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -66,6 +66,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         leptos_options: leptos_options(&config)?,
         pool: pool.clone(),
         currency: config.currency,
+        public_url: config.public_url.clone(),
     };
     let router = http::router(state, config.request_timeout);
     tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);
@@ -95,7 +96,9 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
 }
 
 /// Connects to `DATABASE_URL`, or starts the embedded cluster when it is not set.
-async fn open_database(config: &Config) -> Result<(PgPool, Option<EmbeddedPostgres>), StartError> {
+pub(crate) async fn open_database(
+    config: &Config,
+) -> Result<(PgPool, Option<EmbeddedPostgres>), StartError> {
     if let Some(url) = &config.database_url {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(StartError::DatabaseUrl(sqlx::Error::Configuration(

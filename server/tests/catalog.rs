@@ -210,3 +210,33 @@ async fn generated_artwork_is_served_and_cached() {
     );
     assert_eq!(app.get("/media/art/mug-b45309-9.svg").await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_sitemap_lists_active_products_and_categories_only() {
+    let app = seeded_app().await;
+    let draft: String = sqlx::query_scalar(
+        "UPDATE products SET status = 'draft'
+         WHERE id = (SELECT max(id) FROM products) RETURNING slug",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("draft one");
+    let res = app.get("/sitemap.xml").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/xml");
+    let xml = res.text().await.expect("body");
+    assert!(xml.contains("<loc>https://shop.example/c/clothing</loc>"));
+    assert!(xml.contains("<loc>https://shop.example/p/"));
+    assert!(!xml.contains(&format!("/p/{draft}<")), "drafts stay out");
+    let active: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM products WHERE status = 'active')
+              + (SELECT count(*) FROM categories) + 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert_eq!(xml.matches("<loc>").count() as i64, active);
+
+    let robots = app.get("/robots.txt").await.text().await.expect("body");
+    assert!(robots.contains("Sitemap: https://shop.example/sitemap.xml"));
+}

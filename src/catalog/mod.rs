@@ -9,6 +9,8 @@ pub mod art;
 pub mod read;
 #[cfg(feature = "server")]
 pub mod seed;
+#[cfg(feature = "server")]
+pub mod sitemap;
 
 pub use slug::{Sku, SkuError, Slug, SlugError};
 

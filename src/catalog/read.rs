@@ -26,6 +26,14 @@ const CARD_JOINS: &str = "
         WHERE product_id = p.id ORDER BY position LIMIT 1
     ) img ON true";
 
+/// `tree`: the category `$1` and every category below it.
+const SUBTREE: &str = "
+    WITH RECURSIVE tree AS (
+        SELECT id FROM categories WHERE id = $1
+        UNION ALL
+        SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
+    )";
+
 #[derive(sqlx::FromRow)]
 struct CardRow {
     slug: String,
@@ -136,11 +144,7 @@ pub async fn category_page(
     let page = page.max(1);
     let offset = i64::from(page - 1) * i64::from(PER_PAGE);
     let sql = format!(
-        "WITH RECURSIVE tree AS (
-             SELECT id FROM categories WHERE id = $1
-             UNION ALL
-             SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
-         )
+        "{SUBTREE}
          SELECT {CARD_COLUMNS}, count(*) OVER () AS total
          FROM products p {CARD_JOINS}
          WHERE p.status = 'active' AND p.category_id IN (SELECT id FROM tree)
@@ -178,18 +182,12 @@ pub async fn category_page(
 
 /// Active products in a category and below it (for pages past the end).
 async fn count_in_tree(pool: &PgPool, id: i64) -> Result<u64, Error> {
-    let total: i64 = sqlx::query_scalar(
-        "WITH RECURSIVE tree AS (
-             SELECT id FROM categories WHERE id = $1
-             UNION ALL
-             SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
-         )
+    let sql = format!(
+        "{SUBTREE}
          SELECT count(*) FROM products
-         WHERE status = 'active' AND category_id IN (SELECT id FROM tree)",
-    )
-    .bind(id)
-    .fetch_one(pool)
-    .await?;
+         WHERE status = 'active' AND category_id IN (SELECT id FROM tree)"
+    );
+    let total: i64 = sqlx::query_scalar(&sql).bind(id).fetch_one(pool).await?;
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
@@ -326,4 +324,17 @@ pub async fn product(
         variants,
         images,
     })
+}
+
+/// Paths of everything a search engine should index: active products and categories.
+pub async fn sitemap_paths(pool: &PgPool) -> Result<Vec<String>, Error> {
+    let paths: Vec<String> = sqlx::query_scalar(
+        "SELECT '/c/' || slug FROM categories
+         UNION ALL
+         SELECT '/p/' || slug FROM products WHERE status = 'active'
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(paths)
 }

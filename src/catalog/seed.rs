@@ -550,6 +550,13 @@ fn slug(s: &str) -> Result<Slug, Error> {
 /// Fills an empty shop with the demo catalog. Does nothing (and says so) when the shop
 /// already has categories, so it is safe on every start and from several processes.
 pub async fn seed_demo_if_empty(pool: &PgPool) -> Result<Option<usize>, Error> {
+    let catalog = generate(DEMO_SEED, DEMO_PRODUCTS_PER_CATEGORY)?;
+    let stored = insert_if_empty(pool, &catalog).await?;
+    Ok(stored.then_some(catalog.products.len()))
+}
+
+/// Stores `catalog` in one transaction if the shop has no categories yet; false if it has.
+pub async fn insert_if_empty(pool: &PgPool, catalog: &Catalog) -> Result<bool, Error> {
     let mut tx = pool.begin().await?;
     // Two servers starting at once must not both seed.
     sqlx::query("SELECT pg_advisory_xact_lock(7270001)")
@@ -559,12 +566,11 @@ pub async fn seed_demo_if_empty(pool: &PgPool) -> Result<Option<usize>, Error> {
         .fetch_one(&mut *tx)
         .await?;
     if seeded {
-        return Ok(None);
+        return Ok(false);
     }
-    let catalog = generate(DEMO_SEED, DEMO_PRODUCTS_PER_CATEGORY)?;
-    insert(&mut tx, &catalog).await?;
+    insert(&mut tx, catalog).await?;
     tx.commit().await?;
-    Ok(Some(catalog.products.len()))
+    Ok(true)
 }
 
 /// Stores a generated catalog with a handful of bulk statements per chunk of products.

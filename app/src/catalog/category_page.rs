@@ -1,7 +1,5 @@
 use super::{load_category, page_param, ProductGrid};
-use crate::error::AppError;
-use crate::pages::{ErrorPage, NotFoundPage};
-use leptos::either::EitherOf3;
+use crate::components::loaded;
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -21,17 +19,7 @@ pub fn CategoryPage() -> impl IntoView {
         },
         |(slug, page)| load_category(slug, page),
     );
-    view! {
-        <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-12 text-stone-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(page) => EitherOf3::A(view! { <CategoryView page /> }),
-                    Err(AppError::NotFound) => EitherOf3::B(view! { <NotFoundPage /> }),
-                    Err(error) => EitherOf3::C(view! { <ErrorPage error /> }),
-                }
-            })}
-        </Suspense>
-    }
+    loaded(data, |page| view! { <CategoryView page /> })
 }
 
 #[component]

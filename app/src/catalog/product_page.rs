@@ -1,8 +1,6 @@
 use super::category_page::Breadcrumbs;
 use super::{load_product, Price};
-use crate::error::AppError;
-use crate::pages::{ErrorPage, NotFoundPage};
-use leptos::either::EitherOf3;
+use crate::components::loaded;
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -21,17 +19,7 @@ pub fn ProductPage() -> impl IntoView {
         move || params.read().get("slug").unwrap_or_default(),
         load_product,
     );
-    view! {
-        <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-12 text-stone-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(product) => EitherOf3::A(view! { <ProductView product /> }),
-                    Err(AppError::NotFound) => EitherOf3::B(view! { <NotFoundPage /> }),
-                    Err(error) => EitherOf3::C(view! { <ErrorPage error /> }),
-                }
-            })}
-        </Suspense>
-    }
+    loaded(data, |product| view! { <ProductView product /> })
 }
 
 #[component]

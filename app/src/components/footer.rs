@@ -1,3 +1,4 @@
+use super::ShopName;
 use leptos::prelude::*;
 
 const COLUMNS: &[(&str, &[(&str, &str)])] = &[
@@ -33,7 +34,7 @@ pub fn Footer() -> impl IntoView {
         <footer class="mt-16 border-t border-stone-200 bg-white">
             <div class="mx-auto grid max-w-6xl grid-cols-2 gap-8 px-4 py-10 sm:grid-cols-4">
                 <div class="col-span-2 sm:col-span-1">
-                    <p class="text-lg font-bold tracking-tight">"Mercato"</p>
+                    <p class="text-lg font-bold tracking-tight"><ShopName /></p>
                     <p class="mt-2 max-w-xs text-sm text-stone-600">
                         "Free returns within 30 days. Secure checkout. Real people answering your mail."
                     </p>

@@ -64,7 +64,7 @@ pub fn Header() -> impl IntoView {
 
 /// The shop's name from its settings; the default name while loading or if unavailable.
 #[component]
-fn ShopName() -> impl IntoView {
+pub fn ShopName() -> impl IntoView {
     let info = use_shop_info();
     view! {
         <Suspense fallback=|| ShopInfo::default().name>

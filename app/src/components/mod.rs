@@ -3,10 +3,12 @@
 mod footer;
 mod header;
 mod icons;
+mod loaded;
 mod search_box;
 mod status;
 
 pub use footer::Footer;
-pub use header::Header;
+pub use header::{Header, ShopName};
+pub use loaded::loaded;
 pub use search_box::SearchBox;
 pub use status::set_status;

@@ -63,8 +63,10 @@ pub async fn spawn_app_with_pool(pool: PgPool) -> TestApp {
         leptos_options,
         pool: pool.clone(),
         currency: mercato::Currency::EUR,
+        public_url: "https://shop.example".to_owned(),
     };
-    let router = server::http::router(state, Duration::from_secs(10));
+    // Generous: a test asserts behaviour, never speed, and CI machines stall at times.
+    let router = server::http::router(state, Duration::from_secs(60));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
