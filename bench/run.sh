@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Load benchmark of a release build on loopback: the home page and a hashed static file.
-# wrk, 32 connections, 2 threads, BENCH_SECS seconds (default 15) each; prints requests/s
-# and the latency percentiles. No test asserts these figures: they are reported.
+# Load benchmark of a release build on loopback: the home page, a category page (first
+# and a deep page), a product page and a hashed static file. wrk, 32 connections,
+# 2 threads, BENCH_SECS seconds (default 15) each; prints requests/s and latency
+# percentiles. No test asserts these figures: they are reported.
+#   BENCH_PRODUCTS=100000   run on a generated catalog of that size instead of the demo
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MERCATO_SETUP_BROWSER=0 scripts/setup.sh
@@ -22,6 +24,10 @@ cargo leptos build --release --precompress
 
 data=$(mktemp -d /tmp/mercato-bench.XXXXXX)
 chmod 755 "$data"
+if [ -n "${BENCH_PRODUCTS:-}" ]; then
+  MERCATO_DATA_DIR="$data" LEPTOS_OUTPUT_NAME=mercato RUST_LOG=error \
+    target/release/mercato generate-catalog --products "$BENCH_PRODUCTS"
+fi
 MERCATO_DATA_DIR="$data" MERCATO_ADDR="127.0.0.1:$port" RUST_LOG=warn \
   LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=mercato \
   target/release/mercato &
@@ -46,7 +52,11 @@ run() { # name path
     tee "bench/results/$1.txt" |
     awk '/Requests\/sec/ { print "requests/s: " $2 } / 50%/ { print "p50: " $2 } / 99%/ { print "p99: " $2 } /Non-2xx/ { print "NON-2xx: " $0 }'
 }
+product=$(curl -fs "$base/c/hoodies" | grep -o 'href="/p/[^"]*"' | head -n 1 | sed 's/href="//; s/"$//')
 run home /
+run category /c/clothing
+run category-page-5 "/c/clothing?page=5"
+run product "$product"
 run static "$css"
 echo
 echo "wasm bundle: $(stat -c %s target/site/pkg/mercato.*.wasm | head -n 1) bytes raw, $(gzip -9c target/site/pkg/mercato.*.wasm | wc -c) bytes gzipped"

@@ -81,6 +81,17 @@ async fn pages_split_a_listing_without_overlap() {
         .await
         .expect("past the end");
     assert!(first.products.iter().all(|p| !second.products.contains(p)));
+    let newest: Vec<String> = sqlx::query_scalar(
+        "SELECT p.slug FROM products p JOIN categories c ON c.id = p.category_id
+         LEFT JOIN categories parent ON parent.id = c.parent_id
+         WHERE p.status = 'active' AND 'home' IN (c.slug, parent.slug)
+         ORDER BY p.created_at DESC, p.id DESC LIMIT 24",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("newest");
+    let shown: Vec<String> = first.products.iter().map(|p| p.slug.clone()).collect();
+    assert_eq!(shown, newest, "newest first");
     assert_eq!(
         past.total, first.total,
         "the count does not depend on the page"

@@ -34,6 +34,20 @@ const SUBTREE: &str = "
         SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
     )";
 
+/// The cards of the products `ids_sql` selects, in its order. Choosing the page of ids
+/// first lets an index answer the ORDER BY ... LIMIT; only those products' variants are
+/// then read, whatever the size of the catalog.
+fn cards_for(ids_sql: &str) -> String {
+    format!(
+        "SELECT {CARD_COLUMNS}
+         -- Numbered as the ordered subquery returns them (a plain scan keeps its order).
+         FROM (SELECT id, row_number() OVER () AS n FROM ({ids_sql}) ids) page
+         JOIN products p ON p.id = page.id {CARD_JOINS}
+         GROUP BY page.n, p.id, img.url, img.alt
+         ORDER BY page.n"
+    )
+}
+
 #[derive(sqlx::FromRow)]
 struct CardRow {
     slug: String,
@@ -69,12 +83,11 @@ pub async fn featured(
     currency: Currency,
     limit: u32,
 ) -> Result<Vec<ProductCard>, Error> {
-    let sql = format!(
-        "SELECT {CARD_COLUMNS} FROM products p {CARD_JOINS}
-         WHERE p.status = 'active' AND p.featured
-         GROUP BY p.id, img.url, img.alt
-         ORDER BY p.created_at DESC, p.id DESC
-         LIMIT $1"
+    let sql = cards_for(
+        "SELECT id FROM products
+         WHERE status = 'active' AND featured
+         ORDER BY created_at DESC, id DESC
+         LIMIT $1",
     );
     let rows: Vec<CardRow> = sqlx::query_as(&sql)
         .bind(i64::from(limit))
@@ -144,48 +157,38 @@ pub async fn category_page(
     let page = page.max(1);
     let offset = i64::from(page - 1) * i64::from(PER_PAGE);
     let sql = format!(
-        "{SUBTREE}
-         SELECT {CARD_COLUMNS}, count(*) OVER () AS total
-         FROM products p {CARD_JOINS}
-         WHERE p.status = 'active' AND p.category_id IN (SELECT id FROM tree)
-         GROUP BY p.id, img.url, img.alt
-         ORDER BY p.created_at DESC, p.id DESC
-         LIMIT $2 OFFSET $3"
+        "{SUBTREE} {}",
+        cards_for(
+            "SELECT id FROM products
+             WHERE status = 'active' AND category_id = ANY (ARRAY(SELECT id FROM tree))
+             ORDER BY created_at DESC, id DESC
+             LIMIT $2 OFFSET $3",
+        )
     );
-    let rows: Vec<(i64, CardRow)> = sqlx::query(&sql)
+    let rows: Vec<CardRow> = sqlx::query_as(&sql)
         .bind(id)
         .bind(i64::from(PER_PAGE))
         .bind(offset)
-        .try_map(|row: sqlx::postgres::PgRow| {
-            use sqlx::{FromRow, Row};
-            Ok((row.try_get("total")?, CardRow::from_row(&row)?))
-        })
         .fetch_all(pool)
         .await?;
-    let total = match rows.first() {
-        Some((total, _)) => u64::try_from(*total).unwrap_or(0),
-        None => count_in_tree(pool, id).await?,
-    };
+    let total = count_in_tree(pool, id).await?;
     Ok(CategoryPage {
         category,
         ancestors,
         children,
-        products: rows
-            .into_iter()
-            .map(|(_, r)| r.into_card(currency))
-            .collect(),
+        products: rows.into_iter().map(|r| r.into_card(currency)).collect(),
         total,
         page,
         per_page: PER_PAGE,
     })
 }
 
-/// Active products in a category and below it (for pages past the end).
+/// Active products in a category and below it.
 async fn count_in_tree(pool: &PgPool, id: i64) -> Result<u64, Error> {
     let sql = format!(
         "{SUBTREE}
          SELECT count(*) FROM products
-         WHERE status = 'active' AND category_id IN (SELECT id FROM tree)"
+         WHERE status = 'active' AND category_id = ANY (ARRAY(SELECT id FROM tree))"
     );
     let total: i64 = sqlx::query_scalar(&sql).bind(id).fetch_one(pool).await?;
     Ok(u64::try_from(total).unwrap_or(0))

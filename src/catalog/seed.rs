@@ -391,9 +391,10 @@ pub fn generate(seed: u64, per_category: usize) -> Result<Catalog, Error> {
             });
             for i in 0..per_category {
                 let product = generate_product(&mut rng, dept, sub, &sub_slug, i)?;
-                if slugs.insert(product.slug.clone()) {
-                    products.push(product);
+                if !slugs.insert(product.slug.clone()) {
+                    return Err(Error::Invalid(format!("duplicate slug {}", product.slug)));
                 }
+                products.push(product);
             }
         }
     }
@@ -410,9 +411,13 @@ fn generate_product(
     category: &Slug,
     index: usize,
 ) -> Result<NewProduct, Error> {
+    // Each block of `combos` indices names every adjective-noun pair exactly once: for a
+    // fixed noun, the adjective index below runs through all adjectives as `round` does.
     let combos = ADJECTIVES.len() * sub.nouns.len();
-    let adjective = ADJECTIVES[(index * 7 + sub.slug.len()) % ADJECTIVES.len()];
-    let noun = sub.nouns[index % sub.nouns.len()];
+    let within = index % combos;
+    let (round, noun) = (within / sub.nouns.len(), within % sub.nouns.len());
+    let adjective = ADJECTIVES[(round + 7 * noun + sub.slug.len()) % ADJECTIVES.len()];
+    let noun = sub.nouns[noun];
     // Past every adjective-noun pair, big catalogs number their products.
     let name = match index / combos {
         0 => format!("{adjective} {noun}"),
@@ -773,6 +778,12 @@ mod tests {
             .products
             .iter()
             .all(|p| (1..=3).contains(&p.images.len())));
+    }
+
+    #[test]
+    fn large_catalogs_have_exactly_the_products_asked_for() {
+        let shop = generate(DEMO_SEED, 1_000).expect("catalog");
+        assert_eq!(shop.products.len(), 12_000, "no name may repeat");
     }
 
     #[test]
