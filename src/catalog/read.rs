@@ -143,7 +143,8 @@ pub async fn category_page(
         })
         .ok_or(Error::NotFound)?;
 
-    let ancestors = ancestors(pool, id).await?;
+    let mut ancestors = category_path(pool, id).await?;
+    ancestors.pop(); // the category itself
     let children: Vec<CategoryLink> = sqlx::query_as::<_, (String, String)>(
         "SELECT slug, name FROM categories WHERE parent_id = $1 ORDER BY position, name",
     )
@@ -194,16 +195,16 @@ async fn count_in_tree(pool: &PgPool, id: i64) -> Result<u64, Error> {
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
-/// The categories above `id`, top first.
-async fn ancestors(pool: &PgPool, id: i64) -> Result<Vec<CategoryLink>, Error> {
+/// The category `id` and every category above it, top first.
+async fn category_path(pool: &PgPool, id: i64) -> Result<Vec<CategoryLink>, Error> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "WITH RECURSIVE up AS (
-             SELECT parent_id, 0 AS depth FROM categories WHERE id = $1
+             SELECT id, parent_id, 0 AS depth FROM categories WHERE id = $1
              UNION ALL
-             SELECT c.parent_id, up.depth + 1
+             SELECT c.id, c.parent_id, up.depth + 1
              FROM categories c JOIN up ON c.id = up.parent_id
          )
-         SELECT c.slug, c.name FROM up JOIN categories c ON c.id = up.parent_id
+         SELECT c.slug, c.name FROM up JOIN categories c ON c.id = up.id
          ORDER BY up.depth DESC",
     )
     .bind(id)
@@ -276,15 +277,7 @@ pub async fn product(
     .into_iter()
     .map(|(url, alt)| Image { url, alt })
     .collect();
-    let mut categories = ancestors(pool, category_id).await?;
-    let own: (String, String) = sqlx::query_as("SELECT slug, name FROM categories WHERE id = $1")
-        .bind(category_id)
-        .fetch_one(pool)
-        .await?;
-    categories.push(CategoryLink {
-        slug: own.0,
-        name: own.1,
-    });
+    let categories = category_path(pool, category_id).await?;
 
     let variants: Vec<VariantView> = variant_rows
         .into_iter()

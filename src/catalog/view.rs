@@ -3,6 +3,11 @@
 use crate::Money;
 use serde::{Deserialize, Serialize};
 
+/// An item is on sale when its compare-at price is above the price it sells for.
+pub fn is_on_sale(price: Money, compare_at: Option<Money>) -> bool {
+    compare_at.is_some_and(|c| c.amount() > price.amount())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {
     pub url: String,
@@ -32,6 +37,10 @@ pub struct ProductCard {
 impl ProductCard {
     pub fn price_varies(&self) -> bool {
         self.price != self.max_price
+    }
+
+    pub fn on_sale(&self) -> bool {
+        is_on_sale(self.price, self.compare_at)
     }
 }
 
@@ -178,6 +187,15 @@ mod tests {
         // S/White does not exist: the first S variant is chosen instead.
         let m_white = &p.variants[2];
         assert_eq!(p.switch(m_white, 0, "S").map(|v| v.id), Some(1));
+    }
+
+    #[test]
+    fn on_sale_only_when_the_compare_at_price_is_higher() {
+        let eur = |c| Money::from_minor(c, Currency::EUR);
+        assert!(is_on_sale(eur(1000), Some(eur(1200))));
+        assert!(!is_on_sale(eur(1000), Some(eur(1000))));
+        assert!(!is_on_sale(eur(1000), Some(eur(900))));
+        assert!(!is_on_sale(eur(1000), None));
     }
 
     #[test]

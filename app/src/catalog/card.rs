@@ -5,7 +5,7 @@ use mercato::catalog::view;
 /// A product in a grid: picture, name, price, and its sale or sold-out state.
 #[component]
 pub fn ProductCard(product: view::ProductCard) -> impl IntoView {
-    let on_sale = product.compare_at.is_some();
+    let on_sale = product.on_sale();
     let from = product.price_varies();
     let href = format!("/p/{}", product.slug);
     view! {

@@ -26,11 +26,10 @@ pub struct HomeSections {
 pub async fn load_home_sections() -> Result<HomeSections, AppError> {
     use mercato::catalog::read;
     let state = crate::state::state()?;
-    let (departments, featured) = futures_join(
+    let (departments, featured) = tokio::join!(
         read::departments(&state.pool),
         read::featured(&state.pool, state.currency, 8),
-    )
-    .await;
+    );
     Ok(HomeSections {
         departments: departments?,
         featured: featured?,
@@ -47,16 +46,6 @@ pub async fn load_category(slug: String, page: u32) -> Result<view::CategoryPage
 pub async fn load_product(slug: String) -> Result<ProductDetail, AppError> {
     let state = crate::state::state()?;
     Ok(mercato::catalog::read::product(&state.pool, state.currency, &slug).await?)
-}
-
-/// Runs two queries at once on the pool.
-#[cfg(feature = "ssr")]
-async fn futures_join<A, B>(a: A, b: B) -> (A::Output, B::Output)
-where
-    A: std::future::Future,
-    B: std::future::Future,
-{
-    tokio::join!(a, b)
 }
 
 /// A page number from the query string: missing, malformed or out-of-range values mean 1.

@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use mercato::catalog::view::is_on_sale;
 use mercato::Money;
 
 /// A price as shoppers read it: "from" when variants differ, and the compare-at price
@@ -11,7 +12,7 @@ pub fn Price(
     #[prop(optional)] large: bool,
 ) -> impl IntoView {
     let size = if large { "text-2xl" } else { "text-base" };
-    let on_sale = compare_at.is_some_and(|c| c.amount() > price.amount());
+    let on_sale = is_on_sale(price, compare_at);
     view! {
         <p class=format!("flex flex-wrap items-baseline gap-x-2 {size}")>
             {from.then(|| view! { <span class="text-sm text-stone-500">"from"</span> })}

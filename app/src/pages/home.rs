@@ -1,5 +1,6 @@
 use super::ErrorPage;
 use crate::catalog::{load_home_sections, HomeSections, ProductGrid};
+use crate::components::loaded;
 use crate::shop::use_shop_info;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -67,16 +68,7 @@ fn Home(info: ShopInfo) -> impl IntoView {
 #[component]
 fn CatalogSections() -> impl IntoView {
     let sections = Resource::new(|| (), |_| load_home_sections());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match sections.await {
-                    Ok(sections) => Either::Left(view! { <Sections sections /> }),
-                    Err(error) => Either::Right(view! { <ErrorPage error /> }),
-                }
-            })}
-        </Suspense>
-    }
+    loaded(sections, |sections| view! { <Sections sections /> })
 }
 
 #[component]
