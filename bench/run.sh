@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Load benchmark of a release build on loopback: the home page, a category page (first
-# and a deep page), a product page and a hashed static file. wrk, 32 connections,
+# Load benchmark of a release build on loopback: the home page, a category page (first,
+# deep and filtered), a product page, search (plain and misspelled) and a hashed static
+# file. wrk, 32 connections,
 # 2 threads, BENCH_SECS seconds (default 15) each; prints requests/s and latency
 # percentiles. No test asserts these figures: they are reported.
 #   BENCH_PRODUCTS=100000   run on a generated catalog of that size instead of the demo
@@ -56,7 +57,10 @@ product=$(curl -fs "$base/c/hoodies" | grep -o 'href="/p/[^"]*"' | head -n 1 | s
 run home /
 run category /c/clothing
 run category-page-5 "/c/clothing?page=5"
+run category-filtered "/c/clothing?opt=Size%3AM&in_stock=1&sort=price_asc"
 run product "$product"
+run search "/search?q=hoodie"
+run search-typo "/search?q=hoodei"
 run static "$css"
 echo
 echo "wasm bundle: $(stat -c %s target/site/pkg/mercato.*.wasm | head -n 1) bytes raw, $(gzip -9c target/site/pkg/mercato.*.wasm | wc -c) bytes gzipped"

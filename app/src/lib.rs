@@ -9,7 +9,7 @@ pub mod shop;
 #[cfg(feature = "ssr")]
 pub mod state;
 
-use catalog::{CategoryPage, ProductPage};
+use catalog::{CategoryPage, ProductPage, SearchPage};
 use components::{Footer, Header};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags};
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
                         <Route path=path!("/p/:slug") view=ProductPage ssr=SsrMode::Async />
+                        <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

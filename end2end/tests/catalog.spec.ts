@@ -36,7 +36,7 @@ test('a shopper browses from a department to a product', async ({ page }) => {
   await page.getByRole('link', { name: /^Clothing/ }).last().click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Clothing');
   await expect(page.getByText('60 products')).toBeVisible();
-  await page.getByRole('navigation', { name: 'Subcategories' }).getByRole('link', { name: 'Hoodies' }).click();
+  await page.getByRole('complementary', { name: 'Filters' }).getByRole('link', { name: /^Hoodies/ }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hoodies');
   const breadcrumb = page.getByRole('navigation', { name: 'Breadcrumb' });
   await expect(breadcrumb.getByRole('link', { name: 'Clothing' })).toBeVisible();
@@ -84,6 +84,88 @@ test('choosing a variant updates price, availability and SKU without a reload', 
   expect(await page.evaluate(() => (window as any).mercatoMarker)).toBe(7);
 });
 
+/** The number in the listing's "N products" line. */
+async function resultCount(page: Page): Promise<number> {
+  const text = (await page.getByTestId('result-count').textContent()) ?? '';
+  return text.startsWith('No') ? 0 : Number(text.replace(/[^0-9]/g, ''));
+}
+
+/** The count a facet checkbox's label promises. */
+async function facetCount(page: Page, id: string): Promise<number> {
+  const label = page.locator(`label[for="${id}"]`);
+  return Number((await label.locator('span.text-xs').textContent())?.trim());
+}
+
+async function shownPrices(page: Page): Promise<number[]> {
+  const texts = await page
+    .getByRole('region', { name: 'Products' })
+    .getByRole('listitem')
+    .locator('p span.font-semibold')
+    .allTextContents();
+  return texts.map((t) => Number(t.replace(/[^0-9.]/g, '')));
+}
+
+test('filters, sorting and pages update the listing in place', async ({ page }) => {
+  await page.goto('/c/clothing');
+  await hydrated(page);
+  await page.evaluate(() => ((window as any).mercatoMarker = 7));
+  const all = await resultCount(page);
+
+  const promised = await facetCount(page, 'opt-size-xs');
+  await page.locator('#opt-size-xs').check();
+  await expect(page).toHaveURL(/opt=Size%3AXS/);
+  await expect(page.getByTestId('result-count')).toHaveText(`${promised} products`);
+  expect(promised).toBeLessThan(all);
+
+  await page.getByLabel('Sort by').selectOption('price_asc');
+  await expect(page).toHaveURL(/sort=price_asc/);
+  await expect(page).toHaveURL(/opt=Size%3AXS/);
+  const prices = await shownPrices(page);
+  expect(prices.length).toBeGreaterThan(1);
+  expect(prices).toEqual([...prices].sort((a, b) => a - b));
+
+  const inStock = await facetCount(page, 'in-stock');
+  await page.locator('#in-stock').check();
+  await expect(page).toHaveURL(/in_stock=1/);
+  await expect(page.getByTestId('result-count')).toHaveText(`${inStock} products`);
+  await expect(page.getByText('Sold out')).toHaveCount(0);
+
+  await page.getByRole('link', { name: 'Clear all' }).click();
+  await expect(page.getByTestId('result-count')).toHaveText(`${all} products`);
+  await page.getByLabel('Sort by').selectOption('price_desc');
+  await page.getByRole('link', { name: 'Next →' }).click();
+  await expect(page).toHaveURL(/\/c\/clothing\?sort=price_desc&page=2$/);
+  await expect(page.getByText('Page 2 of 3')).toBeVisible();
+  // Every step above happened without reloading the page.
+  expect(await page.evaluate(() => (window as any).mercatoMarker)).toBe(7);
+
+  // The URL alone reproduces a view.
+  await page.goto('/c/clothing?opt=Size%3AXS&sort=price_asc');
+  await expect(page.getByTestId('result-count')).toHaveText(`${promised} products`);
+  await expect(page.locator('#opt-size-xs')).toBeChecked();
+});
+
+test('a search with a typo still finds the product', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  const box = page.getByRole('banner').getByRole('searchbox');
+  await box.fill('hoodei');
+  await box.press('Enter');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Results for “hoodei”');
+  await expect(page.getByRole('status')).toContainText('Did you mean hoodie?');
+  const names = page.getByRole('region', { name: 'Products' }).getByRole('heading');
+  await expect(names.first()).toContainText('Hoodie');
+  await page.getByRole('status').getByRole('link', { name: 'hoodie' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Results for “hoodie”');
+  await expect(page.getByRole('status')).toHaveCount(0);
+});
+
+test('a search that finds nothing says so and offers products', async ({ page }) => {
+  await page.goto('/search?q=xylophone');
+  await expect(page.getByText('No products match “xylophone”')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Popular right now' })).toBeVisible();
+});
+
 test('an unknown product gets the 404 page', async ({ page }) => {
   const res = await page.goto('/p/no-such-thing');
   expect(res?.status()).toBe(404);
@@ -106,5 +188,27 @@ test.describe('without JavaScript', () => {
     await expect(page).toHaveURL(/\?variant=\d+$/);
     const second = await expectShownVariantConsistent(page);
     expect(second).not.toBe(first);
+  });
+
+  test('filters and sorting work through the plain GET form', async ({ page }) => {
+    await page.goto('/c/clothing');
+    const promised = await facetCount(page, 'opt-size-xs');
+    await page.locator('#opt-size-xs').check();
+    await page.getByLabel('Sort by').selectOption('price_desc');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect(page).toHaveURL(/opt=Size%3AXS/);
+    await expect(page).toHaveURL(/sort=price_desc/);
+    await expect(page.getByTestId('result-count')).toHaveText(`${promised} products`);
+    const prices = await shownPrices(page);
+    expect(prices).toEqual([...prices].sort((a, b) => b - a));
+
+    await page.getByLabel('Min', { exact: true }).fill('50');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect(page).toHaveURL(/min_price=50/);
+    for (const price of await shownPrices(page)) expect(price).toBeGreaterThanOrEqual(50);
+
+    await page.goto('/search?q=hoodei');
+    await expect(page.getByRole('status')).toContainText('Did you mean hoodie?');
+    await expect(page.getByRole('region', { name: 'Products' }).getByRole('heading').first()).toContainText('Hoodie');
   });
 });

@@ -1,10 +1,13 @@
 //! The catalog: categories, products, their options and variants.
 
+pub mod listing;
 mod slug;
 pub mod view;
 
 #[cfg(feature = "server")]
 pub mod art;
+#[cfg(feature = "server")]
+pub mod browse;
 #[cfg(feature = "server")]
 pub mod read;
 #[cfg(feature = "server")]

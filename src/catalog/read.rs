@@ -1,8 +1,10 @@
 //! Reading the catalog for shoppers: only active products, one query per page section.
 
+use super::browse::{self, Scope};
+use super::listing::ListingQuery;
 use super::view::{
     Category, CategoryLink, CategoryPage, Image, ProductCard, ProductDetail, ProductOption,
-    VariantView,
+    SearchPage, VariantView,
 };
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
@@ -11,45 +13,29 @@ use sqlx::PgPool;
 /// Products per page of a listing.
 pub const PER_PAGE: u32 = 24;
 
-/// The card of every active product, as one SELECT list shared by every listing.
-const CARD_COLUMNS: &str = "
-    p.slug, p.name, img.url AS image_url, img.alt AS image_alt,
-    min(v.price) AS price, max(v.price) AS max_price,
-    max(v.compare_at_price) AS compare_at,
-    bool_or(i.on_hand > 0) AS in_stock";
-
-const CARD_JOINS: &str = "
-    JOIN variants v ON v.product_id = p.id
-    JOIN inventory i ON i.variant_id = v.id
+/// Wrapped around a query that selects the ids of a page of products, in order, these
+/// give those products' cards in the same order. Choosing the page of ids first lets an
+/// index answer the ORDER BY ... LIMIT; only that page's images are then read.
+pub(crate) const CARDS_BEFORE_IDS: &str = "
+    SELECT p.slug, p.name, img.url AS image_url, img.alt AS image_alt,
+           p.min_price AS price, p.max_price, p.compare_at, p.in_stock
+    -- Numbered as the ordered subquery returns them (a plain scan keeps its order).
+    FROM (SELECT id, row_number() OVER () AS n FROM (";
+pub(crate) const CARDS_AFTER_IDS: &str = ") ids) page
+    JOIN products p ON p.id = page.id
     LEFT JOIN LATERAL (
         SELECT url, alt FROM product_images
         WHERE product_id = p.id ORDER BY position LIMIT 1
-    ) img ON true";
+    ) img ON true
+    WHERE p.min_price IS NOT NULL
+    ORDER BY page.n";
 
-/// `tree`: the category `$1` and every category below it.
-const SUBTREE: &str = "
-    WITH RECURSIVE tree AS (
-        SELECT id FROM categories WHERE id = $1
-        UNION ALL
-        SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
-    )";
-
-/// The cards of the products `ids_sql` selects, in its order. Choosing the page of ids
-/// first lets an index answer the ORDER BY ... LIMIT; only those products' variants are
-/// then read, whatever the size of the catalog.
 fn cards_for(ids_sql: &str) -> String {
-    format!(
-        "SELECT {CARD_COLUMNS}
-         -- Numbered as the ordered subquery returns them (a plain scan keeps its order).
-         FROM (SELECT id, row_number() OVER () AS n FROM ({ids_sql}) ids) page
-         JOIN products p ON p.id = page.id {CARD_JOINS}
-         GROUP BY page.n, p.id, img.url, img.alt
-         ORDER BY page.n"
-    )
+    format!("{CARDS_BEFORE_IDS}{ids_sql}{CARDS_AFTER_IDS}")
 }
 
 #[derive(sqlx::FromRow)]
-struct CardRow {
+pub(crate) struct CardRow {
     slug: String,
     name: String,
     image_url: Option<String>,
@@ -61,7 +47,7 @@ struct CardRow {
 }
 
 impl CardRow {
-    fn into_card(self, currency: Currency) -> ProductCard {
+    pub(crate) fn into_card(self, currency: Currency) -> ProductCard {
         ProductCard {
             slug: self.slug,
             name: self.name,
@@ -115,84 +101,94 @@ pub async fn departments(pool: &PgPool) -> Result<Vec<Category>, Error> {
         .collect())
 }
 
-/// A page of a category's products (its subcategories' included), newest first.
-/// `page` starts at 1; a page past the end is empty, not an error.
+/// A category's page: where it sits in the tree and the listing `query` asks for of its
+/// products (its subcategories' included).
 pub async fn category_page(
     pool: &PgPool,
     currency: Currency,
     slug: &str,
-    page: u32,
+    query: &ListingQuery,
 ) -> Result<CategoryPage, Error> {
-    let (id, category): (i64, Category) =
-        sqlx::query_as::<_, (i64, String, String, String, String)>(
-            "SELECT id, slug, name, description, colour FROM categories WHERE slug = $1",
-        )
-        .bind(slug)
-        .fetch_optional(pool)
-        .await?
-        .map(|(id, slug, name, description, colour)| {
-            (
-                id,
-                Category {
-                    slug,
-                    name,
-                    description,
-                    colour,
-                },
-            )
-        })
-        .ok_or(Error::NotFound)?;
-
-    let mut ancestors = category_path(pool, id).await?;
-    ancestors.pop(); // the category itself
-    let children: Vec<CategoryLink> = sqlx::query_as::<_, (String, String)>(
-        "SELECT slug, name FROM categories WHERE parent_id = $1 ORDER BY position, name",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|(slug, name)| CategoryLink { slug, name })
-    .collect();
-
-    let page = page.max(1);
-    let offset = i64::from(page - 1) * i64::from(PER_PAGE);
-    let sql = format!(
-        "{SUBTREE} {}",
-        cards_for(
-            "SELECT id FROM products
-             WHERE status = 'active' AND category_id = ANY (ARRAY(SELECT id FROM tree))
-             ORDER BY created_at DESC, id DESC
-             LIMIT $2 OFFSET $3",
-        )
+    let (id, category) = category(pool, slug).await?.ok_or(Error::NotFound)?;
+    let (path, listing) = tokio::join!(
+        category_path(pool, id),
+        browse::listing(pool, currency, Scope::Category(id), query)
     );
-    let rows: Vec<CardRow> = sqlx::query_as(&sql)
-        .bind(id)
-        .bind(i64::from(PER_PAGE))
-        .bind(offset)
-        .fetch_all(pool)
-        .await?;
-    let total = count_in_tree(pool, id).await?;
+    let mut ancestors = path?;
+    ancestors.pop(); // the category itself
     Ok(CategoryPage {
         category,
         ancestors,
-        children,
-        products: rows.into_iter().map(|r| r.into_card(currency)).collect(),
-        total,
-        page,
-        per_page: PER_PAGE,
+        listing: listing?,
     })
 }
 
-/// Active products in a category and below it.
-async fn count_in_tree(pool: &PgPool, id: i64) -> Result<u64, Error> {
-    let sql = format!(
-        "{SUBTREE}
-         SELECT count(*) FROM products
-         WHERE status = 'active' AND category_id = ANY (ARRAY(SELECT id FROM tree))"
-    );
-    let total: i64 = sqlx::query_scalar(&sql).bind(id).fetch_one(pool).await?;
-    Ok(u64::try_from(total).unwrap_or(0))
+/// A search of the whole catalog, or of one category when the query names it. When the
+/// words find nothing as spelled, the page offers the closest spelling; when nothing at
+/// all matches, it shows featured products instead.
+pub async fn search_page(
+    pool: &PgPool,
+    currency: Currency,
+    query: &ListingQuery,
+) -> Result<SearchPage, Error> {
+    let mut query = query.clone();
+    let within = match &query.category {
+        Some(slug) => category(pool, slug).await?,
+        None => None,
+    };
+    if within.is_none() {
+        query.category = None; // an unknown category is ignored
+    }
+    let scope = within
+        .as_ref()
+        .map_or(Scope::Everything, |(id, _)| Scope::Category(*id));
+    let listing = browse::listing(pool, currency, scope, &query).await?;
+    let searching = !listing.query.q.is_empty();
+    let exact = if searching {
+        browse::exact_matches(pool, scope, &listing.query.q).await?
+    } else {
+        0
+    };
+    let suggestion = if searching && exact == 0 {
+        browse::suggest(pool, &listing.query.q).await?
+    } else {
+        None
+    };
+    let fallback = if listing.total == 0 {
+        featured(pool, currency, 8).await?
+    } else {
+        Vec::new()
+    };
+    Ok(SearchPage {
+        within: within.map(|(_, c)| CategoryLink {
+            slug: c.slug,
+            name: c.name,
+        }),
+        spelled_differently: searching && exact == 0 && listing.total > 0,
+        suggestion,
+        fallback,
+        listing,
+    })
+}
+
+async fn category(pool: &PgPool, slug: &str) -> Result<Option<(i64, Category)>, Error> {
+    let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, slug, name, description, colour FROM categories WHERE slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(id, slug, name, description, colour)| {
+        (
+            id,
+            Category {
+                slug,
+                name,
+                description,
+                colour,
+            },
+        )
+    }))
 }
 
 /// The category `id` and every category above it, top first.

@@ -356,6 +356,45 @@ pub struct NewProduct {
     pub images: Vec<(String, String)>,
 }
 
+/// The columns a listing filters and sorts by, as `refresh_product_listing` in the
+/// migrations computes them from the variants.
+#[derive(Debug, Clone, PartialEq)]
+struct Listing {
+    min_price: Option<Decimal>,
+    max_price: Option<Decimal>,
+    compare_at: Option<Decimal>,
+    in_stock: bool,
+    facets: Vec<String>,
+}
+
+impl NewProduct {
+    fn listing(&self) -> Listing {
+        let mut facets: Vec<String> = self
+            .variants
+            .iter()
+            .flat_map(|v| {
+                self.options
+                    .iter()
+                    .zip(&v.values)
+                    .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}:{v}")))
+            })
+            .collect();
+        facets.sort();
+        facets.dedup();
+        Listing {
+            min_price: self.variants.iter().map(|v| v.price).min(),
+            max_price: self.variants.iter().map(|v| v.price).max(),
+            compare_at: self
+                .variants
+                .iter()
+                .filter_map(|v| v.compare_at_price)
+                .max(),
+            in_stock: self.variants.iter().any(|v| v.on_hand > 0),
+            facets,
+        }
+    }
+}
+
 /// A whole catalog, generated but not yet stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catalog {
@@ -630,19 +669,47 @@ async fn insert_products(
                 .ok_or(Error::NotFound)?,
         );
     }
+    // The listing columns are stored with the product, so that the triggers that keep
+    // them up to date find nothing to change and no row is written twice.
+    let listings: Vec<Listing> = products.iter().map(NewProduct::listing).collect();
     let rows: Vec<(i64, String)> = sqlx::query_as(
-        "INSERT INTO products (category_id, slug, name, description, status, featured, created_at) \
-         SELECT c, s, n, d, 'active', f, now() - make_interval(hours => h) \
-         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int[]) \
-              AS t(c, s, n, d, f, h) \
+        "INSERT INTO products (category_id, slug, name, description, status, featured, \
+                               created_at, min_price, max_price, compare_at, in_stock, facets) \
+         SELECT c, s, n, d, 'active', f, now() - make_interval(hours => h), \
+                lo, hi, ca, st, string_to_array(fa, chr(31)) \
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int[], \
+                     $7::numeric[], $8::numeric[], $9::numeric[], $10::bool[], $11::text[]) \
+              AS t(c, s, n, d, f, h, lo, hi, ca, st, fa) \
          RETURNING id, slug",
     )
     .bind(&category)
-    .bind(products.iter().map(|p| p.slug.to_string()).collect::<Vec<_>>())
+    .bind(
+        products
+            .iter()
+            .map(|p| p.slug.to_string())
+            .collect::<Vec<_>>(),
+    )
     .bind(products.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
-    .bind(products.iter().map(|p| p.description.clone()).collect::<Vec<_>>())
+    .bind(
+        products
+            .iter()
+            .map(|p| p.description.clone())
+            .collect::<Vec<_>>(),
+    )
     .bind(products.iter().map(|p| p.featured).collect::<Vec<_>>())
     .bind(products.iter().map(|p| p.age_hours).collect::<Vec<_>>())
+    .bind(listings.iter().map(|l| l.min_price).collect::<Vec<_>>())
+    .bind(listings.iter().map(|l| l.max_price).collect::<Vec<_>>())
+    .bind(listings.iter().map(|l| l.compare_at).collect::<Vec<_>>())
+    .bind(listings.iter().map(|l| l.in_stock).collect::<Vec<_>>())
+    // Arrays of arrays must be rectangular in Postgres, so each product's facets travel
+    // as one string, joined by the unit separator, which option values cannot contain.
+    .bind(
+        listings
+            .iter()
+            .map(|l| l.facets.join("\u{1f}"))
+            .collect::<Vec<_>>(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     let product_ids: HashMap<String, i64> = rows.into_iter().map(|(id, s)| (s, id)).collect();

@@ -1,5 +1,6 @@
 //! What the shop's pages show of the catalog. Plain data, sent from server to browser.
 
+use super::listing::Listing;
 use crate::Money;
 use serde::{Deserialize, Serialize};
 
@@ -52,25 +53,28 @@ pub struct Category {
     pub colour: String,
 }
 
-/// A category page: where it sits, what is below it, and one page of its products
-/// (including those of its subcategories).
+/// A category page: where it sits in the tree, and a listing of its products
+/// (including those of its subcategories, which the listing's category facet lists).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryPage {
     pub category: Category,
     /// From the top of the tree down to the parent of this category.
     pub ancestors: Vec<CategoryLink>,
-    pub children: Vec<CategoryLink>,
-    pub products: Vec<ProductCard>,
-    pub total: u64,
-    pub page: u32,
-    pub per_page: u32,
+    pub listing: Listing,
 }
 
-impl CategoryPage {
-    pub fn page_count(&self) -> u32 {
-        let pages = self.total.div_ceil(u64::from(self.per_page.max(1)));
-        u32::try_from(pages).unwrap_or(u32::MAX).max(1)
-    }
+/// Search results, and what to offer when the words find little or nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchPage {
+    pub listing: Listing,
+    /// The category searched within, when the query names one that exists.
+    pub within: Option<CategoryLink>,
+    /// True when the results only match a near spelling of the words.
+    pub spelled_differently: bool,
+    /// "Did you mean ...": the closest spelling found in product names.
+    pub suggestion: Option<String>,
+    /// Products to show when nothing matches.
+    pub fallback: Vec<ProductCard>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,26 +200,5 @@ mod tests {
         assert!(!is_on_sale(eur(1000), Some(eur(1000))));
         assert!(!is_on_sale(eur(1000), Some(eur(900))));
         assert!(!is_on_sale(eur(1000), None));
-    }
-
-    #[test]
-    fn page_count_rounds_up_and_is_at_least_one() {
-        let page = |total| CategoryPage {
-            category: Category {
-                slug: "c".into(),
-                name: "C".into(),
-                description: String::new(),
-                colour: "#000000".into(),
-            },
-            ancestors: vec![],
-            children: vec![],
-            products: vec![],
-            total,
-            page: 1,
-            per_page: 24,
-        };
-        assert_eq!(page(0).page_count(), 1);
-        assert_eq!(page(24).page_count(), 1);
-        assert_eq!(page(25).page_count(), 2);
     }
 }

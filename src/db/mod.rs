@@ -35,6 +35,9 @@ pub enum DbError {
 /// reported at start-up rather than on the first request.
 pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, DbError> {
     let target = describe(&options);
+    // How close a word must be for a typo to still find it (`hoodei` is 0.57 of
+    // `hoodie`; the extension's default of 0.6 would miss it).
+    let options = options.options([("pg_trgm.word_similarity_threshold", "0.5")]);
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -2,13 +2,16 @@
 
 mod card;
 mod category_page;
+mod listing;
 mod price;
 mod product_page;
+mod search_page;
 
 pub use card::{ProductCard, ProductGrid};
 pub use category_page::CategoryPage;
 pub use price::Price;
 pub use product_page::ProductPage;
+pub use search_page::SearchPage;
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -36,41 +39,24 @@ pub async fn load_home_sections() -> Result<HomeSections, AppError> {
     })
 }
 
+/// A category page; `query` is the page's query string (filters, sort, page).
 #[server(prefix = "/api", endpoint = "catalog/category")]
-pub async fn load_category(slug: String, page: u32) -> Result<view::CategoryPage, AppError> {
+pub async fn load_category(slug: String, query: String) -> Result<view::CategoryPage, AppError> {
     let state = crate::state::state()?;
-    Ok(mercato::catalog::read::category_page(&state.pool, state.currency, &slug, page).await?)
+    let query = mercato::catalog::listing::ListingQuery::parse(&query);
+    Ok(mercato::catalog::read::category_page(&state.pool, state.currency, &slug, &query).await?)
+}
+
+/// The search page; `query` is its query string (search text, filters, sort, page).
+#[server(prefix = "/api", endpoint = "catalog/search")]
+pub async fn load_search(query: String) -> Result<view::SearchPage, AppError> {
+    let state = crate::state::state()?;
+    let query = mercato::catalog::listing::ListingQuery::parse(&query);
+    Ok(mercato::catalog::read::search_page(&state.pool, state.currency, &query).await?)
 }
 
 #[server(prefix = "/api", endpoint = "catalog/product")]
 pub async fn load_product(slug: String) -> Result<ProductDetail, AppError> {
     let state = crate::state::state()?;
     Ok(mercato::catalog::read::product(&state.pool, state.currency, &slug).await?)
-}
-
-/// A page number from the query string: missing, malformed or out-of-range values mean 1.
-pub fn page_param(raw: Option<String>) -> u32 {
-    raw.and_then(|p| p.trim().parse::<u32>().ok())
-        .filter(|p| (1..=10_000).contains(p))
-        .unwrap_or(1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::page_param;
-
-    #[test]
-    fn bad_page_numbers_fall_back_to_the_first_page() {
-        assert_eq!(page_param(Some("3".into())), 3);
-        for bad in [
-            None,
-            Some("-1"),
-            Some("0"),
-            Some("abc"),
-            Some("1e9"),
-            Some("99999999999"),
-        ] {
-            assert_eq!(page_param(bad.map(str::to_owned)), 1);
-        }
-    }
 }

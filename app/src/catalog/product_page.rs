@@ -1,8 +1,7 @@
 use super::category_page::Breadcrumbs;
 use super::{load_product, Price};
-use crate::components::loaded;
+use crate::components::{absolute, loaded, JsonLd, PageMeta};
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use mercato::catalog::view::{ProductDetail, VariantView};
 
@@ -63,14 +62,14 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
     };
 
     view! {
-        <Title text=title />
-        <Meta name="description" content=description.clone() />
-        <Meta property="og:type" content="product" />
-        <Meta property="og:title" content=name.clone() />
-        <Meta property="og:description" content=description />
-        {images.first().map(|i| view! { <Meta property="og:image" content=i.url.clone() /> })}
-        <Link rel="canonical" href=format!("/p/{slug}") />
-        <script type="application/ld+json" inner_html=json_ld></script>
+        <PageMeta
+            title
+            description
+            path=format!("/p/{slug}")
+            image=images.first().map(|i| i.url.clone())
+            og_type="product"
+        />
+        <JsonLd doc=json_ld />
         <div class="mx-auto max-w-6xl px-4 py-8">
             <Breadcrumbs ancestors current />
             <div class="mt-6 grid gap-8 md:grid-cols-2 md:gap-12">
@@ -240,7 +239,7 @@ fn AddToCart(variant: VariantView) -> impl IntoView {
 }
 
 /// schema.org `Product` with one `Offer` per variant, for search engines.
-fn json_ld(p: &ProductDetail) -> String {
+fn json_ld(p: &ProductDetail) -> serde_json::Value {
     let offers: Vec<serde_json::Value> = p
         .variants
         .iter()
@@ -255,18 +254,17 @@ fn json_ld(p: &ProductDetail) -> String {
                 } else {
                     "https://schema.org/OutOfStock"
                 },
-                "url": format!("/p/{}?variant={}", p.slug, v.id),
+                "url": absolute(&format!("/p/{}?variant={}", p.slug, v.id)),
             })
         })
         .collect();
-    let doc = serde_json::json!({
+    serde_json::json!({
         "@context": "https://schema.org",
         "@type": "Product",
         "name": p.name,
         "description": p.description,
-        "image": p.images.iter().map(|i| i.url.clone()).collect::<Vec<_>>(),
+        "url": absolute(&format!("/p/{}", p.slug)),
+        "image": p.images.iter().map(|i| absolute(&i.url)).collect::<Vec<_>>(),
         "offers": offers,
-    });
-    // `</` inside a script element would end it early.
-    doc.to_string().replace("</", "<\\/")
+    })
 }

@@ -4,11 +4,13 @@ mod footer;
 mod header;
 mod icons;
 mod loaded;
+mod page_meta;
 mod search_box;
 mod status;
 
 pub use footer::Footer;
 pub use header::{Header, ShopName};
 pub use loaded::loaded;
+pub use page_meta::{absolute, breadcrumb_list, JsonLd, PageMeta};
 pub use search_box::SearchBox;
 pub use status::set_status;

@@ -9,8 +9,11 @@ pub fn SearchBox(
     #[prop(into)]
     id: String,
     #[prop(optional)] large: bool,
+    /// What the box shows at first (the search being shown, on the results page).
+    #[prop(optional, into)]
+    value: String,
 ) -> impl IntoView {
-    let (query, set_query) = signal(String::new());
+    let (query, set_query) = signal(value.clone());
     let input = NodeRef::<leptos::html::Input>::new();
     let clear = move |_| {
         set_query.set(String::new());
@@ -36,7 +39,9 @@ pub fn SearchBox(
                 node_ref=input
                 type="search"
                 name="q"
-                maxlength="200"
+                value=value.clone()
+                prop:value=value
+                maxlength="100"
                 autocomplete="off"
                 placeholder="Search products"
                 on:input=move |ev| set_query.set(event_target_value(&ev))

@@ -48,6 +48,16 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with_pool(db.pool).await
 }
 
+/// The app on a fresh database holding the demo catalog.
+pub async fn seeded_app() -> TestApp {
+    let app = spawn_app().await;
+    let seeded = mercato::catalog::seed::seed_demo_if_empty(&app.pool)
+        .await
+        .expect("seed the demo catalog");
+    assert!(seeded.is_some_and(|n| n >= 200), "{seeded:?}");
+    app
+}
+
 /// The app on a database the test prepared itself.
 pub async fn spawn_app_with_pool(pool: PgPool) -> TestApp {
     let site_root = std::env::temp_dir().join(format!("mercato-site-{}", uuid_like()));
