@@ -108,6 +108,10 @@ async fn unknown_slugs_get_the_404_page() {
             html.contains("Search products"),
             "{path}: the 404 page offers a search"
         );
+        assert!(
+            html.contains("Popular categories") && html.contains(r#"href="/c/clothing""#),
+            "{path}: and somewhere to go"
+        );
     }
 }
 

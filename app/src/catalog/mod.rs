@@ -39,6 +39,13 @@ pub async fn load_home_sections() -> Result<HomeSections, AppError> {
     })
 }
 
+/// The top-level categories, for navigation and the 404 page.
+#[server(prefix = "/api", endpoint = "catalog/departments")]
+pub async fn load_departments() -> Result<Vec<Category>, AppError> {
+    let pool = crate::state::pool()?;
+    Ok(mercato::catalog::read::departments(&pool).await?)
+}
+
 /// A category page; `query` is the page's query string (filters, sort, page).
 #[server(prefix = "/api", endpoint = "catalog/category")]
 pub async fn load_category(slug: String, query: String) -> Result<view::CategoryPage, AppError> {

@@ -5,6 +5,7 @@ use crate::shop::use_shop_info;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
+use mercato::catalog::view::Category;
 use mercato::shop::ShopInfo;
 
 #[component]
@@ -76,26 +77,7 @@ fn Sections(sections: HomeSections) -> impl IntoView {
     view! {
         <section aria-labelledby="departments-heading" class="mx-auto max-w-6xl px-4 py-6">
             <h2 id="departments-heading" class="text-2xl font-bold tracking-tight">"Shop by department"</h2>
-            <ul class="mt-5 grid grid-cols-2 gap-4 md:grid-cols-4">
-                {sections
-                    .departments
-                    .into_iter()
-                    .map(|d| {
-                        view! {
-                            <li>
-                                <a
-                                    href=format!("/c/{}", d.slug)
-                                    style=format!("background-color: {}", d.colour)
-                                    class="flex h-32 flex-col justify-end rounded-2xl p-4 text-white shadow-sm transition hover:brightness-110 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2"
-                                >
-                                    <span class="text-lg font-semibold">{d.name}</span>
-                                    <span class="line-clamp-2 text-xs text-white/85">{d.description}</span>
-                                </a>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <DepartmentTiles departments=sections.departments />
         </section>
         <section aria-labelledby="featured-heading" class="mx-auto max-w-6xl px-4 py-10">
             <h2 id="featured-heading" class="text-2xl font-bold tracking-tight">"Featured"</h2>
@@ -103,6 +85,32 @@ fn Sections(sections: HomeSections) -> impl IntoView {
                 <ProductGrid products=sections.featured />
             </div>
         </section>
+    }
+}
+
+/// The top-level categories as coloured tiles.
+#[component]
+pub fn DepartmentTiles(departments: Vec<Category>) -> impl IntoView {
+    view! {
+        <ul class="mt-5 grid grid-cols-2 gap-4 md:grid-cols-4">
+            {departments
+                .into_iter()
+                .map(|d| {
+                    view! {
+                        <li>
+                            <a
+                                href=format!("/c/{}", d.slug)
+                                style=format!("background-color: {}", d.colour)
+                                class="flex h-32 flex-col justify-end rounded-2xl p-4 text-left text-white shadow-sm transition hover:brightness-110 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2"
+                            >
+                                <span class="text-lg font-semibold">{d.name}</span>
+                                <span class="line-clamp-2 text-xs text-white/85">{d.description}</span>
+                            </a>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
     }
 }
 

@@ -1,3 +1,5 @@
+use super::home::DepartmentTiles;
+use crate::catalog::load_departments;
 use crate::components::{set_status, SearchBox};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,11 +20,36 @@ pub fn NotFoundPage() -> impl IntoView {
             <div class="mx-auto mt-6 max-w-md">
                 <SearchBox id="not-found-search" large=true />
             </div>
+            <PopularCategories />
             <p class="mt-8">
                 <a href="/" class="font-semibold text-teal-800 underline-offset-4 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
                     "Back to the shop"
                 </a>
             </p>
         </section>
+    }
+}
+
+/// Somewhere to go next. If even this cannot be loaded, the page simply goes without it.
+#[component]
+fn PopularCategories() -> impl IntoView {
+    let departments = Resource::new(|| (), |_| load_departments());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                departments
+                    .await
+                    .ok()
+                    .filter(|d| !d.is_empty())
+                    .map(|departments| {
+                        view! {
+                            <section aria-labelledby="popular-heading" class="mt-10">
+                                <h2 id="popular-heading" class="text-lg font-semibold">"Popular categories"</h2>
+                                <DepartmentTiles departments />
+                            </section>
+                        }
+                    })
+            })}
+        </Suspense>
     }
 }
