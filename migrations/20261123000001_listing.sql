@@ -105,3 +105,7 @@ CREATE INDEX products_active_category_price ON products (category_id, min_price,
     WHERE status = 'active';
 CREATE INDEX products_active_price ON products (min_price, id) WHERE status = 'active';
 CREATE INDEX products_facets ON products USING gin (facets);
+-- Everything a listing counts, so counting a category's products reads this index
+-- alone (an index-only scan) rather than the wide product rows.
+CREATE INDEX products_listing_counts ON products (category_id)
+    INCLUDE (min_price, compare_at, in_stock, facets) WHERE status = 'active';

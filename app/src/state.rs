@@ -4,8 +4,10 @@ use crate::error::AppError;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
+use mercato::catalog::browse::CountsCache;
 use mercato::Currency;
 use sqlx::PgPool;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -15,6 +17,8 @@ pub struct AppState {
     pub currency: Currency,
     /// The address shoppers use (`https://shop.example`), for absolute links.
     pub public_url: String,
+    /// Recent listings' facet counts, shared by every request of this process.
+    pub listing_counts: Arc<CountsCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

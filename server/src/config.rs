@@ -18,6 +18,9 @@ pub struct Config {
     pub db_pool_size: u32,
     /// `MERCATO_REQUEST_TIMEOUT_SECS`: a request still running after this gets a 408.
     pub request_timeout: Duration,
+    /// `MERCATO_LISTING_CACHE_SECS`: how long a listing's facet counts are reused
+    /// (0 counts on every view).
+    pub listing_cache: Duration,
     /// `MERCATO_CURRENCY`: the one currency the shop sells in.
     pub currency: Currency,
     /// `MERCATO_PUBLIC_URL`: the address shoppers use, for absolute links (sitemap).
@@ -76,6 +79,12 @@ impl Config {
             30,
             "a whole number of seconds",
         )?;
+        let listing_cache_secs: u64 = parse(
+            &get,
+            "MERCATO_LISTING_CACHE_SECS",
+            30,
+            "a whole number of seconds",
+        )?;
         let database_url = get("DATABASE_URL");
         let currency = match get("MERCATO_CURRENCY") {
             None => Currency::EUR,
@@ -125,6 +134,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from(".data")),
             db_pool_size: pool_size,
             request_timeout: Duration::from_secs(timeout_secs.max(1)),
+            listing_cache: Duration::from_secs(listing_cache_secs),
             currency,
             seed_demo,
         })

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::http;
 use app::state::AppState;
 use leptos::config::{get_configuration, LeptosOptions};
+use mercato::catalog::browse::CountsCache;
 use mercato::catalog::seed;
 use mercato::db::embedded::{Durability, EmbeddedError, EmbeddedPostgres};
 use mercato::db::{self, DbError};
@@ -12,7 +13,12 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::net::TcpListener;
+
+/// Listings whose facet counts are kept at once; a listing is a category or search
+/// with one combination of filters.
+const LISTING_CACHE_ENTRIES: usize = 2_000;
 
 /// The embedded cluster's database for the shop.
 const DATABASE: &str = "mercato";
@@ -67,6 +73,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         pool: pool.clone(),
         currency: config.currency,
         public_url: config.public_url.clone(),
+        listing_counts: Arc::new(CountsCache::new(
+            config.listing_cache,
+            LISTING_CACHE_ENTRIES,
+        )),
     };
     let router = http::router(state, config.request_timeout);
     tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);

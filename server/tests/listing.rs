@@ -4,6 +4,7 @@
 mod common;
 
 use common::{seeded_app, TestApp};
+use mercato::catalog::browse::CountsCache;
 use mercato::catalog::listing::{ListingQuery, Sort};
 use mercato::catalog::read;
 use mercato::catalog::view::{CategoryPage, SearchPage};
@@ -11,15 +12,26 @@ use mercato::Currency;
 use rust_decimal::Decimal;
 
 async fn category(app: &TestApp, slug: &str, query: &str) -> CategoryPage {
-    read::category_page(&app.pool, Currency::EUR, slug, &ListingQuery::parse(query))
-        .await
-        .expect("category page")
+    read::category_page(
+        &app.pool,
+        &CountsCache::disabled(),
+        Currency::EUR,
+        slug,
+        &ListingQuery::parse(query),
+    )
+    .await
+    .expect("category page")
 }
 
 async fn search(app: &TestApp, query: &str) -> SearchPage {
-    read::search_page(&app.pool, Currency::EUR, &ListingQuery::parse(query))
-        .await
-        .expect("search page")
+    read::search_page(
+        &app.pool,
+        &CountsCache::disabled(),
+        Currency::EUR,
+        &ListingQuery::parse(query),
+    )
+    .await
+    .expect("search page")
 }
 
 async fn count(app: &TestApp, sql: &str) -> u64 {
@@ -244,9 +256,15 @@ async fn price_filters_and_buckets_agree() {
     assert_eq!(buckets, all.total, "every product is in one price bucket");
     for bucket in all.facets.prices.iter().filter(|b| b.count > 0) {
         let query = ListingQuery::parse("").with_price(bucket.min, bucket.max);
-        let page = read::category_page(&app.pool, Currency::EUR, "clothing", &query)
-            .await
-            .expect("bucket");
+        let page = read::category_page(
+            &app.pool,
+            &CountsCache::disabled(),
+            Currency::EUR,
+            "clothing",
+            &query,
+        )
+        .await
+        .expect("bucket");
         assert_eq!(page.listing.total, bucket.count, "{bucket:?}");
         for card in &page.listing.products {
             assert!(bucket.min.is_none_or(|min| card.price.amount() >= min));
@@ -304,7 +322,7 @@ async fn search_ranks_name_matches_first_and_tolerates_typos() {
     assert!(total_hoodies > 5);
     assert!(hoodies.listing.total >= total_hoodies);
     assert_eq!(hoodies.listing.sort, Sort::Relevance);
-    assert!(!hoodies.spelled_differently);
+    assert!(!hoodies.listing.spelled_differently);
     // Every product named a hoodie comes before anything else.
     let first: Vec<&str> = hoodies
         .listing
@@ -319,8 +337,8 @@ async fn search_ranks_name_matches_first_and_tolerates_typos() {
     );
 
     let typo = search(&app, "q=hoodei").await;
-    assert!(typo.spelled_differently);
-    assert_eq!(typo.suggestion.as_deref(), Some("hoodie"));
+    assert!(typo.listing.spelled_differently);
+    assert_eq!(typo.listing.suggestion.as_deref(), Some("hoodie"));
     assert!(typo.listing.total > 0);
     assert!(
         typo.listing.products[0].name.contains("Hoodie"),
@@ -330,7 +348,7 @@ async fn search_ranks_name_matches_first_and_tolerates_typos() {
 
     // Two words, one misspelled.
     let merino = search(&app, "q=merino+hoodei").await;
-    assert_eq!(merino.suggestion.as_deref(), Some("merino hoodie"));
+    assert_eq!(merino.listing.suggestion.as_deref(), Some("merino hoodie"));
 }
 
 #[tokio::test]
@@ -492,4 +510,58 @@ async fn listing_pages_render_with_structured_data_and_working_forms() {
     let html = app.get("/search?q=mug").await.text().await.expect("body");
     assert!(html.contains("Results for “mug”"));
     assert!(html.contains(r#"name="robots" content="noindex, follow""#));
+}
+
+#[tokio::test]
+async fn facet_counts_are_reused_across_pages_and_sorts_only_while_fresh() {
+    let app = seeded_app().await;
+    let cache = CountsCache::new(std::time::Duration::from_secs(3600), 100);
+    let view = |query: &'static str| {
+        let (pool, cache) = (&app.pool, &cache);
+        async move {
+            read::category_page(
+                pool,
+                cache,
+                Currency::EUR,
+                "clothing",
+                &ListingQuery::parse(query),
+            )
+            .await
+            .expect("listing")
+            .listing
+        }
+    };
+    let before = view("").await;
+    sqlx::query(
+        "UPDATE inventory SET on_hand = 0 WHERE variant_id IN (
+             SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id
+             WHERE p.in_stock AND p.category_id IN (
+                 SELECT id FROM categories WHERE slug = 't-shirts')
+             ORDER BY v.id LIMIT 400)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("sell out some t-shirts");
+    // Paging and re-sorting the same view reuse its counts...
+    let paged = view("page=2&sort=price_asc").await;
+    assert_eq!(paged.facets.in_stock, before.facets.in_stock);
+    // ...while its products are always read fresh, and other views count afresh.
+    let fresh = view("in_stock=1").await;
+    assert!(
+        fresh.total < before.facets.in_stock,
+        "{} < {}",
+        fresh.total,
+        before.facets.in_stock
+    );
+    let uncached = read::category_page(
+        &app.pool,
+        &CountsCache::disabled(),
+        Currency::EUR,
+        "clothing",
+        &ListingQuery::parse(""),
+    )
+    .await
+    .expect("listing")
+    .listing;
+    assert_eq!(uncached.facets.in_stock, fresh.total);
 }

@@ -13,12 +13,14 @@ use super::read::{CardRow, CARDS_AFTER_IDS, CARDS_BEFORE_IDS};
 use crate::{Currency, Error};
 use rust_decimal::Decimal;
 use sqlx::{PgPool, Postgres, QueryBuilder};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub use super::read::PER_PAGE;
 
 /// Which products a listing starts from, before the shopper's filters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// A category and everything below it; the category facet lists its children.
     Category(i64),
@@ -31,18 +33,19 @@ pub enum Scope {
 /// stale or tampered link shows products rather than nothing.
 pub async fn listing(
     pool: &PgPool,
+    cache: &CountsCache,
     currency: Currency,
     scope: Scope,
     query: &ListingQuery,
 ) -> Result<Listing, Error> {
     let (counts, products) = tokio::join!(
-        counts(pool, scope, query),
+        cache.counts(pool, scope, query),
         page(pool, currency, scope, query)
     );
     let counts = counts?;
     let applied = counts.drop_unknown_options(query);
     if applied != *query {
-        return Box::pin(listing(pool, currency, scope, &applied)).await;
+        return Box::pin(listing(pool, cache, currency, scope, &applied)).await;
     }
     Ok(Listing {
         sort: query.sort(),
@@ -51,20 +54,81 @@ pub async fn listing(
         per_page: PER_PAGE,
         facets: counts.facets(query),
         currency,
+        spelled_differently: !query.q.is_empty() && counts.exact == 0 && counts.total > 0,
+        suggestion: counts.suggestion.clone(),
         query: applied,
     })
 }
 
-/// How many products a search finds by its words alone (without typo tolerance) in
-/// `scope`: zero means every result, if any, came from a near spelling.
-pub async fn exact_matches(pool: &PgPool, scope: Scope, q: &str) -> Result<u64, Error> {
-    let mut sql = QueryBuilder::<Postgres>::new("");
-    push_tree(&mut sql, scope);
-    sql.push(" SELECT count(*) FROM products p JOIN tree ON tree.id = p.category_id WHERE p.status = 'active' AND p.min_price IS NOT NULL AND p.search @@ websearch_to_tsquery('english', ");
-    sql.push_bind(q.to_owned());
-    sql.push(")");
-    let n: i64 = sql.build_query_scalar().fetch_one(pool).await?;
-    Ok(u64::try_from(n).unwrap_or(0))
+/// The facet counts of recently shown listings, for a short while. Counting is the
+/// costly half of a listing (one pass over every product in it), and paging through
+/// or re-sorting a view asks for the same counts again. The products themselves are
+/// always read fresh; a count may lag a stock change by up to the cache's lifetime.
+#[derive(Debug)]
+pub struct CountsCache {
+    ttl: Duration,
+    capacity: usize,
+    entries: Mutex<HashMap<(Scope, ListingQuery), (Instant, Arc<Counts>)>>,
+}
+
+impl CountsCache {
+    /// Keeps up to `capacity` listings' counts for `ttl` each.
+    pub fn new(ttl: Duration, capacity: usize) -> CountsCache {
+        CountsCache {
+            ttl,
+            capacity,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A cache that keeps nothing: every listing counts afresh.
+    pub fn disabled() -> CountsCache {
+        CountsCache::new(Duration::ZERO, 0)
+    }
+
+    async fn counts(
+        &self,
+        pool: &PgPool,
+        scope: Scope,
+        query: &ListingQuery,
+    ) -> Result<Arc<Counts>, Error> {
+        // The page and the sort do not change a count.
+        let key = (
+            scope,
+            ListingQuery {
+                page: 1,
+                sort: None,
+                ..query.clone()
+            },
+        );
+        let now = Instant::now();
+        if let Some(hit) = self.lock().get(&key).filter(|(at, _)| now < *at + self.ttl) {
+            return Ok(hit.1.clone());
+        }
+        let mut fresh = counts(pool, scope, query).await?;
+        if !query.q.is_empty() && fresh.exact == 0 {
+            fresh.suggestion = suggest(pool, &query.q).await?;
+        }
+        let fresh = Arc::new(fresh);
+        if self.capacity > 0 {
+            let mut entries = self.lock();
+            if entries.len() >= self.capacity {
+                entries.retain(|_, (at, _)| now < *at + self.ttl);
+                if entries.len() >= self.capacity {
+                    entries.clear();
+                }
+            }
+            entries.insert(key, (now, fresh.clone()));
+        }
+        Ok(fresh)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(Scope, ListingQuery), (Instant, Arc<Counts>)>> {
+        // A panic while holding the lock leaves a map of plain values: still usable.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The spelling of `q` closest to words in active product names ("hoodei" →
@@ -209,8 +273,14 @@ async fn page(
 }
 
 /// Every count the facets show, from one pass over the listing's products.
-struct Counts {
+#[derive(Debug)]
+pub struct Counts {
     total: u64,
+    /// Products the search words find as spelled (without typo tolerance), before
+    /// filters: zero means every result, if any, came from a near spelling.
+    exact: u64,
+    /// The closest spelling, when nothing matched as spelled.
+    suggestion: Option<String>,
     in_stock: u64,
     on_sale: u64,
     prices: Vec<u64>,
@@ -230,6 +300,11 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
     ));
     push_price_filter(&mut sql, query);
     sql.push(" AS ok_price");
+    if !query.q.is_empty() {
+        sql.push(", p.search @@ websearch_to_tsquery('english', ");
+        sql.push_bind(query.q.clone());
+        sql.push(") AS fts");
+    }
     for (n, (_, entries)) in groups.iter().enumerate() {
         sql.push(format_args!(", p.facets && "));
         sql.push_bind(entries.clone());
@@ -239,11 +314,19 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
         " FROM products p JOIN tree ON tree.id = p.category_id \
          WHERE p.status = 'active' AND p.min_price IS NOT NULL",
     );
+    if let Scope::Category(_) = scope {
+        // Lets the planner read the scope's products through the covering index
+        // instead of scanning every product to join them with the tree.
+        sql.push(" AND p.category_id = ANY (ARRAY(SELECT id FROM tree))");
+    }
     if !query.q.is_empty() {
         sql.push(" AND ");
         push_search_match(&mut sql, &query.q);
     }
     sql.push(")");
+    if !query.q.is_empty() {
+        sql.push(" SELECT 'exact', '', NULL, 0, count(*) FILTER (WHERE fts) FROM base UNION ALL");
+    }
 
     // Each facet counts with every filter but its own, so its values stay choosable.
     let stock = match (query.in_stock, query.on_sale) {
@@ -307,6 +390,8 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
         sql.build_query_as().fetch_all(pool).await?;
     let mut counts = Counts {
         total: 0,
+        exact: 0,
+        suggestion: None,
         in_stock: 0,
         on_sale: 0,
         prices: vec![0; PRICE_EDGES.len() + 1],
@@ -334,6 +419,7 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
             "in_stock" => counts.in_stock = n,
             "on_sale" => counts.on_sale = n,
             "total" => counts.total = n,
+            "exact" => counts.exact = n,
             _ => {}
         }
     }

@@ -21,7 +21,7 @@ const MAX_PRICE: i64 = 1_000_000_000;
 /// Lower edges of the price facet's buckets, in the store's currency.
 pub const PRICE_EDGES: [i64; 4] = [25, 50, 100, 200];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Sort {
     /// Best match first; only when searching.
     Relevance,
@@ -62,7 +62,7 @@ impl Sort {
 }
 
 /// A listing request: the state a category or search page keeps in its query string.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ListingQuery {
     /// Search text, trimmed and cut to [`MAX_QUERY_CHARS`]; empty when not searching.
     pub q: String,
@@ -338,6 +338,12 @@ pub struct Listing {
     pub facets: Facets,
     /// The currency of every price in the listing, for the price facet's labels.
     pub currency: Currency,
+    /// True when the search words match nothing as spelled, and the results come
+    /// from near spellings.
+    pub spelled_differently: bool,
+    /// "Did you mean ...": the closest spelling found in product names, when the
+    /// words match nothing as spelled.
+    pub suggestion: Option<String>,
 }
 
 impl Listing {
@@ -450,6 +456,8 @@ mod tests {
             per_page: 24,
             facets: Facets::default(),
             currency: Currency::EUR,
+            spelled_differently: false,
+            suggestion: None,
         };
         assert_eq!(listing(0).page_count(), 1);
         assert_eq!(listing(24).page_count(), 1);

@@ -1,6 +1,6 @@
 //! Reading the catalog for shoppers: only active products, one query per page section.
 
-use super::browse::{self, Scope};
+use super::browse::{self, CountsCache, Scope};
 use super::listing::ListingQuery;
 use super::view::{
     Category, CategoryLink, CategoryPage, Image, ProductCard, ProductDetail, ProductOption,
@@ -105,6 +105,7 @@ pub async fn departments(pool: &PgPool) -> Result<Vec<Category>, Error> {
 /// products (its subcategories' included).
 pub async fn category_page(
     pool: &PgPool,
+    counts: &CountsCache,
     currency: Currency,
     slug: &str,
     query: &ListingQuery,
@@ -112,7 +113,7 @@ pub async fn category_page(
     let (id, category) = category(pool, slug).await?.ok_or(Error::NotFound)?;
     let (path, listing) = tokio::join!(
         category_path(pool, id),
-        browse::listing(pool, currency, Scope::Category(id), query)
+        browse::listing(pool, counts, currency, Scope::Category(id), query)
     );
     let mut ancestors = path?;
     ancestors.pop(); // the category itself
@@ -128,6 +129,7 @@ pub async fn category_page(
 /// all matches, it shows featured products instead.
 pub async fn search_page(
     pool: &PgPool,
+    counts: &CountsCache,
     currency: Currency,
     query: &ListingQuery,
 ) -> Result<SearchPage, Error> {
@@ -142,18 +144,7 @@ pub async fn search_page(
     let scope = within
         .as_ref()
         .map_or(Scope::Everything, |(id, _)| Scope::Category(*id));
-    let listing = browse::listing(pool, currency, scope, &query).await?;
-    let searching = !listing.query.q.is_empty();
-    let exact = if searching {
-        browse::exact_matches(pool, scope, &listing.query.q).await?
-    } else {
-        0
-    };
-    let suggestion = if searching && exact == 0 {
-        browse::suggest(pool, &listing.query.q).await?
-    } else {
-        None
-    };
+    let listing = browse::listing(pool, counts, currency, scope, &query).await?;
     let fallback = if listing.total == 0 {
         featured(pool, currency, 8).await?
     } else {
@@ -164,8 +155,6 @@ pub async fn search_page(
             slug: c.slug,
             name: c.name,
         }),
-        spelled_differently: searching && exact == 0 && listing.total > 0,
-        suggestion,
         fallback,
         listing,
     })

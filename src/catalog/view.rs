@@ -69,10 +69,6 @@ pub struct SearchPage {
     pub listing: Listing,
     /// The category searched within, when the query names one that exists.
     pub within: Option<CategoryLink>,
-    /// True when the results only match a near spelling of the words.
-    pub spelled_differently: bool,
-    /// "Did you mean ...": the closest spelling found in product names.
-    pub suggestion: Option<String>,
     /// Products to show when nothing matches.
     pub fallback: Vec<ProductCard>,
 }

@@ -51,7 +51,14 @@ pub async fn load_departments() -> Result<Vec<Category>, AppError> {
 pub async fn load_category(slug: String, query: String) -> Result<view::CategoryPage, AppError> {
     let state = crate::state::state()?;
     let query = mercato::catalog::listing::ListingQuery::parse(&query);
-    Ok(mercato::catalog::read::category_page(&state.pool, state.currency, &slug, &query).await?)
+    Ok(mercato::catalog::read::category_page(
+        &state.pool,
+        &state.listing_counts,
+        state.currency,
+        &slug,
+        &query,
+    )
+    .await?)
 }
 
 /// The search page; `query` is its query string (search text, filters, sort, page).
@@ -59,7 +66,13 @@ pub async fn load_category(slug: String, query: String) -> Result<view::Category
 pub async fn load_search(query: String) -> Result<view::SearchPage, AppError> {
     let state = crate::state::state()?;
     let query = mercato::catalog::listing::ListingQuery::parse(&query);
-    Ok(mercato::catalog::read::search_page(&state.pool, state.currency, &query).await?)
+    Ok(mercato::catalog::read::search_page(
+        &state.pool,
+        &state.listing_counts,
+        state.currency,
+        &query,
+    )
+    .await?)
 }
 
 #[server(prefix = "/api", endpoint = "catalog/product")]

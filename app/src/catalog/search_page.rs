@@ -41,7 +41,7 @@ fn SearchView(page: view::SearchPage) -> impl IntoView {
         }
         .href("/search")
     };
-    let notice = match (&page.suggestion, page.spelled_differently) {
+    let notice = match (&page.listing.suggestion, page.listing.spelled_differently) {
         (Some(s), true) => Some(view! {
             <p class="mt-3 rounded-xl bg-amber-50 px-4 py-3 text-sm text-amber-900" role="status">
                 "Nothing is spelled exactly “" {q.clone()} "”, so these are close matches. Did you mean "
@@ -58,7 +58,7 @@ fn SearchView(page: view::SearchPage) -> impl IntoView {
         _ => None,
     };
     let nothing = (page.listing.total == 0 && !q.is_empty()).then(|| {
-        let suggestion = page.suggestion.as_ref().map(|s| {
+        let suggestion = page.listing.suggestion.as_ref().map(|s| {
             view! {
                 <p class="mt-2">"Did you mean " <a href=suggestion_link(s) class="font-semibold text-teal-800 underline">{s.clone()}</a> "?"</p>
             }
