@@ -16,6 +16,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
 
 pub use super::read::PER_PAGE;
 
@@ -64,11 +65,22 @@ pub async fn listing(
 /// costly half of a listing (one pass over every product in it), and paging through
 /// or re-sorting a view asks for the same counts again. The products themselves are
 /// always read fresh; a count may lag a stock change by up to the cache's lifetime.
+///
+/// Requests that miss at the same moment share one count rather than each running it:
+/// under load, a popular category would otherwise be counted by every waiting request.
 #[derive(Debug)]
 pub struct CountsCache {
     ttl: Duration,
     capacity: usize,
-    entries: Mutex<HashMap<(Scope, ListingQuery), (Instant, Arc<Counts>)>>,
+    entries: Mutex<HashMap<CountsKey, CountsEntry>>,
+}
+
+type CountsKey = (Scope, ListingQuery);
+
+#[derive(Debug)]
+struct CountsEntry {
+    created: Instant,
+    counts: Arc<OnceCell<Arc<Counts>>>,
 }
 
 impl CountsCache {
@@ -101,33 +113,46 @@ impl CountsCache {
                 ..query.clone()
             },
         );
+        let cell = self.cell(key);
+        // A failed count leaves the cell empty, so the next request tries again.
+        let counts = cell
+            .get_or_try_init(|| async {
+                let mut fresh = counts(pool, scope, query).await?;
+                if !query.q.is_empty() && fresh.exact == 0 {
+                    fresh.suggestion = suggest(pool, &query.q).await?;
+                }
+                Ok::<_, Error>(Arc::new(fresh))
+            })
+            .await?;
+        Ok(counts.clone())
+    }
+
+    /// The cell holding (or about to hold) the counts for `key`.
+    fn cell(&self, key: CountsKey) -> Arc<OnceCell<Arc<Counts>>> {
         let now = Instant::now();
-        if let Some(hit) = self.lock().get(&key).filter(|(at, _)| now < *at + self.ttl) {
-            return Ok(hit.1.clone());
+        let fresh = |e: &CountsEntry| now < e.created + self.ttl;
+        // A panic while holding the lock leaves a map of plain values: still usable.
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = entries.get(&key).filter(|e| fresh(e)) {
+            return entry.counts.clone();
         }
-        let mut fresh = counts(pool, scope, query).await?;
-        if !query.q.is_empty() && fresh.exact == 0 {
-            fresh.suggestion = suggest(pool, &query.q).await?;
-        }
-        let fresh = Arc::new(fresh);
+        let cell = Arc::new(OnceCell::new());
         if self.capacity > 0 {
-            let mut entries = self.lock();
             if entries.len() >= self.capacity {
-                entries.retain(|_, (at, _)| now < *at + self.ttl);
+                entries.retain(|_, e| fresh(e));
                 if entries.len() >= self.capacity {
                     entries.clear();
                 }
             }
-            entries.insert(key, (now, fresh.clone()));
+            entries.insert(
+                key,
+                CountsEntry {
+                    created: now,
+                    counts: cell.clone(),
+                },
+            );
         }
-        Ok(fresh)
-    }
-
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(Scope, ListingQuery), (Instant, Arc<Counts>)>> {
-        // A panic while holding the lock leaves a map of plain values: still usable.
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+        cell
     }
 }
 
