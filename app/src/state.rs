@@ -4,7 +4,7 @@ use crate::error::AppError;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
-use mercato::catalog::browse::CountsCache;
+use mercato::catalog::browse::ListingCache;
 use mercato::Currency;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -17,8 +17,9 @@ pub struct AppState {
     pub currency: Currency,
     /// The address shoppers use (`https://shop.example`), for absolute links.
     pub public_url: String,
-    /// Recent listings' facet counts, shared by every request of this process.
-    pub listing_counts: Arc<CountsCache>,
+    /// Recent listings' facet counts and first pages' order, shared by every request
+    /// of this process.
+    pub listing_cache: Arc<ListingCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

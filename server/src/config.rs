@@ -18,7 +18,8 @@ pub struct Config {
     pub db_pool_size: u32,
     /// `MERCATO_REQUEST_TIMEOUT_SECS`: a request still running after this gets a 408.
     pub request_timeout: Duration,
-    /// `MERCATO_LISTING_CACHE_SECS`: how long a listing's facet counts are reused
+    /// `MERCATO_LISTING_CACHE_SECS`: how long a listing's facet counts and the order of
+    /// its first pages are reused
     /// (0 counts on every view).
     pub listing_cache: Duration,
     /// `MERCATO_CURRENCY`: the one currency the shop sells in.

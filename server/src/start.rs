@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::http;
 use app::state::AppState;
 use leptos::config::{get_configuration, LeptosOptions};
-use mercato::catalog::browse::CountsCache;
+use mercato::catalog::browse::ListingCache;
 use mercato::catalog::seed;
 use mercato::db::embedded::{Durability, EmbeddedError, EmbeddedPostgres};
 use mercato::db::{self, DbError};
@@ -73,7 +73,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         pool: pool.clone(),
         currency: config.currency,
         public_url: config.public_url.clone(),
-        listing_counts: Arc::new(CountsCache::new(
+        listing_cache: Arc::new(ListingCache::new(
             config.listing_cache,
             LISTING_CACHE_ENTRIES,
         )),

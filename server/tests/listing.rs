@@ -4,7 +4,7 @@
 mod common;
 
 use common::{seeded_app, TestApp};
-use mercato::catalog::browse::CountsCache;
+use mercato::catalog::browse::ListingCache;
 use mercato::catalog::listing::{ListingQuery, Sort};
 use mercato::catalog::read;
 use mercato::catalog::view::{CategoryPage, SearchPage};
@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 async fn category(app: &TestApp, slug: &str, query: &str) -> CategoryPage {
     read::category_page(
         &app.pool,
-        &CountsCache::disabled(),
+        &ListingCache::disabled(),
         Currency::EUR,
         slug,
         &ListingQuery::parse(query),
@@ -26,7 +26,7 @@ async fn category(app: &TestApp, slug: &str, query: &str) -> CategoryPage {
 async fn search(app: &TestApp, query: &str) -> SearchPage {
     read::search_page(
         &app.pool,
-        &CountsCache::disabled(),
+        &ListingCache::disabled(),
         Currency::EUR,
         &ListingQuery::parse(query),
     )
@@ -258,7 +258,7 @@ async fn price_filters_and_buckets_agree() {
         let query = ListingQuery::parse("").with_price(bucket.min, bucket.max);
         let page = read::category_page(
             &app.pool,
-            &CountsCache::disabled(),
+            &ListingCache::disabled(),
             Currency::EUR,
             "clothing",
             &query,
@@ -515,7 +515,7 @@ async fn listing_pages_render_with_structured_data_and_working_forms() {
 #[tokio::test]
 async fn facet_counts_are_reused_across_pages_and_sorts_only_while_fresh() {
     let app = seeded_app().await;
-    let cache = CountsCache::new(std::time::Duration::from_secs(3600), 100);
+    let cache = ListingCache::new(std::time::Duration::from_secs(3600), 100);
     let view = |query: &'static str| {
         let (pool, cache) = (&app.pool, &cache);
         async move {
@@ -555,7 +555,7 @@ async fn facet_counts_are_reused_across_pages_and_sorts_only_while_fresh() {
     );
     let uncached = read::category_page(
         &app.pool,
-        &CountsCache::disabled(),
+        &ListingCache::disabled(),
         Currency::EUR,
         "clothing",
         &ListingQuery::parse(""),

@@ -34,14 +34,14 @@ pub enum Scope {
 /// stale or tampered link shows products rather than nothing.
 pub async fn listing(
     pool: &PgPool,
-    cache: &CountsCache,
+    cache: &ListingCache,
     currency: Currency,
     scope: Scope,
     query: &ListingQuery,
 ) -> Result<Listing, Error> {
     let (counts, products) = tokio::join!(
         cache.counts(pool, scope, query),
-        page(pool, currency, scope, query)
+        page(pool, cache, currency, scope, query)
     );
     let counts = counts?;
     let applied = counts.drop_unknown_options(query);
@@ -61,41 +61,30 @@ pub async fn listing(
     })
 }
 
-/// The facet counts of recently shown listings, for a short while. Counting is the
-/// costly half of a listing (one pass over every product in it), and paging through
-/// or re-sorting a view asks for the same counts again. The products themselves are
-/// always read fresh; a count may lag a stock change by up to the cache's lifetime.
-///
-/// Requests that miss at the same moment share one count rather than each running it:
-/// under load, a popular category would otherwise be counted by every waiting request.
+/// What recently shown listings cost most to work out, for a short while: their facet
+/// counts (one pass over every product in the listing) and the order of their first
+/// pages (a sort over every match, for a search). Paging through or re-sorting a view
+/// asks for the same counts again, and popular views are asked for constantly. The
+/// cards themselves are always read fresh; a count or an order may lag a change by up
+/// to the cache's lifetime.
 #[derive(Debug)]
-pub struct CountsCache {
-    ttl: Duration,
-    capacity: usize,
-    entries: Mutex<HashMap<CountsKey, CountsEntry>>,
+pub struct ListingCache {
+    counts: Cache<Counts>,
+    ids: Cache<Vec<i64>>,
 }
 
-type CountsKey = (Scope, ListingQuery);
-
-#[derive(Debug)]
-struct CountsEntry {
-    created: Instant,
-    counts: Arc<OnceCell<Arc<Counts>>>,
-}
-
-impl CountsCache {
-    /// Keeps up to `capacity` listings' counts for `ttl` each.
-    pub fn new(ttl: Duration, capacity: usize) -> CountsCache {
-        CountsCache {
-            ttl,
-            capacity,
-            entries: Mutex::new(HashMap::new()),
+impl ListingCache {
+    /// Keeps up to `capacity` listings' counts and orders for `ttl` each.
+    pub fn new(ttl: Duration, capacity: usize) -> ListingCache {
+        ListingCache {
+            counts: Cache::new(ttl, capacity),
+            ids: Cache::new(ttl, capacity),
         }
     }
 
-    /// A cache that keeps nothing: every listing counts afresh.
-    pub fn disabled() -> CountsCache {
-        CountsCache::new(Duration::ZERO, 0)
+    /// A cache that keeps nothing: every listing is worked out afresh.
+    pub fn disabled() -> ListingCache {
+        ListingCache::new(Duration::ZERO, 0)
     }
 
     async fn counts(
@@ -113,28 +102,66 @@ impl CountsCache {
                 ..query.clone()
             },
         );
-        let cell = self.cell(key);
-        // A failed count leaves the cell empty, so the next request tries again.
-        let counts = cell
-            .get_or_try_init(|| async {
+        self.counts
+            .get_or_compute(key, || async {
                 let mut fresh = counts(pool, scope, query).await?;
                 if !query.q.is_empty() && fresh.exact == 0 {
                     fresh.suggestion = suggest(pool, &query.q).await?;
                 }
-                Ok::<_, Error>(Arc::new(fresh))
+                Ok(fresh)
             })
-            .await?;
-        Ok(counts.clone())
+            .await
+    }
+}
+
+type CacheKey = (Scope, ListingQuery);
+
+/// Values by listing, each for `ttl`. Requests that miss at the same moment share one
+/// computation rather than each running it: under load, a popular category would
+/// otherwise be counted by every waiting request.
+#[derive(Debug)]
+struct Cache<V> {
+    ttl: Duration,
+    capacity: usize,
+    entries: Mutex<HashMap<CacheKey, CacheEntry<V>>>,
+}
+
+#[derive(Debug)]
+struct CacheEntry<V> {
+    created: Instant,
+    value: Arc<OnceCell<Arc<V>>>,
+}
+
+impl<V> Cache<V> {
+    fn new(ttl: Duration, capacity: usize) -> Cache<V> {
+        Cache {
+            ttl,
+            capacity,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// The cell holding (or about to hold) the counts for `key`.
-    fn cell(&self, key: CountsKey) -> Arc<OnceCell<Arc<Counts>>> {
+    async fn get_or_compute<F, Fut>(&self, key: CacheKey, compute: F) -> Result<Arc<V>, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, Error>>,
+    {
+        let cell = self.cell(key);
+        // A failed computation leaves the cell empty, so the next request tries again.
+        let value = cell
+            .get_or_try_init(|| async { compute().await.map(Arc::new) })
+            .await?;
+        Ok(value.clone())
+    }
+
+    /// The cell holding (or about to hold) the value for `key`.
+    fn cell(&self, key: CacheKey) -> Arc<OnceCell<Arc<V>>> {
         let now = Instant::now();
-        let fresh = |e: &CountsEntry| now < e.created + self.ttl;
+        let fresh = |e: &CacheEntry<V>| now < e.created + self.ttl;
         // A panic while holding the lock leaves a map of plain values: still usable.
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = entries.get(&key).filter(|e| fresh(e)) {
-            return entry.counts.clone();
+            return entry.value.clone();
         }
         let cell = Arc::new(OnceCell::new());
         if self.capacity > 0 {
@@ -146,9 +173,9 @@ impl CountsCache {
             }
             entries.insert(
                 key,
-                CountsEntry {
+                CacheEntry {
                     created: now,
-                    counts: cell.clone(),
+                    value: cell.clone(),
                 },
             );
         }
@@ -244,19 +271,58 @@ fn option_groups(query: &ListingQuery) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// The page of cards: every filter applied, sorted, limited.
+/// Products kept in order per cached listing: the first pages, which is where shoppers
+/// are. Deeper pages are picked by the database each time.
+const CACHED_IDS: u32 = 20 * PER_PAGE;
+
+/// The page of cards: every filter applied, sorted, limited. The order of a listing's
+/// first pages comes from the cache; the cards themselves are always read fresh.
 async fn page(
     pool: &PgPool,
+    cache: &ListingCache,
     currency: Currency,
     scope: Scope,
     query: &ListingQuery,
 ) -> Result<Vec<super::view::ProductCard>, Error> {
+    let offset = (query.page.max(1) - 1).saturating_mul(PER_PAGE);
+    let ids: Vec<i64> = if offset < CACHED_IDS {
+        let first = cache
+            .ids
+            .get_or_compute(
+                (
+                    scope,
+                    ListingQuery {
+                        page: 1,
+                        ..query.clone()
+                    },
+                ),
+                || page_ids(pool, scope, query, CACHED_IDS, 0),
+            )
+            .await?;
+        let start = (offset as usize).min(first.len());
+        let end = (start + PER_PAGE as usize).min(first.len());
+        first[start..end].to_vec()
+    } else {
+        page_ids(pool, scope, query, PER_PAGE, offset).await?
+    };
+    let sql = format!("{CARDS_BEFORE_IDS}SELECT unnest($1::bigint[]) AS id{CARDS_AFTER_IDS}");
+    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(&ids).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|r| r.into_card(currency)).collect())
+}
+
+/// The ids of `limit` products of the listing from `offset` on, in the listing's order.
+async fn page_ids(
+    pool: &PgPool,
+    scope: Scope,
+    query: &ListingQuery,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<i64>, Error> {
     let mut sql = QueryBuilder::<Postgres>::new("");
     if let Scope::Category(_) = scope {
         push_tree(&mut sql, scope);
     }
-    sql.push(CARDS_BEFORE_IDS);
-    sql.push("SELECT p.id FROM products p WHERE p.status = 'active' AND p.min_price IS NOT NULL");
+    sql.push(" SELECT p.id FROM products p WHERE p.status = 'active' AND p.min_price IS NOT NULL");
     if let Scope::Category(_) = scope {
         sql.push(" AND p.category_id = ANY (ARRAY(SELECT id FROM tree))");
     }
@@ -289,12 +355,10 @@ async fn page(
         }
     };
     sql.push(" LIMIT ");
-    sql.push_bind(i64::from(PER_PAGE));
+    sql.push_bind(i64::from(limit));
     sql.push(" OFFSET ");
-    sql.push_bind(i64::from(query.page.max(1) - 1) * i64::from(PER_PAGE));
-    sql.push(CARDS_AFTER_IDS);
-    let rows: Vec<CardRow> = sql.build_query_as().fetch_all(pool).await?;
-    Ok(rows.into_iter().map(|r| r.into_card(currency)).collect())
+    sql.push_bind(i64::from(offset));
+    Ok(sql.build_query_scalar().fetch_all(pool).await?)
 }
 
 /// Every count the facets show, from one pass over the listing's products.

@@ -1,6 +1,6 @@
 //! Reading the catalog for shoppers: only active products, one query per page section.
 
-use super::browse::{self, CountsCache, Scope};
+use super::browse::{self, ListingCache, Scope};
 use super::listing::ListingQuery;
 use super::view::{
     Category, CategoryLink, CategoryPage, Image, ProductCard, ProductDetail, ProductOption,
@@ -105,7 +105,7 @@ pub async fn departments(pool: &PgPool) -> Result<Vec<Category>, Error> {
 /// products (its subcategories' included).
 pub async fn category_page(
     pool: &PgPool,
-    counts: &CountsCache,
+    counts: &ListingCache,
     currency: Currency,
     slug: &str,
     query: &ListingQuery,
@@ -129,7 +129,7 @@ pub async fn category_page(
 /// all matches, it shows featured products instead.
 pub async fn search_page(
     pool: &PgPool,
-    counts: &CountsCache,
+    counts: &ListingCache,
     currency: Currency,
     query: &ListingQuery,
 ) -> Result<SearchPage, Error> {

@@ -53,7 +53,7 @@ pub async fn load_category(slug: String, query: String) -> Result<view::Category
     let query = mercato::catalog::listing::ListingQuery::parse(&query);
     Ok(mercato::catalog::read::category_page(
         &state.pool,
-        &state.listing_counts,
+        &state.listing_cache,
         state.currency,
         &slug,
         &query,
@@ -68,7 +68,7 @@ pub async fn load_search(query: String) -> Result<view::SearchPage, AppError> {
     let query = mercato::catalog::listing::ListingQuery::parse(&query);
     Ok(mercato::catalog::read::search_page(
         &state.pool,
-        &state.listing_counts,
+        &state.listing_cache,
         state.currency,
         &query,
     )

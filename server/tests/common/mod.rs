@@ -75,7 +75,7 @@ pub async fn spawn_app_with_pool(pool: PgPool) -> TestApp {
         currency: mercato::Currency::EUR,
         public_url: "https://shop.example".to_owned(),
         // Tests change stock and prices and look again at once.
-        listing_counts: std::sync::Arc::new(mercato::catalog::browse::CountsCache::disabled()),
+        listing_cache: std::sync::Arc::new(mercato::catalog::browse::ListingCache::disabled()),
     };
     // Generous: a test asserts behaviour, never speed, and CI machines stall at times.
     let router = server::http::router(state, Duration::from_secs(60));
