@@ -1,6 +1,7 @@
 //! The HTTP stack: Leptos pages and server functions, health checks, static files, and
 //! the layers every request passes through.
 
+use crate::origin::{check_origin, OwnOrigin};
 use app::state::AppState;
 use app::{shell, App};
 use axum::extract::{Path, Request, State};
@@ -32,6 +33,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let options = state.leptos_options.clone();
     let hashed = options.hash_files;
     let routes = generate_route_list(App);
+    let secure_cookies = state.public_url.starts_with("https://");
+    let own_origin = OwnOrigin::new(&state.public_url);
+    let sessions = crate::sessions::layer(state.pool.clone(), secure_cookies);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -47,6 +51,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         })
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
+        // Innermost: only handlers that touch the session load or save it.
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(own_origin, check_origin))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

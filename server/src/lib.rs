@@ -3,6 +3,8 @@
 pub mod commands;
 pub mod config;
 pub mod http;
+pub mod origin;
+pub mod sessions;
 pub mod start;
 
 pub use config::Config;

@@ -79,10 +79,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         )),
     };
     let router = http::router(state, config.request_timeout);
+    let cleanup = tokio::spawn(crate::sessions::delete_expired(pool.clone()));
     tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);
 
     let served = http::serve(listener, router, shutdown_signal()).await;
     tracing::info!("shutting down");
+    cleanup.abort();
     pool.close().await;
     if let Some(mut cluster) = cluster {
         let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;
