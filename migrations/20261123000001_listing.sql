@@ -50,18 +50,19 @@ LANGUAGE sql AS $$
 $$;
 
 -- Statement-level triggers, so a bulk insert refreshes each product once. Postgres
--- allows transition tables only on single-event triggers, hence one function each.
-CREATE FUNCTION variants_refresh_new() RETURNS trigger LANGUAGE plpgsql AS $$
+-- allows transition tables only on single-event triggers, hence one trigger per event.
+-- Variants and options name their product; inventory rows name a variant.
+CREATE FUNCTION listing_refresh_new_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM refresh_product_listing(ARRAY(SELECT DISTINCT product_id FROM new_rows));
     RETURN NULL;
 END $$;
-CREATE FUNCTION variants_refresh_old() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION listing_refresh_old_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM refresh_product_listing(ARRAY(SELECT DISTINCT product_id FROM old_rows));
     RETURN NULL;
 END $$;
-CREATE FUNCTION inventory_refresh_new() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION listing_refresh_new_stock() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM refresh_product_listing(ARRAY(
         SELECT DISTINCT v.product_id FROM new_rows n JOIN variants v ON v.id = n.variant_id));
@@ -69,33 +70,22 @@ BEGIN
 END $$;
 
 CREATE TRIGGER variants_listing_insert AFTER INSERT ON variants
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION variants_refresh_new();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION listing_refresh_new_rows();
 CREATE TRIGGER variants_listing_update AFTER UPDATE ON variants
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION variants_refresh_new();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION listing_refresh_new_rows();
 CREATE TRIGGER variants_listing_delete AFTER DELETE ON variants
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION variants_refresh_old();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION listing_refresh_old_rows();
 CREATE TRIGGER inventory_listing_insert AFTER INSERT ON inventory
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION inventory_refresh_new();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION listing_refresh_new_stock();
 CREATE TRIGGER inventory_listing_update AFTER UPDATE ON inventory
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION inventory_refresh_new();
-
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION listing_refresh_new_stock();
 -- Renaming an option changes the facet labels of its product.
-CREATE FUNCTION options_refresh_new() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM refresh_product_listing(ARRAY(SELECT DISTINCT product_id FROM new_rows));
-    RETURN NULL;
-END $$;
-CREATE FUNCTION options_refresh_old() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM refresh_product_listing(ARRAY(SELECT DISTINCT product_id FROM old_rows));
-    RETURN NULL;
-END $$;
-CREATE TRIGGER options_listing_update AFTER UPDATE ON product_options
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION options_refresh_new();
-CREATE TRIGGER options_listing_delete AFTER DELETE ON product_options
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION options_refresh_old();
 CREATE TRIGGER options_listing_insert AFTER INSERT ON product_options
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION options_refresh_new();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION listing_refresh_new_rows();
+CREATE TRIGGER options_listing_update AFTER UPDATE ON product_options
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION listing_refresh_new_rows();
+CREATE TRIGGER options_listing_delete AFTER DELETE ON product_options
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION listing_refresh_old_rows();
 
 -- Whatever is already stored.
 SELECT refresh_product_listing(ARRAY(SELECT id FROM products));
