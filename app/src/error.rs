@@ -18,6 +18,9 @@ pub enum AppError {
     /// The request never reached us, or its answer never reached the browser.
     #[error("We couldn't reach the shop. Check your connection and try again.")]
     Network,
+    /// The shopper's input broke a rule; the message says which and what to do.
+    #[error("{0}")]
+    Invalid(String),
     /// The request was malformed (for example a hand-made form post).
     #[error("That request didn't make sense to us: {0}")]
     BadRequest(String),
@@ -29,6 +32,7 @@ impl AppError {
         match self {
             AppError::NotFound => 404,
             AppError::BadRequest(_) => 400,
+            AppError::Invalid(_) => 422,
             AppError::Unavailable => 503,
             AppError::Internal | AppError::Network => 500,
         }
@@ -54,7 +58,7 @@ impl From<mercato::Error> for AppError {
     fn from(e: mercato::Error) -> Self {
         match e {
             mercato::Error::NotFound => AppError::NotFound,
-            mercato::Error::Invalid(message) => AppError::BadRequest(message),
+            mercato::Error::Invalid(message) => AppError::Invalid(message),
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 AppError::Unavailable

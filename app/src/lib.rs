@@ -1,6 +1,7 @@
 //! Mercato's user interface: routes, pages, components and the `#[server]` functions that
 //! both the server render and the browser call.
 
+pub mod cart;
 pub mod catalog;
 pub mod components;
 pub mod error;
@@ -42,6 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     shop::provide_shop_info();
+    cart::provide_cart_version();
     mark_hydrated();
 
     view! {
@@ -55,6 +57,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
                         <Route path=path!("/p/:slug") view=ProductPage ssr=SsrMode::Async />
                         <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
+                        <Route path=path!("/cart") view=cart::CartPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

@@ -38,14 +38,21 @@ pub fn layer(pool: PgPool, secure: bool) -> SessionManagerLayer<PostgresStore> {
         .with_expiry(Expiry::OnInactivity(INACTIVITY))
 }
 
-/// Deletes expired sessions now and then, until the process stops. Several processes
-/// may run it: each deletion is one idempotent statement.
-pub async fn delete_expired(pool: PgPool) {
+/// Deletes expired sessions, and guest carts untouched for as long, now and then until
+/// the process stops. Several processes may run it: each deletion is one idempotent
+/// statement.
+pub async fn clean_up(pool: PgPool) {
     use tower_sessions::ExpiredDeletion;
-    let store = store(pool);
+    let store = store(pool.clone());
+    let days = i32::try_from(INACTIVITY.whole_days()).unwrap_or(30);
     loop {
         if let Err(error) = store.delete_expired().await {
             tracing::warn!(%error, "could not delete expired sessions; will retry");
+        }
+        match mercato::cart::store::delete_abandoned(&pool, days).await {
+            Ok(0) => {}
+            Ok(carts) => tracing::info!(carts, "deleted abandoned carts"),
+            Err(error) => tracing::warn!(%error, "could not delete abandoned carts; will retry"),
         }
         tokio::time::sleep(CLEANUP_EVERY).await;
     }

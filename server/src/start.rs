@@ -79,7 +79,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         )),
     };
     let router = http::router(state, config.request_timeout);
-    let cleanup = tokio::spawn(crate::sessions::delete_expired(pool.clone()));
+    let cleanup = tokio::spawn(crate::sessions::clean_up(pool.clone()));
     tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);
 
     let served = http::serve(listener, router, shutdown_signal()).await;

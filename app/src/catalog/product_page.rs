@@ -1,6 +1,8 @@
 use super::category_page::Breadcrumbs;
 use super::{load_product, Price};
+use crate::cart::{cart_version, AddToCart};
 use crate::components::{absolute, loaded, JsonLd, PageMeta};
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use mercato::catalog::view::{ProductDetail, VariantView};
@@ -123,7 +125,7 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
                             })
                             .collect_view()}
                     </div>
-                    {move || selected.get().map(|v| view! { <AddToCart variant=v /> })}
+                    {move || selected.get().map(|v| view! { <BuyBox variant=v /> })}
                     <div class="prose mt-8 max-w-none text-stone-700">
                         <h2 class="text-sm font-semibold text-stone-900">"About this product"</h2>
                         <p class="mt-2 leading-relaxed">{body}</p>
@@ -205,13 +207,40 @@ fn availability(v: &VariantView) -> AnyView {
     }
 }
 
-/// Quantity and the add-to-cart button for the chosen variant.
+/// Quantity and the add-to-cart button for the chosen variant. A plain form post to
+/// the server function: without JavaScript the shopper lands on the cart page; with
+/// it, the page says what was added and the header's count follows.
 #[component]
-fn AddToCart(variant: VariantView) -> impl IntoView {
+fn BuyBox(variant: VariantView) -> impl IntoView {
     let max = variant.available.clamp(1, 99);
     let sold_out = variant.available == 0;
+    let add = ServerAction::<AddToCart>::new();
+    let version = cart_version();
+    Effect::new(move |previous: Option<usize>| {
+        let now = add.version().get();
+        if previous.is_some_and(|p| p != now) && matches!(add.value().get_untracked(), Some(Ok(_)))
+        {
+            version.update(|v| *v += 1);
+        }
+        now
+    });
+    let result = move || {
+        add.value().get().map(|result| match result {
+            Ok(added) => view! {
+                <p role="status" class="mt-3 text-sm font-medium text-emerald-800">
+                    {added.to_string()} " "
+                    <a href="/cart" class="font-semibold underline">"View cart"</a>
+                </p>
+            }
+            .into_any(),
+            Err(error) => view! {
+                <p role="alert" class="mt-3 text-sm font-medium text-rose-700">{error.to_string()}</p>
+            }
+            .into_any(),
+        })
+    };
     view! {
-        <form method="post" action="/cart/add" class="mt-8 flex items-end gap-3">
+        <ActionForm action=add attr:class="mt-8 flex items-end gap-3">
             <input type="hidden" name="variant_id" value=variant.id />
             <div>
                 <label for="quantity" class="block text-sm font-semibold text-stone-900">"Quantity"</label>
@@ -229,12 +258,13 @@ fn AddToCart(variant: VariantView) -> impl IntoView {
             </div>
             <button
                 type="submit"
-                disabled=sold_out
+                disabled=move || sold_out || add.pending().get()
                 class="h-12 flex-1 rounded-full bg-teal-700 px-6 font-semibold text-white shadow-sm hover:bg-teal-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:bg-stone-300 disabled:text-stone-600"
             >
                 {if sold_out { "Sold out" } else { "Add to cart" }}
             </button>
-        </form>
+        </ActionForm>
+        {result}
     }
 }
 

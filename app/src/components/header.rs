@@ -1,4 +1,4 @@
-use super::icons::{CartIcon, UserIcon};
+use super::icons::UserIcon;
 use super::SearchBox;
 use crate::shop::use_shop_info;
 use leptos::prelude::*;
@@ -35,11 +35,7 @@ pub fn Header() -> impl IntoView {
                         <span class="hidden sm:inline">"Sign in"</span>
                         <span class="sr-only sm:hidden">"Account"</span>
                     </a>
-                    <a href="/cart" aria-label="Cart, 0 items" class="relative flex items-center gap-1.5 rounded-full px-3 py-2 text-sm font-medium text-stone-700 hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
-                        <CartIcon />
-                        <span class="hidden sm:inline">"Cart"</span>
-                        <span aria-hidden="true" class="rounded-full bg-teal-700 px-2 py-0.5 text-xs font-semibold text-white">"0"</span>
-                    </a>
+                    <crate::cart::CartCount />
                 </nav>
             </div>
             <nav aria-label="Categories" class="border-t border-stone-100">

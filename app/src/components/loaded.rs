@@ -16,7 +16,9 @@ where
     V: IntoView + 'static,
 {
     view! {
-        <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-12 text-stone-500">"Loading…"</p> }>
+        // A transition: when the data changes (a filter, a page, a cart update), the page
+        // shown stays until the new one is ready, rather than flashing "Loading…".
+        <Transition fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-12 text-stone-500">"Loading…"</p> }>
             {move || {
                 let render = render.clone();
                 Suspend::new(async move {
@@ -27,6 +29,6 @@ where
                     }
                 })
             }}
-        </Suspense>
+        </Transition>
     }
 }

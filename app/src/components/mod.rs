@@ -10,6 +10,7 @@ mod status;
 
 pub use footer::Footer;
 pub use header::{Header, ShopName};
+pub use icons::CartIcon;
 pub use loaded::loaded;
 pub use page_meta::{absolute, breadcrumb_list, JsonLd, PageMeta};
 pub use search_box::SearchBox;

@@ -1,0 +1,154 @@
+//! The cart's server functions, its page and the header's count.
+
+mod page;
+
+pub use page::CartPage;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use mercato::cart::{Added, CartView};
+
+/// Bumped after every change to the cart, so whatever shows it loads it again.
+#[derive(Debug, Clone, Copy)]
+pub struct CartVersion(pub RwSignal<usize>);
+
+pub fn provide_cart_version() {
+    provide_context(CartVersion(RwSignal::new(0)));
+}
+
+/// The version signal; a fresh one if the page was built without it.
+pub fn cart_version() -> RwSignal<usize> {
+    use_context::<CartVersion>()
+        .map(|v| v.0)
+        .unwrap_or_else(|| RwSignal::new(0))
+}
+
+#[cfg(feature = "ssr")]
+mod session {
+    use crate::error::AppError;
+    use tower_sessions::Session;
+
+    const CART: &str = "cart_id";
+
+    pub async fn current() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>().await.map_err(|e| {
+            tracing::error!(error = %e, "no session layer in front of the app");
+            AppError::Internal
+        })
+    }
+
+    /// The shopper's cart id, if they have one. A session the store cannot read (the
+    /// database is down) is "briefly unavailable", never "your cart is empty".
+    pub async fn cart(session: &Session) -> Result<Option<i64>, AppError> {
+        session.get::<i64>(CART).await.map_err(|e| {
+            tracing::warn!(error = %e, "could not read the session");
+            AppError::Unavailable
+        })
+    }
+
+    pub async fn set_cart(session: &Session, cart: i64) -> Result<(), AppError> {
+        session.insert(CART, cart).await.map_err(|e| {
+            tracing::warn!(error = %e, "could not write the session");
+            AppError::Unavailable
+        })
+    }
+
+    /// True for a plain HTML form post (no JavaScript), which expects a page back.
+    pub async fn is_plain_form_post() -> bool {
+        leptos_axum::extract::<axum::http::HeaderMap>()
+            .await
+            .ok()
+            .and_then(|h| {
+                h.get(axum::http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.contains("text/html"))
+            })
+            .unwrap_or(false)
+    }
+}
+
+#[server(prefix = "/api", endpoint = "cart")]
+pub async fn load_cart() -> Result<CartView, AppError> {
+    let state = crate::state::state()?;
+    let cart = session::cart(&session::current().await?).await?;
+    Ok(mercato::cart::store::view(&state.pool, cart, state.currency).await?)
+}
+
+#[server(prefix = "/api", endpoint = "cart/count")]
+pub async fn load_cart_count() -> Result<u32, AppError> {
+    let pool = crate::state::pool()?;
+    let cart = session::cart(&session::current().await?).await?;
+    Ok(mercato::cart::store::item_count(&pool, cart).await?)
+}
+
+/// Adds to the cart. Only the variant and the quantity are read from the form: any
+/// price or total a post carries is ignored. Without JavaScript, the shopper lands on
+/// the cart page; with it, the product page says what happened.
+#[server(prefix = "/api", endpoint = "cart/add")]
+pub async fn add_to_cart(variant_id: i64, quantity: String) -> Result<Added, AppError> {
+    use mercato::cart::Quantity;
+    let quantity = Quantity::parse(&quantity).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let pool = crate::state::pool()?;
+    let session = session::current().await?;
+    let cart = session::cart(&session).await?;
+    let (cart, added) = mercato::cart::store::add(&pool, cart, variant_id, quantity).await?;
+    session::set_cart(&session, cart).await?;
+    if session::is_plain_form_post().await {
+        leptos_axum::redirect("/cart");
+    }
+    Ok(added)
+}
+
+/// Sets a line's quantity; returns the quantity set (lower when stock is short).
+#[server(prefix = "/api", endpoint = "cart/update")]
+pub async fn update_cart_line(line_id: i64, quantity: String) -> Result<u32, AppError> {
+    use mercato::cart::Quantity;
+    let quantity = Quantity::parse(&quantity).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let pool = crate::state::pool()?;
+    let cart = session::cart(&session::current().await?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(mercato::cart::store::set_quantity(&pool, cart, line_id, quantity).await?)
+}
+
+#[server(prefix = "/api", endpoint = "cart/remove")]
+pub async fn remove_cart_line(line_id: i64) -> Result<(), AppError> {
+    let pool = crate::state::pool()?;
+    let cart = session::cart(&session::current().await?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(mercato::cart::store::remove(&pool, cart, line_id).await?)
+}
+
+/// The header's link to the cart, with the number of items in it.
+#[component]
+pub fn CartCount() -> impl IntoView {
+    let version = cart_version();
+    let count = Resource::new(move || version.get(), |_| load_cart_count());
+    view! {
+        // The whole link waits for the count, so its label and badge always agree.
+        <Transition fallback=|| view! { <CartLink count=None /> }>
+            {move || Suspend::new(async move {
+                view! { <CartLink count=count.await.ok() /> }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CartLink(count: Option<u32>) -> impl IntoView {
+    let label = match count {
+        Some(1) => "Cart, 1 item".to_owned(),
+        Some(n) => format!("Cart, {n} items"),
+        None => "Cart".to_owned(),
+    };
+    view! {
+        <a href="/cart" aria-label=label data-testid="cart-link" class="relative flex items-center gap-1.5 rounded-full px-3 py-2 text-sm font-medium text-stone-700 hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
+            <crate::components::CartIcon />
+            <span class="hidden sm:inline">"Cart"</span>
+            {count.map(|n| view! {
+                <span aria-hidden="true" data-testid="cart-count" class="rounded-full bg-teal-700 px-2 py-0.5 text-xs font-semibold text-white">{n}</span>
+            })}
+        </a>
+    }
+}

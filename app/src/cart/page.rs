@@ -1,0 +1,166 @@
+use super::{cart_version, load_cart, RemoveCartLine, UpdateCartLine};
+use crate::catalog::Price;
+use crate::components::loaded;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use mercato::cart::{CartLine, CartView};
+
+/// `/cart`: every line re-checked against the catalog, with what changed said plainly.
+/// Changing a quantity or removing a line is a form post, so it works without
+/// JavaScript; with it, the page updates in place.
+#[component]
+pub fn CartPage() -> impl IntoView {
+    let version = cart_version();
+    let update = ServerAction::<UpdateCartLine>::new();
+    let remove = ServerAction::<RemoveCartLine>::new();
+    // Every finished change makes the cart (and the header's count) load again.
+    Effect::new(move |previous: Option<(usize, usize)>| {
+        let now = (update.version().get(), remove.version().get());
+        if previous.is_some_and(|p| p != now) {
+            version.update(|v| *v += 1);
+        }
+        now
+    });
+    let data = Resource::new(move || version.get(), |_| load_cart());
+    let error = move || {
+        let failed = |r: Option<Result<_, crate::error::AppError>>| r.and_then(Result::err);
+        failed(update.value().get().map(|r| r.map(|_| ()))).or_else(|| failed(remove.value().get()))
+    };
+    view! {
+        <Title text="Your cart" />
+        <Meta name="robots" content="noindex" />
+        <div class="mx-auto max-w-4xl px-4 py-8">
+            <h1 class="text-3xl font-bold tracking-tight">"Your cart"</h1>
+            {move || {
+                error()
+                    .map(|e| {
+                        view! {
+                            <p role="alert" class="mt-4 rounded-xl bg-rose-50 px-4 py-3 text-sm font-medium text-rose-800">
+                                {e.to_string()}
+                            </p>
+                        }
+                    })
+            }}
+            {loaded(data, move |cart| view! { <Cart cart update remove /> })}
+        </div>
+    }
+}
+
+#[component]
+fn Cart(
+    cart: CartView,
+    update: ServerAction<UpdateCartLine>,
+    remove: ServerAction<RemoveCartLine>,
+) -> impl IntoView {
+    let subtotal = cart.subtotal();
+    let count = cart.item_count();
+    let notices = (!cart.notices.is_empty()).then(|| {
+        view! {
+            <ul role="status" class="mt-4 space-y-2">
+                {cart
+                    .notices
+                    .iter()
+                    .map(|n| {
+                        view! {
+                            <li class="rounded-xl bg-amber-50 px-4 py-3 text-sm text-amber-900">{n.to_string()}</li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+    });
+    if cart.lines.is_empty() {
+        return view! {
+            {notices}
+            <div class="mt-8 rounded-2xl border border-dashed border-stone-300 bg-white p-10 text-center">
+                <p class="text-lg font-semibold text-stone-800">"Your cart is empty."</p>
+                <p class="mt-2 text-stone-600">"Find something you like and it will wait for you here."</p>
+                <a href="/search" class="mt-6 inline-block rounded-full bg-teal-700 px-6 py-3 text-sm font-semibold text-white hover:bg-teal-800">
+                    "Browse the shop"
+                </a>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        {notices}
+        <ul class="mt-6 divide-y divide-stone-200 border-y border-stone-200" aria-label="Items in your cart">
+            {cart
+                .lines
+                .into_iter()
+                .map(|line| view! { <Line line update remove /> })
+                .collect_view()}
+        </ul>
+        <section aria-label="Summary" class="mt-6 flex flex-col items-end gap-2">
+            <p class="flex items-baseline gap-3 text-lg">
+                <span class="text-stone-600">{format!("Subtotal ({count} {})", if count == 1 { "item" } else { "items" })}</span>
+                <span class="font-bold" data-testid="subtotal">{subtotal.format()}</span>
+            </p>
+            <p class="text-sm text-stone-500">"Shipping and taxes are worked out at checkout."</p>
+            <p class="mt-2 rounded-full bg-stone-200 px-6 py-3 text-sm font-semibold text-stone-600">
+                "Checkout opens soon: your cart is saved for 30 days."
+            </p>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Line(
+    line: CartLine,
+    update: ServerAction<UpdateCartLine>,
+    remove: ServerAction<RemoveCartLine>,
+) -> impl IntoView {
+    let href = format!("/p/{}?variant={}", line.product_slug, line.variant_id);
+    let quantity_id = format!("quantity-{}", line.id);
+    let label_for = quantity_id.clone();
+    let total = line.total();
+    let low = (line.available <= 5).then(|| {
+        view! { <p class="mt-1 text-xs font-semibold text-amber-700">{format!("Only {} left", line.available)}</p> }
+    });
+    view! {
+        <li class="flex gap-4 py-5" data-testid="cart-line">
+            <a href=href.clone() class="block h-24 w-24 shrink-0 overflow-hidden rounded-xl bg-stone-100">
+                {line.image.map(|img| view! { <img src=img.url alt=img.alt width="96" height="96" class="h-full w-full object-cover" /> })}
+            </a>
+            <div class="flex flex-1 flex-col gap-2 sm:flex-row sm:justify-between">
+                <div>
+                    <a href=href class="font-semibold text-stone-900 hover:underline">{line.name.clone()}</a>
+                    {(!line.variant_label.is_empty()).then(|| view! { <p class="text-sm text-stone-600">{line.variant_label.clone()}</p> })}
+                    <p class="text-xs text-stone-500">"SKU " {line.sku.clone()}</p>
+                    <Price price=line.unit_price compare_at=None />
+                    {low}
+                </div>
+                <div class="flex flex-col items-start gap-2 sm:items-end">
+                    <ActionForm action=update attr:class="flex items-end gap-2">
+                        <input type="hidden" name="line_id" value=line.id />
+                        <label for=label_for class="text-xs font-semibold text-stone-700">
+                            "Quantity"
+                            <input
+                                id=quantity_id
+                                name="quantity"
+                                type="number"
+                                inputmode="numeric"
+                                min="1"
+                                max=line.available
+                                value=line.quantity
+                                prop:value=line.quantity.to_string()
+                                class="mt-1 block h-10 w-20 rounded-lg border border-stone-300 px-2 text-center text-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30"
+                            />
+                        </label>
+                        <button type="submit" class="h-10 rounded-full border border-stone-300 bg-white px-4 text-sm font-medium hover:bg-stone-100">"Update"</button>
+                    </ActionForm>
+                    <ActionForm action=remove>
+                        <input type="hidden" name="line_id" value=line.id />
+                        <button type="submit" class="text-sm font-medium text-rose-700 underline-offset-4 hover:underline">
+                            "Remove"
+                            <span class="sr-only">" " {line.name.clone()}</span>
+                        </button>
+                    </ActionForm>
+                    <p class="font-semibold" data-testid="line-total">{total.format()}</p>
+                </div>
+            </div>
+        </li>
+    }
+}

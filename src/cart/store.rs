@@ -1,0 +1,317 @@
+//! Carts in Postgres. Every function takes the cart id the caller found for the shopper
+//! (in their session); a line id from another cart is "not found".
+
+use super::{Added, CartLine, CartView, Notice, Quantity, MAX_PER_LINE};
+use crate::catalog::view::Image;
+use crate::{Currency, Error, Money};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool};
+
+/// Adds `quantity` of a variant to the cart `cart` (a new cart when there is none, or
+/// it has gone), up to the stock and [`MAX_PER_LINE`]. Returns the cart's id.
+pub async fn add(
+    pool: &PgPool,
+    cart: Option<i64>,
+    variant_id: i64,
+    quantity: Quantity,
+) -> Result<(i64, Added), Error> {
+    let mut tx = pool.begin().await?;
+    let variant: Option<(String, Decimal, i32)> = sqlx::query_as(
+        "SELECT p.name || coalesce(' (' || nullif(concat_ws(' / ', v.option1, v.option2,
+                                                            v.option3), '') || ')', ''),
+                v.price, i.on_hand
+         FROM variants v
+         JOIN products p ON p.id = v.product_id
+         JOIN inventory i ON i.variant_id = v.id
+         WHERE v.id = $1 AND p.status = 'active'",
+    )
+    .bind(variant_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((name, price, on_hand)) = variant else {
+        return Err(Error::Invalid(
+            "That product is no longer sold, so it could not be added.".to_owned(),
+        ));
+    };
+    let on_hand = u32::try_from(on_hand).unwrap_or(0);
+    if on_hand == 0 {
+        return Err(Error::Invalid(format!(
+            "{name} has just sold out, so it could not be added."
+        )));
+    }
+    let cart = lock_or_create(&mut tx, cart).await?;
+    let before: u32 = sqlx::query_scalar::<_, i32>(
+        "SELECT quantity FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
+    )
+    .bind(cart)
+    .bind(variant_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .and_then(|q| u32::try_from(q).ok())
+    .unwrap_or(0);
+    let wanted = before.saturating_add(quantity.get());
+    let in_cart = wanted.min(on_hand).min(MAX_PER_LINE);
+    sqlx::query(
+        "INSERT INTO cart_lines (cart_id, variant_id, name, quantity, seen_price)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (cart_id, variant_id) DO UPDATE
+         SET quantity = EXCLUDED.quantity, seen_price = EXCLUDED.seen_price,
+             name = EXCLUDED.name",
+    )
+    .bind(cart)
+    .bind(variant_id)
+    .bind(&name)
+    .bind(in_cart as i32)
+    .bind(price)
+    .execute(&mut *tx)
+    .await?;
+    let item_count = touch(&mut tx, cart).await?;
+    tx.commit().await?;
+    Ok((
+        cart,
+        Added {
+            name,
+            in_cart,
+            capped: in_cart < wanted,
+            item_count,
+        },
+    ))
+}
+
+/// Sets a line's quantity, lowered to what is in stock. Returns the quantity set.
+pub async fn set_quantity(
+    pool: &PgPool,
+    cart: i64,
+    line: i64,
+    quantity: Quantity,
+) -> Result<u32, Error> {
+    let mut tx = pool.begin().await?;
+    let row: Option<(String, Option<i32>)> = sqlx::query_as(
+        "SELECT l.name, i.on_hand
+         FROM cart_lines l
+         LEFT JOIN variants v ON v.id = l.variant_id
+         LEFT JOIN products p ON p.id = v.product_id AND p.status = 'active'
+         LEFT JOIN inventory i ON i.variant_id = v.id AND p.id IS NOT NULL
+         WHERE l.id = $1 AND l.cart_id = $2
+         FOR UPDATE OF l",
+    )
+    .bind(line)
+    .bind(cart)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (name, on_hand) = row.ok_or(Error::NotFound)?;
+    let on_hand = on_hand.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+    if on_hand == 0 {
+        // The cart page will take it out and say why.
+        return Err(Error::Invalid(format!(
+            "{name} is no longer available, so its quantity cannot change."
+        )));
+    }
+    let set = quantity.get().min(on_hand);
+    sqlx::query("UPDATE cart_lines SET quantity = $1 WHERE id = $2")
+        .bind(set as i32)
+        .bind(line)
+        .execute(&mut *tx)
+        .await?;
+    touch(&mut tx, cart).await?;
+    tx.commit().await?;
+    Ok(set)
+}
+
+/// Takes a line out of the cart.
+pub async fn remove(pool: &PgPool, cart: i64, line: i64) -> Result<(), Error> {
+    let deleted = sqlx::query("DELETE FROM cart_lines WHERE id = $1 AND cart_id = $2")
+        .bind(line)
+        .bind(cart)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    if deleted == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    id: i64,
+    variant_id: Option<i64>,
+    name: String,
+    quantity: i32,
+    seen_price: Decimal,
+    slug: Option<String>,
+    product_name: Option<String>,
+    label: Option<String>,
+    sku: Option<String>,
+    price: Option<Decimal>,
+    on_hand: Option<i32>,
+    image_url: Option<String>,
+    image_alt: Option<String>,
+}
+
+/// The cart, re-checked against the catalog: lines whose variant is gone, no longer
+/// sold or sold out are taken out; quantities above the stock are lowered; a price that
+/// changed since the shopper last saw it is pointed out once. Each change becomes a
+/// [`Notice`]. An unknown cart is an empty one.
+pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Result<CartView, Error> {
+    let Some(cart) = cart else {
+        return Ok(CartView::empty(currency));
+    };
+    let mut tx = pool.begin().await?;
+    let rows: Vec<LineRow> = sqlx::query_as(
+        "SELECT l.id, l.variant_id, l.name, l.quantity, l.seen_price,
+                p.slug, p.name AS product_name,
+                concat_ws(' / ', v.option1, v.option2, v.option3) AS label,
+                v.sku, v.price, i.on_hand, img.url AS image_url, img.alt AS image_alt
+         FROM cart_lines l
+         LEFT JOIN variants v ON v.id = l.variant_id
+         LEFT JOIN products p ON p.id = v.product_id AND p.status = 'active'
+         LEFT JOIN inventory i ON i.variant_id = v.id
+         LEFT JOIN LATERAL (
+             SELECT url, alt FROM product_images
+             WHERE product_id = p.id ORDER BY position LIMIT 1
+         ) img ON true
+         WHERE l.cart_id = $1
+         ORDER BY l.added_at, l.id
+         FOR UPDATE OF l",
+    )
+    .bind(cart)
+    .fetch_all(&mut *tx)
+    .await?;
+
+    let mut view = CartView::empty(currency);
+    // Lines taken out, and lines whose quantity or seen price is brought up to date.
+    let (mut gone, mut changed) = (vec![], vec![]);
+    for row in rows {
+        let (Some(variant_id), Some(slug), Some(product_name), Some(sku), Some(price)) = (
+            row.variant_id,
+            row.slug,
+            row.product_name,
+            row.sku,
+            row.price,
+        ) else {
+            gone.push(row.id);
+            view.notices.push(Notice::NoLongerSold { name: row.name });
+            continue;
+        };
+        let on_hand = row.on_hand.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+        if on_hand == 0 {
+            gone.push(row.id);
+            view.notices.push(Notice::SoldOut { name: row.name });
+            continue;
+        }
+        let mut quantity = u32::try_from(row.quantity).unwrap_or(1);
+        if quantity > on_hand || price != row.seen_price {
+            changed.push((row.id, quantity.min(on_hand) as i32, price));
+        }
+        if quantity > on_hand {
+            quantity = on_hand;
+            view.notices.push(Notice::QuantityLowered {
+                name: row.name.clone(),
+                to: quantity,
+            });
+        }
+        if price != row.seen_price {
+            view.notices.push(Notice::PriceChanged {
+                name: row.name.clone(),
+                was: Money::new(row.seen_price, currency),
+                now: Money::new(price, currency),
+            });
+        }
+        view.lines.push(CartLine {
+            id: row.id,
+            product_slug: slug,
+            variant_id,
+            name: product_name,
+            variant_label: row.label.unwrap_or_default(),
+            sku,
+            image: row.image_url.map(|url| Image {
+                url,
+                alt: row.image_alt.unwrap_or_default(),
+            }),
+            unit_price: Money::new(price, currency),
+            quantity,
+            available: on_hand.min(MAX_PER_LINE),
+        });
+    }
+    if !gone.is_empty() {
+        sqlx::query("DELETE FROM cart_lines WHERE id = ANY ($1)")
+            .bind(&gone)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if !changed.is_empty() {
+        let ids: Vec<i64> = changed.iter().map(|c| c.0).collect();
+        let quantities: Vec<i32> = changed.iter().map(|c| c.1).collect();
+        let prices: Vec<Decimal> = changed.iter().map(|c| c.2).collect();
+        sqlx::query(
+            "UPDATE cart_lines l SET quantity = t.q, seen_price = t.p
+             FROM UNNEST($1::bigint[], $2::int[], $3::numeric[]) AS t(id, q, p)
+             WHERE l.id = t.id",
+        )
+        .bind(&ids)
+        .bind(&quantities)
+        .bind(&prices)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Units in the cart, for the header; no re-checking (the cart page does that).
+pub async fn item_count(pool: &PgPool, cart: Option<i64>) -> Result<u32, Error> {
+    let Some(cart) = cart else { return Ok(0) };
+    let n: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(quantity), 0)::bigint FROM cart_lines WHERE cart_id = $1",
+    )
+    .bind(cart)
+    .fetch_one(pool)
+    .await?;
+    Ok(u32::try_from(n).unwrap_or(0))
+}
+
+/// Deletes carts nobody has touched for `days` days (their sessions are gone too).
+pub async fn delete_abandoned(pool: &PgPool, days: i32) -> Result<u64, Error> {
+    let deleted =
+        sqlx::query("DELETE FROM carts WHERE updated_at < now() - make_interval(days => $1)")
+            .bind(days)
+            .execute(pool)
+            .await?
+            .rows_affected();
+    Ok(deleted)
+}
+
+/// The cart `cart`, locked for this transaction, or a new one when it does not exist.
+async fn lock_or_create(conn: &mut PgConnection, cart: Option<i64>) -> Result<i64, Error> {
+    if let Some(id) = cart {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM carts WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+    }
+    Ok(
+        sqlx::query_scalar("INSERT INTO carts DEFAULT VALUES RETURNING id")
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Marks the cart as used now; returns its number of units.
+async fn touch(conn: &mut PgConnection, cart: i64) -> Result<u32, Error> {
+    sqlx::query("UPDATE carts SET updated_at = now() WHERE id = $1")
+        .bind(cart)
+        .execute(&mut *conn)
+        .await?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(quantity), 0)::bigint FROM cart_lines WHERE cart_id = $1",
+    )
+    .bind(cart)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(u32::try_from(n).unwrap_or(0))
+}
