@@ -3,6 +3,7 @@
 //! The types here compile everywhere, the browser's wasm build included. Services and SQL
 //! compile only with the `server` feature, so nothing database-shaped reaches the wasm.
 
+pub mod accounts;
 pub mod cart;
 pub mod catalog;
 pub mod error;

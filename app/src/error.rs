@@ -18,6 +18,10 @@ pub enum AppError {
     /// The request never reached us, or its answer never reached the browser.
     #[error("We couldn't reach the shop. Check your connection and try again.")]
     Network,
+    #[error("Please sign in to continue.")]
+    SignInRequired,
+    #[error("Your account can't do that. Ask an administrator if you need to.")]
+    Forbidden,
     /// The shopper's input broke a rule; the message says which and what to do.
     #[error("{0}")]
     Invalid(String),
@@ -33,6 +37,8 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::BadRequest(_) => 400,
             AppError::Invalid(_) => 422,
+            AppError::SignInRequired => 401,
+            AppError::Forbidden => 403,
             AppError::Unavailable => 503,
             AppError::Internal | AppError::Network => 500,
         }

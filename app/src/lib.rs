@@ -1,11 +1,14 @@
 //! Mercato's user interface: routes, pages, components and the `#[server]` functions that
 //! both the server render and the browser call.
 
+pub mod accounts;
 pub mod cart;
 pub mod catalog;
 pub mod components;
 pub mod error;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod session;
 pub mod shop;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -58,6 +61,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/p/:slug") view=ProductPage ssr=SsrMode::Async />
                         <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                         <Route path=path!("/cart") view=cart::CartPage ssr=SsrMode::Async />
+                        <Route path=path!("/account") view=accounts::AccountPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/register") view=accounts::RegisterPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

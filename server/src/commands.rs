@@ -35,3 +35,26 @@ pub async fn generate_catalog(config: &Config, products: usize) -> Result<String
         )))
     }
 }
+
+/// Creates an admin account, or makes an existing account an admin with this password.
+pub async fn create_admin(
+    config: &Config,
+    email: &str,
+    password: &str,
+) -> Result<String, StartError> {
+    let (pool, cluster) = open_database(config).await?;
+    db::migrate(&pool).await?;
+    let result = mercato::accounts::store::upsert_with_role(
+        &pool,
+        email,
+        password,
+        mercato::accounts::Role::Admin,
+    )
+    .await;
+    pool.close().await;
+    if let Some(mut cluster) = cluster {
+        let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+    }
+    let user = result.map_err(StartError::Admin)?;
+    Ok(format!("{} is an admin (account {})", user.email, user.id))
+}

@@ -7,6 +7,8 @@ use tracing_subscriber::EnvFilter;
 const USAGE: &str = "\
 Usage: mercato [serve]
        mercato generate-catalog --products N   fill an empty shop with N generated products
+       mercato admin create --email EMAIL      create an admin, or make an account one; the
+                                               password comes from MERCATO_ADMIN_PASSWORD or stdin
 
 Runs the Mercato shop. Configuration comes from environment variables:
   MERCATO_ADDR                  listen address (default 127.0.0.1:3000)
@@ -22,6 +24,7 @@ Runs the Mercato shop. Configuration comes from environment variables:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut generate: Option<usize> = None;
+    let mut admin: Option<String> = None;
     match args
         .iter()
         .map(String::as_str)
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        ["admin", "create", "--email", email] => admin = Some((*email).to_owned()),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -70,19 +74,41 @@ fn main() -> ExitCode {
         }
     };
     if let Some(products) = generate {
-        return match runtime.block_on(server::commands::generate_catalog(&config, products)) {
-            Ok(report) => {
-                println!("{report}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("mercato: {e}");
-                ExitCode::FAILURE
+        return report(runtime.block_on(server::commands::generate_catalog(&config, products)));
+    }
+    if let Some(email) = admin {
+        let password = match std::env::var("MERCATO_ADMIN_PASSWORD") {
+            Ok(p) => p,
+            Err(_) => {
+                eprintln!("Password for {email} (at least 10 characters), then Enter:");
+                let mut line = String::new();
+                if let Err(e) = std::io::stdin().read_line(&mut line) {
+                    eprintln!("mercato: cannot read the password: {e}");
+                    return ExitCode::FAILURE;
+                }
+                line.trim_end_matches(['\r', '\n']).to_owned()
             }
         };
+        return report(
+            runtime.block_on(server::commands::create_admin(&config, &email, &password)),
+        );
     }
     match runtime.block_on(server::run(config)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mercato: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a command's report, or its error, and gives the exit code.
+fn report(result: Result<String, server::StartError>) -> ExitCode {
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("mercato: {e}");
             ExitCode::FAILURE

@@ -49,6 +49,9 @@ pub async fn clean_up(pool: PgPool) {
         if let Err(error) = store.delete_expired().await {
             tracing::warn!(%error, "could not delete expired sessions; will retry");
         }
+        if let Err(error) = mercato::accounts::store::forget_old_failures(&pool).await {
+            tracing::warn!(%error, "could not delete old sign-in failures; will retry");
+        }
         match mercato::cart::store::delete_abandoned(&pool, days).await {
             Ok(0) => {}
             Ok(carts) => tracing::info!(carts, "deleted abandoned carts"),

@@ -42,6 +42,8 @@ pub enum StartError {
     Embedded(#[from] EmbeddedError),
     #[error("cannot fill the shop with the demo catalog: {0}")]
     Seed(mercato::Error),
+    #[error("cannot create the admin account: {0}")]
+    Admin(mercato::Error),
     #[error("the web options (LEPTOS_* variables) are invalid: {0}")]
     Leptos(String),
     #[error("the server stopped with an error: {0}")]
@@ -55,6 +57,11 @@ impl From<DbError> for StartError {
 }
 
 /// Runs the shop until SIGINT or SIGTERM.
+/// The demo shop's administrator, created with the demo catalog. The README prints these
+/// for local use; a real shop creates its admin with `mercato admin create`.
+pub const DEMO_ADMIN_EMAIL: &str = "admin@mercato.test";
+pub const DEMO_ADMIN_PASSWORD: &str = "mercato-demo-admin";
+
 pub async fn run(config: Config) -> Result<(), StartError> {
     // Bind first: a busy port is reported before Postgres is started for nothing.
     let listener = bind(config.addr).await?;
@@ -66,6 +73,19 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             .map_err(StartError::Seed)?
         {
             tracing::info!(products, "filled the empty shop with the demo catalog");
+            mercato::accounts::store::upsert_with_role(
+                &pool,
+                DEMO_ADMIN_EMAIL,
+                DEMO_ADMIN_PASSWORD,
+                mercato::accounts::Role::Admin,
+            )
+            .await
+            .map_err(StartError::Seed)?;
+            tracing::info!(
+                email = DEMO_ADMIN_EMAIL,
+                password = DEMO_ADMIN_PASSWORD,
+                "created the demo admin (for local use only)"
+            );
         }
     }
     let state = AppState {

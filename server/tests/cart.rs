@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{seeded_app, TestApp};
+use common::{seeded_app, session_cookie, TestApp};
 use mercato::cart::store;
 use mercato::cart::{Notice, Quantity};
 use mercato::{Currency, Error};
@@ -39,14 +39,14 @@ async fn exec(app: &TestApp, sql: &str, id: i64) {
 async fn adding_sums_quantities_up_to_the_stock() {
     let app = seeded_app().await;
     let (variant, on_hand) = variant_in_stock(&app, 3).await;
-    let (cart, first) = store::add(&app.pool, None, variant, qty(2))
+    let (cart, first) = store::add(&app.pool, None, None, variant, qty(2))
         .await
         .expect("add");
     assert_eq!(
         (first.in_cart, first.capped, first.item_count),
         (2, false, 2)
     );
-    let (same, second) = store::add(&app.pool, Some(cart), variant, qty(99))
+    let (same, second) = store::add(&app.pool, Some(cart), None, variant, qty(99))
         .await
         .expect("add more");
     assert_eq!(same, cart, "the same cart");
@@ -67,7 +67,7 @@ async fn adding_sums_quantities_up_to_the_stock() {
     assert_eq!(view.subtotal(), expected);
 
     // A cart id that no longer exists starts a new cart rather than failing.
-    let (fresh, _) = store::add(&app.pool, Some(i64::MAX), variant, qty(1))
+    let (fresh, _) = store::add(&app.pool, Some(i64::MAX), None, variant, qty(1))
         .await
         .expect("add to a new cart");
     assert_ne!(fresh, cart);
@@ -83,7 +83,7 @@ async fn sold_out_and_unsold_variants_cannot_be_added() {
         variant,
     )
     .await;
-    let sold_out = store::add(&app.pool, None, variant, qty(1)).await;
+    let sold_out = store::add(&app.pool, None, None, variant, qty(1)).await;
     assert!(
         matches!(&sold_out, Err(Error::Invalid(m)) if m.contains("sold out")),
         "{sold_out:?}"
@@ -96,9 +96,9 @@ async fn sold_out_and_unsold_variants_cannot_be_added() {
         other,
     )
     .await;
-    let archived = store::add(&app.pool, None, other, qty(1)).await;
+    let archived = store::add(&app.pool, None, None, other, qty(1)).await;
     assert!(matches!(&archived, Err(Error::Invalid(m)) if m.contains("no longer sold")));
-    let missing = store::add(&app.pool, None, -1, qty(1)).await;
+    let missing = store::add(&app.pool, None, None, -1, qty(1)).await;
     assert!(matches!(missing, Err(Error::Invalid(_))));
 }
 
@@ -117,7 +117,7 @@ async fn every_view_rechecks_prices_stock_and_availability_once() {
     let mut cart = None;
     for v in &variants {
         cart = Some(
-            store::add(&app.pool, cart, *v, qty(4))
+            store::add(&app.pool, cart, None, *v, qty(4))
                 .await
                 .expect("add")
                 .0,
@@ -186,10 +186,10 @@ async fn every_view_rechecks_prices_stock_and_availability_once() {
 async fn a_line_of_another_cart_is_not_found() {
     let app = seeded_app().await;
     let (variant, _) = variant_in_stock(&app, 2).await;
-    let (mine, _) = store::add(&app.pool, None, variant, qty(1))
+    let (mine, _) = store::add(&app.pool, None, None, variant, qty(1))
         .await
         .expect("mine");
-    let (theirs, _) = store::add(&app.pool, None, variant, qty(1))
+    let (theirs, _) = store::add(&app.pool, None, None, variant, qty(1))
         .await
         .expect("theirs");
     let their_line: i64 = sqlx::query_scalar("SELECT id FROM cart_lines WHERE cart_id = $1")
@@ -223,41 +223,6 @@ async fn a_line_of_another_cart_is_not_found() {
     );
 }
 
-/// The cart page's HTML for the session `cookie`.
-async fn cart_page(app: &TestApp, cookie: &str) -> String {
-    let res = app
-        .client
-        .get(app.url("/cart"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("cart page");
-    assert_eq!(res.status(), 200);
-    res.text().await.expect("body")
-}
-
-/// Posts a form the way a browser without JavaScript does, from `referer`.
-async fn post_form(
-    app: &TestApp,
-    path: &str,
-    body: &str,
-    cookie: Option<&str>,
-    referer: &str,
-) -> reqwest::Response {
-    let mut req = app
-        .client
-        .post(app.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "text/html,application/xhtml+xml")
-        .header("origin", "https://shop.example")
-        .header("referer", app.url(referer))
-        .body(body.to_owned());
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    req.send().await.expect("post")
-}
-
 #[tokio::test]
 async fn the_cart_works_through_plain_form_posts() {
     let app = seeded_app().await;
@@ -273,25 +238,19 @@ async fn the_cart_works_through_plain_form_posts() {
     let product_page = format!("/p/{slug}?variant={variant}");
 
     // A tampered price and total in the post change nothing.
-    let res = post_form(
-        &app,
-        "/api/cart/add",
-        &format!("variant_id={variant}&quantity=2&price=0.01&total=0"),
-        None,
-        &product_page,
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/api/cart/add",
+            &format!("variant_id={variant}&quantity=2&price=0.01&total=0"),
+            None,
+            &product_page,
+        )
+        .await;
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "/cart");
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
+    let cookie = session_cookie(&res).expect("a session");
 
-    let html = cart_page(&app, &cookie).await;
+    let html = app.page("/cart", &cookie).await;
     assert!(html.contains(r#"data-testid="cart-line""#));
     let two =
         rust_decimal::Decimal::from(2) * price.parse::<rust_decimal::Decimal>().expect("decimal");
@@ -306,14 +265,14 @@ async fn the_cart_works_through_plain_form_posts() {
         ("abc", "whole number"),
         ("100000", "at most 99"),
     ] {
-        let res = post_form(
-            &app,
-            "/api/cart/add",
-            &format!("variant_id={variant}&quantity={quantity}"),
-            Some(&cookie),
-            &product_page,
-        )
-        .await;
+        let res = app
+            .post_form(
+                "/api/cart/add",
+                &format!("variant_id={variant}&quantity={quantity}"),
+                Some(&cookie),
+                &product_page,
+            )
+            .await;
         assert!(
             res.status().is_redirection(),
             "{quantity}: {}",
@@ -342,14 +301,14 @@ async fn the_cart_works_through_plain_form_posts() {
         .fetch_one(&app.pool)
         .await
         .expect("line");
-    let res = post_form(
-        &app,
-        "/api/cart/remove",
-        &format!("line_id={line}"),
-        None,
-        "/cart",
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/api/cart/remove",
+            &format!("line_id={line}"),
+            None,
+            "/cart",
+        )
+        .await;
     assert!(res.headers()["location"]
         .to_str()
         .expect("location")
@@ -361,20 +320,21 @@ async fn the_cart_works_through_plain_form_posts() {
     assert_eq!(lines, 1);
 
     // Removing your own line works.
-    let res = post_form(
-        &app,
-        "/api/cart/remove",
-        &format!("line_id={line}"),
-        Some(&cookie),
-        "/cart",
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/api/cart/remove",
+            &format!("line_id={line}"),
+            Some(&cookie),
+            "/cart",
+        )
+        .await;
     assert_eq!(res.status(), 302);
     assert!(!res.headers()["location"]
         .to_str()
         .expect("location")
         .contains("__err="));
-    assert!(cart_page(&app, &cookie)
+    assert!(app
+        .page("/cart", &cookie)
         .await
         .contains("Your cart is empty"));
 }
@@ -401,10 +361,10 @@ async fn an_unknown_or_expired_session_shows_an_empty_cart() {
 async fn carts_untouched_for_longer_than_a_session_are_deleted() {
     let app = seeded_app().await;
     let (variant, _) = variant_in_stock(&app, 1).await;
-    let (old, _) = store::add(&app.pool, None, variant, qty(1))
+    let (old, _) = store::add(&app.pool, None, None, variant, qty(1))
         .await
         .expect("old");
-    let (recent, _) = store::add(&app.pool, None, variant, qty(1))
+    let (recent, _) = store::add(&app.pool, None, None, variant, qty(1))
         .await
         .expect("recent");
     exec(

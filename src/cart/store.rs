@@ -7,11 +7,13 @@ use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 
-/// Adds `quantity` of a variant to the cart `cart` (a new cart when there is none, or
-/// it has gone), up to the stock and [`MAX_PER_LINE`]. Returns the cart's id.
+/// Adds `quantity` of a variant to the cart `cart`, up to the stock and
+/// [`MAX_PER_LINE`]. Without a cart (or when it has gone), the account `owner`'s cart is
+/// used, or a new one made (for `owner`, when signed in). Returns the cart's id.
 pub async fn add(
     pool: &PgPool,
     cart: Option<i64>,
+    owner: Option<i64>,
     variant_id: i64,
     quantity: Quantity,
 ) -> Result<(i64, Added), Error> {
@@ -39,7 +41,7 @@ pub async fn add(
             "{name} has just sold out, so it could not be added."
         )));
     }
-    let cart = lock_or_create(&mut tx, cart).await?;
+    let cart = lock_or_create(&mut tx, cart, owner).await?;
     let before: u32 = sqlx::query_scalar::<_, i32>(
         "SELECT quantity FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
     )
@@ -271,19 +273,27 @@ pub async fn item_count(pool: &PgPool, cart: Option<i64>) -> Result<u32, Error> 
     Ok(u32::try_from(n).unwrap_or(0))
 }
 
-/// Deletes carts nobody has touched for `days` days (their sessions are gone too).
+/// Deletes guest carts nobody has touched for `days` days (their sessions are gone
+/// too). An account's cart stays with the account.
 pub async fn delete_abandoned(pool: &PgPool, days: i32) -> Result<u64, Error> {
-    let deleted =
-        sqlx::query("DELETE FROM carts WHERE updated_at < now() - make_interval(days => $1)")
-            .bind(days)
-            .execute(pool)
-            .await?
-            .rows_affected();
+    let deleted = sqlx::query(
+        "DELETE FROM carts
+         WHERE user_id IS NULL AND updated_at < now() - make_interval(days => $1)",
+    )
+    .bind(days)
+    .execute(pool)
+    .await?
+    .rows_affected();
     Ok(deleted)
 }
 
-/// The cart `cart`, locked for this transaction, or a new one when it does not exist.
-async fn lock_or_create(conn: &mut PgConnection, cart: Option<i64>) -> Result<i64, Error> {
+/// The cart `cart`, else the account `owner`'s, locked for this transaction; a new one
+/// (belonging to `owner`) when neither exists.
+async fn lock_or_create(
+    conn: &mut PgConnection,
+    cart: Option<i64>,
+    owner: Option<i64>,
+) -> Result<i64, Error> {
     if let Some(id) = cart {
         let found: Option<i64> =
             sqlx::query_scalar("SELECT id FROM carts WHERE id = $1 FOR UPDATE")
@@ -294,8 +304,19 @@ async fn lock_or_create(conn: &mut PgConnection, cart: Option<i64>) -> Result<i6
             return Ok(id);
         }
     }
+    if let Some(user) = owner {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM carts WHERE user_id = $1 FOR UPDATE")
+                .bind(user)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+    }
     Ok(
-        sqlx::query_scalar("INSERT INTO carts DEFAULT VALUES RETURNING id")
+        sqlx::query_scalar("INSERT INTO carts (user_id) VALUES ($1) RETURNING id")
+            .bind(owner)
             .fetch_one(&mut *conn)
             .await?,
     )
@@ -314,4 +335,67 @@ async fn touch(conn: &mut PgConnection, cart: i64) -> Result<u32, Error> {
     .fetch_one(&mut *conn)
     .await?;
     Ok(u32::try_from(n).unwrap_or(0))
+}
+
+/// On sign-in: the guest cart `guest` joins the account's cart. The same variant in
+/// both adds up, within the stock and [`MAX_PER_LINE`]; a guest cart that already
+/// belongs to an account is left alone. Returns the account's cart, if it has one now.
+pub async fn merge_into_account(
+    pool: &PgPool,
+    guest: Option<i64>,
+    user: i64,
+) -> Result<Option<i64>, Error> {
+    let mut tx = pool.begin().await?;
+    let own: Option<i64> = sqlx::query_scalar("SELECT id FROM carts WHERE user_id = $1 FOR UPDATE")
+        .bind(user)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let guest: Option<i64> = match guest {
+        Some(id) => {
+            sqlx::query_scalar("SELECT id FROM carts WHERE id = $1 AND user_id IS NULL FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
+        None => None,
+    };
+    let cart = match (own, guest) {
+        (own, None) => own,
+        (None, Some(guest)) => {
+            sqlx::query("UPDATE carts SET user_id = $1, updated_at = now() WHERE id = $2")
+                .bind(user)
+                .bind(guest)
+                .execute(&mut *tx)
+                .await?;
+            Some(guest)
+        }
+        (Some(own), Some(guest)) => {
+            // A sold-out variant keeps one unit here; the next view takes it out and
+            // says so.
+            sqlx::query(
+                "INSERT INTO cart_lines (cart_id, variant_id, name, quantity, seen_price)
+                 SELECT $1, g.variant_id, g.name, g.quantity, g.seen_price
+                 FROM cart_lines g WHERE g.cart_id = $2 AND g.variant_id IS NOT NULL
+                 ON CONFLICT (cart_id, variant_id) DO UPDATE
+                 SET quantity = least(
+                         cart_lines.quantity + EXCLUDED.quantity,
+                         $3,
+                         greatest(1, (SELECT on_hand FROM inventory
+                                      WHERE variant_id = EXCLUDED.variant_id)))",
+            )
+            .bind(own)
+            .bind(guest)
+            .bind(MAX_PER_LINE as i32)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM carts WHERE id = $1")
+                .bind(guest)
+                .execute(&mut *tx)
+                .await?;
+            touch(&mut tx, own).await?;
+            Some(own)
+        }
+    };
+    tx.commit().await?;
+    Ok(cart)
 }

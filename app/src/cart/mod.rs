@@ -8,7 +8,8 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use mercato::cart::{Added, CartView};
 
-/// Bumped after every change to the cart, so whatever shows it loads it again.
+/// Bumped after every change to the cart or the session (sign-in, sign-out), so
+/// whatever shows them loads them again.
 #[derive(Debug, Clone, Copy)]
 pub struct CartVersion(pub RwSignal<usize>);
 
@@ -24,48 +25,7 @@ pub fn cart_version() -> RwSignal<usize> {
 }
 
 #[cfg(feature = "ssr")]
-mod session {
-    use crate::error::AppError;
-    use tower_sessions::Session;
-
-    const CART: &str = "cart_id";
-
-    pub async fn current() -> Result<Session, AppError> {
-        leptos_axum::extract::<Session>().await.map_err(|e| {
-            tracing::error!(error = %e, "no session layer in front of the app");
-            AppError::Internal
-        })
-    }
-
-    /// The shopper's cart id, if they have one. A session the store cannot read (the
-    /// database is down) is "briefly unavailable", never "your cart is empty".
-    pub async fn cart(session: &Session) -> Result<Option<i64>, AppError> {
-        session.get::<i64>(CART).await.map_err(|e| {
-            tracing::warn!(error = %e, "could not read the session");
-            AppError::Unavailable
-        })
-    }
-
-    pub async fn set_cart(session: &Session, cart: i64) -> Result<(), AppError> {
-        session.insert(CART, cart).await.map_err(|e| {
-            tracing::warn!(error = %e, "could not write the session");
-            AppError::Unavailable
-        })
-    }
-
-    /// True for a plain HTML form post (no JavaScript), which expects a page back.
-    pub async fn is_plain_form_post() -> bool {
-        leptos_axum::extract::<axum::http::HeaderMap>()
-            .await
-            .ok()
-            .and_then(|h| {
-                h.get(axum::http::header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|v| v.contains("text/html"))
-            })
-            .unwrap_or(false)
-    }
-}
+use crate::session;
 
 #[server(prefix = "/api", endpoint = "cart")]
 pub async fn load_cart() -> Result<CartView, AppError> {
@@ -91,8 +51,9 @@ pub async fn add_to_cart(variant_id: i64, quantity: String) -> Result<Added, App
     let pool = crate::state::pool()?;
     let session = session::current().await?;
     let cart = session::cart(&session).await?;
-    let (cart, added) = mercato::cart::store::add(&pool, cart, variant_id, quantity).await?;
-    session::set_cart(&session, cart).await?;
+    let owner = session::user_id(&session).await?;
+    let (cart, added) = mercato::cart::store::add(&pool, cart, owner, variant_id, quantity).await?;
+    session::set_cart(&session, Some(cart)).await?;
     if session::is_plain_form_post().await {
         leptos_axum::redirect("/cart");
     }

@@ -34,6 +34,55 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Posts a form the way a browser without JavaScript does, from the page `referer`,
+    /// with the session `cookie` if there is one.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        body: &str,
+        cookie: Option<&str>,
+        referer: &str,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("origin", "https://shop.example")
+            .header("referer", self.url(referer))
+            .body(body.to_owned());
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.expect("post")
+    }
+
+    /// A page's HTML for the session `cookie`.
+    pub async fn page(&self, path: &str, cookie: &str) -> String {
+        let res = self
+            .client
+            .get(self.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(res.status(), 200, "{path}");
+        res.text().await.expect("body")
+    }
+}
+
+/// The `name=value` of the session cookie a response sets, if it sets one.
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mercato_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

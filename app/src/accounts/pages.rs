@@ -1,0 +1,147 @@
+use super::{load_user, Register, SignIn, SignOut};
+use crate::cart::cart_version;
+use crate::components::loaded;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use mercato::accounts::{User, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+
+const INPUT: &str = "mt-1 block h-11 w-full rounded-xl border border-stone-300 bg-white px-3 focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30";
+const LABEL: &str = "block text-sm font-semibold text-stone-800";
+const BUTTON: &str = "h-11 w-full rounded-full bg-teal-700 px-6 font-semibold text-white hover:bg-teal-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2 disabled:bg-stone-300";
+
+/// The error a form's action came back with, in an alert above the form.
+fn action_error(
+    value: impl Get<Value = Option<Result<(), crate::error::AppError>>> + Send + Sync + 'static,
+) -> impl IntoView {
+    move || {
+        value.get().and_then(Result::err).map(|e| {
+            view! {
+                <p role="alert" class="rounded-xl bg-rose-50 px-4 py-3 text-sm font-medium text-rose-800">{e.to_string()}</p>
+            }
+        })
+    }
+}
+
+#[component]
+fn EmailField() -> impl IntoView {
+    view! {
+        <div>
+            <label for="email" class=LABEL>"Email"</label>
+            <input id="email" name="email" type="email" autocomplete="email" required maxlength="254" class=INPUT />
+        </div>
+    }
+}
+
+/// After a successful sign-in or sign-out, whatever shows the session (the account
+/// page, the header's cart) loads again.
+fn bump_on_success(
+    version: impl Get<Value = usize> + Send + Sync + 'static,
+    value: impl GetUntracked<Value = Option<Result<(), crate::error::AppError>>> + Send + Sync + 'static,
+) {
+    let session = cart_version();
+    Effect::new(move |previous: Option<usize>| {
+        let now = version.get();
+        if previous.is_some_and(|p| p != now) && matches!(value.get_untracked(), Some(Ok(()))) {
+            session.update(|v| *v += 1);
+        }
+        now
+    });
+}
+
+/// `/account`: the profile and order history when signed in, the sign-in form when not.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    // Signing in or out happens on this page: the account and the cart load again.
+    let version = cart_version();
+    let user = Resource::new(move || version.get(), |_| load_user());
+    view! {
+        <Meta name="robots" content="noindex" />
+        {loaded(user, |user| match user {
+            Some(user) => view! { <Profile user /> }.into_any(),
+            None => view! { <SignInForm /> }.into_any(),
+        })}
+    }
+}
+
+#[component]
+fn SignInForm() -> impl IntoView {
+    let sign_in = ServerAction::<SignIn>::new();
+    bump_on_success(sign_in.version(), sign_in.value());
+    view! {
+        <Title text="Sign in" />
+        <div class="mx-auto max-w-md px-4 py-12">
+            <h1 class="text-3xl font-bold tracking-tight">"Sign in"</h1>
+            <p class="mt-2 text-stone-600">"See your orders and keep your cart on every device."</p>
+            <ActionForm action=sign_in attr:class="mt-8 space-y-5">
+                {action_error(sign_in.value())}
+                <EmailField />
+                <div>
+                    <label for="password" class=LABEL>"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required maxlength=MAX_PASSWORD_CHARS class=INPUT />
+                </div>
+                <button type="submit" class=BUTTON disabled=move || sign_in.pending().get()>"Sign in"</button>
+            </ActionForm>
+            <p class="mt-6 text-center text-sm text-stone-600">
+                "New here? " <a href="/account/register" class="font-semibold text-teal-800 underline">"Create an account"</a>
+            </p>
+        </div>
+    }
+}
+
+/// `/account/register`
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let register = ServerAction::<Register>::new();
+    view! {
+        <Title text="Create an account" />
+        <Meta name="robots" content="noindex" />
+        <div class="mx-auto max-w-md px-4 py-12">
+            <h1 class="text-3xl font-bold tracking-tight">"Create an account"</h1>
+            <p class="mt-2 text-stone-600">"Your cart comes with you."</p>
+            <ActionForm action=register attr:class="mt-8 space-y-5">
+                {action_error(register.value())}
+                <EmailField />
+                <div>
+                    <label for="password" class=LABEL>"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="new-password" required minlength=MIN_PASSWORD_CHARS maxlength=MAX_PASSWORD_CHARS aria-describedby="password-rules" class=INPUT />
+                    <p id="password-rules" class="mt-1 text-xs text-stone-500">{format!("At least {MIN_PASSWORD_CHARS} characters. A few words you will remember work well.")}</p>
+                </div>
+                <div>
+                    <label for="password-again" class=LABEL>"Password again"</label>
+                    <input id="password-again" name="password_again" type="password" autocomplete="new-password" required maxlength=MAX_PASSWORD_CHARS class=INPUT />
+                </div>
+                <button type="submit" class=BUTTON disabled=move || register.pending().get()>"Create account"</button>
+            </ActionForm>
+            <p class="mt-6 text-center text-sm text-stone-600">
+                "Have an account? " <a href="/account" class="font-semibold text-teal-800 underline">"Sign in"</a>
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn Profile(user: User) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    bump_on_success(sign_out.version(), sign_out.value());
+    view! {
+        <Title text="Your account" />
+        <div class="mx-auto max-w-3xl px-4 py-12">
+            <div class="flex flex-wrap items-end justify-between gap-4">
+                <div>
+                    <h1 class="text-3xl font-bold tracking-tight">"Your account"</h1>
+                    <p class="mt-1 text-stone-600" data-testid="account-email">{user.email.clone()}</p>
+                </div>
+                <ActionForm action=sign_out>
+                    <button type="submit" class="rounded-full border border-stone-300 bg-white px-5 py-2 text-sm font-semibold hover:bg-stone-100">"Sign out"</button>
+                </ActionForm>
+            </div>
+            <section aria-labelledby="orders-heading" class="mt-10">
+                <h2 id="orders-heading" class="text-xl font-bold">"Orders"</h2>
+                <p class="mt-3 rounded-2xl border border-dashed border-stone-300 bg-white p-8 text-center text-stone-600">
+                    "No orders yet. When you place one, it will appear here with its status."
+                </p>
+            </section>
+        </div>
+    }
+}

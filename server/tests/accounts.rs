@@ -1,0 +1,269 @@
+//! Accounts through the shop's own forms: registering, signing in and out, the session
+//! id changing on both, the guest cart merging into the account's, and rate limits.
+
+mod common;
+
+use common::{seeded_app, session_cookie, TestApp};
+use mercato::accounts::Role;
+
+const PASSWORD: &str = "correct-horse-battery";
+
+/// Registers `email` through the form; returns the signed-in session cookie.
+async fn register(app: &TestApp, email: &str, cookie: Option<&str>) -> String {
+    let res = app
+        .post_form(
+            "/api/account/register",
+            &format!("email={email}&password={PASSWORD}&password_again={PASSWORD}"),
+            cookie,
+            "/account/register",
+        )
+        .await;
+    assert_eq!(res.status(), 302, "register {email}");
+    assert_eq!(res.headers()["location"], "/account");
+    session_cookie(&res).expect("a session")
+}
+
+async fn sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    app.post_form(
+        "/api/account/sign-in",
+        &format!("email={email}&password={password}"),
+        cookie,
+        "/account",
+    )
+    .await
+}
+
+/// The error a no-JavaScript form post came back with, as the page shows it.
+async fn error_shown(app: &TestApp, res: reqwest::Response, cookie: &str) -> String {
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(location.contains("__err="), "an error, not {location}");
+    let path = location.trim_start_matches(&app.url(""));
+    app.page(path, cookie).await
+}
+
+async fn add_to_cart(
+    app: &TestApp,
+    variant: i64,
+    quantity: u32,
+    cookie: Option<&str>,
+) -> Option<String> {
+    let res = app
+        .post_form(
+            "/api/cart/add",
+            &format!("variant_id={variant}&quantity={quantity}"),
+            cookie,
+            "/cart",
+        )
+        .await;
+    assert_eq!(res.headers()["location"], "/cart");
+    session_cookie(&res)
+}
+
+#[tokio::test]
+async fn registering_signs_in_and_signing_out_ends_the_session() {
+    let app = seeded_app().await;
+    let cookie = register(&app, "ada@example.com", None).await;
+    let account = app.page("/account", &cookie).await;
+    assert!(account.contains("ada@example.com"));
+    assert!(account.contains("No orders yet"));
+
+    let res = app
+        .post_form("/api/account/sign-out", "", Some(&cookie), "/account")
+        .await;
+    assert_eq!(res.headers()["location"], "/");
+    // The old session id means nothing any more.
+    let after = app.page("/account", &cookie).await;
+    assert!(after.contains("Sign in") && !after.contains("ada@example.com"));
+
+    // Emails are unique without regard to case.
+    let again = app
+        .post_form(
+            "/api/account/register",
+            &format!("email=ADA@example.com&password={PASSWORD}&password_again={PASSWORD}"),
+            None,
+            "/account/register",
+        )
+        .await;
+    let html = error_shown(&app, again, "").await;
+    assert!(
+        html.contains("already an account with that email"),
+        "duplicate"
+    );
+}
+
+#[tokio::test]
+async fn bad_registrations_get_messages_not_errors() {
+    let app = seeded_app().await;
+    let huge = "x".repeat(10_000);
+    for (body, message) in [
+        (
+            format!("email=ada&password={PASSWORD}&password_again={PASSWORD}"),
+            "look like an email",
+        ),
+        (
+            format!("email=&password={PASSWORD}&password_again={PASSWORD}"),
+            "Enter your email",
+        ),
+        (
+            "email=ada@example.com&password=short&password_again=short".to_owned(),
+            "at least 10",
+        ),
+        (
+            format!("email=ada@example.com&password={huge}&password_again={huge}"),
+            "at most 128",
+        ),
+        (
+            format!("email=ada@example.com&password={PASSWORD}&password_again=other+words+here"),
+            "different",
+        ),
+    ] {
+        let res = app
+            .post_form("/api/account/register", &body, None, "/account/register")
+            .await;
+        let html = error_shown(&app, res, "").await;
+        assert!(html.contains(message), "{message}");
+    }
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .expect("users");
+    assert_eq!(users, 0);
+}
+
+#[tokio::test]
+async fn signing_in_changes_the_session_id_and_merges_the_guest_cart() {
+    let app = seeded_app().await;
+    let variants: Vec<(i64, i32)> = sqlx::query_as(
+        "SELECT v.id, i.on_hand FROM variants v JOIN inventory i ON i.variant_id = v.id
+         JOIN products p ON p.id = v.product_id
+         WHERE p.status = 'active' AND i.on_hand BETWEEN 5 AND 30 ORDER BY v.id LIMIT 2",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("variants");
+    let [(shared, shared_stock), (guest_only, _)] = variants[..] else {
+        panic!("two variants")
+    };
+
+    // The account's own cart, from an earlier visit.
+    let account = register(&app, "grace@example.com", None).await;
+    add_to_cart(&app, shared, 2, Some(&account)).await;
+
+    // Later, as a guest on another device.
+    let guest = add_to_cart(&app, shared, 4, None)
+        .await
+        .expect("a guest session");
+    add_to_cart(&app, guest_only, 1, Some(&guest)).await;
+
+    let res = sign_in(&app, "grace@example.com", PASSWORD, Some(&guest)).await;
+    assert_eq!(res.headers()["location"], "/account");
+    let signed_in = session_cookie(&res).expect("a new session cookie");
+    assert_ne!(signed_in, guest, "the session id changes on sign-in");
+    // The id the guest had is no longer valid.
+    assert!(app
+        .page("/cart", &guest)
+        .await
+        .contains("Your cart is empty"));
+
+    let lines: Vec<(i64, i32)> = sqlx::query_as(
+        "SELECT l.variant_id, l.quantity FROM cart_lines l JOIN carts c ON c.id = l.cart_id
+         JOIN users u ON u.id = c.user_id WHERE u.email = 'grace@example.com'
+         ORDER BY l.variant_id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("merged lines");
+    let mut expected = vec![(shared, 6.min(shared_stock)), (guest_only, 1)];
+    expected.sort();
+    assert_eq!(lines, expected);
+    let carts: i64 = sqlx::query_scalar("SELECT count(*) FROM carts")
+        .fetch_one(&app.pool)
+        .await
+        .expect("carts");
+    assert_eq!(carts, 1, "the guest cart was folded in");
+    assert!(app
+        .page("/cart", &signed_in)
+        .await
+        .contains(r#"data-testid="cart-line""#));
+}
+
+#[tokio::test]
+async fn sign_in_failures_say_nothing_about_the_email_and_are_rate_limited() {
+    let app = seeded_app().await;
+    register(&app, "alan@example.com", None).await;
+    let wrong = sign_in(&app, "alan@example.com", "not+the+password", None).await;
+    let unknown = sign_in(&app, "nobody@example.com", PASSWORD, None).await;
+    let wrong = error_shown(&app, wrong, "").await;
+    let unknown = error_shown(&app, unknown, "").await;
+    let message = "don&#x27;t match an account";
+    assert!(wrong.contains(message) || wrong.contains("don't match an account"));
+    assert!(unknown.contains(message) || unknown.contains("don't match an account"));
+
+    // An oversize password is just wrong, not an error.
+    let huge = "y".repeat(10_000);
+    let res = sign_in(&app, "alan@example.com", &huge, None).await;
+    assert!(error_shown(&app, res, "")
+        .await
+        .contains("match an account"));
+
+    // That makes 3 failures for alan's account; 2 more reach the limit of 5 a minute.
+    for _ in 0..2 {
+        sign_in(&app, "alan@example.com", "still+wrong+password", None).await;
+    }
+    let limited = sign_in(&app, "alan@example.com", PASSWORD, None).await;
+    let html = error_shown(&app, limited, "").await;
+    assert!(
+        html.contains("Too many attempts"),
+        "even the right password waits"
+    );
+    assert!(html.contains("try again in"));
+    assert!(
+        session_cookie(&sign_in(&app, "ALAN@example.com", PASSWORD, None).await).is_none(),
+        "the limit is per account, whatever the case"
+    );
+
+    // When the minute has passed, the right password works.
+    sqlx::query("UPDATE sign_in_failures SET at = at - interval '2 minutes'")
+        .execute(&app.pool)
+        .await
+        .expect("age the failures");
+    let res = sign_in(&app, "alan@example.com", PASSWORD, None).await;
+    assert_eq!(res.headers()["location"], "/account");
+}
+
+#[tokio::test]
+async fn passwords_are_stored_as_argon2id_hashes() {
+    let app = seeded_app().await;
+    register(&app, "kat@example.com", None).await;
+    let (hash, role): (String, String) =
+        sqlx::query_as("SELECT password_hash, role FROM users WHERE email = 'kat@example.com'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("user");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert!(!hash.contains(PASSWORD));
+    assert_eq!(Role::parse(&role), Some(Role::Customer));
+
+    let admin = mercato::accounts::store::upsert_with_role(
+        &app.pool,
+        "kat@example.com",
+        "another long password",
+        Role::Admin,
+    )
+    .await
+    .expect("promote");
+    assert_eq!(admin.role, Role::Admin);
+    let res = sign_in(&app, "kat@example.com", "another+long+password", None).await;
+    assert_eq!(res.headers()["location"], "/account");
+}
