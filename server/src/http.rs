@@ -53,6 +53,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .with_state(state)
         // Innermost: only handlers that touch the session load or save it.
         .layer(sessions)
+        .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn_with_state(own_origin, check_origin))
         .layer(
             ServiceBuilder::new()
@@ -101,6 +102,31 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// Server functions answer every error with 500. The error knows better: a refused
+/// quantity is 422, someone else's cart line 404, a database outage 503. This gives
+/// each `AppError` its own status, once, for every server function (and keeps a wrong
+/// password out of the error log).
+async fn server_fn_error_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // An error is a short JSON document; anything longer is passed on as it was.
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => return Response::from_parts(parts, axum::body::Body::empty()),
+    };
+    if let Ok(error) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(error.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// The process is up and answering.

@@ -385,3 +385,28 @@ async fn carts_untouched_for_longer_than_a_session_are_deleted() {
         .expect("carts");
     assert_eq!(left, vec![recent]);
 }
+
+#[tokio::test]
+async fn server_function_errors_carry_their_own_status() {
+    let app = seeded_app().await;
+    let call = |path: &'static str, body: &'static str| {
+        app.client
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .header("origin", "https://shop.example")
+            .body(body)
+            .send()
+    };
+    let refused = call("/api/cart/add", "variant_id=1&quantity=abc")
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.expect("body").contains("whole number"));
+    let missing = call("/api/cart/remove", "line_id=1").await.expect("post");
+    assert_eq!(missing.status(), 404);
+    let malformed = call("/api/cart/add", "variant_id=not-a-number&quantity=1")
+        .await
+        .expect("post");
+    assert_eq!(malformed.status(), 400);
+}
