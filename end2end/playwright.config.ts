@@ -1,9 +1,13 @@
 import { defineConfig, devices } from '@playwright/test';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 // Playwright cannot download its own browsers on our machines: Debian's Chromium is used.
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
+// The server's data folder (its database and the mail folder the tests read mail from).
+process.env.MERCATO_E2E_DATA_DIR ??= path.join(os.tmpdir(), `mercato-e2e-${port}`);
 
 export default defineConfig({
   testDir: './tests',
@@ -49,6 +53,6 @@ export default defineConfig({
     stdout: 'pipe',
     stderr: 'pipe',
     gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
-    env: { E2E_PORT: String(port) },
+    env: { E2E_PORT: String(port), MERCATO_E2E_DATA_DIR: process.env.MERCATO_E2E_DATA_DIR },
   },
 });

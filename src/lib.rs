@@ -4,6 +4,7 @@
 //! compile only with the `server` feature, so nothing database-shaped reaches the wasm.
 
 pub mod accounts;
+pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod error;
@@ -12,6 +13,8 @@ pub mod shop;
 
 #[cfg(feature = "server")]
 pub mod db;
+#[cfg(feature = "server")]
+pub mod mail;
 
 pub use error::Error;
 pub use money::{Currency, Money};

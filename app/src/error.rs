@@ -25,6 +25,9 @@ pub enum AppError {
     /// The shopper's input broke a rule; the message says which and what to do.
     #[error("{0}")]
     Invalid(String),
+    /// A form broke rules field by field; each message is shown by its field.
+    #[error("{0}")]
+    Fields(mercato::error::FieldErrors),
     /// The request was malformed (for example a hand-made form post).
     #[error("That request didn't make sense to us: {0}")]
     BadRequest(String),
@@ -36,11 +39,21 @@ impl AppError {
         match self {
             AppError::NotFound => 404,
             AppError::BadRequest(_) => 400,
-            AppError::Invalid(_) => 422,
+            AppError::Invalid(_) | AppError::Fields(_) => 422,
             AppError::SignInRequired => 401,
             AppError::Forbidden => 403,
             AppError::Unavailable => 503,
             AppError::Internal | AppError::Network => 500,
+        }
+    }
+}
+
+impl AppError {
+    /// The message for one form field, when the error is about that field.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match self {
+            AppError::Fields(errors) => errors.get(name).map(str::to_owned),
+            _ => None,
         }
     }
 }
@@ -65,6 +78,7 @@ impl From<mercato::Error> for AppError {
         match e {
             mercato::Error::NotFound => AppError::NotFound,
             mercato::Error::Invalid(message) => AppError::Invalid(message),
+            mercato::Error::Fields(errors) => AppError::Fields(errors),
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 AppError::Unavailable

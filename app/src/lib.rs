@@ -2,6 +2,7 @@
 //! both the server render and the browser call.
 
 pub mod accounts;
+pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod components;
@@ -14,7 +15,7 @@ pub mod shop;
 pub mod state;
 
 use catalog::{CategoryPage, ProductPage, SearchPage};
-use components::{Footer, Header};
+use components::{FlashMessage, Footer, Header};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
             <div class="flex min-h-screen flex-col">
                 <Header />
                 <main id="main" class="flex-1">
+                    <FlashMessage />
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
@@ -63,6 +65,14 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/cart") view=cart::CartPage ssr=SsrMode::Async />
                         <Route path=path!("/account") view=accounts::AccountPage ssr=SsrMode::Async />
                         <Route path=path!("/account/register") view=accounts::RegisterPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/forgot") view=accounts::ForgotPasswordPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/reset") view=accounts::ResetPasswordPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/password") view=accounts::ChangePasswordPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/addresses") view=accounts::AddressesPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/addresses/new") view=accounts::NewAddressPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/addresses/:id") view=accounts::EditAddressPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/orders") view=accounts::OrdersPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

@@ -1,11 +1,14 @@
 //! What the session holds (the guest's cart, the signed-in account) and the request
 //! details server functions need. Server-side only.
 
+use crate::components::Flash;
 use crate::error::AppError;
 use tower_sessions::Session;
 
 const CART: &str = "cart_id";
 const USER: &str = "user_id";
+const EPOCH: &str = "session_epoch";
+const FLASH: &str = "flash";
 
 pub async fn current() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>().await.map_err(|e| {
@@ -42,6 +45,20 @@ pub async fn user_id(session: &Session) -> Result<Option<i64>, AppError> {
     session.get::<i64>(USER).await.map_err(unavailable)
 }
 
+/// The account's session epoch this session signed in under; a password change bumps
+/// the account's, which ends every session holding an older one.
+pub async fn epoch(session: &Session) -> Result<i32, AppError> {
+    Ok(session
+        .get::<i32>(EPOCH)
+        .await
+        .map_err(unavailable)?
+        .unwrap_or(0))
+}
+
+pub async fn set_epoch(session: &Session, epoch: i32) -> Result<(), AppError> {
+    session.insert(EPOCH, epoch).await.map_err(unavailable)
+}
+
 /// Signs the session in as `user`: a new session id (so an id seen before sign-in is
 /// worth nothing after), and the guest cart merged into the account's.
 pub async fn sign_in_as(session: &Session, pool: &sqlx::PgPool, user: i64) -> Result<(), AppError> {
@@ -49,7 +66,35 @@ pub async fn sign_in_as(session: &Session, pool: &sqlx::PgPool, user: i64) -> Re
     session.cycle_id().await.map_err(unavailable)?;
     let merged = mercato::cart::store::merge_into_account(pool, guest, user).await?;
     set_cart(session, merged).await?;
+    let (_, epoch) = mercato::accounts::store::user(pool, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    set_epoch(session, epoch).await?;
     session.insert(USER, user).await.map_err(unavailable)
+}
+
+/// Leaves a message for the next page this shopper sees (after a plain form post).
+pub async fn flash(session: &Session, flash: Flash) -> Result<(), AppError> {
+    session.insert(FLASH, flash).await.map_err(unavailable)
+}
+
+/// Leaves `message` for the next page, if this request is a plain form post (with
+/// JavaScript the form shows its outcome itself).
+pub async fn flash_if_plain_form(message: impl Into<String>) -> Result<(), AppError> {
+    if is_plain_form_post().await {
+        flash(&current().await?, Flash(message.into())).await?;
+    }
+    Ok(())
+}
+
+/// The waiting message, removed. A session without one is not written to (so a
+/// guest's page view creates no session).
+pub async fn take_flash(session: &Session) -> Result<Option<Flash>, AppError> {
+    let waiting = session.get::<Flash>(FLASH).await.map_err(unavailable)?;
+    if waiting.is_some() {
+        session.remove::<Flash>(FLASH).await.map_err(unavailable)?;
+    }
+    Ok(waiting)
 }
 
 /// Ends the session: its data is deleted and the next request starts a new one.

@@ -1,4 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
+import { mailTo } from './mail';
 
 async function hydrated(page: Page) {
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
@@ -12,15 +13,19 @@ async function addFirstInStock(page: Page, query: string) {
   await expect(page.getByRole('status')).toContainText('Added');
 }
 
-test('sign up, sign out, shop as a guest, sign in and find the cart merged', async ({ page }) => {
-  const email = `shopper-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-  const password = 'a long and happy password';
-
+async function register(page: Page, email: string, password: string) {
   await page.goto('/account/register');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByLabel('Password again').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
+}
+
+test('sign up, sign out, shop as a guest, sign in and find the cart merged', async ({ page }) => {
+  const email = `shopper-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  const password = 'a long and happy password';
+
+  await register(page, email, password);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your account');
   await expect(page.getByTestId('account-email')).toHaveText(email);
 
@@ -49,4 +54,47 @@ test('sign up, sign out, shop as a guest, sign in and find the cart merged', asy
   await page.goto('/cart');
   await expect(page.getByTestId('cart-line')).toHaveCount(2);
   await expect(page.getByTestId('cart-count')).toHaveText('2');
+});
+
+test('a forgotten password is reset through the link in the mail folder', async ({ page }) => {
+  const email = `forgetful-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  const password = 'the first long password';
+  const newPassword = 'a second, better password';
+
+  await register(page, email, password);
+  await expect(page.getByTestId('account-email')).toHaveText(email);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/$/);
+
+  await page.goto('/account');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await expect(page.getByRole('status')).toContainText('If that email has an account');
+
+  const mail = await mailTo(email);
+  const link = mail.match(/https?:\/\/\S+\/account\/reset\?token=[0-9a-f]{64}/)?.[0];
+  expect(link, mail).toBeTruthy();
+  await page.goto(new URL(link!).pathname + new URL(link!).search);
+  await hydrated(page);
+  await page.getByLabel('New password', { exact: true }).fill(newPassword);
+  await page.getByLabel('New password again').fill(newPassword);
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await expect(page.getByTestId('account-email')).toHaveText(email);
+
+  // The link worked once.
+  await page.goto(new URL(link!).pathname + new URL(link!).search);
+  await expect(page.getByRole('alert')).toContainText('expired or was already used');
+
+  // The new password is the one that signs in.
+  await page.goto('/account');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await page.goto('/account');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(newPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('account-email')).toHaveText(email);
 });

@@ -46,11 +46,40 @@ test('a guest adds to the cart, changes the quantity and removes the line', asyn
 
   await line.getByRole('button', { name: /Remove/ }).click();
   await expect(page.getByText('Your cart is empty.')).toBeVisible();
-  await expect(page.getByTestId('cart-count')).toHaveText('0');
+  await expect(page.getByTestId('cart-link')).toHaveAttribute('aria-label', 'Cart, 0 items');
+  await expect(page.getByTestId('cart-count')).toHaveCount(0);
 
   // The cart survives a reload: it lives on the server, found through the session.
   await page.goto('/');
-  await expect(page.getByTestId('cart-count')).toHaveText('0');
+  await expect(page.getByTestId('cart-link')).toHaveAttribute('aria-label', 'Cart, 0 items');
+  await expect(page.getByTestId('cart-count')).toHaveCount(0);
+});
+
+test('a coupon is refused with a reason, applied, and removed', async ({ page }) => {
+  await openProductInStock(page);
+  await hydrated(page);
+  await page.getByLabel('Quantity').fill('3');
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByRole('status')).toContainText('Added');
+  await page.getByTestId('cart-link').click();
+  await expect(page.getByTestId('cart-line')).toHaveCount(1);
+  await hydrated(page);
+
+  const coupon = page.getByRole('region', { name: 'Coupon' });
+  await coupon.getByLabel('Code').fill('spring');
+  await coupon.getByRole('button', { name: 'Apply' }).click();
+  await expect(coupon.getByRole('alert')).toHaveText('The code SPRING has expired.');
+
+  await coupon.getByLabel('Code').fill('welcome10');
+  await coupon.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByTestId('coupon-code')).toHaveText('WELCOME10');
+  await expect(page.getByTestId('discount')).toContainText('−');
+  const subtotal = await page.getByTestId('subtotal').textContent();
+  await expect(page.getByTestId('total')).not.toHaveText(subtotal ?? '');
+
+  await coupon.getByRole('button', { name: 'Remove coupon' }).click();
+  await expect(page.getByTestId('discount')).toHaveCount(0);
+  await expect(page.getByTestId('total')).toHaveText(subtotal ?? '');
 });
 
 test.describe('without JavaScript', () => {
@@ -69,5 +98,22 @@ test.describe('without JavaScript', () => {
     await expect(page.getByTestId('cart-count')).toHaveText('2');
     await page.getByRole('button', { name: /Remove/ }).click();
     await expect(page.getByText('Your cart is empty.')).toBeVisible();
+  });
+
+  test('a coupon is applied and removed through plain form posts', async ({ page }) => {
+    await openProductInStock(page);
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await expect(page).toHaveURL(/\/cart$/);
+    const coupon = page.getByRole('region', { name: 'Coupon' });
+    await coupon.getByLabel('Code').fill('nope');
+    await coupon.getByRole('button', { name: 'Apply' }).click();
+    await expect(coupon.getByRole('alert')).toContainText('know the code NOPE');
+    await coupon.getByLabel('Code').fill('welcome10');
+    await coupon.getByRole('button', { name: 'Apply' }).click();
+    await expect(page.getByTestId('flash')).toHaveText('Coupon WELCOME10 applied: 10% off.');
+    await expect(page.getByTestId('coupon-code')).toHaveText('WELCOME10');
+    await coupon.getByRole('button', { name: 'Remove coupon' }).click();
+    await expect(page.getByTestId('flash')).toHaveText('Coupon removed.');
+    await expect(page.getByTestId('coupon-code')).toHaveCount(0);
   });
 });

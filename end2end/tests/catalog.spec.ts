@@ -138,7 +138,10 @@ test('filters, sorting and pages update the listing in place', async ({ page }) 
   await page.getByRole('link', { name: 'Clear all' }).click();
   await expect(page.getByTestId('result-count')).toHaveText(`${all} products`);
   await page.getByLabel('Sort by').selectOption('price_desc');
-  await page.getByRole('link', { name: 'Next →' }).click();
+  // The pager belongs to the new listing once its link carries the new order.
+  const next = page.getByRole('link', { name: 'Next →' });
+  await expect(next).toHaveAttribute('href', /sort=price_desc/);
+  await next.click();
   await expect(page).toHaveURL(/\/c\/clothing\?sort=price_desc&page=2$/);
   await expect(page.getByText('Page 2 of 3')).toBeVisible();
   // Every step above happened without reloading the page.

@@ -14,6 +14,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// `MERCATO_DATA_DIR`: the embedded cluster, the mail folder and other local state.
     pub data_dir: PathBuf,
+    /// `MERCATO_MAIL_DIR`: where mail is written as `.eml` files while no SMTP server is
+    /// configured (default: `mail/` in the data directory).
+    pub mail_dir: PathBuf,
     /// `MERCATO_DB_POOL_SIZE`: connections kept to Postgres.
     pub db_pool_size: u32,
     /// `MERCATO_REQUEST_TIMEOUT_SECS`: a request still running after this gets a 408.
@@ -126,13 +129,17 @@ impl Config {
                 })
             }
         };
+        let data_dir = get("MERCATO_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".data"));
         Ok(Config {
             addr,
             public_url,
             database_url,
-            data_dir: get("MERCATO_DATA_DIR")
+            mail_dir: get("MERCATO_MAIL_DIR")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(".data")),
+                .unwrap_or_else(|| data_dir.join("mail")),
+            data_dir,
             db_pool_size: pool_size,
             request_timeout: Duration::from_secs(timeout_secs.max(1)),
             listing_cache: Duration::from_secs(listing_cache_secs),
@@ -161,6 +168,7 @@ mod tests {
         assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(c.database_url, None);
         assert_eq!(c.data_dir, PathBuf::from(".data"));
+        assert_eq!(c.mail_dir, PathBuf::from(".data/mail"));
         assert_eq!(c.db_pool_size, 10);
         assert_eq!(c.request_timeout, Duration::from_secs(30));
         assert_eq!(c.currency, Currency::EUR);
@@ -185,6 +193,7 @@ mod tests {
         assert_eq!(c.addr.to_string(), "0.0.0.0:8080");
         assert_eq!(c.database_url.as_deref(), Some("postgres://shop@db/shop"));
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/mercato"));
+        assert_eq!(c.mail_dir, PathBuf::from("/var/lib/mercato/mail"));
         assert_eq!(c.db_pool_size, 25);
         assert_eq!(c.request_timeout, Duration::from_secs(5));
         assert_eq!(c.currency.code(), "CHF");

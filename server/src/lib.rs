@@ -6,6 +6,7 @@ pub mod http;
 pub mod origin;
 pub mod sessions;
 pub mod start;
+pub mod worker;
 
 pub use config::Config;
 pub use start::{run, StartError};

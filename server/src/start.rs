@@ -100,11 +100,17 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     let router = http::router(state, config.request_timeout);
     let cleanup = tokio::spawn(crate::sessions::clean_up(pool.clone()));
+    let mail = tokio::spawn(crate::worker::deliver_mail(
+        pool.clone(),
+        mercato::mail::Delivery::Folder(config.mail_dir.clone()),
+    ));
+    tracing::info!(dir = %config.mail_dir.display(), "mail is written to a folder (no SMTP server configured)");
     tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);
 
     let served = http::serve(listener, router, shutdown_signal()).await;
     tracing::info!("shutting down");
     cleanup.abort();
+    mail.abort();
     pool.close().await;
     if let Some(mut cluster) = cluster {
         let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;

@@ -3,7 +3,11 @@
 #[cfg(feature = "server")]
 pub mod password;
 #[cfg(feature = "server")]
+pub mod reset;
+#[cfg(feature = "server")]
 pub mod store;
+
+pub mod address;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

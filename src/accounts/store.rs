@@ -141,17 +141,17 @@ pub async fn forget_old_failures(pool: &PgPool) -> Result<u64, Error> {
     )
 }
 
-/// The account `id`, if it still exists.
-pub async fn user(pool: &PgPool, id: i64) -> Result<Option<User>, Error> {
-    let row: Option<(i64, String, String)> =
-        sqlx::query_as("SELECT id, email, role FROM users WHERE id = $1")
+/// The account `id`, if it still exists, with its session epoch (bumped by every
+/// password change: a session signed in under an older epoch is signed out).
+pub async fn user(pool: &PgPool, id: i64) -> Result<Option<(User, i32)>, Error> {
+    let row: Option<(i64, String, String, i32)> =
+        sqlx::query_as("SELECT id, email, role, session_epoch FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(pool)
             .await?;
-    Ok(row.map(|(id, email, role)| User {
-        id,
-        email,
-        role: Role::parse(&role).unwrap_or(Role::Customer),
+    Ok(row.map(|(id, email, role, epoch)| {
+        let role = Role::parse(&role).unwrap_or(Role::Customer);
+        (User { id, email, role }, epoch)
     }))
 }
 

@@ -1,8 +1,11 @@
 //! The cart: what a shopper means to buy, re-checked against the catalog every time it
 //! is shown. Totals are computed here, from database prices, never taken from a request.
 
+pub mod coupon;
 #[cfg(feature = "server")]
 pub mod store;
+
+use coupon::AppliedCoupon;
 
 use crate::catalog::view::Image;
 use crate::{Currency, Money};
@@ -106,6 +109,10 @@ pub enum Notice {
     NoLongerSold {
         name: String,
     },
+    /// The coupon no longer applies (ended, used up) and was taken off; says why.
+    CouponRemoved {
+        reason: String,
+    },
 }
 
 impl fmt::Display for Notice {
@@ -135,6 +142,9 @@ impl fmt::Display for Notice {
                     "{name} is no longer sold and was taken out of your cart."
                 )
             }
+            Notice::CouponRemoved { reason } => {
+                write!(f, "{reason} It was taken off your cart.")
+            }
         }
     }
 }
@@ -146,6 +156,11 @@ pub struct CartView {
     /// What changed since the shopper last saw the cart; each is said once.
     pub notices: Vec<Notice>,
     pub currency: Currency,
+    /// The coupon on the cart, when it applies.
+    pub coupon: Option<AppliedCoupon>,
+    /// A coupon kept on the cart that does not apply yet (the subtotal is below its
+    /// minimum): its code and what to do.
+    pub coupon_waiting: Option<(String, String)>,
 }
 
 impl CartView {
@@ -154,6 +169,8 @@ impl CartView {
             lines: Vec::new(),
             notices: Vec::new(),
             currency,
+            coupon: None,
+            coupon_waiting: None,
         }
     }
 
@@ -164,6 +181,22 @@ impl CartView {
             .map(CartLine::total)
             .try_fold(Money::zero(self.currency), Money::checked_add)
             .unwrap_or_else(|_| Money::zero(self.currency))
+    }
+
+    /// What the coupon takes off the subtotal (zero without one).
+    pub fn discount(&self) -> Money {
+        self.coupon
+            .as_ref()
+            .map(|c| c.discount)
+            .unwrap_or_else(|| Money::zero(self.currency))
+    }
+
+    /// The subtotal less the discount, before shipping and tax; never negative.
+    pub fn total(&self) -> Money {
+        let subtotal = self.subtotal();
+        subtotal
+            .checked_sub(self.discount().min(subtotal).unwrap_or(subtotal))
+            .unwrap_or(subtotal)
     }
 
     /// Units in the cart, for the header's badge.
@@ -242,14 +275,27 @@ mod tests {
 
     #[test]
     fn the_subtotal_is_the_sum_of_unit_price_times_quantity() {
-        let cart = CartView {
+        let mut cart = CartView {
             lines: vec![line(1999, 3), line(500, 1)],
-            notices: vec![],
-            currency: Currency::EUR,
+            ..CartView::empty(Currency::EUR)
         };
         assert_eq!(cart.subtotal(), Money::from_minor(6497, Currency::EUR));
+        assert_eq!(cart.total(), Money::from_minor(6497, Currency::EUR));
         assert_eq!(cart.item_count(), 4);
         assert!(CartView::empty(Currency::EUR).subtotal().is_zero());
+
+        // A coupon's discount comes off the total, which never goes below zero.
+        let applied = |cents| coupon::AppliedCoupon {
+            code: "SAVE".into(),
+            label: "€5.00 off".into(),
+            discount: Money::from_minor(cents, Currency::EUR),
+            free_shipping: false,
+        };
+        cart.coupon = Some(applied(500));
+        assert_eq!(cart.discount(), Money::from_minor(500, Currency::EUR));
+        assert_eq!(cart.total(), Money::from_minor(5997, Currency::EUR));
+        cart.coupon = Some(applied(1_000_000));
+        assert!(cart.total().is_zero());
     }
 
     #[test]

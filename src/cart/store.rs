@@ -1,6 +1,7 @@
 //! Carts in Postgres. Every function takes the cart id the caller found for the shopper
 //! (in their session); a line id from another cart is "not found".
 
+use super::coupon::{self, AppliedCoupon, Coupon, CouponError, CouponKind, Usage};
 use super::{Added, CartLine, CartView, Notice, Quantity, MAX_PER_LINE};
 use crate::catalog::view::Image;
 use crate::{Currency, Error, Money};
@@ -257,8 +258,193 @@ pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Resul
         .execute(&mut *tx)
         .await?;
     }
+    check_coupon(&mut tx, cart, &mut view).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// Re-checks the cart's coupon against its (re-checked) subtotal: it applies, it waits
+/// for a bigger subtotal, or it no longer applies and is taken off with a notice.
+async fn check_coupon(
+    conn: &mut PgConnection,
+    cart: i64,
+    view: &mut CartView,
+) -> Result<(), Error> {
+    let on_cart: Option<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT coupon_id, user_id FROM carts WHERE id = $1 AND coupon_id IS NOT NULL",
+    )
+    .bind(cart)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((coupon_id, owner)) = on_cart else {
+        return Ok(());
+    };
+    let Some(found) = load_coupon(&mut *conn, Lookup::Id(coupon_id), owner, view.currency).await?
+    else {
+        return Ok(());
+    };
+    match found.coupon.apply(view.subtotal(), found.now, found.usage) {
+        Ok(applied) => view.coupon = Some(applied),
+        Err(e @ CouponError::BelowMinimum { .. }) => {
+            view.coupon_waiting = Some((found.coupon.code, e.to_string()));
+        }
+        Err(e) => {
+            sqlx::query("UPDATE carts SET coupon_id = NULL WHERE id = $1")
+                .bind(cart)
+                .execute(&mut *conn)
+                .await?;
+            view.notices.push(Notice::CouponRemoved {
+                reason: e.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+enum Lookup<'a> {
+    Id(i64),
+    Code(&'a str),
+}
+
+struct FoundCoupon {
+    id: i64,
+    coupon: Coupon,
+    /// The database's clock, in Unix seconds.
+    now: i64,
+    usage: Usage,
+}
+
+#[derive(sqlx::FromRow)]
+struct CouponRow {
+    id: i64,
+    code: String,
+    description: String,
+    kind: String,
+    value: Decimal,
+    min_subtotal: Decimal,
+    starts_at: Option<i64>,
+    starts_label: Option<String>,
+    ends_at: Option<i64>,
+    max_uses: Option<i32>,
+    max_uses_per_customer: Option<i32>,
+    active: bool,
+    now: i64,
+    used: i64,
+    used_by_customer: Option<i64>,
+}
+
+/// A coupon with its usage (by everyone, and by the account `customer` when given),
+/// read with the database's clock so every server agrees on "now".
+async fn load_coupon(
+    conn: &mut PgConnection,
+    lookup: Lookup<'_>,
+    customer: Option<i64>,
+    currency: Currency,
+) -> Result<Option<FoundCoupon>, Error> {
+    let (id, code) = match lookup {
+        Lookup::Id(id) => (Some(id), None),
+        Lookup::Code(code) => (None, Some(code)),
+    };
+    let row: Option<CouponRow> = sqlx::query_as(
+        "SELECT c.id, c.code, c.description, c.kind, c.value, c.min_subtotal,
+                extract(epoch FROM c.starts_at)::bigint AS starts_at,
+                to_char(c.starts_at, 'FMDD FMMonth YYYY') AS starts_label,
+                extract(epoch FROM c.ends_at)::bigint AS ends_at,
+                c.max_uses, c.max_uses_per_customer, c.active,
+                extract(epoch FROM now())::bigint AS now,
+                (SELECT count(*) FROM coupon_redemptions r WHERE r.coupon_id = c.id) AS used,
+                (SELECT count(*) FROM coupon_redemptions r, users u
+                 WHERE r.coupon_id = c.id AND u.id = $3
+                   AND (r.user_id = u.id OR lower(r.email) = lower(u.email))) AS used_by_customer
+         FROM coupons c
+         WHERE c.id = $1 OR c.code = $2",
+    )
+    .bind(id)
+    .bind(code)
+    .bind(customer)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let kind = match row.kind.as_str() {
+        "percent" => CouponKind::Percent(row.value),
+        "fixed" => CouponKind::Fixed(Money::new(row.value, currency)),
+        _ => CouponKind::FreeShipping,
+    };
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(Some(FoundCoupon {
+        id: row.id,
+        coupon: Coupon {
+            code: row.code,
+            description: row.description,
+            kind,
+            min_subtotal: Money::new(row.min_subtotal, currency),
+            starts_at: row.starts_at,
+            starts_label: row.starts_label,
+            ends_at: row.ends_at,
+            max_uses: row.max_uses.map(|n| count(n.into())),
+            max_uses_per_customer: row.max_uses_per_customer.map(|n| count(n.into())),
+            active: row.active,
+        },
+        now: row.now,
+        usage: Usage {
+            total: count(row.used),
+            by_customer: customer.map(|_| count(row.used_by_customer.unwrap_or(0))),
+        },
+    }))
+}
+
+/// Puts the coupon `typed` on the cart, if it applies to it now; otherwise says why not
+/// (unknown, not yet valid, expired, used up, below the minimum).
+pub async fn apply_coupon(
+    pool: &PgPool,
+    cart: Option<i64>,
+    typed: &str,
+    currency: Currency,
+) -> Result<AppliedCoupon, Error> {
+    let invalid = |e: CouponError| Error::Invalid(e.to_string());
+    let code = coupon::normalize_code(typed).map_err(invalid)?;
+    let shown: String = typed.trim().chars().take(coupon::MAX_CODE_CHARS).collect();
+    let Some(code) = code else {
+        return Err(invalid(CouponError::Unknown(shown)));
+    };
+    let current = view(pool, cart, currency).await?;
+    let Some(cart) = cart.filter(|_| !current.lines.is_empty()) else {
+        return Err(Error::Invalid(
+            "Your cart is empty. Add something to it first, then apply the code.".to_owned(),
+        ));
+    };
+    let mut tx = pool.begin().await?;
+    let owner: Option<i64> =
+        sqlx::query_scalar("SELECT user_id FROM carts WHERE id = $1 FOR UPDATE")
+            .bind(cart)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+    let found = load_coupon(&mut tx, Lookup::Code(&code), owner, currency)
+        .await?
+        .ok_or_else(|| invalid(CouponError::Unknown(code.clone())))?;
+    let applied = found
+        .coupon
+        .apply(current.subtotal(), found.now, found.usage)
+        .map_err(invalid)?;
+    sqlx::query("UPDATE carts SET coupon_id = $1, updated_at = now() WHERE id = $2")
+        .bind(found.id)
+        .bind(cart)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Takes the coupon off the cart (nothing to do when there is none).
+pub async fn remove_coupon(pool: &PgPool, cart: Option<i64>) -> Result<(), Error> {
+    if let Some(cart) = cart {
+        sqlx::query("UPDATE carts SET coupon_id = NULL, updated_at = now() WHERE id = $1")
+            .bind(cart)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Units in the cart, for the header; no re-checking (the cart page does that).
@@ -386,6 +572,16 @@ pub async fn merge_into_account(
             .bind(own)
             .bind(guest)
             .bind(MAX_PER_LINE as i32)
+            .execute(&mut *tx)
+            .await?;
+            // A coupon typed as a guest stays, unless the account's cart has its own.
+            sqlx::query(
+                "UPDATE carts SET coupon_id = coalesce(coupon_id,
+                     (SELECT coupon_id FROM carts WHERE id = $2))
+                 WHERE id = $1",
+            )
+            .bind(own)
+            .bind(guest)
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM carts WHERE id = $1")

@@ -596,7 +596,41 @@ fn slug(s: &str) -> Result<Slug, Error> {
 pub async fn seed_demo_if_empty(pool: &PgPool) -> Result<Option<usize>, Error> {
     let catalog = generate(DEMO_SEED, DEMO_PRODUCTS_PER_CATEGORY)?;
     let stored = insert_if_empty(pool, &catalog).await?;
+    if stored {
+        insert_demo_coupons(pool).await?;
+    }
     Ok(stored.then_some(catalog.products.len()))
+}
+
+/// Coupons that show each rule at work; the README lists them.
+pub const DEMO_COUPONS: &str = "
+    INSERT INTO coupons (code, description, kind, value, min_subtotal, starts_at, ends_at,
+                         max_uses, max_uses_per_customer)
+    VALUES
+      ('WELCOME10', '10% off your order', 'percent', 10, 0, NULL, NULL, NULL, 1),
+      ('SAVE5', '5 off orders of 40 or more', 'fixed', 5, 40, NULL, NULL, NULL, NULL),
+      ('FREESHIP', 'Free shipping over 50', 'free_shipping', 0, 50, NULL, NULL, NULL, NULL),
+      ('SPRING', 'Last spring''s sale', 'percent', 20, 0,
+       now() - interval '90 days', now() - interval '1 day', NULL, NULL),
+      ('NEXTMONTH', 'Opens in a month', 'percent', 15, 0,
+       date_trunc('day', now()) + interval '30 days', NULL, NULL, NULL),
+      ('GONE', 'All used', 'percent', 50, 0, NULL, NULL, 1, NULL)
+    ON CONFLICT (code) DO NOTHING";
+
+async fn insert_demo_coupons(pool: &PgPool) -> Result<(), Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(DEMO_COUPONS).execute(&mut *tx).await?;
+    // GONE has had its one use.
+    sqlx::query(
+        "INSERT INTO coupon_redemptions (coupon_id, email)
+         SELECT id, 'someone@example.com' FROM coupons
+         WHERE code = 'GONE' AND NOT EXISTS
+             (SELECT 1 FROM coupon_redemptions r WHERE r.coupon_id = coupons.id)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Stores `catalog` in one transaction if the shop has no categories yet; false if it has.

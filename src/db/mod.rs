@@ -34,13 +34,23 @@ pub enum DbError {
 /// Opens the pool and checks that the database answers, so a wrong `DATABASE_URL` is
 /// reported at start-up rather than on the first request.
 pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, DbError> {
+    connect_waiting(options, max_connections, ACQUIRE_TIMEOUT).await
+}
+
+/// [`connect`], with how long a request may wait for a free connection before it is
+/// told the shop is busy.
+pub async fn connect_waiting(
+    options: PgConnectOptions,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<PgPool, DbError> {
     let target = describe(&options);
     // How close a word must be for a typo to still find it (`hoodei` is 0.57 of
     // `hoodie`; the extension's default of 0.6 would miss it).
     let options = options.options([("pg_trgm.word_similarity_threshold", "0.5")]);
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(acquire_timeout)
         .connect_with(options)
         .await
         .map_err(|source| DbError::Connect { target, source })?;

@@ -11,7 +11,7 @@
 //!   `target/test-pg`), left running for the next test process; `make test` stops it.
 
 use super::embedded::{Durability, EmbeddedError, EmbeddedPostgres};
-use super::{connect, ensure_database, migrate, quote_ident, DbError, MIGRATOR};
+use super::{connect, connect_waiting, ensure_database, migrate, quote_ident, DbError, MIGRATOR};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::path::PathBuf;
@@ -61,7 +61,9 @@ impl TestDb {
         .await?;
         conn.close().await?;
         let options = admin.clone().database(&name);
-        let pool = connect(options.clone(), 5).await?;
+        // Tests assert behaviour, not speed: on a loaded CI machine a request may wait
+        // for a connection longer than a shopper would be asked to.
+        let pool = connect_waiting(options.clone(), 5, std::time::Duration::from_secs(60)).await?;
         Ok(TestDb {
             pool,
             name,

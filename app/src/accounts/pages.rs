@@ -1,30 +1,14 @@
 use super::{load_user, Register, SignIn, SignOut};
 use crate::cart::cart_version;
+use crate::components::form::{action_error, BUTTON, INPUT, LABEL};
 use crate::components::loaded;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use mercato::accounts::{User, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
-const INPUT: &str = "mt-1 block h-11 w-full rounded-xl border border-stone-300 bg-white px-3 focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30";
-const LABEL: &str = "block text-sm font-semibold text-stone-800";
-const BUTTON: &str = "h-11 w-full rounded-full bg-teal-700 px-6 font-semibold text-white hover:bg-teal-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2 disabled:bg-stone-300";
-
-/// The error a form's action came back with, in an alert above the form.
-fn action_error(
-    value: impl Get<Value = Option<Result<(), crate::error::AppError>>> + Send + Sync + 'static,
-) -> impl IntoView {
-    move || {
-        value.get().and_then(Result::err).map(|e| {
-            view! {
-                <p role="alert" class="rounded-xl bg-rose-50 px-4 py-3 text-sm font-medium text-rose-800">{e.to_string()}</p>
-            }
-        })
-    }
-}
-
 #[component]
-fn EmailField() -> impl IntoView {
+pub(super) fn EmailField() -> impl IntoView {
     view! {
         <div>
             <label for="email" class=LABEL>"Email"</label>
@@ -35,7 +19,7 @@ fn EmailField() -> impl IntoView {
 
 /// After a successful sign-in or sign-out, whatever shows the session (the account
 /// page, the header's cart) loads again.
-fn bump_on_success(
+pub(super) fn bump_on_success(
     version: impl Get<Value = usize> + Send + Sync + 'static,
     value: impl GetUntracked<Value = Option<Result<(), crate::error::AppError>>> + Send + Sync + 'static,
 ) {
@@ -80,9 +64,12 @@ fn SignInForm() -> impl IntoView {
                     <label for="password" class=LABEL>"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required maxlength=MAX_PASSWORD_CHARS class=INPUT />
                 </div>
-                <button type="submit" class=BUTTON disabled=move || sign_in.pending().get()>"Sign in"</button>
+                <button type="submit" class=format!("{BUTTON} w-full") disabled=move || sign_in.pending().get()>"Sign in"</button>
             </ActionForm>
             <p class="mt-6 text-center text-sm text-stone-600">
+                <a href="/account/forgot" class="font-semibold text-teal-800 underline">"Forgot your password?"</a>
+            </p>
+            <p class="mt-2 text-center text-sm text-stone-600">
                 "New here? " <a href="/account/register" class="font-semibold text-teal-800 underline">"Create an account"</a>
             </p>
         </div>
@@ -111,7 +98,7 @@ pub fn RegisterPage() -> impl IntoView {
                     <label for="password-again" class=LABEL>"Password again"</label>
                     <input id="password-again" name="password_again" type="password" autocomplete="new-password" required maxlength=MAX_PASSWORD_CHARS class=INPUT />
                 </div>
-                <button type="submit" class=BUTTON disabled=move || register.pending().get()>"Create account"</button>
+                <button type="submit" class=format!("{BUTTON} w-full") disabled=move || register.pending().get()>"Create account"</button>
             </ActionForm>
             <p class="mt-6 text-center text-sm text-stone-600">
                 "Have an account? " <a href="/account" class="font-semibold text-teal-800 underline">"Sign in"</a>
@@ -136,12 +123,26 @@ fn Profile(user: User) -> impl IntoView {
                     <button type="submit" class="rounded-full border border-stone-300 bg-white px-5 py-2 text-sm font-semibold hover:bg-stone-100">"Sign out"</button>
                 </ActionForm>
             </div>
-            <section aria-labelledby="orders-heading" class="mt-10">
-                <h2 id="orders-heading" class="text-xl font-bold">"Orders"</h2>
-                <p class="mt-3 rounded-2xl border border-dashed border-stone-300 bg-white p-8 text-center text-stone-600">
-                    "No orders yet. When you place one, it will appear here with its status."
+            <nav aria-label="Your account" class="mt-10 grid gap-4 sm:grid-cols-3">
+                <AccountLink href="/account/orders" title="Orders" text="Track what you bought and its status." />
+                <AccountLink href="/account/addresses" title="Addresses" text="Where we deliver: add, change, choose a default." />
+                <AccountLink href="/account/password" title="Password" text="Change it; other devices are signed out." />
+            </nav>
+            {(user.role >= mercato::accounts::Role::Staff).then(|| view! {
+                <p class="mt-6 text-sm text-stone-600">
+                    "You are " {user.role.as_str()} ". " <a href="/admin" class="font-semibold text-teal-800 underline">"Open the shop's admin"</a>
                 </p>
-            </section>
+            })}
         </div>
+    }
+}
+
+#[component]
+fn AccountLink(href: &'static str, title: &'static str, text: &'static str) -> impl IntoView {
+    view! {
+        <a href=href class="block rounded-2xl border border-stone-200 bg-white p-5 shadow-sm hover:border-teal-600 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
+            <span class="block text-lg font-bold">{title}</span>
+            <span class="mt-1 block text-sm text-stone-600">{text}</span>
+        </a>
     }
 }

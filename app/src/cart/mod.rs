@@ -6,6 +6,7 @@ pub use page::CartPage;
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use mercato::cart::coupon::AppliedCoupon;
 use mercato::cart::{Added, CartView};
 
 /// Bumped after every change to the cart or the session (sign-in, sign-out), so
@@ -81,6 +82,34 @@ pub async fn remove_cart_line(line_id: i64) -> Result<(), AppError> {
     Ok(mercato::cart::store::remove(&pool, cart, line_id).await?)
 }
 
+/// Puts a coupon on the cart, or says precisely why it does not apply.
+#[server(prefix = "/api", endpoint = "cart/coupon")]
+pub async fn apply_coupon(code: String) -> Result<AppliedCoupon, AppError> {
+    let state = crate::state::state()?;
+    let cart = session::cart(&session::current().await?).await?;
+    let applied =
+        mercato::cart::store::apply_coupon(&state.pool, cart, &code, state.currency).await?;
+    session::flash_if_plain_form(coupon_applied(&applied)).await?;
+    Ok(applied)
+}
+
+/// What the shopper reads once a coupon is on the cart.
+pub fn coupon_applied(applied: &AppliedCoupon) -> String {
+    format!(
+        "Coupon {} applied: {}.",
+        applied.code,
+        applied.label.to_lowercase()
+    )
+}
+
+#[server(prefix = "/api", endpoint = "cart/coupon/remove")]
+pub async fn remove_coupon() -> Result<(), AppError> {
+    let pool = crate::state::pool()?;
+    let cart = session::cart(&session::current().await?).await?;
+    mercato::cart::store::remove_coupon(&pool, cart).await?;
+    session::flash_if_plain_form("Coupon removed.").await
+}
+
 /// The header's link to the cart, with the number of items in it.
 #[component]
 pub fn CartCount() -> impl IntoView {
@@ -107,7 +136,7 @@ fn CartLink(count: Option<u32>) -> impl IntoView {
         <a href="/cart" aria-label=label data-testid="cart-link" class="relative flex items-center gap-1.5 rounded-full px-3 py-2 text-sm font-medium text-stone-700 hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
             <crate::components::CartIcon />
             <span class="hidden sm:inline">"Cart"</span>
-            {count.map(|n| view! {
+            {count.filter(|n| *n > 0).map(|n| view! {
                 <span aria-hidden="true" data-testid="cart-count" class="rounded-full bg-teal-700 px-2 py-0.5 text-xs font-semibold text-white">{n}</span>
             })}
         </a>

@@ -1,5 +1,9 @@
-use super::{cart_version, load_cart, RemoveCartLine, UpdateCartLine};
+use super::{
+    cart_version, coupon_applied, load_cart, ApplyCoupon, RemoveCartLine, RemoveCoupon,
+    UpdateCartLine,
+};
 use crate::catalog::Price;
+use crate::components::form::{action_error, INPUT};
 use crate::components::loaded;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -14,9 +18,18 @@ pub fn CartPage() -> impl IntoView {
     let version = cart_version();
     let update = ServerAction::<UpdateCartLine>::new();
     let remove = ServerAction::<RemoveCartLine>::new();
+    let coupons = Coupons {
+        apply: ServerAction::<ApplyCoupon>::new(),
+        remove: ServerAction::<RemoveCoupon>::new(),
+    };
     // Every finished change makes the cart (and the header's count) load again.
-    Effect::new(move |previous: Option<(usize, usize)>| {
-        let now = (update.version().get(), remove.version().get());
+    Effect::new(move |previous: Option<(usize, usize, usize, usize)>| {
+        let now = (
+            update.version().get(),
+            remove.version().get(),
+            coupons.apply.version().get(),
+            coupons.remove.version().get(),
+        );
         if previous.is_some_and(|p| p != now) {
             version.update(|v| *v += 1);
         }
@@ -42,7 +55,7 @@ pub fn CartPage() -> impl IntoView {
                         }
                     })
             }}
-            {loaded(data, move |cart| view! { <Cart cart update remove /> })}
+            {loaded(data, move |cart| view! { <Cart cart update remove coupons /> })}
         </div>
     }
 }
@@ -52,8 +65,13 @@ fn Cart(
     cart: CartView,
     update: ServerAction<UpdateCartLine>,
     remove: ServerAction<RemoveCartLine>,
+    coupons: Coupons,
 ) -> impl IntoView {
     let subtotal = cart.subtotal();
+    let discount = cart.discount();
+    let total = cart.total();
+    let coupon = cart.coupon.clone();
+    let waiting = cart.coupon_waiting.clone();
     let count = cart.item_count();
     let notices = (!cart.notices.is_empty()).then(|| {
         view! {
@@ -92,16 +110,31 @@ fn Cart(
                 .map(|line| view! { <Line line update remove /> })
                 .collect_view()}
         </ul>
-        <section aria-label="Summary" class="mt-6 flex flex-col items-end gap-2">
-            <p class="flex items-baseline gap-3 text-lg">
-                <span class="text-stone-600">{format!("Subtotal ({count} {})", if count == 1 { "item" } else { "items" })}</span>
-                <span class="font-bold" data-testid="subtotal">{subtotal.format()}</span>
-            </p>
-            <p class="text-sm text-stone-500">"Shipping and taxes are worked out at checkout."</p>
-            <p class="mt-2 rounded-full bg-stone-200 px-6 py-3 text-sm font-semibold text-stone-600">
-                "Checkout opens soon: your cart is saved for 30 days."
-            </p>
-        </section>
+        <div class="mt-6 grid gap-6 sm:grid-cols-2">
+            <CouponBox coupons coupon=coupon.clone() waiting />
+            <section aria-label="Summary" class="flex flex-col gap-2 rounded-2xl border border-stone-200 bg-white p-5">
+                <p class="flex items-baseline justify-between gap-3">
+                    <span class="text-stone-600">{format!("Subtotal ({count} {})", if count == 1 { "item" } else { "items" })}</span>
+                    <span class="font-semibold" data-testid="subtotal">{subtotal.format()}</span>
+                </p>
+                {coupon.map(|c| view! {
+                    <p class="flex items-baseline justify-between gap-3 text-teal-800">
+                        <span>{format!("Coupon {} ({})", c.code, c.label)}</span>
+                        <span class="font-semibold" data-testid="discount">
+                            {if c.free_shipping { "Free shipping".to_owned() } else { format!("−{}", discount.format()) }}
+                        </span>
+                    </p>
+                })}
+                <p class="flex items-baseline justify-between gap-3 border-t border-stone-200 pt-2 text-lg">
+                    <span class="font-semibold">"Total"</span>
+                    <span class="font-bold" data-testid="total">{total.format()}</span>
+                </p>
+                <p class="text-sm text-stone-500">"Shipping and taxes are worked out at checkout."</p>
+                <p class="mt-2 rounded-full bg-stone-200 px-6 py-3 text-center text-sm font-semibold text-stone-600">
+                    "Checkout opens soon: your cart is saved for 30 days."
+                </p>
+            </section>
+        </div>
     }
     .into_any()
 }
@@ -162,5 +195,61 @@ fn Line(
                 </div>
             </div>
         </li>
+    }
+}
+
+/// The two coupon actions, handed down together.
+#[derive(Clone, Copy)]
+struct Coupons {
+    apply: ServerAction<ApplyCoupon>,
+    remove: ServerAction<RemoveCoupon>,
+}
+
+/// Apply a code, or see the one applied and take it off.
+#[component]
+fn CouponBox(
+    coupons: Coupons,
+    coupon: Option<mercato::cart::coupon::AppliedCoupon>,
+    waiting: Option<(String, String)>,
+) -> impl IntoView {
+    let Coupons { apply, remove } = coupons;
+    let has_coupon = coupon.is_some();
+    let applied_code = coupon
+        .as_ref()
+        .map(|c| c.code.clone())
+        .or(waiting.as_ref().map(|w| w.0.clone()));
+    view! {
+        <section aria-labelledby="coupon-heading" class="rounded-2xl border border-stone-200 bg-white p-5">
+            <h2 id="coupon-heading" class="font-semibold">"Coupon"</h2>
+            <div class="mt-2 space-y-2">
+                {action_error(apply.value())}
+                {action_error(remove.value())}
+                {move || apply.value().get().and_then(Result::ok).filter(|_| has_coupon).map(|a| view! {
+                    <p role="status" class="rounded-xl bg-teal-50 px-4 py-3 text-sm font-medium text-teal-900">{coupon_applied(&a)}</p>
+                })}
+                {waiting.map(|(_, message)| view! {
+                    <p role="status" class="rounded-xl bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="coupon-waiting">{message}</p>
+                })}
+            </div>
+            {match applied_code {
+                Some(code) => view! {
+                    <div class="mt-3 flex items-center justify-between gap-3">
+                        <span class="rounded-full bg-teal-50 px-3 py-1 font-mono text-sm font-semibold text-teal-800" data-testid="coupon-code">{code}</span>
+                        <ActionForm action=remove>
+                            <button type="submit" class="text-sm font-semibold text-rose-700 underline">"Remove coupon"</button>
+                        </ActionForm>
+                    </div>
+                }.into_any(),
+                None => view! {
+                    <ActionForm action=apply attr:class="mt-3 flex items-end gap-2">
+                        <label class="flex-1 text-sm font-medium text-stone-700">
+                            "Code"
+                            <input name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="60" required class=INPUT />
+                        </label>
+                        <button type="submit" class="h-11 rounded-full border border-stone-300 bg-white px-5 text-sm font-semibold hover:bg-stone-100" disabled=move || apply.pending().get()>"Apply"</button>
+                    </ActionForm>
+                }.into_any(),
+            }}
+        </section>
     }
 }

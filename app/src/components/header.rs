@@ -30,11 +30,7 @@ pub fn Header() -> impl IntoView {
                     <SearchBox id="header-search" />
                 </div>
                 <nav aria-label="Account and cart" class="order-2 ml-auto flex items-center gap-1 sm:order-3">
-                    <a href="/account" class="flex items-center gap-1.5 rounded-full px-3 py-2 text-sm font-medium text-stone-700 hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
-                        <UserIcon />
-                        <span class="hidden sm:inline">"Sign in"</span>
-                        <span class="sr-only sm:hidden">"Account"</span>
-                    </a>
+                    <AccountLink />
                     <crate::cart::CartCount />
                 </nav>
             </div>
@@ -68,5 +64,27 @@ pub fn ShopName() -> impl IntoView {
                 info.await.map(|i| i.name).unwrap_or_else(|_| ShopInfo::default().name)
             })}
         </Suspense>
+    }
+}
+
+/// "Sign in" for a guest, "Account" once signed in; loads again when the session changes.
+#[component]
+fn AccountLink() -> impl IntoView {
+    let version = crate::cart::cart_version();
+    let user = Resource::new(move || version.get(), |_| crate::accounts::load_user());
+    let link = |signed_in: bool| {
+        let label = if signed_in { "Account" } else { "Sign in" };
+        view! {
+            <a href="/account" data-testid="account-link" class="flex items-center gap-1.5 rounded-full px-3 py-2 text-sm font-medium text-stone-700 hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
+                <UserIcon />
+                <span class="hidden sm:inline">{label}</span>
+                <span class="sr-only sm:hidden">{label}</span>
+            </a>
+        }
+    };
+    view! {
+        <Transition fallback=move || link(false)>
+            {move || Suspend::new(async move { link(matches!(user.await, Ok(Some(_)))) })}
+        </Transition>
     }
 }

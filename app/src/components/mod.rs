@@ -1,6 +1,8 @@
 //! Components shared by several pages.
 
+mod flash;
 mod footer;
+pub mod form;
 mod header;
 mod icons;
 mod loaded;
@@ -8,6 +10,7 @@ mod page_meta;
 mod search_box;
 mod status;
 
+pub use flash::{Flash, FlashMessage};
 pub use footer::Footer;
 pub use header::{Header, ShopName};
 pub use icons::CartIcon;

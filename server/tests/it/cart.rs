@@ -1,9 +1,7 @@
 //! The cart against the demo catalog: adding within stock, re-checking on every view,
 //! lines that belong to someone else, and the plain form posts that drive it.
 
-mod common;
-
-use common::{seeded_app, session_cookie, TestApp};
+use crate::common::{seeded_app, session_cookie, TestApp};
 use mercato::cart::store;
 use mercato::cart::{Notice, Quantity};
 use mercato::{Currency, Error};
@@ -164,6 +162,7 @@ async fn every_view_rechecks_prices_stock_and_availability_once() {
             Notice::QuantityLowered { .. } => "lowered",
             Notice::SoldOut { .. } => "sold out",
             Notice::NoLongerSold { .. } => "no longer sold",
+            Notice::CouponRemoved { .. } => "coupon removed",
         })
         .collect();
     for kind in ["price", "lowered to 2", "sold out", "no longer sold"] {

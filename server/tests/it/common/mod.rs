@@ -1,13 +1,10 @@
 //! Spawns the real router on a random port against a fresh, migrated database.
 
-#![allow(dead_code)] // each test binary uses a different part of the helper
-
 use app::state::AppState;
 use leptos::config::LeptosOptions;
 use mercato::db::testing::TestDb;
 use sqlx::PgPool;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -15,8 +12,6 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub pool: PgPool,
-    /// Static files served by this app (the stand-in for cargo-leptos's `target/site`).
-    pub site_root: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -44,18 +39,40 @@ impl TestApp {
         cookie: Option<&str>,
         referer: &str,
     ) -> reqwest::Response {
-        let mut req = self
+        self.post(path, body, cookie, "text/html,application/xhtml+xml")
+            .header("referer", self.url(referer))
+            .send()
+            .await
+            .expect("post")
+    }
+
+    /// Calls a server function the way the hydrated page does (JSON back, no redirect).
+    pub async fn call(&self, path: &str, body: &str, cookie: Option<&str>) -> reqwest::Response {
+        self.post(path, body, cookie, "application/json")
+            .send()
+            .await
+            .expect("server function call")
+    }
+
+    /// A same-origin form post of `body` to `path`.
+    fn post(
+        &self,
+        path: &str,
+        body: &str,
+        cookie: Option<&str>,
+        accept: &str,
+    ) -> reqwest::RequestBuilder {
+        let req = self
             .client
             .post(self.url(path))
             .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "text/html,application/xhtml+xml")
+            .header("accept", accept)
             .header("origin", "https://shop.example")
-            .header("referer", self.url(referer))
             .body(body.to_owned());
-        if let Some(c) = cookie {
-            req = req.header("cookie", c);
+        match cookie {
+            Some(c) => req.header("cookie", c),
+            None => req,
         }
-        req.send().await.expect("post")
     }
 
     /// A page's HTML for the session `cookie`.
@@ -143,7 +160,6 @@ pub async fn spawn_app_with_pool(pool: PgPool) -> TestApp {
             .build()
             .expect("http client"),
         pool,
-        site_root,
         shutdown: Some(tx),
     }
 }
@@ -155,4 +171,67 @@ fn uuid_like() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("{}-{nanos}", std::process::id())
+}
+
+// Shoppers' steps, as plain form posts.
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// Registers `email` through the form; returns the signed-in session cookie.
+pub async fn register(app: &TestApp, email: &str, cookie: Option<&str>) -> String {
+    let res = app
+        .post_form(
+            "/api/account/register",
+            &format!("email={email}&password={PASSWORD}&password_again={PASSWORD}"),
+            cookie,
+            "/account/register",
+        )
+        .await;
+    assert_eq!(res.status(), 302, "register {email}");
+    assert_eq!(res.headers()["location"], "/account");
+    session_cookie(&res).expect("a session")
+}
+
+pub async fn sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    app.post_form(
+        "/api/account/sign-in",
+        &format!("email={email}&password={password}"),
+        cookie,
+        "/account",
+    )
+    .await
+}
+
+/// The error a no-JavaScript form post came back with, as the page shows it.
+pub async fn error_shown(app: &TestApp, res: reqwest::Response, cookie: &str) -> String {
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(location.contains("__err="), "an error, not {location}");
+    let path = location.trim_start_matches(&app.url(""));
+    app.page(path, cookie).await
+}
+
+pub async fn add_to_cart(
+    app: &TestApp,
+    variant: i64,
+    quantity: u32,
+    cookie: Option<&str>,
+) -> Option<String> {
+    let res = app
+        .post_form(
+            "/api/cart/add",
+            &format!("variant_id={variant}&quantity={quantity}"),
+            cookie,
+            "/cart",
+        )
+        .await;
+    assert_eq!(res.headers()["location"], "/cart");
+    session_cookie(&res)
 }

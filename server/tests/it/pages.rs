@@ -1,8 +1,6 @@
 //! The pages a shopper gets, served by the real router against a real database.
 
-mod common;
-
-use common::spawn_app;
+use crate::common::spawn_app;
 
 #[tokio::test]
 async fn healthz_answers_while_the_process_is_up() {

@@ -1,10 +1,8 @@
 //! Sessions in Postgres and the same-origin check on state-changing requests.
 
-mod common;
-
+use crate::common::spawn_app;
 use axum::routing::get;
 use axum::Router;
-use common::spawn_app;
 use mercato::db::testing::TestDb;
 use server::sessions;
 use tower_sessions::Session;

@@ -1,8 +1,6 @@
 //! The catalog as shoppers see it, against the demo catalog in a real database.
 
-mod common;
-
-use common::{seeded_app, spawn_app};
+use crate::common::{seeded_app, spawn_app};
 use mercato::catalog::{read, seed};
 use mercato::Currency;
 

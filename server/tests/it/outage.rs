@@ -1,9 +1,7 @@
 //! Postgres going away while the shop runs: readiness turns 503 and pages show the error
 //! page; when it comes back, the shop recovers without a restart.
 
-mod common;
-
-use common::spawn_app_with_pool;
+use crate::common::spawn_app_with_pool;
 use mercato::db::embedded::{Durability, EmbeddedPostgres};
 use mercato::db::{connect, ensure_database, migrate};
 

@@ -1,9 +1,7 @@
 //! Category and search listings against the demo catalog: filters, facet counts,
 //! sorting, pagination and search ranking, checked against plain SQL over the same data.
 
-mod common;
-
-use common::{seeded_app, TestApp};
+use crate::common::{seeded_app, TestApp};
 use mercato::catalog::browse::ListingCache;
 use mercato::catalog::listing::{ListingQuery, Sort};
 use mercato::catalog::read;

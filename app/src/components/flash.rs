@@ -1,0 +1,43 @@
+//! A success message for a page reached by a plain form post (no JavaScript): the post
+//! answers with a redirect, and the page it lands on says what happened ("Coupon
+//! applied"). Errors need no help: Leptos puts them in the redirect's query string and
+//! the form's action shows them. With JavaScript, forms show their outcome in place and
+//! this stays empty.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What went well, in a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash(pub String);
+
+/// The message waiting in the session, taken (it shows once).
+#[server(prefix = "/api", endpoint = "flash")]
+pub async fn take_flash() -> Result<Option<Flash>, AppError> {
+    crate::session::take_flash(&crate::session::current().await?).await
+}
+
+/// Shows the waiting message at the top of the page it was meant for; gone once the
+/// shopper moves on.
+#[component]
+pub fn FlashMessage() -> impl IntoView {
+    let flash = OnceResource::new(take_flash());
+    let location = leptos_router::hooks::use_location();
+    let landed_on = location.pathname.get_untracked();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let landed_on = landed_on.clone();
+                Suspend::new(async move {
+                let flash = flash.await.ok().flatten();
+                let here = location.pathname.get() == landed_on;
+                flash.filter(|_| here).map(|Flash(text)| view! {
+                    <div role="status" data-testid="flash" class="mx-auto mt-4 max-w-4xl px-4">
+                        <p class="rounded-xl bg-teal-50 px-4 py-3 text-sm font-medium text-teal-900">{text}</p>
+                    </div>
+                })
+            })}}
+        </Suspense>
+    }
+}

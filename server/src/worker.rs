@@ -1,0 +1,32 @@
+//! Background work every server process runs: delivering the outbox. Rows are taken with
+//! `FOR UPDATE SKIP LOCKED`, so several processes never deliver one message twice.
+
+use mercato::mail::{deliver_due, Delivery};
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// How often the outbox is looked at when it was empty.
+const IDLE: Duration = Duration::from_secs(1);
+/// After the database failed, wait this long before trying again.
+const AFTER_ERROR: Duration = Duration::from_secs(10);
+const BATCH: i64 = 20;
+
+/// Delivers mail until the process stops.
+pub async fn deliver_mail(pool: PgPool, delivery: Delivery) {
+    loop {
+        match deliver_due(&pool, &delivery, BATCH).await {
+            // A full batch: there may be more waiting.
+            Ok(sent) if sent as i64 == BATCH => continue,
+            Ok(sent) => {
+                if sent > 0 {
+                    tracing::info!(sent, "delivered mail");
+                }
+                tokio::time::sleep(IDLE).await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not read the outbox; will retry");
+                tokio::time::sleep(AFTER_ERROR).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The server's integration tests, as one binary: each needs the whole shop linked in,
+//! and one link instead of nine saves minutes of build and gigabytes of disk. Every test
+//! still gets its own fresh database.
+
+mod common;
+
+mod accounts;
+mod addresses;
+mod cart;
+mod catalog;
+mod coupons;
+mod listing;
+mod outage;
+mod pages;
+mod passwords;
+mod roles;
+mod sessions;
+mod startup;

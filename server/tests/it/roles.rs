@@ -1,0 +1,51 @@
+//! Roles, enforced by the server: the admin overview (a staff server function) answers
+//! staff and admins, refuses customers with 403 and asks guests to sign in (401).
+
+use crate::common::{register, seeded_app};
+use mercato::accounts::Role;
+
+#[tokio::test]
+async fn staff_functions_check_the_role_on_the_server() {
+    let app = seeded_app().await;
+    let overview = "/api/admin/overview";
+
+    assert_eq!(app.call(overview, "", None).await.status(), 401);
+
+    let customer = register(&app, "carol@example.com", None).await;
+    let res = app.call(overview, "", Some(&customer)).await;
+    assert_eq!(res.status(), 403);
+    let page = app.page("/admin", &customer).await;
+    assert!(page.contains("Your account can"), "{page}");
+    assert!(!page.contains("Active products"));
+
+    let mut staff = vec![];
+    for (email, role) in [
+        ("sam@example.com", Role::Staff),
+        ("ann@example.com", Role::Admin),
+    ] {
+        let cookie = register(&app, email, None).await;
+        staff.push(cookie.clone());
+        sqlx::query("UPDATE users SET role = $1 WHERE email = $2")
+            .bind(role.as_str())
+            .bind(email)
+            .execute(&app.pool)
+            .await
+            .expect("promote");
+        let res = app.call(overview, "", Some(&cookie)).await;
+        assert_eq!(res.status(), 200, "{email}");
+        let body: serde_json::Value =
+            serde_json::from_str(&res.text().await.expect("body")).expect("json");
+        assert_eq!(body["active_products"], 240, "{body}");
+        assert!(app
+            .page("/admin", &cookie)
+            .await
+            .contains("Active products"));
+    }
+
+    // A demotion takes effect at once, without signing out.
+    sqlx::query("UPDATE users SET role = 'customer' WHERE email = 'sam@example.com'")
+        .execute(&app.pool)
+        .await
+        .expect("demote");
+    assert_eq!(app.call(overview, "", Some(&staff[0])).await.status(), 403);
+}

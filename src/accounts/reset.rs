@@ -1,0 +1,231 @@
+//! Forgotten and changed passwords.
+//!
+//! A reset link carries 32 random bytes; the database keeps only their SHA-256, so a
+//! copy of it opens no account. A link works once, for [`RESET_VALID_MINUTES`]. Asking
+//! for one never says whether the email has an account. Every change of password bumps
+//! the account's session epoch, which signs out every other session.
+
+use super::{check_new_password, password, AccountError, Email, Role, User, MAX_PASSWORD_CHARS};
+use crate::mail::{self, Message};
+use crate::Error;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use sqlx::PgPool;
+
+/// How long a reset link works.
+pub const RESET_VALID_MINUTES: i32 = 60;
+/// Reset mails sent to one account per hour, at most (more requests are ignored).
+pub const RESETS_PER_HOUR: i64 = 3;
+
+const EXPIRED: &str =
+    "This reset link has expired or was already used. Ask for a new one below; it works for an hour.";
+
+/// Queues a reset mail for `email` if it has an account (and has not had
+/// [`RESETS_PER_HOUR`] already). Says nothing either way: the caller shows the same
+/// message whatever happened.
+pub async fn request_reset(pool: &PgPool, email: &str, public_url: &str) -> Result<(), Error> {
+    let email = Email::parse(email).map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut tx = pool.begin().await?;
+    let user: Option<(i64, String, i64)> = sqlx::query_as(
+        "SELECT u.id, u.email,
+                (SELECT count(*) FROM password_resets r
+                 WHERE r.user_id = u.id AND r.created_at > now() - interval '1 hour')
+         FROM users u WHERE lower(u.email) = lower($1)
+         FOR UPDATE OF u",
+    )
+    .bind(email.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((user_id, address, recent)) = user else {
+        tracing::info!("password reset asked for an email without an account");
+        return Ok(());
+    };
+    if recent >= RESETS_PER_HOUR {
+        tracing::warn!(user = user_id, "password reset asked too often; ignored");
+        return Ok(());
+    }
+    let token = new_token();
+    sqlx::query(
+        "INSERT INTO password_resets (user_id, token_hash, expires_at)
+         VALUES ($1, sha256(convert_to($2, 'UTF8')), now() + make_interval(mins => $3))",
+    )
+    .bind(user_id)
+    .bind(&token)
+    .bind(RESET_VALID_MINUTES)
+    .execute(&mut *tx)
+    .await?;
+    let link = format!("{public_url}/account/reset?token={token}");
+    mail::enqueue(&mut tx, &reset_mail(&address, &link)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn reset_mail(to: &str, link: &str) -> Message {
+    Message {
+        kind: "password_reset",
+        dedupe_key: None,
+        to: to.to_owned(),
+        subject: "Reset your Mercato password".to_owned(),
+        text: format!(
+            "Hello,\r\n\r\nSomeone (we hope you) asked to reset the password of your \
+             Mercato account. To choose a new password, open this link within \
+             {RESET_VALID_MINUTES} minutes:\r\n\r\n{link}\r\n\r\nThe link works once. \
+             If you did not ask for this, ignore this mail: your password stays as it \
+             is.\r\n\r\nMercato\r\n"
+        ),
+        html: None,
+    }
+}
+
+/// 32 random bytes, as 64 lowercase hex digits.
+fn new_token() -> String {
+    let mut bytes = [0_u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `token` could be one of ours (64 hex digits); anything else is refused
+/// without a query.
+fn plausible_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Whether the reset link `token` still works (for the page that asks for the new
+/// password, so an old link says so before anything is typed).
+pub async fn reset_token_valid(pool: &PgPool, token: &str) -> Result<bool, Error> {
+    if !plausible_token(token) {
+        return Ok(false);
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM password_resets
+                        WHERE token_hash = sha256(convert_to($1, 'UTF8'))
+                          AND used_at IS NULL AND expires_at > now())",
+    )
+    .bind(token)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Sets a new password with the reset link `token`, which is used up (with every other
+/// link of that account). Returns the account, to sign in as, and its session epoch.
+pub async fn reset_password(
+    pool: &PgPool,
+    token: &str,
+    new: &str,
+    again: &str,
+) -> Result<(User, i32), Error> {
+    if !plausible_token(token) {
+        return Err(Error::Invalid(EXPIRED.to_owned()));
+    }
+    let mut tx = pool.begin().await?;
+    let found: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.email, u.role
+         FROM password_resets r JOIN users u ON u.id = r.user_id
+         WHERE r.token_hash = sha256(convert_to($1, 'UTF8'))
+           AND r.used_at IS NULL AND r.expires_at > now()
+         FOR UPDATE OF r",
+    )
+    .bind(token)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id, email, role)) = found else {
+        return Err(Error::Invalid(EXPIRED.to_owned()));
+    };
+    let epoch = set_password(&mut tx, id, &email, new, again).await?;
+    sqlx::query(
+        "UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    // Whoever was locked out by failed sign-ins may now sign in with the new password.
+    sqlx::query("DELETE FROM sign_in_failures WHERE key = $1")
+        .bind(format!("email:{}", email.to_lowercase()))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let role = Role::parse(&role).unwrap_or(Role::Customer);
+    Ok((User { id, email, role }, epoch))
+}
+
+/// Changes the signed-in account's password, given the current one. Returns the new
+/// session epoch (the caller's session keeps working; every other one ends).
+pub async fn change_password(
+    pool: &PgPool,
+    user: i64,
+    current: &str,
+    new: &str,
+    again: &str,
+) -> Result<i32, Error> {
+    let mut tx = pool.begin().await?;
+    let (email, hash): (String, String) =
+        sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1 FOR UPDATE")
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound)?;
+    let matches = current.chars().count() <= MAX_PASSWORD_CHARS
+        && password::verify(current.to_owned(), hash).await;
+    if !matches {
+        return Err(Error::Invalid(
+            "Your current password isn't right. Type it again, or sign out and reset it."
+                .to_owned(),
+        ));
+    }
+    if new == current {
+        return Err(Error::Invalid(
+            "The new password is the same as the current one. Choose a different one.".to_owned(),
+        ));
+    }
+    let epoch = set_password(&mut tx, user, &email, new, again).await?;
+    tx.commit().await?;
+    Ok(epoch)
+}
+
+/// Checks and stores a new password; bumps and returns the session epoch.
+async fn set_password(
+    conn: &mut sqlx::PgConnection,
+    user: i64,
+    email: &str,
+    new: &str,
+    again: &str,
+) -> Result<i32, Error> {
+    let invalid = |e: AccountError| Error::Invalid(e.to_string());
+    let email = Email::parse(email).map_err(invalid)?;
+    check_new_password(new, &email).map_err(invalid)?;
+    if new != again {
+        return Err(invalid(AccountError::PasswordsDiffer));
+    }
+    let hash = password::hash(new.to_owned()).await?;
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1,
+                          updated_at = now()
+         WHERE id = $1 RETURNING session_epoch",
+    )
+    .bind(user)
+    .bind(hash)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_64_hex_digits_and_differ() {
+        let (a, b) = (new_token(), new_token());
+        assert!(plausible_token(&a) && plausible_token(&b));
+        assert_ne!(a, b);
+        assert!(!plausible_token("abc"));
+        assert!(!plausible_token(&"g".repeat(64)));
+        assert!(!plausible_token(&format!("{a}0")));
+    }
+
+    #[test]
+    fn the_mail_holds_the_link_and_says_how_long_it_works() {
+        let m = reset_mail("ada@example.com", "http://shop/account/reset?token=ab");
+        assert!(m.text.contains("http://shop/account/reset?token=ab"));
+        assert!(m.text.contains("60 minutes"));
+        assert_eq!(m.to, "ada@example.com");
+    }
+}

@@ -1,0 +1,334 @@
+//! Coupons: what a code takes off, and every reason it may not apply.
+//!
+//! The maths is pure and lives here; the store reads the coupon and its usage, and
+//! checkout counts the redemption inside the order's transaction.
+
+use crate::Money;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The longest code a shopper can type that could be a code at all.
+pub const MAX_CODE_CHARS: usize = 40;
+
+/// What a coupon gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CouponKind {
+    /// A percentage of the subtotal (0.01–100).
+    Percent(Decimal),
+    /// A fixed amount off the subtotal, never more than the subtotal.
+    Fixed(Money),
+    /// Shipping costs nothing; the subtotal is unchanged.
+    FreeShipping,
+}
+
+/// A coupon as stored, with the times as Unix seconds (they are compared, not shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coupon {
+    pub code: String,
+    pub description: String,
+    pub kind: CouponKind,
+    pub min_subtotal: Money,
+    pub starts_at: Option<i64>,
+    /// When it starts, written for shoppers ("1 December 2026").
+    pub starts_label: Option<String>,
+    pub ends_at: Option<i64>,
+    pub max_uses: Option<u32>,
+    pub max_uses_per_customer: Option<u32>,
+    /// Switched off by staff: treated as ended.
+    pub active: bool,
+}
+
+/// How often a coupon has been used: by everyone, and by this shopper when known (a
+/// guest is known by email only at checkout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    pub total: u32,
+    pub by_customer: Option<u32>,
+}
+
+/// Why a code does not apply. Each message says what happened and what the shopper can
+/// do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum CouponError {
+    #[error("Enter a coupon code.")]
+    Empty,
+    #[error("We don't know the code {0}. Check its spelling; codes are letters and numbers.")]
+    Unknown(String),
+    #[error("The code {code} can be used from {starts}. Keep it until then!")]
+    NotYetValid { code: String, starts: String },
+    #[error("The code {0} has expired.")]
+    Expired(String),
+    #[error(
+        "The code {code} needs a subtotal of at least {}. Add {} more to use it.",
+        minimum.format(),
+        short_by.format()
+    )]
+    BelowMinimum {
+        code: String,
+        minimum: Money,
+        short_by: Money,
+    },
+    #[error("The code {0} has been used as many times as it can be.")]
+    UsedUp(String),
+    #[error("You have already used the code {0} as many times as it allows.")]
+    UsedByYou(String),
+}
+
+/// A coupon that applies to a cart, with what it takes off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedCoupon {
+    pub code: String,
+    /// What it gives, for shoppers ("10% off", "€5.00 off", "Free shipping").
+    pub label: String,
+    pub discount: Money,
+    pub free_shipping: bool,
+}
+
+impl fmt::Display for CouponKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CouponKind::Percent(p) => write!(f, "{}% off", p.normalize()),
+            CouponKind::Fixed(m) => write!(f, "{} off", m.format()),
+            CouponKind::FreeShipping => f.write_str("Free shipping"),
+        }
+    }
+}
+
+/// Normalises what a shopper typed: trimmed, in capitals. `None` for nothing, or for
+/// text that cannot be a code (too long, or characters no code has).
+pub fn normalize_code(typed: &str) -> Result<Option<String>, CouponError> {
+    let code = typed.trim().to_uppercase();
+    if code.is_empty() {
+        return Err(CouponError::Empty);
+    }
+    let plausible = code.chars().count() <= MAX_CODE_CHARS
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    Ok(plausible.then_some(code))
+}
+
+/// The amount `kind` takes off `subtotal`: a percentage rounded half away from zero to
+/// the currency's minor unit (by [`Money::percent`]), a fixed amount as it is; either
+/// capped at the subtotal, so a total is never negative.
+pub fn discount(kind: CouponKind, subtotal: Money) -> Money {
+    let zero = Money::zero(subtotal.currency());
+    let off = match kind {
+        CouponKind::Percent(p) => subtotal.percent(p).unwrap_or(zero),
+        CouponKind::Fixed(m) => m,
+        CouponKind::FreeShipping => zero,
+    };
+    if off.is_negative() {
+        return zero;
+    }
+    off.min(subtotal).unwrap_or(zero)
+}
+
+impl Coupon {
+    /// Whether this coupon applies now (`now` in Unix seconds) to a cart with `subtotal`,
+    /// given how often it has been used; the discount if it does. The checks run in the
+    /// order a shopper would want to hear them: dates first, then limits, then the
+    /// minimum (the one they can fix).
+    pub fn apply(
+        &self,
+        subtotal: Money,
+        now: i64,
+        usage: Usage,
+    ) -> Result<AppliedCoupon, CouponError> {
+        let code = || self.code.clone();
+        if self.starts_at.is_some_and(|s| now < s) {
+            return Err(CouponError::NotYetValid {
+                code: code(),
+                starts: self
+                    .starts_label
+                    .clone()
+                    .unwrap_or_else(|| "later".to_owned()),
+            });
+        }
+        if !self.active || self.ends_at.is_some_and(|e| now >= e) {
+            return Err(CouponError::Expired(code()));
+        }
+        if self.max_uses.is_some_and(|max| usage.total >= max) {
+            return Err(CouponError::UsedUp(code()));
+        }
+        if let (Some(max), Some(used)) = (self.max_uses_per_customer, usage.by_customer) {
+            if used >= max {
+                return Err(CouponError::UsedByYou(code()));
+            }
+        }
+        if subtotal.amount() < self.min_subtotal.amount() {
+            let short_by = self
+                .min_subtotal
+                .checked_sub(subtotal)
+                .unwrap_or(self.min_subtotal);
+            return Err(CouponError::BelowMinimum {
+                code: code(),
+                minimum: self.min_subtotal,
+                short_by,
+            });
+        }
+        Ok(AppliedCoupon {
+            code: code(),
+            label: self.kind.to_string(),
+            discount: discount(self.kind, subtotal),
+            free_shipping: self.kind == CouponKind::FreeShipping,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Currency;
+
+    fn eur(s: &str) -> Money {
+        Money::parse(s, Currency::EUR).expect("amount")
+    }
+
+    fn coupon(kind: CouponKind) -> Coupon {
+        Coupon {
+            code: "SAVE".to_owned(),
+            description: String::new(),
+            kind,
+            min_subtotal: eur("0"),
+            starts_at: None,
+            starts_label: None,
+            ends_at: None,
+            max_uses: None,
+            max_uses_per_customer: None,
+            active: true,
+        }
+    }
+
+    #[test]
+    fn percentages_round_half_away_from_zero_to_the_cent() {
+        let ten = CouponKind::Percent(Decimal::from(10));
+        assert_eq!(discount(ten, eur("19.99")), eur("2.00")); // 1.999
+        assert_eq!(discount(ten, eur("0.05")), eur("0.01")); // 0.005 rounds up
+        assert_eq!(discount(ten, eur("0.04")), eur("0.00")); // 0.004 rounds down
+        let third = CouponKind::Percent(Decimal::new(3333, 2));
+        assert_eq!(discount(third, eur("100.00")), eur("33.33"));
+        let all = CouponKind::Percent(Decimal::ONE_HUNDRED);
+        assert_eq!(discount(all, eur("42.42")), eur("42.42"));
+    }
+
+    #[test]
+    fn a_discount_never_exceeds_the_subtotal_nor_goes_below_zero() {
+        assert_eq!(
+            discount(CouponKind::Fixed(eur("5.00")), eur("3.50")),
+            eur("3.50")
+        );
+        assert_eq!(
+            discount(CouponKind::Fixed(eur("5.00")), eur("30.00")),
+            eur("5.00")
+        );
+        assert_eq!(
+            discount(CouponKind::Fixed(eur("-5.00")), eur("30.00")),
+            eur("0.00")
+        );
+        assert_eq!(
+            discount(CouponKind::FreeShipping, eur("30.00")),
+            eur("0.00")
+        );
+        assert_eq!(
+            discount(CouponKind::Percent(Decimal::from(150)), eur("10.00")),
+            eur("10.00")
+        );
+        // Every subtotal from 0 to 100.00 by the cent: 0 <= discount <= subtotal.
+        for cents in 0..=10_000 {
+            let subtotal = Money::from_minor(cents, Currency::EUR);
+            for kind in [
+                CouponKind::Percent(Decimal::new(1750, 2)),
+                CouponKind::Fixed(eur("7.77")),
+            ] {
+                let off = discount(kind, subtotal);
+                assert!(
+                    !off.is_negative() && off.amount() <= subtotal.amount(),
+                    "{cents}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dates_limits_and_minimum_each_say_what_is_wrong() {
+        let now = 1_000_000;
+        let ok = Usage::default();
+        let mut c = coupon(CouponKind::Percent(Decimal::from(10)));
+        let applied = c.apply(eur("50.00"), now, ok).expect("applies");
+        assert_eq!(applied.discount, eur("5.00"));
+        assert_eq!(applied.label, "10% off");
+
+        c.starts_at = Some(now + 1);
+        c.starts_label = Some("1 December 2026".to_owned());
+        let e = c.apply(eur("50.00"), now, ok).expect_err("early");
+        assert_eq!(
+            e.to_string(),
+            "The code SAVE can be used from 1 December 2026. Keep it until then!"
+        );
+        c.starts_at = Some(now); // starts exactly now: valid
+        assert!(c.apply(eur("50.00"), now, ok).is_ok());
+
+        c.ends_at = Some(now);
+        assert_eq!(
+            c.apply(eur("50.00"), now, ok),
+            Err(CouponError::Expired("SAVE".into()))
+        );
+        c.ends_at = Some(now + 1);
+        assert!(c.apply(eur("50.00"), now, ok).is_ok());
+        c.active = false;
+        assert_eq!(
+            c.apply(eur("50.00"), now, ok),
+            Err(CouponError::Expired("SAVE".into()))
+        );
+        c.active = true;
+
+        c.max_uses = Some(3);
+        let used = |total, by_customer| Usage { total, by_customer };
+        assert!(c.apply(eur("50.00"), now, used(2, None)).is_ok());
+        assert_eq!(
+            c.apply(eur("50.00"), now, used(3, None)),
+            Err(CouponError::UsedUp("SAVE".into()))
+        );
+        c.max_uses_per_customer = Some(1);
+        assert!(c.apply(eur("50.00"), now, used(0, None)).is_ok());
+        assert_eq!(
+            c.apply(eur("50.00"), now, used(1, Some(1))),
+            Err(CouponError::UsedByYou("SAVE".into()))
+        );
+
+        c.min_subtotal = eur("60.00");
+        let e = c.apply(eur("50.00"), now, ok).expect_err("below");
+        assert_eq!(
+            e.to_string(),
+            "The code SAVE needs a subtotal of at least €60.00. Add €10.00 more to use it."
+        );
+        assert!(c.apply(eur("60.00"), now, ok).is_ok());
+    }
+
+    #[test]
+    fn free_shipping_takes_nothing_off_the_subtotal() {
+        let c = coupon(CouponKind::FreeShipping);
+        let applied = c.apply(eur("20.00"), 0, Usage::default()).expect("applies");
+        assert!(applied.free_shipping);
+        assert!(applied.discount.is_zero());
+        assert_eq!(applied.label, "Free shipping");
+        assert_eq!(CouponKind::Fixed(eur("5")).to_string(), "€5.00 off");
+        assert_eq!(
+            CouponKind::Percent(Decimal::new(1250, 2)).to_string(),
+            "12.5% off"
+        );
+    }
+
+    #[test]
+    fn typed_codes_are_trimmed_and_capitalised() {
+        assert_eq!(
+            normalize_code("  welcome10 "),
+            Ok(Some("WELCOME10".to_owned()))
+        );
+        assert_eq!(normalize_code("   "), Err(CouponError::Empty));
+        assert_eq!(normalize_code("'; DROP TABLE coupons;--"), Ok(None));
+        assert_eq!(normalize_code(&"A".repeat(41)), Ok(None));
+    }
+}

@@ -1,0 +1,187 @@
+//! Mail, through the `outbox` table: whatever wants to send a message queues it in its
+//! own transaction (so a rolled-back change sends nothing), and a worker delivers it.
+//!
+//! Delivery takes due rows with `FOR UPDATE SKIP LOCKED`, so any number of workers (one
+//! per server process) share the queue without sending anything twice. A failed delivery
+//! is retried with a growing delay, up to [`MAX_ATTEMPTS`] times.
+
+use crate::Error;
+use sqlx::PgConnection;
+use sqlx::PgPool;
+use std::path::{Path, PathBuf};
+
+/// Deliveries tried before a message is left for staff to look at.
+pub const MAX_ATTEMPTS: i32 = 10;
+
+/// A message to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// What it is (`password_reset`, `order_confirmation`), for logs and file names.
+    pub kind: &'static str,
+    /// A message with the same key is queued once only (e.g. `order:42:confirmation`).
+    pub dedupe_key: Option<String>,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+/// Queues `message` on `conn` (usually inside the transaction that caused it). Returns
+/// false when a message with the same dedupe key was already queued.
+pub async fn enqueue(conn: &mut PgConnection, message: &Message) -> Result<bool, Error> {
+    let queued = sqlx::query(
+        "INSERT INTO outbox (kind, dedupe_key, recipient, subject, body_text, body_html)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(message.kind)
+    .bind(&message.dedupe_key)
+    .bind(&message.to)
+    .bind(&message.subject)
+    .bind(&message.text)
+    .bind(&message.html)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(queued == 1)
+}
+
+/// Where delivered mail goes.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// Each message becomes a file (`<id>-<kind>.eml`) in this folder: for demos and
+    /// tests, when no SMTP server is configured.
+    Folder(PathBuf),
+}
+
+/// The delay before retry number `attempts` (1, 2, …): 30 s doubling, at most 6 hours.
+pub fn backoff_secs(attempts: i32) -> i64 {
+    let doublings = attempts.clamp(1, 20) - 1;
+    (30_i64 << doublings).min(6 * 3600)
+}
+
+#[derive(sqlx::FromRow)]
+struct Due {
+    id: i64,
+    kind: String,
+    recipient: String,
+    subject: String,
+    body_text: String,
+    body_html: Option<String>,
+    attempts: i32,
+    created_at: String,
+}
+
+/// Delivers up to `batch` due messages; returns how many went out.
+pub async fn deliver_due(pool: &PgPool, delivery: &Delivery, batch: i64) -> Result<usize, Error> {
+    let mut tx = pool.begin().await?;
+    let due: Vec<Due> = sqlx::query_as(
+        "SELECT id, kind, recipient, subject, body_text, body_html, attempts,
+                to_char(created_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS +0000')
+                    AS created_at
+         FROM outbox
+         WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < $2
+         ORDER BY next_attempt_at, id
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED",
+    )
+    .bind(batch)
+    .bind(MAX_ATTEMPTS)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut sent = 0;
+    for message in &due {
+        match deliver(delivery, message).await {
+            Ok(()) => {
+                sqlx::query(
+                    "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1",
+                )
+                .bind(message.id)
+                .execute(&mut *tx)
+                .await?;
+                sent += 1;
+            }
+            Err(error) => {
+                let attempts = message.attempts + 1;
+                tracing::warn!(id = message.id, kind = %message.kind, attempts, %error, "mail not delivered; will retry");
+                sqlx::query(
+                    "UPDATE outbox SET attempts = $2, last_error = $3,
+                         next_attempt_at = now() + make_interval(secs => $4)
+                     WHERE id = $1",
+                )
+                .bind(message.id)
+                .bind(attempts)
+                .bind(error.to_string())
+                .bind(backoff_secs(attempts) as f64)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(sent)
+}
+
+async fn deliver(delivery: &Delivery, message: &Due) -> std::io::Result<()> {
+    match delivery {
+        Delivery::Folder(dir) => write_to_folder(dir, message).await,
+    }
+}
+
+/// Writes the message as a plain-text `.eml` file, atomically (a reader never sees half
+/// a message): written under a temporary name, then renamed.
+async fn write_to_folder(dir: &Path, message: &Due) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(dir).await?;
+    let name = format!("{:08}-{}.eml", message.id, message.kind);
+    let mut eml = format!(
+        "To: {}\r\nSubject: {}\r\nDate: {}\r\nMIME-Version: 1.0\r\n",
+        header_safe(&message.recipient),
+        header_safe(&message.subject),
+        message.created_at,
+    );
+    match &message.body_html {
+        None => {
+            eml.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\n");
+            eml.push_str(&message.body_text);
+        }
+        Some(html) => {
+            let boundary = format!("mercato-{}", message.id);
+            eml.push_str(&format!(
+                "Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
+                 --{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n\
+                 --{boundary}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n\
+                 --{boundary}--\r\n",
+                message.body_text
+            ));
+        }
+    }
+    let partial = dir.join(format!(".{name}.partial"));
+    tokio::fs::write(&partial, eml).await?;
+    tokio::fs::rename(&partial, dir.join(name)).await
+}
+
+/// A header value on one line: a newline in a subject or address cannot add headers.
+fn header_safe(value: &str) -> String {
+    value.replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_six_hours() {
+        assert_eq!(backoff_secs(1), 30);
+        assert_eq!(backoff_secs(2), 60);
+        assert_eq!(backoff_secs(5), 480);
+        assert_eq!(backoff_secs(10), 15_360);
+        assert_eq!(backoff_secs(11), 6 * 3600);
+        assert_eq!(backoff_secs(1000), 6 * 3600);
+        assert_eq!(backoff_secs(0), 30);
+    }
+
+    #[test]
+    fn header_values_stay_on_one_line() {
+        assert_eq!(header_safe("Hi\r\nBcc: x@y.z"), "Hi  Bcc: x@y.z");
+    }
+}
