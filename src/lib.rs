@@ -7,8 +7,10 @@ pub mod accounts;
 pub mod admin;
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod error;
 pub mod money;
+pub mod orders;
 pub mod shop;
 
 #[cfg(feature = "server")]

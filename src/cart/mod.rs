@@ -3,6 +3,8 @@
 
 pub mod coupon;
 #[cfg(feature = "server")]
+pub mod coupons;
+#[cfg(feature = "server")]
 pub mod store;
 
 use coupon::AppliedCoupon;

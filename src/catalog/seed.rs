@@ -597,7 +597,7 @@ pub async fn seed_demo_if_empty(pool: &PgPool) -> Result<Option<usize>, Error> {
     let catalog = generate(DEMO_SEED, DEMO_PRODUCTS_PER_CATEGORY)?;
     let stored = insert_if_empty(pool, &catalog).await?;
     if stored {
-        insert_demo_coupons(pool).await?;
+        insert_demo_settings(pool).await?;
     }
     Ok(stored.then_some(catalog.products.len()))
 }
@@ -617,9 +617,13 @@ pub const DEMO_COUPONS: &str = "
       ('GONE', 'All used', 'percent', 50, 0, NULL, NULL, 1, NULL)
     ON CONFLICT (code) DO NOTHING";
 
-async fn insert_demo_coupons(pool: &PgPool) -> Result<(), Error> {
+/// The demo shop's coupons, shipping zones and rates, and tax rates.
+async fn insert_demo_settings(pool: &PgPool) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(DEMO_COUPONS).execute(&mut *tx).await?;
+    sqlx::raw_sql(crate::checkout::shipping::DEMO)
+        .execute(&mut *tx)
+        .await?;
     // GONE has had its one use.
     sqlx::query(
         "INSERT INTO coupon_redemptions (coupon_id, email)

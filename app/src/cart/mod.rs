@@ -87,8 +87,7 @@ pub async fn remove_cart_line(line_id: i64) -> Result<(), AppError> {
 pub async fn apply_coupon(code: String) -> Result<AppliedCoupon, AppError> {
     let state = crate::state::state()?;
     let cart = session::cart(&session::current().await?).await?;
-    let applied =
-        mercato::cart::store::apply_coupon(&state.pool, cart, &code, state.currency).await?;
+    let applied = mercato::cart::coupons::apply(&state.pool, cart, &code, state.currency).await?;
     session::flash_if_plain_form(coupon_applied(&applied)).await?;
     Ok(applied)
 }
@@ -106,7 +105,7 @@ pub fn coupon_applied(applied: &AppliedCoupon) -> String {
 pub async fn remove_coupon() -> Result<(), AppError> {
     let pool = crate::state::pool()?;
     let cart = session::cart(&session::current().await?).await?;
-    mercato::cart::store::remove_coupon(&pool, cart).await?;
+    mercato::cart::coupons::remove(&pool, cart).await?;
     session::flash_if_plain_form("Coupon removed.").await
 }
 

@@ -3,7 +3,7 @@
 //! count the account's uses.
 
 use crate::common::{add_to_cart, error_shown, seeded_app, TestApp};
-use mercato::cart::{store, Notice, Quantity};
+use mercato::cart::{coupons, store, Notice, Quantity};
 use mercato::{Currency, Error, Money};
 
 /// A cart holding `quantity` of a variant priced €25.00, and that variant.
@@ -29,7 +29,7 @@ async fn cart_of(app: &TestApp, owner: Option<i64>, quantity: u32) -> (i64, i64)
 }
 
 async fn refused(app: &TestApp, cart: Option<i64>, code: &str) -> String {
-    match store::apply_coupon(&app.pool, cart, code, Currency::EUR).await {
+    match coupons::apply(&app.pool, cart, code, Currency::EUR).await {
         Err(Error::Invalid(message)) => message,
         other => panic!("{code}: expected a message, got {other:?}"),
     }
@@ -73,7 +73,7 @@ async fn each_reason_a_code_does_not_apply_has_its_message() {
         .expect("view");
     assert_eq!(view.coupon, None, "nothing was applied");
 
-    let applied = store::apply_coupon(&app.pool, cart, " welcome10 ", Currency::EUR)
+    let applied = coupons::apply(&app.pool, cart, " welcome10 ", Currency::EUR)
         .await
         .expect("applies");
     assert_eq!(
@@ -92,7 +92,7 @@ async fn the_cart_rechecks_its_coupon_on_every_view() {
     let app = seeded_app().await;
     let (cart_id, _) = cart_of(&app, None, 2).await;
     let cart = Some(cart_id);
-    store::apply_coupon(&app.pool, cart, "SAVE5", Currency::EUR)
+    coupons::apply(&app.pool, cart, "SAVE5", Currency::EUR)
         .await
         .expect("€50 is enough");
     let line: i64 = sqlx::query_scalar("SELECT id FROM cart_lines WHERE cart_id = $1")
@@ -171,7 +171,7 @@ async fn per_customer_limits_count_the_accounts_uses() {
     );
     // A guest is only known by email at checkout, which checks again.
     let (guest, _) = cart_of(&app, None, 1).await;
-    store::apply_coupon(&app.pool, Some(guest), "WELCOME10", Currency::EUR)
+    coupons::apply(&app.pool, Some(guest), "WELCOME10", Currency::EUR)
         .await
         .expect("a guest may try");
 }

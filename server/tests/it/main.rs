@@ -8,6 +8,7 @@ mod accounts;
 mod addresses;
 mod cart;
 mod catalog;
+mod checkout;
 mod coupons;
 mod listing;
 mod outage;

@@ -1,0 +1,418 @@
+//! Placing orders against the demo shop: the last units sell once under concurrency, a
+//! coupon's use limit holds, a double submit places one order, and a total that changed
+//! since the review places nothing.
+
+use crate::common::{seeded_app, TestApp};
+use mercato::accounts::address::{Address, AddressInput};
+use mercato::accounts::Email;
+use mercato::cart::{coupons, store, Quantity};
+use mercato::checkout::place::{place, quote, Checkout, Placed};
+use mercato::{Currency, Error, Money};
+
+/// Runs every future at once, each on its own task, and returns their outputs in order.
+async fn join_all<T: Send + 'static>(
+    futures: Vec<impl std::future::Future<Output = T> + Send + 'static>,
+) -> Vec<T> {
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
+
+fn address() -> Address {
+    AddressInput {
+        name: "Ada Lovelace".into(),
+        line1: "Unter den Linden 1".into(),
+        city: "Berlin".into(),
+        postal_code: "10117".into(),
+        country: "DE".into(),
+        ..AddressInput::default()
+    }
+    .validate()
+    .expect("address")
+}
+
+/// A variant with exactly `stock` units, priced €20.00.
+async fn variant_with_stock(app: &TestApp, stock: i32) -> i64 {
+    let variant: i64 = sqlx::query_scalar(
+        "SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id
+         WHERE p.status = 'active' ORDER BY v.id LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("variant");
+    sqlx::query("UPDATE variants SET price = 20.00, compare_at_price = NULL WHERE id = $1")
+        .bind(variant)
+        .execute(&app.pool)
+        .await
+        .expect("price");
+    sqlx::query("UPDATE inventory SET on_hand = $2 WHERE variant_id = $1")
+        .bind(variant)
+        .bind(stock)
+        .execute(&app.pool)
+        .await
+        .expect("stock");
+    variant
+}
+
+async fn standard_rate(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT id FROM shipping_rates WHERE name = 'Standard' ORDER BY id LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .expect("rate")
+}
+
+/// A shopper's cart with `quantity` of `variant`, reviewed: (cart, reviewed total).
+async fn reviewed_cart(
+    app: &TestApp,
+    variant: i64,
+    quantity: u32,
+    coupon: Option<&str>,
+    token: &str,
+) -> (i64, Money) {
+    let (cart, _) = store::add(
+        &app.pool,
+        None,
+        None,
+        variant,
+        Quantity::new(quantity).expect("q"),
+    )
+    .await
+    .expect("add");
+    if let Some(code) = coupon {
+        coupons::apply(&app.pool, Some(cart), code, Currency::EUR)
+            .await
+            .expect("coupon");
+    }
+    let rate = standard_rate(app).await;
+    let email = Email::parse("shopper@example.com").expect("email");
+    let a = address();
+    let q = quote(&app.pool, &checkout(token, cart, &email, &a, rate))
+        .await
+        .expect("quote");
+    (cart, q.totals.total)
+}
+
+fn checkout<'a>(
+    token: &'a str,
+    cart: i64,
+    email: &'a Email,
+    a: &'a Address,
+    rate: i64,
+) -> Checkout<'a> {
+    Checkout {
+        token,
+        cart,
+        user: None,
+        email,
+        shipping_address: a,
+        billing_address: a,
+        shipping_rate: rate,
+        currency: Currency::EUR,
+        prices_include_tax: true,
+    }
+}
+
+/// Places the order of `cart` as reviewed; owned arguments, for spawning.
+async fn place_owned(
+    pool: sqlx::PgPool,
+    token: String,
+    cart: i64,
+    email: &'static str,
+    rate: i64,
+    total: Money,
+) -> Result<Placed, Error> {
+    let email = Email::parse(email).expect("email");
+    let a = address();
+    place(&pool, &checkout(&token, cart, &email, &a, rate), total).await
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn fifty_shoppers_after_the_last_five_units_buy_exactly_five() {
+    let app = seeded_app().await;
+    let variant = variant_with_stock(&app, 5).await;
+    let rate = standard_rate(&app).await;
+    let mut carts = vec![];
+    for i in 0..50 {
+        let token = format!("token-last-five-{i:04}");
+        let (cart, total) = reviewed_cart(&app, variant, 1, None, &token).await;
+        carts.push((token, cart, total));
+    }
+    let results = join_all(
+        carts
+            .into_iter()
+            .map(|(token, cart, total)| {
+                place_owned(
+                    app.pool.clone(),
+                    token,
+                    cart,
+                    "shopper@example.com",
+                    rate,
+                    total,
+                )
+            })
+            .collect(),
+    )
+    .await;
+    let placed = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(placed, 5);
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(r, Error::Invalid(m) if m.contains("has just sold out") && m.contains("Nothing was charged")),
+            "{r:?}"
+        );
+    }
+    let on_hand: i32 = sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
+        .bind(variant)
+        .fetch_one(&app.pool)
+        .await
+        .expect("stock");
+    assert_eq!(on_hand, 0, "never below zero");
+    assert_eq!(count(&app, "SELECT count(*) FROM orders").await, 5);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT coalesce(sum(quantity), 0)::bigint FROM order_lines"
+        )
+        .await,
+        5
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM inventory_movements WHERE reason = 'order'"
+        )
+        .await,
+        5
+    );
+}
+
+#[tokio::test]
+async fn a_coupon_with_three_uses_is_redeemed_three_times_under_twenty_checkouts() {
+    let app = seeded_app().await;
+    sqlx::query(
+        "INSERT INTO coupons (code, kind, value, max_uses) VALUES ('TRIO', 'percent', 10, 3)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("coupon");
+    let variant = variant_with_stock(&app, 99).await;
+    let rate = standard_rate(&app).await;
+    let mut carts = vec![];
+    for i in 0..20 {
+        let token = format!("token-coupon-trio-{i:04}");
+        let (cart, total) = reviewed_cart(&app, variant, 1, Some("TRIO"), &token).await;
+        carts.push((token, cart, total));
+    }
+    let results = join_all(
+        carts
+            .into_iter()
+            .map(|(token, cart, total)| {
+                place_owned(
+                    app.pool.clone(),
+                    token,
+                    cart,
+                    "shopper@example.com",
+                    rate,
+                    total,
+                )
+            })
+            .collect(),
+    )
+    .await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3, "{:?}", results.iter().find(|r| r.is_err()));
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(r, Error::Invalid(m) if m.contains("TRIO has been used as many times")),
+            "{r:?}"
+        );
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM coupon_redemptions r JOIN coupons c ON c.id = r.coupon_id WHERE c.code = 'TRIO'").await, 3);
+    // Stock went only to the orders placed.
+    let on_hand: i32 = sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
+        .bind(variant)
+        .fetch_one(&app.pool)
+        .await
+        .expect("stock");
+    assert_eq!(on_hand, 96);
+}
+
+#[tokio::test]
+async fn a_double_submit_places_one_order() {
+    let app = seeded_app().await;
+    let variant = variant_with_stock(&app, 10).await;
+    let rate = standard_rate(&app).await;
+    let token = "token-double-submit-0001";
+    let (cart, total) = reviewed_cart(&app, variant, 2, None, token).await;
+    let results = join_all(
+        (0..2)
+            .map(|_| {
+                place_owned(
+                    app.pool.clone(),
+                    token.to_owned(),
+                    cart,
+                    "shopper@example.com",
+                    rate,
+                    total,
+                )
+            })
+            .collect(),
+    )
+    .await;
+    let placed: Vec<Placed> = results.into_iter().map(|r| r.expect("placed")).collect();
+    assert_eq!(placed[0].id, placed[1].id);
+    assert_eq!(placed.iter().filter(|p| p.already_placed).count(), 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM orders").await, 1);
+    let on_hand: i32 = sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
+        .bind(variant)
+        .fetch_one(&app.pool)
+        .await
+        .expect("stock");
+    assert_eq!(on_hand, 8, "stock taken once");
+    // A retry later still answers with the same order.
+    let again = place_owned(
+        app.pool.clone(),
+        token.to_owned(),
+        cart,
+        "shopper@example.com",
+        rate,
+        total,
+    )
+    .await
+    .expect("retry");
+    assert_eq!((again.id, again.already_placed), (placed[0].id, true));
+}
+
+#[tokio::test]
+async fn a_price_changed_since_the_review_places_nothing_and_says_so() {
+    let app = seeded_app().await;
+    let variant = variant_with_stock(&app, 10).await;
+    let rate = standard_rate(&app).await;
+    let token = "token-price-changed-0001";
+    let (cart, total) = reviewed_cart(&app, variant, 1, None, token).await;
+    assert_eq!(
+        total,
+        Money::parse("24.95", Currency::EUR).expect("total"),
+        "20.00 + 4.95"
+    );
+    sqlx::query("UPDATE variants SET price = 22.00, compare_at_price = NULL WHERE id = $1")
+        .bind(variant)
+        .execute(&app.pool)
+        .await
+        .expect("reprice");
+    let err = place_owned(
+        app.pool.clone(),
+        token.to_owned(),
+        cart,
+        "shopper@example.com",
+        rate,
+        total,
+    )
+    .await
+    .expect_err("refused");
+    assert!(
+        matches!(&err, Error::Invalid(m) if m.contains("changed from €24.95 to €26.95")),
+        "{err:?}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM orders").await, 0);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM cart_lines").await,
+        1,
+        "the cart is kept"
+    );
+}
+
+#[tokio::test]
+async fn an_order_keeps_snapshots_its_history_and_empties_the_cart() {
+    let app = seeded_app().await;
+    let variant = variant_with_stock(&app, 10).await;
+    let rate = standard_rate(&app).await;
+    let token = "token-snapshots-00001";
+    let (cart, total) = reviewed_cart(&app, variant, 3, Some("WELCOME10"), token).await;
+    // 3 × 20.00 = 60.00, −6.00, free shipping over 50 (54.00 after the discount).
+    assert_eq!(total, Money::parse("54.00", Currency::EUR).expect("total"));
+    let placed = place_owned(
+        app.pool.clone(),
+        token.to_owned(),
+        cart,
+        "ada@example.com",
+        rate,
+        total,
+    )
+    .await
+    .expect("placed");
+    assert!(placed.number.0 >= 10001);
+    let row: (String, String, rust_decimal::Decimal, rust_decimal::Decimal, rust_decimal::Decimal, Option<String>, serde_json::Value) = sqlx::query_as(
+        "SELECT status, email, discount, tax, total, coupon_code, shipping_address FROM orders WHERE id = $1",
+    )
+    .bind(placed.id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("order");
+    assert_eq!(row.0, "pending_payment");
+    assert_eq!(row.1, "ada@example.com");
+    assert_eq!(row.2.to_string(), "6.00");
+    // 54.00 × 19 / 119 = 8.6218… (Germany's VAT, included in the prices)
+    assert_eq!(row.3.to_string(), "8.62");
+    assert_eq!(row.4.to_string(), "54.00");
+    assert_eq!(row.5.as_deref(), Some("WELCOME10"));
+    assert_eq!(row.6["city"], "Berlin");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM order_events WHERE to_status = 'pending_payment'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM coupon_redemptions WHERE order_id IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM cart_lines").await, 0);
+    // The line keeps its name and price even if the catalog changes later.
+    sqlx::query("UPDATE variants SET price = 99.00, compare_at_price = NULL WHERE id = $1")
+        .bind(variant)
+        .execute(&app.pool)
+        .await
+        .expect("reprice");
+    let (unit, quantity): (rust_decimal::Decimal, i32) =
+        sqlx::query_as("SELECT unit_price, quantity FROM order_lines WHERE order_id = $1")
+            .bind(placed.id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("line");
+    assert_eq!((unit.to_string().as_str(), quantity), ("20.00", 3));
+    // WELCOME10 is once per customer: the same email cannot use it again.
+    let (cart2, _) = store::add(&app.pool, None, None, variant, Quantity::new(1).expect("q"))
+        .await
+        .expect("add");
+    coupons::apply(&app.pool, Some(cart2), "WELCOME10", Currency::EUR)
+        .await
+        .expect("a guest cart may carry it");
+    let email = Email::parse("ADA@example.com").expect("email");
+    let a = address();
+    let err = quote(
+        &app.pool,
+        &checkout("token-snapshots-00002", cart2, &email, &a, rate),
+    )
+    .await
+    .expect_err("used");
+    assert!(
+        matches!(&err, Error::Invalid(m) if m.contains("already used the code WELCOME10")),
+        "{err:?}"
+    );
+}

@@ -1,0 +1,216 @@
+//! Coupons in Postgres: putting one on a cart, re-checking it on every view, and
+//! reading one with its usage (for checkout, which counts the redemption).
+
+use super::coupon::{self, AppliedCoupon, Coupon, CouponError, CouponKind, Usage};
+use super::{CartView, Notice};
+use crate::{Currency, Error, Money};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool};
+
+/// Whose uses count against a per-customer limit: the account, and the email (a guest's
+/// at checkout; an account's own otherwise).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Customer<'a> {
+    pub user: Option<i64>,
+    pub email: Option<&'a str>,
+}
+
+/// Re-checks the cart's coupon against its (re-checked) subtotal: it applies, it waits
+/// for a bigger subtotal, or it no longer applies and is taken off with a notice.
+pub(crate) async fn check_on_cart(
+    conn: &mut PgConnection,
+    cart: i64,
+    view: &mut CartView,
+) -> Result<(), Error> {
+    let on_cart: Option<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT coupon_id, user_id FROM carts WHERE id = $1 AND coupon_id IS NOT NULL",
+    )
+    .bind(cart)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((coupon_id, owner)) = on_cart else {
+        return Ok(());
+    };
+    let Some(found) = load(
+        &mut *conn,
+        Lookup::Id(coupon_id),
+        Customer {
+            user: owner,
+            email: None,
+        },
+        view.currency,
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    match found.coupon.apply(view.subtotal(), found.now, found.usage) {
+        Ok(applied) => view.coupon = Some(applied),
+        Err(e @ CouponError::BelowMinimum { .. }) => {
+            view.coupon_waiting = Some((found.coupon.code, e.to_string()));
+        }
+        Err(e) => {
+            sqlx::query("UPDATE carts SET coupon_id = NULL WHERE id = $1")
+                .bind(cart)
+                .execute(&mut *conn)
+                .await?;
+            view.notices.push(Notice::CouponRemoved {
+                reason: e.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub enum Lookup<'a> {
+    Id(i64),
+    Code(&'a str),
+}
+
+pub struct FoundCoupon {
+    pub id: i64,
+    pub coupon: Coupon,
+    /// The database's clock, in Unix seconds.
+    pub now: i64,
+    pub usage: Usage,
+}
+
+#[derive(sqlx::FromRow)]
+struct CouponRow {
+    id: i64,
+    code: String,
+    description: String,
+    kind: String,
+    value: Decimal,
+    min_subtotal: Decimal,
+    starts_at: Option<i64>,
+    starts_label: Option<String>,
+    ends_at: Option<i64>,
+    max_uses: Option<i32>,
+    max_uses_per_customer: Option<i32>,
+    active: bool,
+    now: i64,
+    used: i64,
+    used_by_customer: Option<i64>,
+}
+
+/// A coupon with its usage (by everyone, and by `customer` when known), read with the
+/// database's clock so every server agrees on "now".
+pub async fn load(
+    conn: &mut PgConnection,
+    lookup: Lookup<'_>,
+    customer: Customer<'_>,
+    currency: Currency,
+) -> Result<Option<FoundCoupon>, Error> {
+    let (id, code) = match lookup {
+        Lookup::Id(id) => (Some(id), None),
+        Lookup::Code(code) => (None, Some(code)),
+    };
+    let row: Option<CouponRow> = sqlx::query_as(
+        "SELECT c.id, c.code, c.description, c.kind, c.value, c.min_subtotal,
+                extract(epoch FROM c.starts_at)::bigint AS starts_at,
+                to_char(c.starts_at, 'FMDD FMMonth YYYY') AS starts_label,
+                extract(epoch FROM c.ends_at)::bigint AS ends_at,
+                c.max_uses, c.max_uses_per_customer, c.active,
+                extract(epoch FROM now())::bigint AS now,
+                (SELECT count(*) FROM coupon_redemptions r WHERE r.coupon_id = c.id) AS used,
+                (SELECT count(*) FROM coupon_redemptions r
+                 WHERE r.coupon_id = c.id
+                   AND (r.user_id = $3 OR lower(r.email) = lower(coalesce($4,
+                            (SELECT email FROM users WHERE id = $3))))) AS used_by_customer
+         FROM coupons c
+         WHERE c.id = $1 OR c.code = $2",
+    )
+    .bind(id)
+    .bind(code)
+    .bind(customer.user)
+    .bind(customer.email)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let kind = match row.kind.as_str() {
+        "percent" => CouponKind::Percent(row.value),
+        "fixed" => CouponKind::Fixed(Money::new(row.value, currency)),
+        _ => CouponKind::FreeShipping,
+    };
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(Some(FoundCoupon {
+        id: row.id,
+        coupon: Coupon {
+            code: row.code,
+            description: row.description,
+            kind,
+            min_subtotal: Money::new(row.min_subtotal, currency),
+            starts_at: row.starts_at,
+            starts_label: row.starts_label,
+            ends_at: row.ends_at,
+            max_uses: row.max_uses.map(|n| count(n.into())),
+            max_uses_per_customer: row.max_uses_per_customer.map(|n| count(n.into())),
+            active: row.active,
+        },
+        now: row.now,
+        usage: Usage {
+            total: count(row.used),
+            by_customer: (customer.user.is_some() || customer.email.is_some())
+                .then(|| count(row.used_by_customer.unwrap_or(0))),
+        },
+    }))
+}
+
+/// Puts the coupon `typed` on the cart, if it applies to it now; otherwise says why not
+/// (unknown, not yet valid, expired, used up, below the minimum).
+pub async fn apply(
+    pool: &PgPool,
+    cart: Option<i64>,
+    typed: &str,
+    currency: Currency,
+) -> Result<AppliedCoupon, Error> {
+    let invalid = |e: CouponError| Error::Invalid(e.to_string());
+    let code = coupon::normalize_code(typed).map_err(invalid)?;
+    let shown: String = typed.trim().chars().take(coupon::MAX_CODE_CHARS).collect();
+    let Some(code) = code else {
+        return Err(invalid(CouponError::Unknown(shown)));
+    };
+    let current = super::store::view(pool, cart, currency).await?;
+    let Some(cart) = cart.filter(|_| !current.lines.is_empty()) else {
+        return Err(Error::Invalid(
+            "Your cart is empty. Add something to it first, then apply the code.".to_owned(),
+        ));
+    };
+    let mut tx = pool.begin().await?;
+    let owner: Option<i64> =
+        sqlx::query_scalar("SELECT user_id FROM carts WHERE id = $1 FOR UPDATE")
+            .bind(cart)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+    let customer = Customer {
+        user: owner,
+        email: None,
+    };
+    let found = load(&mut tx, Lookup::Code(&code), customer, currency)
+        .await?
+        .ok_or_else(|| invalid(CouponError::Unknown(code.clone())))?;
+    let applied = found
+        .coupon
+        .apply(current.subtotal(), found.now, found.usage)
+        .map_err(invalid)?;
+    sqlx::query("UPDATE carts SET coupon_id = $1, updated_at = now() WHERE id = $2")
+        .bind(found.id)
+        .bind(cart)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Takes the coupon off the cart (nothing to do when there is none).
+pub async fn remove(pool: &PgPool, cart: Option<i64>) -> Result<(), Error> {
+    if let Some(cart) = cart {
+        sqlx::query("UPDATE carts SET coupon_id = NULL, updated_at = now() WHERE id = $1")
+            .bind(cart)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}

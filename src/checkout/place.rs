@@ -1,0 +1,412 @@
+//! Quoting a checkout (the review step) and placing the order, in one transaction.
+//!
+//! Placing re-prices the cart from the database, checks the coupon's limits with its row
+//! locked, takes the stock with conditional updates, counts the redemption, and writes
+//! the order, its lines and its first event. If the total differs from the one the
+//! shopper reviewed, or a unit is missing, nothing is written and the error says what
+//! changed. The checkout token makes placing idempotent: a second submit gets the order
+//! the first one placed.
+
+use super::shipping;
+use super::totals::{Totals, TotalsInput};
+use super::{Quote, QuoteLine, ShippingOption};
+use crate::accounts::address::Address;
+use crate::accounts::Email;
+use crate::cart::coupon::AppliedCoupon;
+use crate::cart::coupons::{self, Customer, Lookup};
+use crate::orders::{OrderNumber, OrderStatus};
+use crate::{Currency, Error, Money};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool};
+
+/// Everything a checkout has gathered, by the time it is quoted or placed.
+#[derive(Debug, Clone)]
+pub struct Checkout<'a> {
+    /// Unique per checkout (kept in the shopper's session).
+    pub token: &'a str,
+    pub cart: i64,
+    pub user: Option<i64>,
+    pub email: &'a Email,
+    pub shipping_address: &'a Address,
+    pub billing_address: &'a Address,
+    pub shipping_rate: i64,
+    pub currency: Currency,
+    pub prices_include_tax: bool,
+}
+
+/// An order that exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub id: i64,
+    pub number: OrderNumber,
+    pub total: Money,
+    /// True when this token had placed the order already (a double submit or a retry).
+    pub already_placed: bool,
+}
+
+/// The cart priced for this checkout: the review step shows it, placing charges it.
+/// Re-checks the cart first (stock, prices, availability), like the cart page does.
+pub async fn quote(pool: &PgPool, checkout: &Checkout<'_>) -> Result<Quote, Error> {
+    let view = crate::cart::store::view(pool, Some(checkout.cart), checkout.currency).await?;
+    if let Some(notice) = view.notices.first() {
+        return Err(Error::Invalid(format!(
+            "{notice} Check your cart, then continue to checkout."
+        )));
+    }
+    let mut conn = pool.acquire().await?;
+    price(&mut conn, checkout).await
+}
+
+/// Places the order, if its total is still `reviewed_total`.
+pub async fn place(
+    pool: &PgPool,
+    checkout: &Checkout<'_>,
+    reviewed_total: Money,
+) -> Result<Placed, Error> {
+    if !(16..=100).contains(&checkout.token.len()) {
+        return Err(Error::Invalid(
+            "This checkout has expired. Start it again from your cart.".to_owned(),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    // Submits with the same token wait for each other here; the second finds the order.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7270002))")
+        .bind(checkout.token)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(placed) = find(&mut tx, checkout.token, checkout.currency).await? {
+        return Ok(placed);
+    }
+    sqlx::query("SELECT id FROM carts WHERE id = $1 FOR UPDATE")
+        .bind(checkout.cart)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(empty_cart)?;
+    let quote = price(&mut tx, checkout).await?;
+    if quote.totals.total != reviewed_total {
+        return Err(Error::Invalid(format!(
+            "Your order's total changed from {} to {} since you reviewed it (a price, \
+             the stock or the coupon changed). Nothing was charged: review it again.",
+            reviewed_total.format(),
+            quote.totals.total.format()
+        )));
+    }
+    take_stock(&mut tx, &quote.lines).await?;
+    let coupon_id = match &quote.coupon {
+        Some(applied) => Some(lock_and_recheck_coupon(&mut tx, checkout, applied, &quote).await?),
+        None => None,
+    };
+    let (id, number) = insert_order(&mut tx, checkout, &quote, coupon_id).await?;
+    if let Some(coupon) = coupon_id {
+        sqlx::query(
+            "INSERT INTO coupon_redemptions (coupon_id, order_id, user_id, email)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(coupon)
+        .bind(id)
+        .bind(checkout.user)
+        .bind(checkout.email.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1")
+        .bind(checkout.cart)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE carts SET coupon_id = NULL, updated_at = now() WHERE id = $1")
+        .bind(checkout.cart)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(order = number, total = %quote.totals.total.format(), "order placed");
+    Ok(Placed {
+        id,
+        number: OrderNumber(number),
+        total: quote.totals.total,
+        already_placed: false,
+    })
+}
+
+fn empty_cart() -> Error {
+    Error::Invalid("Your cart is empty, so there is nothing to order.".to_owned())
+}
+
+/// The order this token placed, if any.
+async fn find(
+    conn: &mut PgConnection,
+    token: &str,
+    currency: Currency,
+) -> Result<Option<Placed>, Error> {
+    let row: Option<(i64, i64, Decimal)> =
+        sqlx::query_as("SELECT id, number, total FROM orders WHERE checkout_token = $1")
+            .bind(token)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.map(|(id, number, total)| Placed {
+        id,
+        number: OrderNumber(number),
+        total: Money::new(total, currency),
+        already_placed: true,
+    }))
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    variant_id: Option<i64>,
+    sku: Option<String>,
+    name: String,
+    price: Option<Decimal>,
+    quantity: i32,
+}
+
+/// Prices the cart for `checkout` from the database: lines at today's prices, the
+/// coupon, the chosen shipping to the destination, and its tax.
+async fn price(conn: &mut PgConnection, checkout: &Checkout<'_>) -> Result<Quote, Error> {
+    let rows: Vec<LineRow> = sqlx::query_as(
+        "SELECT v.id AS variant_id, v.sku, l.name, v.price, l.quantity
+         FROM cart_lines l
+         LEFT JOIN variants v ON v.id = l.variant_id
+         LEFT JOIN products p ON p.id = v.product_id AND p.status = 'active'
+         WHERE l.cart_id = $1
+         ORDER BY l.variant_id",
+    )
+    .bind(checkout.cart)
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Err(empty_cart());
+    }
+    let currency = checkout.currency;
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (Some(variant_id), Some(sku), Some(price)) = (row.variant_id, row.sku, row.price)
+        else {
+            return Err(Error::Invalid(format!(
+                "{} is no longer sold. Check your cart, then continue to checkout.",
+                row.name
+            )));
+        };
+        let unit_price = Money::new(price, currency);
+        let quantity = u32::try_from(row.quantity).unwrap_or(1);
+        lines.push(QuoteLine {
+            variant_id,
+            sku,
+            name: row.name,
+            unit_price,
+            quantity,
+            line_total: unit_price.times(quantity).map_err(money)?,
+        });
+    }
+    let subtotal = lines
+        .iter()
+        .try_fold(Money::zero(currency), |sum, l| {
+            sum.checked_add(l.line_total)
+        })
+        .map_err(money)?;
+    let coupon = cart_coupon(conn, checkout, subtotal).await?;
+    let destination = checkout.shipping_address;
+    let shipping: ShippingOption =
+        shipping::option(conn, checkout.shipping_rate, &destination.country, currency)
+            .await?
+            .ok_or_else(|| {
+                Error::Invalid(
+                    "That delivery option doesn't go to your country. Choose another one."
+                        .to_owned(),
+                )
+            })?;
+    let tax = shipping::tax_rate(conn, &destination.country, &destination.region).await?;
+    let totals = Totals::compute(TotalsInput {
+        subtotal,
+        discount: coupon
+            .as_ref()
+            .map(|c| c.discount)
+            .unwrap_or(Money::zero(currency)),
+        shipping: Some(shipping.charge()),
+        free_shipping: coupon.as_ref().is_some_and(|c| c.free_shipping),
+        tax_rate: tax.as_ref().map(|t| t.1).unwrap_or(Decimal::ZERO),
+        prices_include_tax: checkout.prices_include_tax,
+    });
+    Ok(Quote {
+        lines,
+        coupon,
+        shipping,
+        tax_name: tax.map(|t| t.0),
+        totals,
+    })
+}
+
+fn money(e: crate::money::MoneyError) -> Error {
+    Error::Invalid(format!("The order's amounts are out of range: {e}"))
+}
+
+/// The cart's coupon, applied to `subtotal` for this customer; a coupon that no longer
+/// applies refuses the checkout with its reason (the shopper can remove it).
+async fn cart_coupon(
+    conn: &mut PgConnection,
+    checkout: &Checkout<'_>,
+    subtotal: Money,
+) -> Result<Option<AppliedCoupon>, Error> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT coupon_id FROM carts WHERE id = $1")
+        .bind(checkout.cart)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
+    let Some(id) = id else { return Ok(None) };
+    let customer = Customer {
+        user: checkout.user,
+        email: Some(checkout.email.as_str()),
+    };
+    let Some(found) = coupons::load(conn, Lookup::Id(id), customer, checkout.currency).await?
+    else {
+        return Ok(None);
+    };
+    found
+        .coupon
+        .apply(subtotal, found.now, found.usage)
+        .map(Some)
+        .map_err(|e| {
+            Error::Invalid(format!(
+                "{e} Remove the coupon from your cart to order without it."
+            ))
+        })
+}
+
+/// Locks the coupon's row, so concurrent checkouts count its uses one at a time, and
+/// checks its limits again with every earlier redemption visible. Returns its id.
+async fn lock_and_recheck_coupon(
+    conn: &mut PgConnection,
+    checkout: &Checkout<'_>,
+    applied: &AppliedCoupon,
+    quote: &Quote,
+) -> Result<i64, Error> {
+    let id: i64 = sqlx::query_scalar("SELECT id FROM coupons WHERE code = $1 FOR UPDATE")
+        .bind(&applied.code)
+        .fetch_one(&mut *conn)
+        .await?;
+    let customer = Customer {
+        user: checkout.user,
+        email: Some(checkout.email.as_str()),
+    };
+    let found = coupons::load(conn, Lookup::Id(id), customer, checkout.currency)
+        .await?
+        .ok_or_else(|| Error::Invalid("That coupon no longer exists.".to_owned()))?;
+    found
+        .coupon
+        .apply(quote.totals.subtotal, found.now, found.usage)
+        .map_err(|e| {
+            Error::Invalid(format!(
+                "{e} Remove the coupon from your cart to order without it."
+            ))
+        })?;
+    Ok(id)
+}
+
+/// Takes every line's units from the stock, never below zero. Lines go in variant order,
+/// so two checkouts never wait for each other in a circle. Any line short of stock
+/// fails the whole order, with every shortage named.
+async fn take_stock(conn: &mut PgConnection, lines: &[QuoteLine]) -> Result<(), Error> {
+    let mut short = Vec::new();
+    for line in lines {
+        let taken = sqlx::query(
+            "UPDATE inventory SET on_hand = on_hand - $2
+             WHERE variant_id = $1 AND on_hand >= $2",
+        )
+        .bind(line.variant_id)
+        .bind(line.quantity as i32)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if taken == 0 {
+            let left: i32 =
+                sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
+                    .bind(line.variant_id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .unwrap_or(0);
+            short.push(match left {
+                0 => format!("{} has just sold out.", line.name),
+                n => format!("Only {n} of {} are left.", line.name),
+            });
+        }
+    }
+    if !short.is_empty() {
+        return Err(Error::Invalid(format!(
+            "Sorry: {} Nothing was charged; your cart shows what is left.",
+            short.join(" ")
+        )));
+    }
+    sqlx::query(
+        "INSERT INTO inventory_movements (variant_id, delta, reason)
+         SELECT v, -q, 'order' FROM UNNEST($1::bigint[], $2::int[]) AS t(v, q)",
+    )
+    .bind(lines.iter().map(|l| l.variant_id).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.quantity as i32).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_order(
+    conn: &mut PgConnection,
+    checkout: &Checkout<'_>,
+    quote: &Quote,
+    coupon_id: Option<i64>,
+) -> Result<(i64, i64), Error> {
+    let t = &quote.totals;
+    let json = |a: &Address| serde_json::to_value(a).map_err(|e| Error::Invalid(e.to_string()));
+    let (id, number): (i64, i64) = sqlx::query_as(
+        "INSERT INTO orders (checkout_token, user_id, email, currency, subtotal, discount,
+             shipping, tax, tax_included, total, coupon_id, coupon_code, shipping_rate_id,
+             shipping_method, shipping_address, billing_address)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         RETURNING id, number",
+    )
+    .bind(checkout.token)
+    .bind(checkout.user)
+    .bind(checkout.email.as_str())
+    .bind(checkout.currency.code())
+    .bind(t.subtotal.amount())
+    .bind(t.discount.amount())
+    .bind(t.shipping.amount())
+    .bind(t.tax.amount())
+    .bind(t.tax_included)
+    .bind(t.total.amount())
+    .bind(coupon_id)
+    .bind(quote.coupon.as_ref().map(|c| c.code.clone()))
+    .bind(quote.shipping.id)
+    .bind(&quote.shipping.name)
+    .bind(json(checkout.shipping_address)?)
+    .bind(json(checkout.billing_address)?)
+    .fetch_one(&mut *conn)
+    .await?;
+    let lines = &quote.lines;
+    sqlx::query(
+        "INSERT INTO order_lines (order_id, variant_id, sku, name, unit_price, quantity,
+                                  line_total)
+         SELECT $1, v, s, n, p, q, p * q
+         FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::numeric[], $6::int[])
+              AS t(v, s, n, p, q)",
+    )
+    .bind(id)
+    .bind(lines.iter().map(|l| l.variant_id).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.name.clone()).collect::<Vec<_>>())
+    .bind(
+        lines
+            .iter()
+            .map(|l| l.unit_price.amount())
+            .collect::<Vec<_>>(),
+    )
+    .bind(lines.iter().map(|l| l.quantity as i32).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO order_events (order_id, from_status, to_status, note)
+         VALUES ($1, NULL, $2, 'Order placed')",
+    )
+    .bind(id)
+    .bind(OrderStatus::PendingPayment.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok((id, number))
+}

@@ -1,0 +1,110 @@
+//! Shipping rates and tax rates, by destination.
+
+use super::ShippingOption;
+use crate::{Currency, Error, Money};
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+
+#[derive(sqlx::FromRow)]
+struct RateRow {
+    id: i64,
+    name: String,
+    price: Decimal,
+    free_over: Option<Decimal>,
+    min_days: i32,
+    max_days: i32,
+}
+
+impl RateRow {
+    fn into_option(self, currency: Currency) -> ShippingOption {
+        ShippingOption {
+            id: self.id,
+            name: self.name,
+            price: Money::new(self.price, currency),
+            free_over: self.free_over.map(|f| Money::new(f, currency)),
+            min_days: u32::try_from(self.min_days).unwrap_or(0),
+            max_days: u32::try_from(self.max_days).unwrap_or(0),
+        }
+    }
+}
+
+const RATES: &str = "SELECT r.id, r.name, r.price, r.free_over, r.min_days, r.max_days
+     FROM shipping_rates r JOIN shipping_zones z ON z.id = r.zone_id
+     WHERE r.active AND $1 = ANY (z.countries)";
+
+/// The ways to ship to `country`, cheapest first; empty when the shop does not ship there.
+pub async fn options_for(
+    conn: &mut PgConnection,
+    country: &str,
+    currency: Currency,
+) -> Result<Vec<ShippingOption>, Error> {
+    let rows: Vec<RateRow> = sqlx::query_as(&format!("{RATES} ORDER BY r.price, r.id"))
+        .bind(country)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.into_option(currency)).collect())
+}
+
+/// The rate `id`, if it ships to `country`.
+pub async fn option(
+    conn: &mut PgConnection,
+    id: i64,
+    country: &str,
+    currency: Currency,
+) -> Result<Option<ShippingOption>, Error> {
+    let row: Option<RateRow> = sqlx::query_as(&format!("{RATES} AND r.id = $2"))
+        .bind(country)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.into_option(currency)))
+}
+
+/// The tax at a destination: the region's rate where it has one, else the country's;
+/// none (0 %) where the shop has no rate.
+pub async fn tax_rate(
+    conn: &mut PgConnection,
+    country: &str,
+    region: &str,
+) -> Result<Option<(String, Decimal)>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT name, rate FROM tax_rates
+         WHERE country = $1 AND (region = '' OR upper(region) = upper($2))
+         ORDER BY region DESC LIMIT 1",
+    )
+    .bind(country)
+    .bind(region.trim())
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Zones, rates and taxes for the demo shop (the README lists them).
+pub const DEMO: &str = "
+    INSERT INTO shipping_zones (name, countries) VALUES
+      ('European Union', ARRAY['AT','BE','CZ','DE','DK','ES','FI','FR','IE','IT','LU','NL','PL','PT','SE']),
+      ('United Kingdom, Switzerland and Norway', ARRAY['GB','CH','NO']),
+      ('North America', ARRAY['US','CA']),
+      ('Australia and Japan', ARRAY['AU','JP'])
+    ON CONFLICT (name) DO NOTHING;
+    INSERT INTO shipping_rates (zone_id, name, price, free_over, min_days, max_days)
+    SELECT z.id, r.name, r.price, r.free_over, r.min_days, r.max_days
+    FROM (VALUES
+      ('European Union', 'Standard', 4.95, 50.00, 2, 4),
+      ('European Union', 'Express', 12.90, NULL, 1, 1),
+      ('United Kingdom, Switzerland and Norway', 'Standard', 9.90, 120.00, 3, 6),
+      ('North America', 'International', 19.90, NULL, 5, 10),
+      ('Australia and Japan', 'International', 24.90, NULL, 7, 14)
+    ) AS r(zone, name, price, free_over, min_days, max_days)
+    JOIN shipping_zones z ON z.name = r.zone
+    WHERE NOT EXISTS (SELECT 1 FROM shipping_rates);
+    INSERT INTO tax_rates (country, region, name, rate) VALUES
+      ('AT', '', 'VAT', 20), ('BE', '', 'VAT', 21), ('CZ', '', 'VAT', 21),
+      ('DE', '', 'VAT', 19), ('DK', '', 'VAT', 25), ('ES', '', 'VAT', 21),
+      ('FI', '', 'VAT', 25.5), ('FR', '', 'VAT', 20), ('IE', '', 'VAT', 23),
+      ('IT', '', 'VAT', 22), ('LU', '', 'VAT', 17), ('NL', '', 'VAT', 21),
+      ('PL', '', 'VAT', 23), ('PT', '', 'VAT', 23), ('SE', '', 'VAT', 25),
+      ('GB', '', 'VAT', 20), ('CH', '', 'VAT', 8.1), ('NO', '', 'VAT', 25),
+      ('CA', '', 'GST', 5), ('CA', 'ON', 'HST', 13),
+      ('US', 'CA', 'Sales tax', 7.25), ('US', 'NY', 'Sales tax', 4),
+      ('AU', '', 'GST', 10), ('JP', '', 'Consumption tax', 10)
+    ON CONFLICT (country, region) DO NOTHING";

@@ -1,0 +1,170 @@
+//! Orders: their status and the moves allowed between statuses.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Fulfilled,
+    Delivered,
+    Cancelled,
+    Refunded,
+    PartiallyRefunded,
+}
+
+/// A move the rules do not allow (e.g. shipping an unpaid order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("An order that is {from} cannot become {to}.")]
+pub struct TransitionError {
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 7] = [
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        OrderStatus::Fulfilled,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+        OrderStatus::PartiallyRefunded,
+    ];
+
+    /// The database's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Fulfilled => "fulfilled",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+            OrderStatus::PartiallyRefunded => "partially_refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Whether the rules allow moving from `self` to `to`:
+    /// pending payment → paid → fulfilled → delivered; pending payment → cancelled;
+    /// paid → cancelled (with a refund); paid or fulfilled → refunded or partially
+    /// refunded; partially refunded → refunded.
+    pub fn can_become(self, to: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, to),
+            (PendingPayment, Paid)
+                | (PendingPayment, Cancelled)
+                | (Paid, Fulfilled)
+                | (Paid, Cancelled)
+                | (Paid, Refunded)
+                | (Paid, PartiallyRefunded)
+                | (Fulfilled, Delivered)
+                | (Fulfilled, Refunded)
+                | (Fulfilled, PartiallyRefunded)
+                | (PartiallyRefunded, Refunded)
+        )
+    }
+
+    /// `to`, if the move is allowed.
+    pub fn transition(self, to: OrderStatus) -> Result<OrderStatus, TransitionError> {
+        if self.can_become(to) {
+            Ok(to)
+        } else {
+            Err(TransitionError { from: self, to })
+        }
+    }
+
+    /// The status as shoppers read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "Awaiting payment",
+            OrderStatus::Paid => "Paid",
+            OrderStatus::Fulfilled => "Shipped",
+            OrderStatus::Delivered => "Delivered",
+            OrderStatus::Cancelled => "Cancelled",
+            OrderStatus::Refunded => "Refunded",
+            OrderStatus::PartiallyRefunded => "Partly refunded",
+        }
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label().to_lowercase())
+    }
+}
+
+/// The number shoppers and staff quote ("order 10042"), from a sequence; never the
+/// internal id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OrderNumber(pub i64);
+
+impl fmt::Display for OrderNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderStatus::*;
+    use super::*;
+
+    #[test]
+    fn orders_move_only_along_the_allowed_edges() {
+        let allowed = [
+            (PendingPayment, Paid),
+            (PendingPayment, Cancelled),
+            (Paid, Fulfilled),
+            (Paid, Cancelled),
+            (Paid, Refunded),
+            (Paid, PartiallyRefunded),
+            (Fulfilled, Delivered),
+            (Fulfilled, Refunded),
+            (Fulfilled, PartiallyRefunded),
+            (PartiallyRefunded, Refunded),
+        ];
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL {
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} → {to:?}"
+                );
+            }
+        }
+        assert_eq!(
+            Fulfilled
+                .transition(PendingPayment)
+                .map_err(|e| e.to_string()),
+            Err("An order that is shipped cannot become awaiting payment.".to_owned())
+        );
+    }
+
+    #[test]
+    fn ended_orders_go_nowhere_and_nothing_stays_in_place() {
+        for end in [Delivered, Cancelled, Refunded] {
+            assert!(
+                OrderStatus::ALL.iter().all(|to| !end.can_become(*to)),
+                "{end:?}"
+            );
+        }
+        assert!(OrderStatus::ALL.iter().all(|s| !s.can_become(*s)));
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_database_spelling() {
+        for s in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(OrderStatus::parse("shipped"), None);
+    }
+}
