@@ -11,6 +11,7 @@ pub mod checkout;
 pub mod error;
 pub mod money;
 pub mod orders;
+pub mod payments;
 pub mod shop;
 
 #[cfg(feature = "server")]

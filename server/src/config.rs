@@ -29,6 +29,12 @@ pub struct Config {
     pub currency: Currency,
     /// `MERCATO_PUBLIC_URL`: the address shoppers use, for absolute links (sitemap).
     pub public_url: String,
+    /// `MERCATO_PRICES_INCLUDE_TAX`: catalog prices include tax (shown as "incl. VAT"),
+    /// or tax is added at checkout.
+    pub prices_include_tax: bool,
+    /// `MERCATO_PAYMENT_WINDOW_MINUTES`: an order unpaid this long is cancelled and its
+    /// stock goes back on sale.
+    pub payment_window_minutes: i32,
     /// `MERCATO_SEED_DEMO`: fill an empty shop with the demo catalog at start. On by
     /// default for the embedded database, off with `DATABASE_URL`.
     pub seed_demo: bool,
@@ -129,6 +135,30 @@ impl Config {
                 })
             }
         };
+        let prices_include_tax = match get("MERCATO_PRICES_INCLUDE_TAX").as_deref().map(str::trim) {
+            None | Some("1" | "true" | "yes") => true,
+            Some("0" | "false" | "no") => false,
+            Some(other) => {
+                return Err(ConfigError {
+                    var: "MERCATO_PRICES_INCLUDE_TAX",
+                    value: other.to_owned(),
+                    expected: "true or false",
+                })
+            }
+        };
+        let payment_window_minutes: i32 = parse(
+            &get,
+            "MERCATO_PAYMENT_WINDOW_MINUTES",
+            30,
+            "a whole number of minutes from 1 to 10080",
+        )?;
+        if !(1..=10080).contains(&payment_window_minutes) {
+            return Err(ConfigError {
+                var: "MERCATO_PAYMENT_WINDOW_MINUTES",
+                value: payment_window_minutes.to_string(),
+                expected: "a whole number of minutes from 1 to 10080",
+            });
+        }
         let data_dir = get("MERCATO_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".data"));
@@ -144,6 +174,8 @@ impl Config {
             request_timeout: Duration::from_secs(timeout_secs.max(1)),
             listing_cache: Duration::from_secs(listing_cache_secs),
             currency,
+            prices_include_tax,
+            payment_window_minutes,
             seed_demo,
         })
     }
@@ -172,6 +204,8 @@ mod tests {
         assert_eq!(c.db_pool_size, 10);
         assert_eq!(c.request_timeout, Duration::from_secs(30));
         assert_eq!(c.currency, Currency::EUR);
+        assert!(c.prices_include_tax);
+        assert_eq!(c.payment_window_minutes, 30);
         assert!(
             c.seed_demo,
             "the embedded shop starts with the demo catalog"

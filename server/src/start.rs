@@ -92,6 +92,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         leptos_options: leptos_options(&config)?,
         pool: pool.clone(),
         currency: config.currency,
+        prices_include_tax: config.prices_include_tax,
         public_url: config.public_url.clone(),
         listing_cache: Arc::new(ListingCache::new(
             config.listing_cache,
@@ -105,12 +106,17 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         mercato::mail::Delivery::Folder(config.mail_dir.clone()),
     ));
     tracing::info!(dir = %config.mail_dir.display(), "mail is written to a folder (no SMTP server configured)");
+    let expiry = tokio::spawn(crate::worker::expire_unpaid_orders(
+        pool.clone(),
+        config.payment_window_minutes,
+    ));
     tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);
 
     let served = http::serve(listener, router, shutdown_signal()).await;
     tracing::info!("shutting down");
     cleanup.abort();
     mail.abort();
+    expiry.abort();
     pool.close().await;
     if let Some(mut cluster) = cluster {
         let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;

@@ -1,5 +1,6 @@
-//! Background work every server process runs: delivering the outbox. Rows are taken with
-//! `FOR UPDATE SKIP LOCKED`, so several processes never deliver one message twice.
+//! Background work every server process runs: delivering the outbox, and cancelling
+//! orders left unpaid. Rows are taken with `FOR UPDATE SKIP LOCKED`, so several
+//! processes never do one job twice.
 
 use mercato::mail::{deliver_due, Delivery};
 use sqlx::PgPool;
@@ -28,5 +29,23 @@ pub async fn deliver_mail(pool: PgPool, delivery: Delivery) {
                 tokio::time::sleep(AFTER_ERROR).await;
             }
         }
+    }
+}
+
+/// How often unpaid orders are looked for.
+const EXPIRY_EVERY: Duration = Duration::from_secs(60);
+
+/// Cancels orders unpaid after `window_minutes`, returning their stock, until the process
+/// stops.
+pub async fn expire_unpaid_orders(pool: PgPool, window_minutes: i32) {
+    loop {
+        match mercato::orders::lifecycle::expire_unpaid(&pool, window_minutes).await {
+            Ok(0) => {}
+            Ok(orders) => {
+                tracing::info!(orders, "cancelled orders left unpaid; their stock is back")
+            }
+            Err(error) => tracing::warn!(%error, "could not cancel unpaid orders; will retry"),
+        }
+        tokio::time::sleep(EXPIRY_EVERY).await;
     }
 }

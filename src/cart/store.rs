@@ -168,7 +168,14 @@ pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Resul
          FROM cart_lines l
          LEFT JOIN variants v ON v.id = l.variant_id
          LEFT JOIN products p ON p.id = v.product_id AND p.status = 'active'
-         LEFT JOIN inventory i ON i.variant_id = v.id
+         LEFT JOIN LATERAL (
+             -- Units this cart's own unpaid order holds are still the shopper's to buy.
+             SELECT inv.on_hand + coalesce((
+                 SELECT sum(ol.quantity) FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+                 WHERE o.cart_id = l.cart_id AND o.status = 'pending_payment'
+                   AND ol.variant_id = l.variant_id), 0)::int AS on_hand
+             FROM inventory inv WHERE inv.variant_id = v.id
+         ) i ON true
          LEFT JOIN LATERAL (
              SELECT url, alt FROM product_images
              WHERE product_id = p.id ORDER BY position LIMIT 1

@@ -2,7 +2,8 @@
 //!
 //! Placing re-prices the cart from the database, checks the coupon's limits with its row
 //! locked, takes the stock with conditional updates, counts the redemption, and writes
-//! the order, its lines and its first event. If the total differs from the one the
+//! the order, its lines and its first event. The cart is emptied when the order is
+//! paid (`orders::lifecycle`), so a declined card loses nothing. If the total differs from the one the
 //! shopper reviewed, or a unit is missing, nothing is written and the error says what
 //! changed. The checkout token makes placing idempotent: a second submit gets the order
 //! the first one placed.
@@ -82,6 +83,17 @@ pub async fn place(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(empty_cart)?;
+    // One checkout per cart waits for payment: an earlier unpaid order of this cart
+    // (the shopper came back and changed something) gives its stock back first.
+    let earlier: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM orders WHERE cart_id = $1 AND status = 'pending_payment' FOR UPDATE",
+    )
+    .bind(checkout.cart)
+    .fetch_all(&mut *tx)
+    .await?;
+    for id in earlier {
+        crate::orders::lifecycle::cancel_unpaid(&mut tx, id, "Replaced by a new checkout").await?;
+    }
     let quote = price(&mut tx, checkout).await?;
     if quote.totals.total != reviewed_total {
         return Err(Error::Invalid(format!(
@@ -109,14 +121,7 @@ pub async fn place(
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1")
-        .bind(checkout.cart)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE carts SET coupon_id = NULL, updated_at = now() WHERE id = $1")
-        .bind(checkout.cart)
-        .execute(&mut *tx)
-        .await?;
+    // The cart stays as it is until the order is paid: a declined card loses nothing.
     tx.commit().await?;
     tracing::info!(order = number, total = %quote.totals.total.format(), "order placed");
     Ok(Placed {
@@ -357,8 +362,8 @@ async fn insert_order(
     let (id, number): (i64, i64) = sqlx::query_as(
         "INSERT INTO orders (checkout_token, user_id, email, currency, subtotal, discount,
              shipping, tax, tax_included, total, coupon_id, coupon_code, shipping_rate_id,
-             shipping_method, shipping_address, billing_address)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             shipping_method, shipping_address, billing_address, cart_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
          RETURNING id, number",
     )
     .bind(checkout.token)
@@ -377,6 +382,7 @@ async fn insert_order(
     .bind(&quote.shipping.name)
     .bind(json(checkout.shipping_address)?)
     .bind(json(checkout.billing_address)?)
+    .bind(checkout.cart)
     .fetch_one(&mut *conn)
     .await?;
     let lines = &quote.lines;

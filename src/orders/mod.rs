@@ -1,5 +1,15 @@
-//! Orders: their status and the moves allowed between statuses.
+//! Orders: their status and the moves allowed between statuses, and how pages see them.
 
+#[cfg(feature = "server")]
+pub mod lifecycle;
+#[cfg(feature = "server")]
+pub mod mail;
+#[cfg(feature = "server")]
+pub mod read;
+
+use crate::accounts::address::Address;
+use crate::checkout::totals::Totals;
+use crate::Money;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -111,6 +121,52 @@ impl fmt::Display for OrderNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
     }
+}
+
+/// An order as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub id: i64,
+    pub number: OrderNumber,
+    pub status: OrderStatus,
+    pub email: String,
+    /// When it was placed ("23 November 2026, 14:05").
+    pub placed: String,
+    pub lines: Vec<OrderLine>,
+    pub totals: Totals,
+    pub coupon_code: Option<String>,
+    pub shipping_method: String,
+    pub shipping_address: Option<Address>,
+    /// The status history, oldest first.
+    pub events: Vec<OrderEvent>,
+    /// For the guest's link; shown only to whoever may see the order anyway.
+    pub access_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub name: String,
+    pub sku: String,
+    pub unit_price: Money,
+    pub quantity: u32,
+    pub line_total: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    pub status: OrderStatus,
+    pub note: String,
+    pub at: String,
+}
+
+/// A line of the order history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub number: OrderNumber,
+    pub status: OrderStatus,
+    pub placed: String,
+    pub total: Money,
+    pub items: u32,
 }
 
 #[cfg(test)]

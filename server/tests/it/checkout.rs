@@ -229,7 +229,12 @@ async fn a_coupon_with_three_uses_is_redeemed_three_times_under_twenty_checkouts
             .collect(),
     )
     .await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3, "{:?}", results.iter().find(|r| r.is_err()));
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        3,
+        "{:?}",
+        results.iter().find(|r| r.is_err())
+    );
     for r in results.iter().filter_map(|r| r.as_ref().err()) {
         assert!(
             matches!(r, Error::Invalid(m) if m.contains("TRIO has been used as many times")),
@@ -382,7 +387,11 @@ async fn an_order_keeps_snapshots_its_history_and_empties_the_cart() {
         .await,
         1
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM cart_lines").await, 0);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM cart_lines").await,
+        1,
+        "kept until paid"
+    );
     // The line keeps its name and price even if the catalog changes later.
     sqlx::query("UPDATE variants SET price = 99.00, compare_at_price = NULL WHERE id = $1")
         .bind(variant)
@@ -415,4 +424,195 @@ async fn an_order_keeps_snapshots_its_history_and_empties_the_cart() {
         matches!(&err, Error::Invalid(m) if m.contains("already used the code WELCOME10")),
         "{err:?}"
     );
+}
+
+/// Places an order for 2 units of a variant with 10; returns (order, variant, total).
+async fn placed_order(app: &TestApp, token: &str) -> (Placed, i64, Money) {
+    let variant = variant_with_stock(app, 10).await;
+    let rate = standard_rate(app).await;
+    let (cart, total) = reviewed_cart(app, variant, 2, None, token).await;
+    let placed = place_owned(
+        app.pool.clone(),
+        token.to_owned(),
+        cart,
+        "ada@example.com",
+        rate,
+        total,
+    )
+    .await
+    .expect("placed");
+    (placed, variant, total)
+}
+
+async fn stock_of(app: &TestApp, variant: i64) -> i32 {
+    sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
+        .bind(variant)
+        .fetch_one(&app.pool)
+        .await
+        .expect("stock")
+}
+
+#[tokio::test]
+async fn a_payment_is_recorded_once_and_queues_one_confirmation() {
+    use mercato::orders::lifecycle::{record_payment, PaymentReport, Recorded};
+    use mercato::payments::Outcome;
+    let app = seeded_app().await;
+    let (placed, _, total) = placed_order(&app, "token-payment-once-0001").await;
+    let report = |outcome: Outcome, event: Option<&'static str>| PaymentReport {
+        order_id: placed.id,
+        provider: "test",
+        amount: total,
+        outcome,
+        event_id: event,
+    };
+    let declined = Outcome::Declined {
+        reference: "test_1".into(),
+        reason: "Declined.".into(),
+    };
+    let r = record_payment(&app.pool, &report(declined, None), "https://shop.example").await;
+    assert_eq!(r.expect("recorded"), Recorded::NotPaid("Declined.".into()));
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM cart_lines").await,
+        1,
+        "the cart is kept"
+    );
+
+    let paid = Outcome::Succeeded {
+        reference: "test_2".into(),
+    };
+    let first = record_payment(
+        &app.pool,
+        &report(paid.clone(), Some("evt_1")),
+        "https://shop.example",
+    )
+    .await;
+    assert_eq!(first.expect("paid"), Recorded::Paid);
+    // The same event again, and the same payment reported another way: nothing changes.
+    let replay = record_payment(
+        &app.pool,
+        &report(paid.clone(), Some("evt_1")),
+        "https://shop.example",
+    )
+    .await;
+    assert_eq!(replay.expect("replay"), Recorded::DuplicateEvent);
+    let again = record_payment(&app.pool, &report(paid, None), "https://shop.example").await;
+    assert_eq!(again.expect("again"), Recorded::AlreadyPaid);
+
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM orders WHERE status = 'paid'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM payments WHERE status = 'succeeded'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM order_events").await, 2);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM cart_lines").await,
+        0,
+        "emptied once paid"
+    );
+    let mails: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT recipient, subject, body_text FROM outbox WHERE kind = 'order_confirmation'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("mail");
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].0, "ada@example.com");
+    assert!(mails[0].1.contains(&placed.number.to_string()));
+    assert!(mails[0].2.contains(&format!(
+        "https://shop.example/orders/{}?key=",
+        placed.number
+    )));
+
+    // A wrong amount is never recorded as paid.
+    let (other, _, _) = placed_order(&app, "token-payment-once-0002").await;
+    let wrong = PaymentReport {
+        order_id: other.id,
+        provider: "test",
+        amount: Money::parse("0.01", Currency::EUR).expect("amount"),
+        outcome: Outcome::Succeeded {
+            reference: "test_3".into(),
+        },
+        event_id: None,
+    };
+    assert!(record_payment(&app.pool, &wrong, "https://shop.example")
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn unpaid_orders_expire_and_give_their_stock_back() {
+    use mercato::orders::lifecycle::expire_unpaid;
+    let app = seeded_app().await;
+    let (placed, variant, _) = placed_order(&app, "token-expiry-000001").await;
+    assert_eq!(stock_of(&app, variant).await, 8);
+    assert_eq!(
+        expire_unpaid(&app.pool, 30).await.expect("expire"),
+        0,
+        "not yet"
+    );
+    sqlx::query("UPDATE orders SET placed_at = now() - interval '31 minutes' WHERE id = $1")
+        .bind(placed.id)
+        .execute(&app.pool)
+        .await
+        .expect("age");
+    assert_eq!(expire_unpaid(&app.pool, 30).await.expect("expire"), 1);
+    assert_eq!(stock_of(&app, variant).await, 10);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM inventory_movements WHERE reason = 'cancel' AND delta = 2"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM orders WHERE status = 'cancelled'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        expire_unpaid(&app.pool, 30).await.expect("expire"),
+        0,
+        "once"
+    );
+}
+
+#[tokio::test]
+async fn checking_out_again_replaces_the_carts_unpaid_order() {
+    let app = seeded_app().await;
+    let (first, variant, _) = placed_order(&app, "token-replace-000001").await;
+    let cart: i64 = sqlx::query_scalar("SELECT cart_id FROM orders WHERE id = $1")
+        .bind(first.id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("cart");
+    // The cart still offers both units, though the unpaid order holds them.
+    let view = store::view(&app.pool, Some(cart), Currency::EUR)
+        .await
+        .expect("view");
+    assert!(view.notices.is_empty(), "{:?}", view.notices);
+    let rate = standard_rate(&app).await;
+    let email = Email::parse("ada@example.com").expect("email");
+    let a = address();
+    let c = checkout("token-replace-000002", cart, &email, &a, rate);
+    let q = quote(&app.pool, &c).await.expect("quote");
+    let second = place(&app.pool, &c, q.totals.total).await.expect("placed");
+    assert_ne!(second.id, first.id);
+    assert_eq!(stock_of(&app, variant).await, 8, "held once, not twice");
+    let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+        .bind(first.id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("status");
+    assert_eq!(status, "cancelled");
 }

@@ -1,0 +1,230 @@
+//! Moving orders along their statuses, each move with its `order_events` row: payment
+//! (recorded once, however often a provider reports it), and cancellation of orders left
+//! unpaid (their stock and coupon use given back).
+
+use super::{mail, OrderStatus};
+use crate::payments::Outcome;
+use crate::{Currency, Error, Money};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool};
+
+/// A provider's report about a payment for an order.
+#[derive(Debug, Clone)]
+pub struct PaymentReport<'a> {
+    pub order_id: i64,
+    pub provider: &'static str,
+    pub amount: Money,
+    pub outcome: Outcome,
+    /// The provider's event id, when the report is an event (a webhook); a replay of
+    /// the same event changes nothing.
+    pub event_id: Option<&'a str>,
+}
+
+/// What recording a payment did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// The order is now paid; its confirmation mail is queued.
+    Paid,
+    /// It was paid already (a second report of the same payment): nothing changed.
+    AlreadyPaid,
+    /// This event was handled before: nothing changed.
+    DuplicateEvent,
+    /// The attempt failed; the order still waits for payment. The message is for the
+    /// shopper.
+    NotPaid(String),
+    /// Money arrived for an order cancelled meanwhile: recorded, and logged for a
+    /// refund by staff.
+    PaidAfterCancel,
+}
+
+/// Records a provider's report, once: the payment row, the move to paid with its event,
+/// the cart emptied, and the confirmation mail queued, all in one transaction.
+pub async fn record_payment(
+    pool: &PgPool,
+    report: &PaymentReport<'_>,
+    public_url: &str,
+) -> Result<Recorded, Error> {
+    let mut tx = pool.begin().await?;
+    if let Some(event) = report.event_id {
+        let fresh = sqlx::query(
+            "INSERT INTO webhook_events (provider, event_id) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(report.provider)
+        .bind(event)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if fresh == 0 {
+            return Ok(Recorded::DuplicateEvent);
+        }
+    }
+    let (status, total, currency): (String, Decimal, String) =
+        sqlx::query_as("SELECT status, total, currency FROM orders WHERE id = $1 FOR UPDATE")
+            .bind(report.order_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound)?;
+    let status = OrderStatus::parse(&status).ok_or(Error::NotFound)?;
+    let (reference, payment_status, message) = match &report.outcome {
+        Outcome::Succeeded { reference } => (reference.clone(), "succeeded", String::new()),
+        Outcome::Declined { reference, reason } => (reference.clone(), "declined", reason.clone()),
+        Outcome::Failed { reason } => {
+            tx.commit().await?;
+            return Ok(Recorded::NotPaid(reason.clone()));
+        }
+    };
+    let expected = Money::new(
+        total,
+        Currency::parse(&currency).unwrap_or(report.amount.currency()),
+    );
+    if payment_status == "succeeded" && report.amount != expected {
+        tracing::error!(order = report.order_id, paid = %report.amount.format(),
+            expected = %expected.format(), "payment amount differs from the order total");
+        return Err(Error::Invalid(
+            "The amount paid doesn't match the order. Nothing was recorded; contact us.".to_owned(),
+        ));
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO payments (order_id, provider, reference, amount, currency, status, message)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (provider, reference) WHERE status = 'succeeded' DO NOTHING",
+    )
+    .bind(report.order_id)
+    .bind(report.provider)
+    .bind(&reference)
+    .bind(report.amount.amount())
+    .bind(report.amount.currency().code())
+    .bind(payment_status)
+    .bind(&message)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let recorded = match (payment_status, status) {
+        ("declined", _) => Recorded::NotPaid(message),
+        _ if inserted == 0 => Recorded::AlreadyPaid,
+        (_, OrderStatus::PendingPayment) => {
+            move_to(
+                &mut tx,
+                report.order_id,
+                status,
+                OrderStatus::Paid,
+                "Payment received",
+            )
+            .await?;
+            sqlx::query(
+                "DELETE FROM cart_lines WHERE cart_id = (SELECT cart_id FROM orders WHERE id = $1)",
+            )
+            .bind(report.order_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE carts SET coupon_id = NULL
+                 WHERE id = (SELECT cart_id FROM orders WHERE id = $1)",
+            )
+            .bind(report.order_id)
+            .execute(&mut *tx)
+            .await?;
+            mail::queue_confirmation(&mut tx, report.order_id, public_url).await?;
+            Recorded::Paid
+        }
+        (_, OrderStatus::Cancelled) => {
+            tracing::error!(order = report.order_id, reference = %reference,
+                "payment received for a cancelled order: refund it");
+            Recorded::PaidAfterCancel
+        }
+        _ => Recorded::AlreadyPaid,
+    };
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// Moves an order from `from` to `to` (which the rules must allow) and records why.
+pub async fn move_to(
+    conn: &mut PgConnection,
+    order_id: i64,
+    from: OrderStatus,
+    to: OrderStatus,
+    note: &str,
+) -> Result<(), Error> {
+    from.transition(to)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    sqlx::query("UPDATE orders SET status = $2, updated_at = now() WHERE id = $1")
+        .bind(order_id)
+        .bind(to.as_str())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO order_events (order_id, from_status, to_status, note) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(order_id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(note)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Cancels an unpaid order (locked by the caller's transaction): its stock goes back
+/// with a movement per line, and its coupon use is released.
+pub async fn cancel_unpaid(
+    conn: &mut PgConnection,
+    order_id: i64,
+    note: &str,
+) -> Result<(), Error> {
+    move_to(
+        conn,
+        order_id,
+        OrderStatus::PendingPayment,
+        OrderStatus::Cancelled,
+        note,
+    )
+    .await?;
+    sqlx::query(
+        "WITH lines AS (
+             SELECT variant_id, sum(quantity)::int AS q FROM order_lines
+             WHERE order_id = $1 AND variant_id IS NOT NULL GROUP BY variant_id
+         ), back AS (
+             UPDATE inventory i SET on_hand = i.on_hand + lines.q
+             FROM lines WHERE i.variant_id = lines.variant_id
+             RETURNING i.variant_id, lines.q
+         )
+         INSERT INTO inventory_movements (variant_id, delta, reason, note)
+         SELECT variant_id, q, 'cancel', 'Order ' || (SELECT number FROM orders WHERE id = $1)
+         FROM back",
+    )
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM coupon_redemptions WHERE order_id = $1")
+        .bind(order_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Cancels orders still unpaid `minutes` after they were placed, returning their stock.
+/// Several workers may run this at once: each order is taken by one.
+pub async fn expire_unpaid(pool: &PgPool, minutes: i32) -> Result<usize, Error> {
+    let mut tx = pool.begin().await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM orders
+         WHERE status = 'pending_payment' AND placed_at < now() - make_interval(mins => $1)
+         ORDER BY placed_at LIMIT 100
+         FOR UPDATE SKIP LOCKED",
+    )
+    .bind(minutes)
+    .fetch_all(&mut *tx)
+    .await?;
+    for id in &ids {
+        cancel_unpaid(
+            &mut tx,
+            *id,
+            "Not paid in time; the stock went back on sale",
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}

@@ -1,0 +1,136 @@
+//! The order confirmation mail, queued in the transaction that marks the order paid; its
+//! dedupe key makes sure one order never gets two.
+
+use super::read::Viewer;
+use super::OrderView;
+use crate::mail::{self, Message};
+use crate::Error;
+use sqlx::PgConnection;
+
+/// Queues the confirmation of order `order_id` (once, whatever happens after).
+pub async fn queue_confirmation(
+    conn: &mut PgConnection,
+    order_id: i64,
+    public_url: &str,
+) -> Result<(), Error> {
+    let (number, key): (i64, String) =
+        sqlx::query_as("SELECT number, access_key FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let view = super::read::order_on_conn(conn, number, Viewer::Key(&key)).await?;
+    mail::enqueue(conn, &confirmation(&view, public_url)).await?;
+    Ok(())
+}
+
+/// The link a guest follows to see their order.
+pub fn order_link(public_url: &str, view: &OrderView) -> String {
+    format!(
+        "{public_url}/orders/{}?key={}",
+        view.number, view.access_key
+    )
+}
+
+/// The confirmation, as text and as HTML.
+pub fn confirmation(view: &OrderView, public_url: &str) -> Message {
+    let link = order_link(public_url, view);
+    let mut text = format!(
+        "Thank you for your order!\r\n\r\nOrder {}, placed {}.\r\n\r\n",
+        view.number, view.placed
+    );
+    let mut rows = String::new();
+    for line in &view.lines {
+        text.push_str(&format!(
+            "{} × {} ({})  {}\r\n",
+            line.quantity,
+            line.name,
+            line.sku,
+            line.line_total.format()
+        ));
+        rows.push_str(&format!(
+            "<tr><td>{} × {}</td><td style=\"text-align:right\">{}</td></tr>",
+            line.quantity,
+            escape(&line.name),
+            line.line_total.format()
+        ));
+    }
+    let t = &view.totals;
+    let mut sums = vec![("Subtotal".to_owned(), t.subtotal.format())];
+    if !t.discount.is_zero() {
+        let code = view.coupon_code.clone().unwrap_or_default();
+        sums.push((
+            format!("Coupon {code}"),
+            format!("−{}", t.discount.format()),
+        ));
+    }
+    sums.push((
+        format!("Shipping ({})", view.shipping_method),
+        t.shipping.format(),
+    ));
+    if t.tax_included {
+        sums.push(("Total".to_owned(), t.total.format()));
+        sums.push(("Of which tax".to_owned(), t.tax.format()));
+    } else {
+        sums.push(("Tax".to_owned(), t.tax.format()));
+        sums.push(("Total".to_owned(), t.total.format()));
+    }
+    text.push_str("\r\n");
+    for (label, amount) in &sums {
+        text.push_str(&format!("{label}: {amount}\r\n"));
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td style=\"text-align:right\">{amount}</td></tr>",
+            escape(label)
+        ));
+    }
+    let address = view
+        .shipping_address
+        .as_ref()
+        .map(|a| a.lines())
+        .unwrap_or_default();
+    text.push_str(&format!(
+        "\r\nShipping to:\r\n{}\r\n\r\nSee your order and its status at any time:\r\n{link}\r\n\r\nMercato\r\n",
+        address.join("\r\n")
+    ));
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif;color:#1c1917\">\
+         <h1>Thank you for your order!</h1><p>Order <strong>{}</strong>, placed {}.</p>\
+         <table style=\"border-collapse:collapse;min-width:320px\">{rows}</table>\
+         <h2>Shipping to</h2><p>{}</p>\
+         <p><a href=\"{link}\">See your order and its status</a></p></body></html>",
+        view.number,
+        escape(&view.placed),
+        address
+            .iter()
+            .map(|l| escape(l))
+            .collect::<Vec<_>>()
+            .join("<br>"),
+    );
+    Message {
+        kind: "order_confirmation",
+        dedupe_key: Some(format!("order:{}:confirmation", view.id)),
+        to: view.email.clone(),
+        subject: format!("Your Mercato order {}", view.number),
+        text,
+        html: Some(html),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn names_cannot_add_markup_to_the_mail() {
+        assert_eq!(
+            escape("<b>\"Tee\" & co</b>"),
+            "&lt;b&gt;&quot;Tee&quot; &amp; co&lt;/b&gt;"
+        );
+    }
+}

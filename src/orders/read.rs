@@ -1,0 +1,179 @@
+//! Orders as their pages show them.
+
+use super::{OrderEvent, OrderLine, OrderNumber, OrderStatus, OrderSummary, OrderView};
+use crate::accounts::address::Address;
+use crate::checkout::totals::Totals;
+use crate::{Currency, Error, Money};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool};
+
+/// Who is asking to see an order.
+#[derive(Debug, Clone, Copy)]
+pub enum Viewer<'a> {
+    /// A signed-in account: its own orders only.
+    User(i64),
+    /// Whoever holds the order's key (the link in the confirmation mail).
+    Key(&'a str),
+    /// The checkout that just placed it (the order id is in the shopper's session).
+    Placed(i64),
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: i64,
+    number: i64,
+    status: String,
+    email: String,
+    currency: String,
+    subtotal: Decimal,
+    discount: Decimal,
+    shipping: Decimal,
+    tax: Decimal,
+    tax_included: bool,
+    total: Decimal,
+    coupon_code: Option<String>,
+    shipping_method: String,
+    shipping_address: serde_json::Value,
+    placed_label: String,
+    access_key: String,
+}
+
+/// The order `number`, if `viewer` may see it; "not found" otherwise (never "forbidden":
+/// that would say the number exists).
+pub async fn order(pool: &PgPool, number: i64, viewer: Viewer<'_>) -> Result<OrderView, Error> {
+    let mut conn = pool.acquire().await?;
+    order_on_conn(&mut conn, number, viewer).await
+}
+
+/// [`order`] on a connection the caller holds (inside its transaction).
+pub async fn order_on_conn(
+    conn: &mut PgConnection,
+    number: i64,
+    viewer: Viewer<'_>,
+) -> Result<OrderView, Error> {
+    let row: OrderRow = sqlx::query_as(
+        "SELECT id, number, status, email, currency, subtotal, discount, shipping, tax,
+                tax_included, total, coupon_code, shipping_method, shipping_address,
+                to_char(placed_at, 'FMDD FMMonth YYYY, HH24:MI') AS placed_label, access_key
+         FROM orders WHERE number = $1",
+    )
+    .bind(number)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let allowed = match viewer {
+        Viewer::User(user) => {
+            sqlx::query_scalar::<_, Option<bool>>("SELECT user_id = $2 FROM orders WHERE id = $1")
+                .bind(row.id)
+                .bind(user)
+                .fetch_one(&mut *conn)
+                .await?
+                .unwrap_or(false)
+        }
+        Viewer::Key(key) => constant_time_eq(key.as_bytes(), row.access_key.as_bytes()),
+        Viewer::Placed(id) => id == row.id,
+    };
+    if !allowed {
+        return Err(Error::NotFound);
+    }
+    view(conn, row).await
+}
+
+/// Compares without stopping at the first difference, so timing says nothing about how
+/// much of a guessed key was right.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error> {
+    let currency = Currency::parse(&row.currency).map_err(|e| Error::Invalid(e.to_string()))?;
+    let m = |d: Decimal| Money::new(d, currency);
+    let lines: Vec<(String, String, Decimal, i32, Decimal)> = sqlx::query_as(
+        "SELECT name, sku, unit_price, quantity, line_total FROM order_lines
+         WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let events: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT to_status, note, to_char(at, 'FMDD FMMonth YYYY, HH24:MI') FROM order_events
+         WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(OrderView {
+        id: row.id,
+        number: OrderNumber(row.number),
+        status: OrderStatus::parse(&row.status).unwrap_or(OrderStatus::PendingPayment),
+        email: row.email,
+        placed: row.placed_label,
+        lines: lines
+            .into_iter()
+            .map(|(name, sku, unit, quantity, total)| OrderLine {
+                name,
+                sku,
+                unit_price: m(unit),
+                quantity: u32::try_from(quantity).unwrap_or(0),
+                line_total: m(total),
+            })
+            .collect(),
+        totals: Totals {
+            subtotal: m(row.subtotal),
+            discount: m(row.discount),
+            shipping: m(row.shipping),
+            tax: m(row.tax),
+            tax_included: row.tax_included,
+            total: m(row.total),
+        },
+        coupon_code: row.coupon_code,
+        shipping_method: row.shipping_method,
+        shipping_address: serde_json::from_value::<Address>(row.shipping_address).ok(),
+        events: events
+            .into_iter()
+            .map(|(status, note, at)| OrderEvent {
+                status: OrderStatus::parse(&status).unwrap_or(OrderStatus::PendingPayment),
+                note,
+                at,
+            })
+            .collect(),
+        access_key: row.access_key,
+    })
+}
+
+/// The account's orders, newest first.
+pub async fn orders_of(pool: &PgPool, user: i64) -> Result<Vec<OrderSummary>, Error> {
+    let rows: Vec<(i64, String, String, Decimal, String, i64)> = sqlx::query_as(
+        "SELECT o.number, o.status, to_char(o.placed_at, 'FMDD FMMonth YYYY'), o.total,
+                o.currency, (SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE order_id = o.id)
+         FROM orders o WHERE o.user_id = $1 ORDER BY o.placed_at DESC, o.id DESC LIMIT 200",
+    )
+    .bind(user)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(number, status, placed, total, currency, items)| OrderSummary {
+                number: OrderNumber(number),
+                status: OrderStatus::parse(&status).unwrap_or(OrderStatus::PendingPayment),
+                placed,
+                total: Money::new(total, Currency::parse(&currency).unwrap_or(Currency::EUR)),
+                items: u32::try_from(items).unwrap_or(0),
+            },
+        )
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn keys_match_only_when_equal() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(constant_time_eq(b"", b""));
+    }
+}
