@@ -18,6 +18,8 @@ pub mod shop;
 pub mod db;
 #[cfg(feature = "server")]
 pub mod mail;
+#[cfg(feature = "server")]
+pub mod token;
 
 pub use error::Error;
 pub use money::{Currency, Money};

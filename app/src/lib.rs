@@ -5,8 +5,10 @@ pub mod accounts;
 pub mod admin;
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod components;
 pub mod error;
+pub mod orders;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -73,6 +75,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account/addresses/:id") view=accounts::EditAddressPage ssr=SsrMode::Async />
                         <Route path=path!("/account/orders") view=accounts::OrdersPage ssr=SsrMode::Async />
                         <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async />
+                        <Route path=path!("/checkout") view=checkout::DetailsPage ssr=SsrMode::Async />
+                        <Route path=path!("/checkout/shipping") view=checkout::ShippingPage ssr=SsrMode::Async />
+                        <Route path=path!("/checkout/review") view=checkout::ReviewPage ssr=SsrMode::Async />
+                        <Route path=path!("/orders/:number") view=orders::OrderPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

@@ -9,6 +9,49 @@ const CART: &str = "cart_id";
 const USER: &str = "user_id";
 const EPOCH: &str = "session_epoch";
 const FLASH: &str = "flash";
+const CHECKOUT: &str = "checkout";
+
+/// What a checkout has gathered so far. Kept in the session, so a post carries only its
+/// own step's fields and nothing a shopper could tamper with.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CheckoutState {
+    /// Placing is idempotent on this; a new one for every new checkout.
+    pub token: String,
+    pub details: Option<mercato::checkout::Details>,
+    pub rate: Option<i64>,
+    /// The total the shopper last reviewed: the only total an order is placed at.
+    pub reviewed_total: Option<mercato::Money>,
+}
+
+impl CheckoutState {
+    pub fn new() -> CheckoutState {
+        CheckoutState {
+            token: mercato::token::random_hex(),
+            details: None,
+            rate: None,
+            reviewed_total: None,
+        }
+    }
+}
+
+impl Default for CheckoutState {
+    fn default() -> Self {
+        CheckoutState::new()
+    }
+}
+
+/// The checkout under way, or a fresh one.
+pub async fn checkout(session: &Session) -> Result<CheckoutState, AppError> {
+    Ok(session
+        .get::<CheckoutState>(CHECKOUT)
+        .await
+        .map_err(unavailable)?
+        .unwrap_or_default())
+}
+
+pub async fn set_checkout(session: &Session, state: &CheckoutState) -> Result<(), AppError> {
+    session.insert(CHECKOUT, state).await.map_err(unavailable)
+}
 
 pub async fn current() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>().await.map_err(|e| {

@@ -6,7 +6,10 @@ pub mod place;
 pub mod shipping;
 pub mod totals;
 
+use crate::accounts::address::{Address, AddressInput};
+use crate::accounts::Email;
 use crate::cart::coupon::AppliedCoupon;
+use crate::error::FieldErrors;
 use crate::Money;
 use serde::{Deserialize, Serialize};
 use totals::{ShippingCharge, Totals};
@@ -66,10 +69,78 @@ pub struct Quote {
     pub totals: Totals,
 }
 
+/// Who orders and where it goes: the first checkout step, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Details {
+    pub email: Email,
+    pub shipping: Address,
+    /// `None`: the billing address is the shipping address.
+    pub billing: Option<Address>,
+}
+
+impl Details {
+    /// Checks the first step's form. Billing fields are named `billing_<field>`, and are
+    /// read only when the billing address differs.
+    pub fn parse(
+        email: &str,
+        shipping: &AddressInput,
+        billing: Option<&AddressInput>,
+    ) -> Result<Details, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let email = Email::parse(email).map_err(|e| errors.add("email", e.to_string()));
+        let shipping = shipping.validate().map_err(|e| {
+            for f in e.0 {
+                errors.add(&f.field, f.message);
+            }
+        });
+        let billing = billing.map(|b| {
+            b.validate().map_err(|e| {
+                for f in e.0 {
+                    errors.add(&format!("billing_{}", f.field), f.message);
+                }
+            })
+        });
+        match (email, shipping, billing.transpose()) {
+            (Ok(email), Ok(shipping), Ok(billing)) if errors.is_empty() => Ok(Details {
+                email,
+                shipping,
+                billing,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    pub fn billing_address(&self) -> &Address {
+        self.billing.as_ref().unwrap_or(&self.shipping)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Currency;
+
+    #[test]
+    fn details_report_every_field_with_billing_fields_prefixed() {
+        let good = AddressInput {
+            name: "Ada".into(),
+            line1: "1 Rue".into(),
+            city: "Paris".into(),
+            postal_code: "75001".into(),
+            country: "FR".into(),
+            ..AddressInput::default()
+        };
+        let d = Details::parse("ada@example.com", &good, None).expect("valid");
+        assert_eq!(d.billing_address(), &d.shipping);
+        let bad_billing = AddressInput {
+            city: String::new(),
+            ..good.clone()
+        };
+        let e = Details::parse("nope", &good, Some(&bad_billing)).expect_err("invalid");
+        assert!(e.get("email").is_some());
+        assert_eq!(e.get("billing_city"), Some("Enter the town or city."));
+        assert_eq!(e.get("city"), None);
+    }
 
     #[test]
     fn delivery_estimates_read_naturally() {

@@ -41,6 +41,8 @@ pub struct Placed {
     pub id: i64,
     pub number: OrderNumber,
     pub total: Money,
+    /// For the link to the order (a guest's way back to it).
+    pub access_key: String,
     /// True when this token had placed the order already (a double submit or a retry).
     pub already_placed: bool,
 }
@@ -108,7 +110,7 @@ pub async fn place(
         Some(applied) => Some(lock_and_recheck_coupon(&mut tx, checkout, applied, &quote).await?),
         None => None,
     };
-    let (id, number) = insert_order(&mut tx, checkout, &quote, coupon_id).await?;
+    let (id, number, access_key) = insert_order(&mut tx, checkout, &quote, coupon_id).await?;
     if let Some(coupon) = coupon_id {
         sqlx::query(
             "INSERT INTO coupon_redemptions (coupon_id, order_id, user_id, email)
@@ -128,6 +130,7 @@ pub async fn place(
         id,
         number: OrderNumber(number),
         total: quote.totals.total,
+        access_key,
         already_placed: false,
     })
 }
@@ -142,15 +145,17 @@ async fn find(
     token: &str,
     currency: Currency,
 ) -> Result<Option<Placed>, Error> {
-    let row: Option<(i64, i64, Decimal)> =
-        sqlx::query_as("SELECT id, number, total FROM orders WHERE checkout_token = $1")
-            .bind(token)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(row.map(|(id, number, total)| Placed {
+    let row: Option<(i64, i64, Decimal, String)> = sqlx::query_as(
+        "SELECT id, number, total, access_key FROM orders WHERE checkout_token = $1",
+    )
+    .bind(token)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(id, number, total, access_key)| Placed {
         id,
         number: OrderNumber(number),
         total: Money::new(total, currency),
+        access_key,
         already_placed: true,
     }))
 }
@@ -356,15 +361,15 @@ async fn insert_order(
     checkout: &Checkout<'_>,
     quote: &Quote,
     coupon_id: Option<i64>,
-) -> Result<(i64, i64), Error> {
+) -> Result<(i64, i64, String), Error> {
     let t = &quote.totals;
     let json = |a: &Address| serde_json::to_value(a).map_err(|e| Error::Invalid(e.to_string()));
-    let (id, number): (i64, i64) = sqlx::query_as(
+    let (id, number, access_key): (i64, i64, String) = sqlx::query_as(
         "INSERT INTO orders (checkout_token, user_id, email, currency, subtotal, discount,
              shipping, tax, tax_included, total, coupon_id, coupon_code, shipping_rate_id,
              shipping_method, shipping_address, billing_address, cart_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-         RETURNING id, number",
+         RETURNING id, number, access_key",
     )
     .bind(checkout.token)
     .bind(checkout.user)
@@ -414,5 +419,5 @@ async fn insert_order(
     .bind(OrderStatus::PendingPayment.as_str())
     .execute(&mut *conn)
     .await?;
-    Ok((id, number))
+    Ok((id, number, access_key))
 }

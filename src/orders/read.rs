@@ -14,8 +14,6 @@ pub enum Viewer<'a> {
     User(i64),
     /// Whoever holds the order's key (the link in the confirmation mail).
     Key(&'a str),
-    /// The checkout that just placed it (the order id is in the shopper's session).
-    Placed(i64),
 }
 
 #[derive(sqlx::FromRow)]
@@ -71,7 +69,6 @@ pub async fn order_on_conn(
                 .unwrap_or(false)
         }
         Viewer::Key(key) => constant_time_eq(key.as_bytes(), row.access_key.as_bytes()),
-        Viewer::Placed(id) => id == row.id,
     };
     if !allowed {
         return Err(Error::NotFound);
@@ -139,6 +136,16 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
             .collect(),
         access_key: row.access_key,
     })
+}
+
+/// How many times payment was tried for an order (for the next attempt's reference).
+pub async fn payment_attempts(pool: &PgPool, order_id: i64) -> Result<i64, Error> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM payments WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 /// The account's orders, newest first.

@@ -2,14 +2,14 @@
 
 use super::password::SignInFirst;
 use super::{load_address, load_addresses, DeleteAddress, MakeDefaultAddress, SaveAddress};
-use crate::components::form::{action_error, Outcome, TextField, BUTTON, INPUT, LABEL, SECONDARY};
-use crate::components::loaded;
+use crate::components::form::{action_error, Outcome, BUTTON, SECONDARY};
+use crate::components::{loaded, AddressFields};
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
-use mercato::accounts::address::{AddressInput, SavedAddress, COUNTRIES};
+use mercato::accounts::address::{AddressInput, SavedAddress};
 
 const PAGE: &str = "mx-auto max-w-3xl px-4 py-12";
 
@@ -159,44 +159,11 @@ pub fn EditAddressPage() -> impl IntoView {
 fn AddressForm(id: Option<i64>, input: AddressInput, is_default: bool) -> impl IntoView {
     let save = ServerAction::<SaveAddress>::new();
     let outcome: Signal<Outcome<()>> = save.value().into();
-    let country_error = move || {
-        outcome
-            .get()
-            .and_then(Result::err)
-            .and_then(|e| e.field("country"))
-    };
-    let selected = input.country.clone();
     view! {
         <ActionForm action=save attr:class="mt-8 grid gap-5 sm:grid-cols-2" attr:novalidate=true>
             <div class="sm:col-span-2">{action_error(save.value())}</div>
             {id.map(|id| view! { <input type="hidden" name="id" value=id /> })}
-            <div class="sm:col-span-2">
-                <TextField name="name" label="Full name" value=input.name autocomplete="name" required=true maxlength=100 outcome />
-            </div>
-            <div class="sm:col-span-2">
-                <TextField name="line1" label="Street address" value=input.line1 autocomplete="address-line1" required=true outcome />
-            </div>
-            <div class="sm:col-span-2">
-                <TextField name="line2" label="Flat, floor, building" value=input.line2 autocomplete="address-line2" outcome />
-            </div>
-            <TextField name="city" label="Town or city" value=input.city autocomplete="address-level2" required=true maxlength=100 outcome />
-            <TextField name="region" label="State or province" value=input.region autocomplete="address-level1" maxlength=100 hint="Needed in the United States, Canada and Australia." outcome />
-            <TextField name="postal_code" label="Postcode" value=input.postal_code autocomplete="postal-code" required=true maxlength=20 outcome />
-            <div>
-                <label for="field-country" class=LABEL>"Country"</label>
-                <select id="field-country" name="country" autocomplete="country" required
-                    aria-invalid=move || country_error().is_some().to_string()
-                    class=INPUT>
-                    <option value="" selected=selected.is_empty()>"Choose…"</option>
-                    {COUNTRIES.iter().map(|(code, name)| view! {
-                        <option value=*code selected=selected == *code>{*name}</option>
-                    }).collect_view()}
-                </select>
-                {move || country_error().map(|e| view! { <p class="mt-1 text-sm font-medium text-rose-700">{e}</p> })}
-            </div>
-            <div class="sm:col-span-2">
-                <TextField name="phone" label="Phone" value=input.phone kind="tel" autocomplete="tel" maxlength=40 hint="For the courier, only if a delivery needs it." outcome />
-            </div>
+            <AddressFields input outcome />
             {(!is_default).then(|| view! {
                 <label class="flex items-center gap-3 text-sm font-medium sm:col-span-2">
                     <input type="checkbox" name="make_default" value="on" class="h-5 w-5 rounded border-stone-300 text-teal-700" />

@@ -130,9 +130,9 @@ fn Cart(
                     <span class="font-bold" data-testid="total">{total.format()}</span>
                 </p>
                 <p class="text-sm text-stone-500">"Shipping and taxes are worked out at checkout."</p>
-                <p class="mt-2 rounded-full bg-stone-200 px-6 py-3 text-center text-sm font-semibold text-stone-600">
-                    "Checkout opens soon: your cart is saved for 30 days."
-                </p>
+                <a href="/checkout" class="mt-2 block rounded-full bg-teal-700 px-6 py-3 text-center font-semibold text-white hover:bg-teal-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2">
+                    "Check out"
+                </a>
             </section>
         </div>
     }

@@ -46,8 +46,9 @@ pub fn action_success<T: Clone + Send + Sync + 'static>(
 /// A labelled text input whose field error (from the last outcome) shows beneath it.
 #[component]
 pub fn TextField<T: Clone + Send + Sync + 'static>(
-    /// The form field's `name`; also the element's id (with `id_prefix`).
-    name: &'static str,
+    /// The form field's `name`; the element's id is `field-<name>`.
+    #[prop(into)]
+    name: String,
     label: &'static str,
     #[prop(optional, into)] value: String,
     #[prop(default = "text")] kind: &'static str,
@@ -59,14 +60,18 @@ pub fn TextField<T: Clone + Send + Sync + 'static>(
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
-    let error = move || {
-        outcome
-            .get()
-            .and_then(Result::err)
-            .and_then(|e| e.field(name))
+    let error = {
+        let name = name.clone();
+        move || {
+            outcome
+                .get()
+                .and_then(Result::err)
+                .and_then(|e| e.field(&name))
+        }
     };
     let described = {
         let error_id = error_id.clone();
+        let error = error.clone();
         move || error().map(|_| error_id.clone())
     };
     view! {
@@ -83,7 +88,10 @@ pub fn TextField<T: Clone + Send + Sync + 'static>(
                 autocomplete=autocomplete
                 required=required
                 maxlength=maxlength
-                aria-invalid=move || error().is_some().to_string()
+                aria-invalid={
+                    let error = error.clone();
+                    move || error().is_some().to_string()
+                }
                 aria-describedby=described
                 class=INPUT
             />

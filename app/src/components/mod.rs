@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+mod address_fields;
 mod flash;
 mod footer;
 pub mod form;
@@ -10,6 +11,7 @@ mod page_meta;
 mod search_box;
 mod status;
 
+pub use address_fields::AddressFields;
 pub use flash::{Flash, FlashMessage};
 pub use footer::Footer;
 pub use header::{Header, ShopName};

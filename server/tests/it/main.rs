@@ -9,6 +9,7 @@ mod addresses;
 mod cart;
 mod catalog;
 mod checkout;
+mod checkout_pages;
 mod coupons;
 mod listing;
 mod outage;

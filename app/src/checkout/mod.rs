@@ -1,0 +1,361 @@
+//! Checkout in three steps (details, delivery, review and pay) and its server functions.
+//! What the shopper has entered so far lives in their session, never in hidden fields:
+//! a post carries only what its step asks for.
+
+mod details;
+mod review;
+mod shipping;
+
+pub use details::DetailsPage;
+pub use review::ReviewPage;
+pub use shipping::ShippingPage;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use mercato::accounts::address::{AddressInput, SavedAddress};
+use mercato::checkout::{Details, Quote, ShippingOption};
+use serde::{Deserialize, Serialize};
+
+/// The first step's page: what is known already.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DetailsStep {
+    pub cart_empty: bool,
+    pub email: String,
+    pub shipping: AddressInput,
+    pub billing: Option<AddressInput>,
+    pub saved: Vec<SavedAddress>,
+    pub signed_in: bool,
+}
+
+/// The second step: where it goes, and the ways to get it there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShippingStep {
+    pub country: String,
+    pub options: Vec<ShippingOption>,
+    pub chosen: Option<i64>,
+}
+
+/// The third step: exactly what will be charged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReviewStep {
+    pub quote: Quote,
+    pub details: Details,
+    /// Posted with the payment, and compared with the session's.
+    pub token: String,
+}
+
+/// Billing fields, named `billing_…` in the form.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BillingInput {
+    #[serde(default)]
+    pub billing_name: String,
+    #[serde(default)]
+    pub billing_line1: String,
+    #[serde(default)]
+    pub billing_line2: String,
+    #[serde(default)]
+    pub billing_city: String,
+    #[serde(default)]
+    pub billing_region: String,
+    #[serde(default)]
+    pub billing_postal_code: String,
+    #[serde(default)]
+    pub billing_country: String,
+}
+
+impl BillingInput {
+    pub fn into_address(self) -> AddressInput {
+        AddressInput {
+            name: self.billing_name,
+            line1: self.billing_line1,
+            line2: self.billing_line2,
+            city: self.billing_city,
+            region: self.billing_region,
+            postal_code: self.billing_postal_code,
+            country: self.billing_country,
+            phone: String::new(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+use crate::session::{self, CheckoutState};
+
+#[server(prefix = "/api", endpoint = "checkout/details/load")]
+pub async fn load_details(use_address: Option<i64>) -> Result<DetailsStep, AppError> {
+    let state = crate::state::state()?;
+    let s = session::current().await?;
+    let cart = session::cart(&s).await?;
+    let cart_empty = mercato::cart::store::item_count(&state.pool, cart).await? == 0;
+    let user = crate::accounts::current_user().await?;
+    let saved = match &user {
+        Some(u) => mercato::accounts::address::store::list(&state.pool, u.id).await?,
+        None => Vec::new(),
+    };
+    let checkout = session::checkout(&s).await?;
+    let chosen = use_address
+        .and_then(|id| saved.iter().find(|a| a.id == id))
+        .or_else(|| {
+            checkout
+                .details
+                .is_none()
+                .then(|| saved.iter().find(|a| a.is_default))
+                .flatten()
+        });
+    let (shipping, billing) = match (&chosen, &checkout.details) {
+        (Some(a), _) => (a.address.to_input(), None),
+        (None, Some(d)) => (
+            d.shipping.to_input(),
+            d.billing.as_ref().map(|b| b.to_input()),
+        ),
+        (None, None) => (AddressInput::default(), None),
+    };
+    let email = checkout
+        .details
+        .as_ref()
+        .map(|d| d.email.to_string())
+        .or(user.as_ref().map(|u| u.email.clone()))
+        .unwrap_or_default();
+    Ok(DetailsStep {
+        cart_empty,
+        email,
+        shipping,
+        billing,
+        saved,
+        signed_in: user.is_some(),
+    })
+}
+
+/// Step 1: contact and addresses. Every field is checked; each message goes by its field.
+#[server(prefix = "/api", endpoint = "checkout/details")]
+pub async fn save_details(
+    email: String,
+    #[server(flatten)] shipping: AddressInput,
+    #[server(default)] billing_differs: Option<String>,
+    #[server(flatten)] billing: BillingInput,
+) -> Result<(), AppError> {
+    let billing = billing_differs.map(|_| billing.into_address());
+    let details = Details::parse(&email, &shipping, billing.as_ref()).map_err(AppError::Fields)?;
+    let s = session::current().await?;
+    let mut checkout = session::checkout(&s).await?;
+    if checkout.details.as_ref().map(|d| &d.shipping.country) != Some(&details.shipping.country) {
+        checkout.rate = None;
+    }
+    checkout.details = Some(details);
+    session::set_checkout(&s, &checkout).await?;
+    leptos_axum::redirect("/checkout/shipping");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "checkout/shipping/load")]
+pub async fn load_shipping() -> Result<Option<ShippingStep>, AppError> {
+    let state = crate::state::state()?;
+    let checkout = session::checkout(&session::current().await?).await?;
+    let Some(details) = checkout.details else {
+        return Ok(None);
+    };
+    let mut conn = state.pool.acquire().await.map_err(mercato::Error::from)?;
+    let options = mercato::checkout::shipping::options_for(
+        &mut conn,
+        &details.shipping.country,
+        state.currency,
+    )
+    .await?;
+    let chosen = checkout
+        .rate
+        .filter(|r| options.iter().any(|o| o.id == *r))
+        .or(options.first().map(|o| o.id));
+    Ok(Some(ShippingStep {
+        country: details.shipping.country,
+        options,
+        chosen,
+    }))
+}
+
+/// Step 2: the delivery option.
+#[server(prefix = "/api", endpoint = "checkout/shipping")]
+pub async fn choose_shipping(rate: i64) -> Result<(), AppError> {
+    let state = crate::state::state()?;
+    let s = session::current().await?;
+    let mut checkout = session::checkout(&s).await?;
+    let details = checkout.details.clone().ok_or_else(start_again)?;
+    let mut conn = state.pool.acquire().await.map_err(mercato::Error::from)?;
+    mercato::checkout::shipping::option(&mut conn, rate, &details.shipping.country, state.currency)
+        .await?
+        .ok_or_else(|| AppError::Invalid("Choose one of the delivery options shown.".to_owned()))?;
+    checkout.rate = Some(rate);
+    session::set_checkout(&s, &checkout).await?;
+    leptos_axum::redirect("/checkout/review");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn start_again() -> AppError {
+    AppError::Invalid(
+        "Your checkout details are missing (the session may have expired). Start again from the first step.".to_owned(),
+    )
+}
+
+/// Step 3: the quote the shopper reviews. Its total is remembered in the session; the
+/// payment is taken only if placing the order arrives at the same total.
+#[server(prefix = "/api", endpoint = "checkout/review/load")]
+pub async fn load_review() -> Result<Option<ReviewStep>, AppError> {
+    let state = crate::state::state()?;
+    let s = session::current().await?;
+    let mut checkout = session::checkout(&s).await?;
+    let (Some(details), Some(rate)) = (checkout.details.clone(), checkout.rate) else {
+        return Ok(None);
+    };
+    let cart = session::cart(&s).await?.ok_or_else(|| {
+        AppError::Invalid("Your cart is empty, so there is nothing to order.".to_owned())
+    })?;
+    let user = session::user_id(&s).await?;
+    let quote = mercato::checkout::place::quote(
+        &state.pool,
+        &mercato::checkout::place::Checkout {
+            token: &checkout.token,
+            cart,
+            user,
+            email: &details.email,
+            shipping_address: &details.shipping,
+            billing_address: details.billing_address(),
+            shipping_rate: rate,
+            currency: state.currency,
+            prices_include_tax: state.prices_include_tax,
+        },
+    )
+    .await?;
+    // A different total from the one reviewed before is a new checkout: an order placed
+    // under the old token (say, with a declined card) is not this one.
+    if checkout
+        .reviewed_total
+        .is_some_and(|t| t != quote.totals.total)
+    {
+        checkout.token = mercato::token::random_hex();
+    }
+    checkout.reviewed_total = Some(quote.totals.total);
+    session::set_checkout(&s, &checkout).await?;
+    Ok(Some(ReviewStep {
+        quote,
+        details,
+        token: checkout.token,
+    }))
+}
+
+/// Places the order (once per checkout, however often this is posted) and pays it with
+/// the test provider. Paid: off to the order's page. Declined: the order waits, the cart
+/// is kept, and the shopper may try another card.
+#[server(prefix = "/api", endpoint = "checkout/pay")]
+pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
+    use mercato::orders::lifecycle::{record_payment, PaymentReport, Recorded};
+    use mercato::payments::test_provider::TestProvider;
+    use mercato::payments::{Payable, TestCard};
+    let state = crate::state::state()?;
+    let s = session::current().await?;
+    let checkout = session::checkout(&s).await?;
+    if token != checkout.token {
+        return Err(AppError::Invalid(
+            "This checkout was changed in another window, or has expired. Review your order again below.".to_owned(),
+        ));
+    }
+    let (Some(details), Some(rate), Some(reviewed)) = (
+        checkout.details.clone(),
+        checkout.rate,
+        checkout.reviewed_total,
+    ) else {
+        return Err(start_again());
+    };
+    let card = TestCard::parse(&card_number).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let cart = session::cart(&s).await?.ok_or_else(start_again)?;
+    let user = session::user_id(&s).await?;
+    let placed = mercato::checkout::place::place(
+        &state.pool,
+        &mercato::checkout::place::Checkout {
+            token: &checkout.token,
+            cart,
+            user,
+            email: &details.email,
+            shipping_address: &details.shipping,
+            billing_address: details.billing_address(),
+            shipping_rate: rate,
+            currency: state.currency,
+            prices_include_tax: state.prices_include_tax,
+        },
+        reviewed,
+    )
+    .await?;
+    let payable = Payable {
+        order_id: placed.id,
+        number: placed.number.0,
+        amount: placed.total,
+        email: details.email.to_string(),
+    };
+    let attempt = mercato::orders::read::payment_attempts(&state.pool, placed.id).await? + 1;
+    let outcome = TestProvider.charge(&payable, card, attempt);
+    let report = PaymentReport {
+        order_id: placed.id,
+        provider: "test",
+        amount: placed.total,
+        outcome,
+        event_id: None,
+    };
+    match record_payment(&state.pool, &report, &state.public_url).await? {
+        Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent => {
+            session::set_checkout(&s, &CheckoutState::new()).await?;
+            leptos_axum::redirect(&format!(
+                "/orders/{}?key={}&placed=1",
+                placed.number, placed.access_key
+            ));
+            Ok(())
+        }
+        Recorded::NotPaid(message) => Err(AppError::Invalid(message)),
+        Recorded::PaidAfterCancel => Err(AppError::Invalid(
+            "Your payment arrived after the order had expired. We will refund it; please check out again.".to_owned(),
+        )),
+    }
+}
+
+/// Where the shopper is among the three steps; finished steps link back.
+#[component]
+fn Steps(current: u8) -> impl IntoView {
+    let step = move |n: u8, label: &'static str, href: &'static str| {
+        let state = match n.cmp(&current) {
+            std::cmp::Ordering::Less => "done",
+            std::cmp::Ordering::Equal => "current",
+            std::cmp::Ordering::Greater => "next",
+        };
+        let class = match state {
+            "current" => "font-semibold text-teal-800",
+            "done" => "text-stone-700 underline",
+            _ => "text-stone-400",
+        };
+        view! {
+            <li class="flex items-center gap-2">
+                <span aria-hidden="true" class="flex h-6 w-6 items-center justify-center rounded-full border border-current text-xs">{n}</span>
+                {if state == "done" {
+                    view! { <a href=href class=class>{label}</a> }.into_any()
+                } else {
+                    view! { <span class=class aria-current=(state == "current").then_some("step")>{label}</span> }.into_any()
+                }}
+            </li>
+        }
+    };
+    view! {
+        <ol aria-label="Checkout steps" class="flex flex-wrap gap-x-6 gap-y-2 text-sm">
+            {step(1, "Details", "/checkout")}
+            {step(2, "Delivery", "/checkout/shipping")}
+            {step(3, "Review and pay", "/checkout/review")}
+        </ol>
+    }
+}
+
+/// Shown by a later step when an earlier one is missing (an expired session).
+#[component]
+fn BackToStart() -> impl IntoView {
+    view! {
+        <div class="mt-8 rounded-2xl border border-stone-200 bg-white p-6">
+            <p class="text-stone-700">"We need your details first (your session may have expired)."</p>
+            <a href="/checkout" class="mt-4 inline-block rounded-full bg-teal-700 px-6 py-3 text-sm font-semibold text-white hover:bg-teal-800">"Start checkout"</a>
+        </div>
+    }
+}

@@ -1,0 +1,180 @@
+//! Orders: the confirmation and order page, the account's history, and the totals table
+//! checkout shares with them.
+
+use crate::components::loaded;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use mercato::checkout::totals::Totals;
+use mercato::orders::{OrderSummary, OrderView};
+
+/// The order `number`, for its owner (signed in) or whoever has its key (the mail's
+/// link); "not found" for anyone else.
+#[server(prefix = "/api", endpoint = "order")]
+pub async fn load_order(number: i64, key: Option<String>) -> Result<OrderView, AppError> {
+    use mercato::orders::read::{order, Viewer};
+    let pool = crate::state::pool()?;
+    if let Some(key) = key.filter(|k| !k.is_empty()) {
+        return Ok(order(&pool, number, Viewer::Key(&key)).await?);
+    }
+    let user = crate::accounts::current_user()
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(order(&pool, number, Viewer::User(user.id)).await?)
+}
+
+#[server(prefix = "/api", endpoint = "account/orders")]
+pub async fn load_my_orders() -> Result<Vec<OrderSummary>, AppError> {
+    let user = crate::accounts::require_user().await?;
+    let pool = crate::state::pool()?;
+    Ok(mercato::orders::read::orders_of(&pool, user.id).await?)
+}
+
+/// `/orders/:number`: the order, its status history and what it cost.
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let args = move || {
+        (
+            params
+                .read()
+                .get("number")
+                .and_then(|n| n.parse::<i64>().ok()),
+            query.read().get("key"),
+        )
+    };
+    let just_placed = move || query.read().get("placed").is_some();
+    let order = Resource::new(args, |(number, key)| async move {
+        match number {
+            Some(n) => load_order(n, key).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Meta name="robots" content="noindex" />
+        {loaded(order, move |o| view! { <Order order=o just_placed=just_placed() /> })}
+    }
+}
+
+#[component]
+fn Order(order: OrderView, just_placed: bool) -> impl IntoView {
+    let address = order
+        .shipping_address
+        .as_ref()
+        .map(|a| a.lines())
+        .unwrap_or_default();
+    view! {
+        <Title text=format!("Order {}", order.number) />
+        <div class="mx-auto max-w-3xl px-4 py-10">
+            {just_placed.then(|| view! {
+                <div role="status" class="mb-6 rounded-2xl bg-teal-50 p-5 text-teal-900">
+                    <p class="text-xl font-bold">"Thank you! Your order is placed."</p>
+                    <p class="mt-1">{format!("A confirmation is on its way to {}. Keep this page's address to come back to your order.", order.email)}</p>
+                </div>
+            })}
+            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                <h1 class="text-3xl font-bold tracking-tight">"Order " <span data-testid="order-number">{order.number.to_string()}</span></h1>
+                <span class="rounded-full bg-stone-200 px-3 py-1 text-sm font-semibold" data-testid="order-status">{order.status.label()}</span>
+            </div>
+            <p class="mt-1 text-stone-600">{format!("Placed {}", order.placed)}</p>
+            <ul class="mt-6 divide-y divide-stone-200 rounded-2xl border border-stone-200 bg-white">
+                {order.lines.iter().map(|l| view! {
+                    <li class="flex justify-between gap-4 p-4 text-sm" data-testid="order-line">
+                        <span>{format!("{} × {}", l.quantity, l.name)} <span class="block text-xs text-stone-500">{format!("SKU {}", l.sku)}</span></span>
+                        <span class="font-semibold">{l.line_total.format()}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+            <div class="mt-6 grid gap-6 sm:grid-cols-2">
+                <div class="rounded-2xl border border-stone-200 bg-white p-4">
+                    <TotalsTable totals=order.totals coupon=order.coupon_code.clone() shipping=order.shipping_method.clone() tax_name=None />
+                </div>
+                <div class="rounded-2xl border border-stone-200 bg-white p-4 text-sm">
+                    <h2 class="font-semibold">"Delivery to"</h2>
+                    <address class="mt-1 not-italic text-stone-700">
+                        {address.into_iter().map(|l| view! { <span class="block">{l}</span> }).collect_view()}
+                    </address>
+                </div>
+            </div>
+            <section aria-labelledby="history-heading" class="mt-8">
+                <h2 id="history-heading" class="text-lg font-bold">"History"</h2>
+                <ol class="mt-3 space-y-3 border-l-2 border-teal-600 pl-4">
+                    {order.events.iter().map(|e| view! {
+                        <li>
+                            <p class="font-semibold">{e.status.label()}</p>
+                            <p class="text-sm text-stone-600">{format!("{} · {}", e.at, e.note)}</p>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            </section>
+        </div>
+    }
+}
+
+/// Subtotal, discount, shipping, tax and total, as checkout and the order page show them.
+#[component]
+pub fn TotalsTable(
+    totals: Totals,
+    coupon: Option<String>,
+    shipping: String,
+    tax_name: Option<String>,
+) -> impl IntoView {
+    let tax_label = tax_name.unwrap_or_else(|| "Tax".to_owned());
+    let row = |label: String, amount: String, testid: &'static str| {
+        view! {
+            <div class="flex justify-between gap-3 py-1">
+                <dt class="text-stone-600">{label}</dt>
+                <dd class="font-semibold" data-testid=testid>{amount}</dd>
+            </div>
+        }
+    };
+    view! {
+        <dl class="text-sm">
+            {row("Subtotal".to_owned(), totals.subtotal.format(), "subtotal")}
+            {(!totals.discount.is_zero()).then(|| row(format!("Coupon {}", coupon.unwrap_or_default()), format!("−{}", totals.discount.format()), "discount"))}
+            {row(format!("Shipping ({shipping})"), if totals.shipping.is_zero() { "Free".to_owned() } else { totals.shipping.format() }, "shipping")}
+            {(!totals.tax_included).then(|| row(tax_label.clone(), totals.tax.format(), "tax"))}
+            <div class="mt-2 flex justify-between gap-3 border-t border-stone-200 pt-2 text-base">
+                <dt class="font-bold">"Total"</dt>
+                <dd class="font-bold" data-testid="total">{totals.total.format()}</dd>
+            </div>
+            {totals.tax_included.then(|| view! {
+                <p class="mt-1 text-xs text-stone-500">{format!("Includes {} {}", totals.tax.format(), tax_label)}</p>
+            })}
+        </dl>
+    }
+}
+
+/// The account's order history, newest first.
+#[component]
+pub fn OrderList(orders: Vec<OrderSummary>) -> impl IntoView {
+    if orders.is_empty() {
+        return view! {
+            <div class="mt-8 rounded-2xl border border-dashed border-stone-300 bg-white p-10 text-center">
+                <p class="text-lg font-semibold text-stone-800">"No orders yet."</p>
+                <p class="mt-2 text-stone-600">"When you place one, it appears here with its status, from paid to delivered."</p>
+                <a href="/search" class="mt-6 inline-block rounded-full bg-teal-700 px-6 py-3 text-sm font-semibold text-white hover:bg-teal-800">"Browse the shop"</a>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <ul class="mt-8 divide-y divide-stone-200 rounded-2xl border border-stone-200 bg-white">
+            {orders.into_iter().map(|o| view! {
+                <li data-testid="order-summary">
+                    <a href=format!("/orders/{}", o.number) class="flex flex-wrap items-center justify-between gap-3 p-4 hover:bg-stone-50">
+                        <span>
+                            <span class="block font-semibold">{format!("Order {}", o.number)}</span>
+                            <span class="block text-sm text-stone-600">{format!("{} · {} {}", o.placed, o.items, if o.items == 1 { "item" } else { "items" })}</span>
+                        </span>
+                        <span class="rounded-full bg-stone-100 px-3 py-1 text-sm font-semibold">{o.status.label()}</span>
+                        <span class="font-semibold">{o.total.format()}</span>
+                    </a>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}

@@ -1,0 +1,143 @@
+import { test, expect, type Page } from '@playwright/test';
+import { mailTo } from './mail';
+
+async function hydrated(page: Page) {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+}
+
+/** Adds the first in-stock product a search finds. */
+async function addFirstInStock(page: Page, query: string, js = true) {
+  await page.goto(`/search?q=${query}&in_stock=1`);
+  await page.getByRole('region', { name: 'Products' }).getByRole('link').first().click();
+  if (js) await hydrated(page);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  if (js) await expect(page.getByRole('status')).toContainText('Added');
+  else await expect(page).toHaveURL(/\/cart$/);
+}
+
+function uniqueEmail(who: string) {
+  return `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+async function fillAddress(page: Page, email: string | null) {
+  if (email) await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Full name').first().fill('Grace Hopper');
+  await page.getByLabel('Street address').first().fill('Keizersgracht 1');
+  await page.getByLabel('Town or city').first().fill('Amsterdam');
+  await page.getByLabel('Postcode').first().fill('1015 CJ');
+  await page.getByLabel('Country').first().selectOption('NL');
+}
+
+async function pay(page: Page, card: string) {
+  await page.getByLabel('Card number').fill(card);
+  await page.getByRole('button', { name: /^Pay / }).click();
+}
+
+test('a guest buys two products with the test card and gets the confirmation mail', async ({ page }) => {
+  const email = uniqueEmail('guest');
+  await addFirstInStock(page, 'tee');
+  await addFirstInStock(page, 'mug');
+  await page.goto('/cart');
+  await expect(page.getByTestId('cart-line')).toHaveCount(2);
+  await page.getByRole('link', { name: 'Check out' }).click();
+  await hydrated(page);
+
+  // A missing field is said by the field.
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Continue to delivery' }).click();
+  await expect(page.getByText('Enter the full name.')).toBeVisible();
+
+  await fillAddress(page, null);
+  await page.getByRole('button', { name: 'Continue to delivery' }).click();
+  await expect(page.getByText('Delivery to Netherlands')).toBeVisible();
+  await page.getByLabel(/Standard/).check();
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await expect(page.getByTestId('review-line')).toHaveCount(2);
+  const total = (await page.getByTestId('total').textContent())?.trim() ?? '';
+  await expect(page.getByRole('button', { name: `Pay ${total}` })).toBeVisible();
+
+  await pay(page, '4242 4242 4242 4242');
+  await expect(page.getByText('Thank you! Your order is placed.')).toBeVisible();
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  await expect(page.getByTestId('order-line')).toHaveCount(2);
+  await expect(page.getByTestId('total')).toHaveText(total);
+  const number = (await page.getByTestId('order-number').textContent())?.trim() ?? '';
+
+  const mail = await mailTo(email);
+  expect(mail).toContain(`Subject: Your Mercato order ${number}`);
+  expect(mail).toContain(`Total: ${total}`);
+  const link = mail.match(/https?:\/\/\S+\/orders\/\d+\?key=[0-9a-f]+/)?.[0];
+  expect(link, mail).toBeTruthy();
+  // Paid: the cart is empty.
+  await page.goto('/cart');
+  await expect(page.getByText('Your cart is empty.')).toBeVisible();
+  // The link opens the order for whoever has the mail, signed in or not.
+  await page.context().clearCookies();
+  await page.goto(new URL(link!).pathname + new URL(link!).search);
+  await expect(page.getByTestId('order-number')).toHaveText(number);
+});
+
+test('a declined card says so and keeps the cart', async ({ page }) => {
+  await addFirstInStock(page, 'tent');
+  await page.goto('/checkout');
+  await hydrated(page);
+  await fillAddress(page, uniqueEmail('declined'));
+  await page.getByRole('button', { name: 'Continue to delivery' }).click();
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await pay(page, '4000 0000 0000 0002');
+  await expect(page.getByRole('alert')).toContainText('Your card was declined.');
+  await page.goto('/cart');
+  await expect(page.getByTestId('cart-line')).toHaveCount(1);
+  await expect(page.getByText(/sold out|left/)).toHaveCount(0);
+});
+
+test('a signed-in shopper buys with a saved address and finds the order in the history', async ({ page }) => {
+  const email = uniqueEmail('member');
+  const password = 'a long and happy password';
+  await page.goto('/account/register');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Password again').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByTestId('account-email')).toHaveText(email);
+
+  await page.goto('/account/addresses/new');
+  await hydrated(page);
+  await fillAddress(page, null);
+  await page.getByRole('button', { name: 'Save address' }).click();
+  await expect(page.getByTestId('address')).toHaveCount(1);
+
+  await addFirstInStock(page, 'tee');
+  await page.goto('/checkout');
+  // The default address and the account's email are filled in.
+  await expect(page.getByLabel('Email')).toHaveValue(email);
+  await expect(page.getByLabel('Town or city').first()).toHaveValue('Amsterdam');
+  await page.getByRole('button', { name: 'Continue to delivery' }).click();
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await pay(page, '4242424242424242');
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  const number = (await page.getByTestId('order-number').textContent())?.trim() ?? '';
+
+  await page.goto('/account/orders');
+  await expect(page.getByTestId('order-summary')).toHaveCount(1);
+  await page.getByTestId('order-summary').getByRole('link').click();
+  await expect(page.getByTestId('order-number')).toHaveText(number);
+  await expect(page.getByRole('heading', { name: 'History' })).toBeVisible();
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the whole purchase works through plain form posts', async ({ page }) => {
+    await addFirstInStock(page, 'mug', false);
+    await page.getByRole('link', { name: 'Check out' }).click();
+    await fillAddress(page, uniqueEmail('nojs'));
+    await page.getByRole('button', { name: 'Continue to delivery' }).click();
+    await expect(page).toHaveURL(/\/checkout\/shipping$/);
+    await page.getByRole('button', { name: 'Continue to review' }).click();
+    await expect(page).toHaveURL(/\/checkout\/review$/);
+    await pay(page, '4242 4242 4242 4242');
+    await expect(page.getByText('Thank you! Your order is placed.')).toBeVisible();
+    await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  });
+});

@@ -1,0 +1,202 @@
+//! Checkout through the shop's own pages and forms, as a browser without JavaScript
+//! would: three steps, a declined card that keeps everything, the paid order's page,
+//! and the mail. Posts that try to set prices or reuse another session's checkout fail.
+
+use crate::common::{add_to_cart, error_shown, seeded_app, TestApp};
+
+const ADDRESS: &str = "email=guest%40example.com&name=Grace+Hopper&line1=Keizersgracht+1&city=Amsterdam&postal_code=1015+CJ&country=NL";
+
+async fn variant_in_stock(app: &TestApp) -> i64 {
+    sqlx::query_scalar(
+        "SELECT v.id FROM variants v JOIN inventory i ON i.variant_id = v.id
+         JOIN products p ON p.id = v.product_id
+         WHERE p.status = 'active' AND i.on_hand >= 5 ORDER BY v.id LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("variant")
+}
+
+/// The value of the hidden input `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no {name} in the page"));
+    let rest = &page[at..];
+    let start = rest.find("value=\"").expect("value") + 7;
+    rest[start..start + rest[start..].find('"').expect("end")].to_owned()
+}
+
+/// A guest with something in the cart, through details and delivery to the review page.
+async fn at_review(app: &TestApp) -> (String, String) {
+    let cookie = add_to_cart(app, variant_in_stock(app).await, 2, None)
+        .await
+        .expect("session");
+    // Prices and totals in the post are not fields of any step: they change nothing.
+    let res = app
+        .post_form(
+            "/api/checkout/details",
+            &format!("{ADDRESS}&total=0.01&price=0&unit_price=0"),
+            Some(&cookie),
+            "/checkout",
+        )
+        .await;
+    assert_eq!(res.headers()["location"], "/checkout/shipping");
+    let page = app.page("/checkout/shipping", &cookie).await;
+    assert!(page.contains("Delivery to Netherlands"), "{page}");
+    let rate: i64 = sqlx::query_scalar("SELECT id FROM shipping_rates WHERE name = 'Express'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("rate");
+    let res = app
+        .post_form(
+            "/api/checkout/shipping",
+            &format!("rate={rate}&price=0"),
+            Some(&cookie),
+            "/checkout/shipping",
+        )
+        .await;
+    assert_eq!(res.headers()["location"], "/checkout/review");
+    let page = app.page("/checkout/review", &cookie).await;
+    (cookie, page)
+}
+
+#[tokio::test]
+async fn a_guest_pays_after_a_declined_card_without_javascript() {
+    let app = seeded_app().await;
+    let (cookie, review) = at_review(&app).await;
+    assert!(review.contains("Express"));
+    assert!(review.contains("Test payment: no real money moves."));
+    let token = hidden(&review, "token");
+
+    let res = app
+        .post_form(
+            "/api/checkout/pay",
+            &format!("token={token}&card_number=4000+0000+0000+0002"),
+            Some(&cookie),
+            "/checkout/review",
+        )
+        .await;
+    let page = error_shown(&app, res, &cookie).await;
+    assert!(page.contains("Your card was declined."), "{page}");
+    // Nothing is lost: the cart still holds the items, the order waits for payment.
+    let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM cart_lines")
+        .fetch_one(&app.pool)
+        .await
+        .expect("lines");
+    assert_eq!(lines, 1);
+
+    let res = app
+        .post_form(
+            "/api/checkout/pay",
+            &format!("token={token}&card_number=4242424242424242"),
+            Some(&cookie),
+            "/checkout/review",
+        )
+        .await;
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        location.starts_with("/orders/") && location.contains("key="),
+        "{location}"
+    );
+    let page = app.page(&location, &cookie).await;
+    assert!(page.contains("Thank you! Your order is placed."));
+    assert!(page.contains("Paid"));
+    let (status, total, payments): (String, rust_decimal::Decimal, i64) =
+        sqlx::query_as("SELECT status, total, (SELECT count(*) FROM payments) FROM orders")
+            .fetch_one(&app.pool)
+            .await
+            .expect("order");
+    assert_eq!(status, "paid");
+    assert_eq!(payments, 2, "the declined try and the payment");
+    assert!(
+        page.contains(&format!("€{total}")),
+        "the page shows the charged total"
+    );
+    let mails: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE kind = 'order_confirmation' AND recipient = 'guest@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("mail");
+    assert_eq!(mails, 1);
+    // The cart is empty now, and the order's page needs its key.
+    assert!(app
+        .page("/cart", &cookie)
+        .await
+        .contains("Your cart is empty."));
+    let number = location
+        .trim_start_matches("/orders/")
+        .split('?')
+        .next()
+        .expect("number");
+    let res = app.get(&format!("/orders/{number}")).await;
+    assert_eq!(res.status(), 404);
+    let res = app.get(&format!("/orders/{number}?key=wrong")).await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn a_checkout_token_from_another_session_is_refused() {
+    let app = seeded_app().await;
+    let (_, review) = at_review(&app).await;
+    let token = hidden(&review, "token");
+    let (other, _) = at_review(&app).await;
+    let res = app
+        .call(
+            "/api/checkout/pay",
+            &format!("token={token}&card_number=4242424242424242"),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.expect("body").contains("another window"));
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
+        .fetch_one(&app.pool)
+        .await
+        .expect("orders");
+    assert_eq!(orders, 0);
+}
+
+#[tokio::test]
+async fn bad_details_get_a_message_by_each_field() {
+    let app = seeded_app().await;
+    let cookie = add_to_cart(&app, variant_in_stock(&app).await, 1, None)
+        .await
+        .expect("session");
+    let street = "x".repeat(10_000);
+    let res = app
+        .call(
+            "/api/checkout/details",
+            &format!("email=nope&name=&line1={street}&city=Oslo&postal_code=0150&country=ZZ&billing_differs=on&billing_name=&billing_line1=&billing_city=&billing_postal_code=&billing_country=FR"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.expect("body");
+    for field in [
+        "\"email\"",
+        "\"name\"",
+        "\"line1\"",
+        "\"country\"",
+        "\"billing_name\"",
+        "\"billing_city\"",
+    ] {
+        assert!(body.contains(field), "{field} in {body}");
+    }
+    // Review without details is not an error page: it asks for the details.
+    let page = app.page("/checkout/review", &cookie).await;
+    assert!(page.contains("We need your details first"));
+    // A payment without a review places nothing.
+    let res = app
+        .call(
+            "/api/checkout/pay",
+            "token=whatever&card_number=4242424242424242",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+}

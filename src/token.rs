@@ -1,0 +1,23 @@
+//! Random tokens for links and forms (password resets, checkouts).
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+
+/// 32 random bytes from the operating system, as 64 lowercase hex digits.
+pub fn random_hex() -> String {
+    let mut bytes = [0_u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens_are_64_hex_digits_and_differ() {
+        let (a, b) = (super::random_hex(), super::random_hex());
+        assert_eq!(a.len(), 64);
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(a, b);
+    }
+}
