@@ -20,7 +20,7 @@ use catalog::{CategoryPage, ProductPage, SearchPage};
 use components::{FlashMessage, Footer, Header};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{HomePage, NotFoundPage};
 
@@ -59,25 +59,32 @@ pub fn App() -> impl IntoView {
                 <Header />
                 <main id="main" class="flex-1">
                     <FlashMessage />
+                    // No level holds more than 16 routes: the view macro splits longer
+                    // lists into tuples, and Leptos 0.8 then fails to hydrate every page
+                    // (found when the checkout routes made it 22).
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
                         <Route path=path!("/p/:slug") view=ProductPage ssr=SsrMode::Async />
                         <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                         <Route path=path!("/cart") view=cart::CartPage ssr=SsrMode::Async />
-                        <Route path=path!("/account") view=accounts::AccountPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/register") view=accounts::RegisterPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/forgot") view=accounts::ForgotPasswordPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/reset") view=accounts::ResetPasswordPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/password") view=accounts::ChangePasswordPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/addresses") view=accounts::AddressesPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/addresses/new") view=accounts::NewAddressPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/addresses/:id") view=accounts::EditAddressPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/orders") view=accounts::OrdersPage ssr=SsrMode::Async />
+                        <ParentRoute path=path!("/account") view=Outlet ssr=SsrMode::Async>
+                            <Route path=path!("") view=accounts::AccountPage ssr=SsrMode::Async />
+                            <Route path=path!("register") view=accounts::RegisterPage ssr=SsrMode::Async />
+                            <Route path=path!("forgot") view=accounts::ForgotPasswordPage ssr=SsrMode::Async />
+                            <Route path=path!("reset") view=accounts::ResetPasswordPage ssr=SsrMode::Async />
+                            <Route path=path!("password") view=accounts::ChangePasswordPage ssr=SsrMode::Async />
+                            <Route path=path!("addresses") view=accounts::AddressesPage ssr=SsrMode::Async />
+                            <Route path=path!("addresses/new") view=accounts::NewAddressPage ssr=SsrMode::Async />
+                            <Route path=path!("addresses/:id") view=accounts::EditAddressPage ssr=SsrMode::Async />
+                            <Route path=path!("orders") view=accounts::OrdersPage ssr=SsrMode::Async />
+                        </ParentRoute>
                         <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async />
-                        <Route path=path!("/checkout") view=checkout::DetailsPage ssr=SsrMode::Async />
-                        <Route path=path!("/checkout/shipping") view=checkout::ShippingPage ssr=SsrMode::Async />
-                        <Route path=path!("/checkout/review") view=checkout::ReviewPage ssr=SsrMode::Async />
+                        <ParentRoute path=path!("/checkout") view=Outlet ssr=SsrMode::Async>
+                            <Route path=path!("") view=checkout::DetailsPage ssr=SsrMode::Async />
+                            <Route path=path!("shipping") view=checkout::ShippingPage ssr=SsrMode::Async />
+                            <Route path=path!("review") view=checkout::ReviewPage ssr=SsrMode::Async />
+                        </ParentRoute>
                         <Route path=path!("/orders/:number") view=orders::OrderPage ssr=SsrMode::Async />
                     </Routes>
                 </main>

@@ -50,6 +50,28 @@ test.describe('with JavaScript', () => {
     expect(errors).toEqual([]);
   });
 
+  test('every kind of page hydrates without errors', async ({ page }) => {
+    // A hydration failure leaves a page that looks right but answers no click.
+    const errors: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
+        errors.push(`${page.url()}: ${msg.text().slice(0, 200)}`);
+      }
+    });
+    page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.message}`));
+    for (const path of ['/c/clothing', '/search?q=tee', '/cart', '/account', '/account/register', '/checkout']) {
+      await page.goto(path);
+      await hydrated(page);
+      await page.waitForLoadState('networkidle');
+    }
+    await page.goto('/search?q=tee');
+    await page.getByRole('region', { name: 'Products' }).getByRole('link').first().click();
+    await page.reload();
+    await hydrated(page);
+    await page.waitForLoadState('networkidle');
+    expect(errors).toEqual([]);
+  });
+
   test('the search box offers to clear what was typed once hydrated', async ({ page }) => {
     await page.goto('/');
     await hydrated(page);
