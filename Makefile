@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 
-.PHONY: run test setup bench
+.PHONY: run test setup bench bench-checkout
 run:
 	@scripts/run.sh
 
@@ -15,3 +15,6 @@ setup:
 
 bench:
 	@bench/run.sh
+
+bench-checkout:
+	@bench/checkout.sh

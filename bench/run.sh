@@ -7,42 +7,11 @@
 #   BENCH_PRODUCTS=100000   run on a generated catalog of that size instead of the demo
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MERCATO_SETUP_BROWSER=0 scripts/setup.sh
-export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-  else
-    echo "bench: wrk is missing: sudo apt-get install -y wrk" >&2
-    exit 1
-  fi
-fi
+source bench/server.sh
+install_wrk
 secs="${BENCH_SECS:-15}"
 port="${BENCH_PORT:-3207}"
-
-# --precompress writes .br/.gz beside each asset; the server sends those as they are.
-cargo leptos build --release --precompress
-
-data=$(mktemp -d /tmp/mercato-bench.XXXXXX)
-chmod 755 "$data"
-if [ -n "${BENCH_PRODUCTS:-}" ]; then
-  MERCATO_DATA_DIR="$data" LEPTOS_OUTPUT_NAME=mercato RUST_LOG=error \
-    target/release/mercato generate-catalog --products "$BENCH_PRODUCTS"
-fi
-MERCATO_DATA_DIR="$data" MERCATO_ADDR="127.0.0.1:$port" RUST_LOG=warn \
-  LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=mercato \
-  target/release/mercato &
-server=$!
-cleanup() {
-  kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  scripts/stop-clusters.sh "$data"
-  rm -rf "$data"
-}
-trap cleanup EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
-  sleep 0.2
-done
+start_server "$port"
 
 base="http://127.0.0.1:$port"
 css=$(curl -fs "$base/" | grep -o '/pkg/mercato\.[A-Za-z0-9_-]*\.css' | head -n 1)

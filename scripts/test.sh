@@ -27,7 +27,7 @@ step "formatting"
 cargo fmt --all -- --check
 
 step "lints, server side"
-cargo clippy -p mercato -p app -p server --all-targets -- -D warnings
+cargo clippy -p mercato -p app -p server -p checkout-bench --all-targets -- -D warnings
 step "lints, browser side"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 

@@ -1,6 +1,10 @@
 //! Mercato's user interface: routes, pages, components and the `#[server]` functions that
 //! both the server render and the browser call.
 
+// Leptos views are deeply nested types; the release build of the cart page needs more
+// than the default depth of 128 to lay them out.
+#![recursion_limit = "256"]
+
 pub mod accounts;
 pub mod admin;
 pub mod cart;

@@ -61,6 +61,7 @@ test('a guest buys two products with the test card and gets the confirmation mai
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
   await expect(page.getByTestId('order-line')).toHaveCount(2);
   await expect(page.getByTestId('total')).toHaveText(total);
+  await expect(page.getByTestId('cart-count')).toHaveCount(0);
   const number = (await page.getByTestId('order-number').textContent())?.trim() ?? '';
 
   const mail = await mailTo(email);

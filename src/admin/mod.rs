@@ -16,6 +16,55 @@ pub struct Overview {
     pub mail_waiting: i64,
 }
 
+/// Whether stock adds up: what is on hand plus what was sold equals what the shop
+/// started with (when nothing was restocked), every variant's stock equals the sum of
+/// its movements, and none is below zero.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockAudit {
+    pub initial: i64,
+    pub on_hand: i64,
+    /// Units in orders not cancelled.
+    pub sold: i64,
+    pub restocked: i64,
+    /// Variants whose stock differs from the sum of their movements.
+    pub mismatched_variants: i64,
+    pub negative_variants: i64,
+}
+
+impl StockAudit {
+    pub fn balances(&self) -> bool {
+        self.on_hand + self.sold == self.initial + self.restocked
+            && self.mismatched_variants == 0
+            && self.negative_variants == 0
+    }
+}
+
+#[cfg(feature = "server")]
+pub async fn stock_audit(pool: &sqlx::PgPool) -> Result<StockAudit, crate::Error> {
+    let r: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT
+           (SELECT coalesce(sum(delta), 0) FROM inventory_movements WHERE reason = 'initial')::bigint,
+           (SELECT coalesce(sum(on_hand), 0) FROM inventory)::bigint,
+           (SELECT coalesce(sum(l.quantity), 0) FROM order_lines l
+            JOIN orders o ON o.id = l.order_id WHERE o.status <> 'cancelled')::bigint,
+           (SELECT coalesce(sum(delta), 0) FROM inventory_movements
+            WHERE reason IN ('restock', 'staff_edit', 'return'))::bigint,
+           (SELECT count(*) FROM inventory i WHERE i.on_hand <> coalesce(
+               (SELECT sum(delta) FROM inventory_movements m WHERE m.variant_id = i.variant_id), 0)),
+           (SELECT count(*) FROM inventory WHERE on_hand < 0)",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(StockAudit {
+        initial: r.0,
+        on_hand: r.1,
+        sold: r.2,
+        restocked: r.3,
+        mismatched_variants: r.4,
+        negative_variants: r.5,
+    })
+}
+
 #[cfg(feature = "server")]
 pub async fn overview(pool: &sqlx::PgPool) -> Result<Overview, crate::Error> {
     let row: (i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(

@@ -52,7 +52,7 @@ pub async fn order_on_conn(
     let row: OrderRow = sqlx::query_as(
         "SELECT id, number, status, email, currency, subtotal, discount, shipping, tax,
                 tax_included, total, coupon_code, shipping_method, shipping_address,
-                to_char(placed_at, 'FMDD FMMonth YYYY, HH24:MI') AS placed_label, access_key
+                to_char(placed_at AT TIME ZONE 'UTC', 'FMDD FMMonth YYYY, HH24:MI \"UTC\"') AS placed_label, access_key
          FROM orders WHERE number = $1",
     )
     .bind(number)
@@ -93,7 +93,7 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
     .fetch_all(&mut *conn)
     .await?;
     let events: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT to_status, note, to_char(at, 'FMDD FMMonth YYYY, HH24:MI') FROM order_events
+        "SELECT to_status, note, to_char(at AT TIME ZONE 'UTC', 'FMDD FMMonth YYYY, HH24:MI \"UTC\"') FROM order_events
          WHERE order_id = $1 ORDER BY id",
     )
     .bind(row.id)

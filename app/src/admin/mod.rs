@@ -14,6 +14,14 @@ pub async fn load_overview() -> Result<Overview, AppError> {
     Ok(mercato::admin::overview(&pool).await?)
 }
 
+/// Whether stock adds up (for staff, and for the checkout benchmark's oversell check).
+#[server(prefix = "/api", endpoint = "admin/stock-audit")]
+pub async fn stock_audit() -> Result<mercato::admin::StockAudit, AppError> {
+    crate::accounts::require_staff().await?;
+    let pool = crate::state::pool()?;
+    Ok(mercato::admin::stock_audit(&pool).await?)
+}
+
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let overview = Resource::new(

@@ -13,6 +13,13 @@ use mercato::payments::TEST_CARDS;
 #[component]
 pub fn ReviewPage() -> impl IntoView {
     let pay = ServerAction::<Pay>::new();
+    // Paid: the cart is empty now, and the header's count says so.
+    let cart = crate::cart::cart_version();
+    Effect::new(move |_| {
+        if matches!(pay.value().get(), Some(Ok(()))) {
+            cart.update(|v| *v += 1);
+        }
+    });
     // A refused payment may mean the cart changed: the review loads again after each try.
     let data = Resource::new(move || pay.version().get(), |_| load_review());
     view! {

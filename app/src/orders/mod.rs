@@ -141,7 +141,7 @@ pub fn TotalsTable(
                 <dd class="font-bold" data-testid="total">{totals.total.format()}</dd>
             </div>
             {totals.tax_included.then(|| view! {
-                <p class="mt-1 text-xs text-stone-500">{format!("Includes {} {}", totals.tax.format(), tax_label)}</p>
+                <p class="mt-1 text-xs text-stone-500">{format!("Includes {} {}", totals.tax.format(), if tax_label == "Tax" { "tax".to_owned() } else { tax_label.clone() })}</p>
             })}
         </dl>
     }

@@ -194,6 +194,9 @@ async fn fifty_shoppers_after_the_last_five_units_buy_exactly_five() {
         .await,
         5
     );
+    let audit = mercato::admin::stock_audit(&app.pool).await.expect("audit");
+    assert!(audit.balances(), "{audit:?}");
+    assert_eq!(audit.sold, 5);
 }
 
 #[tokio::test]
@@ -585,6 +588,8 @@ async fn unpaid_orders_expire_and_give_their_stock_back() {
         0,
         "once"
     );
+    let audit = mercato::admin::stock_audit(&app.pool).await.expect("audit");
+    assert!(audit.balances() && audit.sold == 0, "{audit:?}");
 }
 
 #[tokio::test]

@@ -1,0 +1,46 @@
+# Shared by the benchmarks: tools, and a release build of the shop on a fresh database.
+# Source it from the repository's root; `start_server PORT` leaves the server running
+# until the script exits.
+
+MERCATO_SETUP_BROWSER=0 scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+
+install_wrk() {
+  if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+    else
+      echo "bench: wrk is missing: sudo apt-get install -y wrk" >&2
+      exit 1
+    fi
+  fi
+}
+
+start_server() { # port
+  local port="$1"
+  # --precompress writes .br/.gz beside each asset; the server sends those as they are.
+  cargo leptos build --release --precompress
+  data=$(mktemp -d /tmp/mercato-bench.XXXXXX)
+  chmod 755 "$data"
+  if [ -n "${BENCH_PRODUCTS:-}" ]; then
+    MERCATO_DATA_DIR="$data" LEPTOS_OUTPUT_NAME=mercato RUST_LOG=error \
+      target/release/mercato generate-catalog --products "$BENCH_PRODUCTS"
+  fi
+  MERCATO_DATA_DIR="$data" MERCATO_ADDR="127.0.0.1:$port" RUST_LOG=warn \
+    LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=mercato \
+    target/release/mercato &
+  server=$!
+  trap stop_server EXIT
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return 0
+    sleep 0.2
+  done
+  echo "bench: the server did not become ready" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  scripts/stop-clusters.sh "$data"
+  rm -rf "$data"
+}
