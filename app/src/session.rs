@@ -21,6 +21,10 @@ pub struct CheckoutState {
     pub rate: Option<i64>,
     /// The total the shopper last reviewed: the only total an order is placed at.
     pub reviewed_total: Option<mercato::Money>,
+    /// The checkout paid last (its token, and its order's page), so a repeated submit
+    /// of it lands on that order instead of an error.
+    #[serde(default)]
+    pub paid: Option<(String, String)>,
 }
 
 impl CheckoutState {
@@ -30,6 +34,7 @@ impl CheckoutState {
             details: None,
             rate: None,
             reviewed_total: None,
+            paid: None,
         }
     }
 }

@@ -133,7 +133,12 @@ pub async fn record_payment(
                 "payment received for a cancelled order: refund it");
             Recorded::PaidAfterCancel
         }
-        _ => Recorded::AlreadyPaid,
+        _ => {
+            // A second, different successful payment for one order: money taken twice.
+            tracing::error!(order = report.order_id, reference = %reference,
+                "a second payment for an order already paid: refund it");
+            Recorded::AlreadyPaid
+        }
     };
     tx.commit().await?;
     Ok(recorded)

@@ -138,6 +138,16 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
     })
 }
 
+/// The order's status now.
+pub async fn status(pool: &PgPool, order_id: i64) -> Result<OrderStatus, Error> {
+    let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(Error::NotFound)?;
+    OrderStatus::parse(&status).ok_or(Error::NotFound)
+}
+
 /// How many times payment was tried for an order (for the next attempt's reference).
 pub async fn payment_attempts(pool: &PgPool, order_id: i64) -> Result<i64, Error> {
     Ok(

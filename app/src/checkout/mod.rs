@@ -248,11 +248,16 @@ pub async fn load_review() -> Result<Option<ReviewStep>, AppError> {
 #[server(prefix = "/api", endpoint = "checkout/pay")]
 pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
     use mercato::orders::lifecycle::{record_payment, PaymentReport, Recorded};
+    use mercato::orders::OrderStatus;
     use mercato::payments::test_provider::TestProvider;
     use mercato::payments::{Payable, TestCard};
     let state = crate::state::state()?;
     let s = session::current().await?;
     let checkout = session::checkout(&s).await?;
+    if let Some((_, page)) = checkout.paid.as_ref().filter(|(paid, _)| *paid == token) {
+        leptos_axum::redirect(page);
+        return Ok(());
+    }
     if token != checkout.token {
         return Err(AppError::Invalid(
             "This checkout was changed in another window, or has expired. Review your order again below.".to_owned(),
@@ -284,6 +289,19 @@ pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
         reviewed,
     )
     .await?;
+    // A second submit of a checkout already paid (or expired) charges nothing.
+    match mercato::orders::read::status(&state.pool, placed.id).await? {
+        OrderStatus::PendingPayment => {}
+        OrderStatus::Cancelled => {
+            return Err(AppError::Invalid(
+                "This order expired before it was paid, and its items went back on sale. Review your cart and check out again.".to_owned(),
+            ))
+        }
+        _ => {
+            paid(&s, &checkout.token, &placed).await?;
+            return Ok(());
+        }
+    }
     let payable = Payable {
         order_id: placed.id,
         number: placed.number.0,
@@ -301,18 +319,32 @@ pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
     };
     match record_payment(&state.pool, &report, &state.public_url).await? {
         Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent => {
-            session::set_checkout(&s, &CheckoutState::new()).await?;
-            leptos_axum::redirect(&format!(
-                "/orders/{}?key={}&placed=1",
-                placed.number, placed.access_key
-            ));
-            Ok(())
+            paid(&s, &checkout.token, &placed).await
         }
         Recorded::NotPaid(message) => Err(AppError::Invalid(message)),
         Recorded::PaidAfterCancel => Err(AppError::Invalid(
             "Your payment arrived after the order had expired. We will refund it; please check out again.".to_owned(),
         )),
     }
+}
+
+/// The checkout is over: a fresh one starts next time, and the shopper goes to the
+/// order's page (where a repeated submit of this checkout also goes).
+#[cfg(feature = "ssr")]
+async fn paid(
+    s: &tower_sessions::Session,
+    token: &str,
+    placed: &mercato::checkout::place::Placed,
+) -> Result<(), AppError> {
+    let page = format!(
+        "/orders/{}?key={}&placed=1",
+        placed.number, placed.access_key
+    );
+    let mut next = CheckoutState::new();
+    next.paid = Some((token.to_owned(), page.clone()));
+    session::set_checkout(s, &next).await?;
+    leptos_axum::redirect(&page);
+    Ok(())
 }
 
 /// Where the shopper is among the three steps; finished steps link back.

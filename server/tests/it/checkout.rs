@@ -48,12 +48,18 @@ async fn variant_with_stock(app: &TestApp, stock: i32) -> i64 {
         .execute(&app.pool)
         .await
         .expect("price");
-    sqlx::query("UPDATE inventory SET on_hand = $2 WHERE variant_id = $1")
-        .bind(variant)
-        .bind(stock)
-        .execute(&app.pool)
-        .await
-        .expect("stock");
+    // As staff would: the change is a movement, so the stock audit still adds up.
+    sqlx::query(
+        "WITH old AS (SELECT on_hand FROM inventory WHERE variant_id = $1),
+              moved AS (INSERT INTO inventory_movements (variant_id, delta, reason)
+                        SELECT $1, $2 - on_hand, 'staff_edit' FROM old WHERE on_hand <> $2)
+         UPDATE inventory SET on_hand = $2 WHERE variant_id = $1",
+    )
+    .bind(variant)
+    .bind(stock)
+    .execute(&app.pool)
+    .await
+    .expect("stock");
     variant
 }
 

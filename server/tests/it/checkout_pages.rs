@@ -102,6 +102,19 @@ async fn a_guest_pays_after_a_declined_card_without_javascript() {
         location.starts_with("/orders/") && location.contains("key="),
         "{location}"
     );
+    // Submitting the same checkout again charges nothing and lands on the same order.
+    let again = app
+        .post_form(
+            "/api/checkout/pay",
+            &format!("token={token}&card_number=4242424242424242"),
+            Some(&cookie),
+            "/checkout/review",
+        )
+        .await;
+    assert_eq!(
+        again.headers()["location"].to_str().expect("location"),
+        location
+    );
     let page = app.page(&location, &cookie).await;
     assert!(page.contains("Thank you! Your order is placed."));
     assert!(page.contains("Paid"));
