@@ -189,6 +189,29 @@ pub async fn choose_shipping(rate: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// What placing an order needs, from the session's checkout and the shop's settings.
+#[cfg(feature = "ssr")]
+fn order_of<'a>(
+    state: &crate::state::AppState,
+    token: &'a str,
+    cart: i64,
+    user: Option<i64>,
+    details: &'a Details,
+    rate: i64,
+) -> mercato::checkout::place::Checkout<'a> {
+    mercato::checkout::place::Checkout {
+        token,
+        cart,
+        user,
+        email: &details.email,
+        shipping_address: &details.shipping,
+        billing_address: details.billing_address(),
+        shipping_rate: rate,
+        currency: state.currency,
+        prices_include_tax: state.prices_include_tax,
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn start_again() -> AppError {
     AppError::Invalid(
@@ -212,17 +235,7 @@ pub async fn load_review() -> Result<Option<ReviewStep>, AppError> {
     let user = session::user_id(&s).await?;
     let quote = mercato::checkout::place::quote(
         &state.pool,
-        &mercato::checkout::place::Checkout {
-            token: &checkout.token,
-            cart,
-            user,
-            email: &details.email,
-            shipping_address: &details.shipping,
-            billing_address: details.billing_address(),
-            shipping_rate: rate,
-            currency: state.currency,
-            prices_include_tax: state.prices_include_tax,
-        },
+        &order_of(&state, &checkout.token, cart, user, &details, rate),
     )
     .await?;
     // A different total from the one reviewed before is a new checkout: an order placed
@@ -275,17 +288,7 @@ pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
     let user = session::user_id(&s).await?;
     let placed = mercato::checkout::place::place(
         &state.pool,
-        &mercato::checkout::place::Checkout {
-            token: &checkout.token,
-            cart,
-            user,
-            email: &details.email,
-            shipping_address: &details.shipping,
-            billing_address: details.billing_address(),
-            shipping_rate: rate,
-            currency: state.currency,
-            prices_include_tax: state.prices_include_tax,
-        },
+        &order_of(&state, &checkout.token, cart, user, &details, rate),
         reviewed,
     )
     .await?;

@@ -135,25 +135,22 @@ async fn place_owned(
     place(&pool, &checkout(&token, cart, &email, &a, rate), total).await
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(&app.pool)
-        .await
-        .expect("count")
-}
-
-#[tokio::test]
-async fn fifty_shoppers_after_the_last_five_units_buy_exactly_five() {
-    let app = seeded_app().await;
-    let variant = variant_with_stock(&app, 5).await;
-    let rate = standard_rate(&app).await;
+/// `shoppers` carts of one unit of `variant` each (with `coupon`), reviewed one by one,
+/// then all placed at the same moment.
+async fn place_at_once(
+    app: &TestApp,
+    variant: i64,
+    shoppers: usize,
+    coupon: Option<&str>,
+) -> Vec<Result<Placed, Error>> {
+    let rate = standard_rate(app).await;
     let mut carts = vec![];
-    for i in 0..50 {
-        let token = format!("token-last-five-{i:04}");
-        let (cart, total) = reviewed_cart(&app, variant, 1, None, &token).await;
+    for i in 0..shoppers {
+        let token = format!("token-at-once-{i:04}");
+        let (cart, total) = reviewed_cart(app, variant, 1, coupon, &token).await;
         carts.push((token, cart, total));
     }
-    let results = join_all(
+    join_all(
         carts
             .into_iter()
             .map(|(token, cart, total)| {
@@ -168,7 +165,21 @@ async fn fifty_shoppers_after_the_last_five_units_buy_exactly_five() {
             })
             .collect(),
     )
-    .await;
+    .await
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn fifty_shoppers_after_the_last_five_units_buy_exactly_five() {
+    let app = seeded_app().await;
+    let variant = variant_with_stock(&app, 5).await;
+    let results = place_at_once(&app, variant, 50, None).await;
     let placed = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(placed, 5);
     for r in results.iter().filter_map(|r| r.as_ref().err()) {
@@ -215,29 +226,7 @@ async fn a_coupon_with_three_uses_is_redeemed_three_times_under_twenty_checkouts
     .await
     .expect("coupon");
     let variant = variant_with_stock(&app, 99).await;
-    let rate = standard_rate(&app).await;
-    let mut carts = vec![];
-    for i in 0..20 {
-        let token = format!("token-coupon-trio-{i:04}");
-        let (cart, total) = reviewed_cart(&app, variant, 1, Some("TRIO"), &token).await;
-        carts.push((token, cart, total));
-    }
-    let results = join_all(
-        carts
-            .into_iter()
-            .map(|(token, cart, total)| {
-                place_owned(
-                    app.pool.clone(),
-                    token,
-                    cart,
-                    "shopper@example.com",
-                    rate,
-                    total,
-                )
-            })
-            .collect(),
-    )
-    .await;
+    let results = place_at_once(&app, variant, 20, Some("TRIO")).await;
     assert_eq!(
         results.iter().filter(|r| r.is_ok()).count(),
         3,
