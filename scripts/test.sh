@@ -43,7 +43,11 @@ fi
 step "unit and integration tests"
 cargo test -p mercato -p app -p server --no-run
 sync # let the build's writes reach the disk before anything waits on I/O
-TMPDIR="$tmp" MERCATO_TEST_PG_DIR="$tmp/pg" cargo test -p mercato -p app -p server
+# One test at a time: with two at once, about every other run one request of one test
+# hung until the 60 s timeout (never in a test run alone, never with one thread). Two
+# shops built and rendering in one process interfere somewhere in the rendering stack;
+# until that is found, the suite runs them one after another (about 40 s).
+TMPDIR="$tmp" MERCATO_TEST_PG_DIR="$tmp/pg" RUST_TEST_THREADS=1 cargo test -p mercato -p app -p server
 
 step "build the site for the browser tests"
 cargo leptos build
