@@ -25,7 +25,6 @@ pub struct Payable {
     pub order_id: i64,
     pub number: i64,
     pub amount: Money,
-    pub email: String,
 }
 
 /// A way to take payments.

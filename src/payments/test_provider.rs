@@ -2,6 +2,11 @@
 //! page that uses it.
 
 use super::{Outcome, Payable, PaymentProvider, TestCard};
+use crate::checkout::place::Placed;
+use crate::orders::lifecycle::{record_payment, PaymentReport, Recorded};
+use crate::orders::OrderStatus;
+use crate::Error;
+use sqlx::PgPool;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TestProvider;
@@ -31,3 +36,45 @@ impl TestProvider {
         }
     }
 }
+
+impl TestProvider {
+    /// Pays the placed order with `card`, once: an order already paid is not charged
+    /// again (a repeated submit), an expired one cannot be paid. `Ok(Err(message))`
+    /// says, for the shopper, why the order is still unpaid.
+    pub async fn pay(
+        &self,
+        pool: &PgPool,
+        placed: &Placed,
+        card: TestCard,
+        public_url: &str,
+    ) -> Result<Result<(), String>, Error> {
+        match crate::orders::read::status(pool, placed.id).await? {
+            OrderStatus::PendingPayment => {}
+            OrderStatus::Cancelled => return Ok(Err(EXPIRED.to_owned())),
+            _ => return Ok(Ok(())),
+        }
+        let payable = Payable {
+            order_id: placed.id,
+            number: placed.number.0,
+            amount: placed.total,
+        };
+        let attempt = crate::orders::read::payment_attempts(pool, placed.id).await? + 1;
+        let report = PaymentReport {
+            order_id: placed.id,
+            provider: self.name(),
+            amount: placed.total,
+            outcome: self.charge(&payable, card, attempt),
+            event_id: None,
+        };
+        Ok(match record_payment(pool, &report, public_url).await? {
+            Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent => Ok(()),
+            Recorded::NotPaid(message) => Err(message),
+            Recorded::PaidAfterCancel => Err(
+                "Your payment arrived after the order had expired. We will refund it; please check out again."
+                    .to_owned(),
+            ),
+        })
+    }
+}
+
+const EXPIRED: &str = "This order expired before it was paid, and its items went back on sale. Review your cart and check out again.";

@@ -18,7 +18,7 @@ fn back_to_account() -> impl IntoView {
 }
 
 /// A guest gets the sign-in prompt instead of an error page.
-fn signed_in<T, V: IntoView + 'static>(
+pub(super) fn signed_in<T, V: IntoView + 'static>(
     result: Result<T, AppError>,
     page: impl FnOnce(T) -> V,
 ) -> AnyView {

@@ -1,6 +1,6 @@
 //! `/account/orders`: the order history.
 
-use super::password::SignInFirst;
+use super::addresses::signed_in;
 use crate::components::loaded;
 use crate::error::AppError;
 use crate::orders::{load_my_orders, OrderList};
@@ -19,13 +19,7 @@ pub fn OrdersPage() -> impl IntoView {
         <div class="mx-auto max-w-3xl px-4 py-12">
             <p><a href="/account" class="text-sm font-semibold text-teal-800 underline">"← Your account"</a></p>
             <h1 class="mt-2 text-3xl font-bold tracking-tight">"Your orders"</h1>
-            {loaded(orders, |orders| match orders {
-                Ok(orders) => view! { <OrderList orders /> }.into_any(),
-                Err(AppError::SignInRequired) => view! { <SignInFirst /> }.into_any(),
-                Err(e) => view! {
-                    <p role="alert" class="mt-6 rounded-xl bg-rose-50 px-4 py-3 text-sm font-medium text-rose-800">{e.to_string()}</p>
-                }.into_any(),
-            })}
+            {loaded(orders, |orders| signed_in(orders, |orders| view! { <OrderList orders /> }))}
         </div>
     }
 }

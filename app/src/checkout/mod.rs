@@ -260,10 +260,8 @@ pub async fn load_review() -> Result<Option<ReviewStep>, AppError> {
 /// is kept, and the shopper may try another card.
 #[server(prefix = "/api", endpoint = "checkout/pay")]
 pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
-    use mercato::orders::lifecycle::{record_payment, PaymentReport, Recorded};
-    use mercato::orders::OrderStatus;
     use mercato::payments::test_provider::TestProvider;
-    use mercato::payments::{Payable, TestCard};
+    use mercato::payments::TestCard;
     let state = crate::state::state()?;
     let s = session::current().await?;
     let checkout = session::checkout(&s).await?;
@@ -292,42 +290,12 @@ pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
         reviewed,
     )
     .await?;
-    // A second submit of a checkout already paid (or expired) charges nothing.
-    match mercato::orders::read::status(&state.pool, placed.id).await? {
-        OrderStatus::PendingPayment => {}
-        OrderStatus::Cancelled => {
-            return Err(AppError::Invalid(
-                "This order expired before it was paid, and its items went back on sale. Review your cart and check out again.".to_owned(),
-            ))
-        }
-        _ => {
-            paid(&s, &checkout.token, &placed).await?;
-            return Ok(());
-        }
-    }
-    let payable = Payable {
-        order_id: placed.id,
-        number: placed.number.0,
-        amount: placed.total,
-        email: details.email.to_string(),
-    };
-    let attempt = mercato::orders::read::payment_attempts(&state.pool, placed.id).await? + 1;
-    let outcome = TestProvider.charge(&payable, card, attempt);
-    let report = PaymentReport {
-        order_id: placed.id,
-        provider: "test",
-        amount: placed.total,
-        outcome,
-        event_id: None,
-    };
-    match record_payment(&state.pool, &report, &state.public_url).await? {
-        Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent => {
-            paid(&s, &checkout.token, &placed).await
-        }
-        Recorded::NotPaid(message) => Err(AppError::Invalid(message)),
-        Recorded::PaidAfterCancel => Err(AppError::Invalid(
-            "Your payment arrived after the order had expired. We will refund it; please check out again.".to_owned(),
-        )),
+    match TestProvider
+        .pay(&state.pool, &placed, card, &state.public_url)
+        .await?
+    {
+        Ok(()) => paid(&s, &checkout.token, &placed).await,
+        Err(message) => Err(AppError::Invalid(message)),
     }
 }
 

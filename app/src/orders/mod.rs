@@ -121,7 +121,12 @@ pub fn TotalsTable(
     shipping: String,
     tax_name: Option<String>,
 ) -> impl IntoView {
-    let tax_label = tax_name.unwrap_or_else(|| "Tax".to_owned());
+    // A named tax ("VAT") reads the same in both places; an unnamed one is "Tax" as a
+    // row and "tax" inside a sentence.
+    let (tax_label, tax_in_sentence) = match tax_name {
+        Some(name) => (name.clone(), name),
+        None => ("Tax".to_owned(), "tax".to_owned()),
+    };
     let row = |label: String, amount: String, testid: &'static str| {
         view! {
             <div class="flex justify-between gap-3 py-1">
@@ -135,13 +140,13 @@ pub fn TotalsTable(
             {row("Subtotal".to_owned(), totals.subtotal.format(), "subtotal")}
             {(!totals.discount.is_zero()).then(|| row(format!("Coupon {}", coupon.unwrap_or_default()), format!("−{}", totals.discount.format()), "discount"))}
             {row(format!("Shipping ({shipping})"), if totals.shipping.is_zero() { "Free".to_owned() } else { totals.shipping.format() }, "shipping")}
-            {(!totals.tax_included).then(|| row(tax_label.clone(), totals.tax.format(), "tax"))}
+            {(!totals.tax_included).then(|| row(tax_label, totals.tax.format(), "tax"))}
             <div class="mt-2 flex justify-between gap-3 border-t border-stone-200 pt-2 text-base">
                 <dt class="font-bold">"Total"</dt>
                 <dd class="font-bold" data-testid="total">{totals.total.format()}</dd>
             </div>
             {totals.tax_included.then(|| view! {
-                <p class="mt-1 text-xs text-stone-500">{format!("Includes {} {}", totals.tax.format(), if tax_label == "Tax" { "tax".to_owned() } else { tax_label.clone() })}</p>
+                <p class="mt-1 text-xs text-stone-500">{format!("Includes {} {}", totals.tax.format(), tax_in_sentence)}</p>
             })}
         </dl>
     }

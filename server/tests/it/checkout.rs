@@ -188,11 +188,7 @@ async fn fifty_shoppers_after_the_last_five_units_buy_exactly_five() {
             "{r:?}"
         );
     }
-    let on_hand: i32 = sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
-        .bind(variant)
-        .fetch_one(&app.pool)
-        .await
-        .expect("stock");
+    let on_hand = stock_of(&app, variant).await;
     assert_eq!(on_hand, 0, "never below zero");
     assert_eq!(count(&app, "SELECT count(*) FROM orders").await, 5);
     assert_eq!(
@@ -241,11 +237,7 @@ async fn a_coupon_with_three_uses_is_redeemed_three_times_under_twenty_checkouts
     }
     assert_eq!(count(&app, "SELECT count(*) FROM coupon_redemptions r JOIN coupons c ON c.id = r.coupon_id WHERE c.code = 'TRIO'").await, 3);
     // Stock went only to the orders placed.
-    let on_hand: i32 = sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
-        .bind(variant)
-        .fetch_one(&app.pool)
-        .await
-        .expect("stock");
+    let on_hand = stock_of(&app, variant).await;
     assert_eq!(on_hand, 96);
 }
 
@@ -275,11 +267,7 @@ async fn a_double_submit_places_one_order() {
     assert_eq!(placed[0].id, placed[1].id);
     assert_eq!(placed.iter().filter(|p| p.already_placed).count(), 1);
     assert_eq!(count(&app, "SELECT count(*) FROM orders").await, 1);
-    let on_hand: i32 = sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
-        .bind(variant)
-        .fetch_one(&app.pool)
-        .await
-        .expect("stock");
+    let on_hand = stock_of(&app, variant).await;
     assert_eq!(on_hand, 8, "stock taken once");
     // A retry later still answers with the same order.
     let again = place_owned(
