@@ -12,6 +12,10 @@ pub enum Error {
     /// A form broke rules field by field; each message belongs next to its field.
     #[error("{0}")]
     Fields(FieldErrors),
+    /// The payment provider could not be reached or failed; nothing was charged. The
+    /// detail is for the logs only.
+    #[error("payment service: {0}")]
+    PaymentService(String),
     /// The database refused or could not be reached. The detail is for the logs only.
     #[cfg(feature = "server")]
     #[error("database: {0}")]
@@ -24,6 +28,7 @@ impl Error {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Error::NotFound | Error::Invalid(_) | Error::Fields(_) => false,
+            Error::PaymentService(_) => true,
             #[cfg(feature = "server")]
             Error::Database(e) => matches!(
                 e,

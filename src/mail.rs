@@ -6,6 +6,8 @@
 //! is retried with a growing delay, up to [`MAX_ATTEMPTS`] times.
 
 use crate::Error;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sqlx::PgConnection;
 use sqlx::PgPool;
 use std::path::{Path, PathBuf};
@@ -47,11 +49,66 @@ pub async fn enqueue(conn: &mut PgConnection, message: &Message) -> Result<bool,
 }
 
 /// Where delivered mail goes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Delivery {
     /// Each message becomes a file (`<id>-<kind>.eml`) in this folder: for demos and
     /// tests, when no SMTP server is configured.
     Folder(PathBuf),
+    /// An SMTP server, with the shop's sender address.
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+        /// The URL without its password, for logs.
+        server: String,
+    },
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Delivery::Folder(dir) => f.debug_tuple("Folder").field(dir).finish(),
+            Delivery::Smtp { server, from, .. } => f
+                .debug_struct("Smtp")
+                .field("server", server)
+                .field("from", &from.to_string())
+                .finish(),
+        }
+    }
+}
+
+/// How long one SMTP delivery may take before it counts as failed (and is retried).
+const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Delivery {
+    /// Delivery through the SMTP server at `url`: `smtp://host:25` (plain),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://host:465`
+    /// (TLS), sending as `from` (`Shop name <orders@shop.example>`).
+    pub fn smtp(url: &str, from: &str) -> Result<Delivery, String> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| format!("the sender address {from:?}: {e}"))?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("the SMTP URL: {e}"))?
+            .timeout(Some(SMTP_TIMEOUT))
+            .build();
+        let mut server = url::Url::parse(url).map_err(|e| format!("the SMTP URL: {e}"))?;
+        let _ = server.set_password(None);
+        Ok(Delivery::Smtp {
+            transport,
+            from,
+            server: server.to_string(),
+        })
+    }
+
+    /// Where mail goes, for the startup log.
+    pub fn describe(&self) -> String {
+        match self {
+            Delivery::Folder(dir) => {
+                format!("written to {} (no SMTP server configured)", dir.display())
+            }
+            Delivery::Smtp { server, .. } => format!("sent through {server}"),
+        }
+    }
 }
 
 /// The delay before retry number `attempts` (1, 2, …): 30 s doubling, at most 6 hours.
@@ -111,7 +168,7 @@ pub async fn deliver_due(pool: &PgPool, delivery: &Delivery, batch: i64) -> Resu
                 )
                 .bind(message.id)
                 .bind(attempts)
-                .bind(error.to_string())
+                .bind(&error)
                 .bind(backoff_secs(attempts) as f64)
                 .execute(&mut *tx)
                 .await?;
@@ -122,10 +179,48 @@ pub async fn deliver_due(pool: &PgPool, delivery: &Delivery, batch: i64) -> Resu
     Ok(sent)
 }
 
-async fn deliver(delivery: &Delivery, message: &Due) -> std::io::Result<()> {
+async fn deliver(delivery: &Delivery, message: &Due) -> Result<(), String> {
     match delivery {
-        Delivery::Folder(dir) => write_to_folder(dir, message).await,
+        Delivery::Folder(dir) => write_to_folder(dir, message)
+            .await
+            .map_err(|e| e.to_string()),
+        Delivery::Smtp {
+            transport, from, ..
+        } => {
+            let email = build(from, message)?;
+            transport
+                .send(email)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
     }
+}
+
+/// The message as SMTP sends it: plain text, or text and HTML as alternatives.
+fn build(from: &Mailbox, message: &Due) -> Result<lettre::Message, String> {
+    let to: Mailbox = message
+        .recipient
+        .parse()
+        .map_err(|e| format!("recipient {:?}: {e}", message.recipient))?;
+    let builder = lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(header_safe(&message.subject))
+        .message_id(Some(format!(
+            "<outbox-{}.{}@{}>",
+            message.id,
+            message.kind,
+            from.email.domain()
+        )));
+    match &message.body_html {
+        None => builder.body(message.body_text.clone()),
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            message.body_text.clone(),
+            html.clone(),
+        )),
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// Writes the message as a plain-text `.eml` file, atomically (a reader never sees half

@@ -18,6 +18,9 @@ pub enum AppError {
     /// The request never reached us, or its answer never reached the browser.
     #[error("We couldn't reach the shop. Check your connection and try again.")]
     Network,
+    /// The payment provider could not be reached: nothing was charged.
+    #[error("The payment service is unavailable right now. Nothing was charged and your cart is safe: please try again in a few minutes.")]
+    PaymentUnavailable,
     #[error("Please sign in to continue.")]
     SignInRequired,
     #[error("Your account can't do that. Ask an administrator if you need to.")]
@@ -42,7 +45,7 @@ impl AppError {
             AppError::Invalid(_) | AppError::Fields(_) => 422,
             AppError::SignInRequired => 401,
             AppError::Forbidden => 403,
-            AppError::Unavailable => 503,
+            AppError::Unavailable | AppError::PaymentUnavailable => 503,
             AppError::Internal | AppError::Network => 500,
         }
     }
@@ -79,6 +82,10 @@ impl From<mercato::Error> for AppError {
             mercato::Error::NotFound => AppError::NotFound,
             mercato::Error::Invalid(message) => AppError::Invalid(message),
             mercato::Error::Fields(errors) => AppError::Fields(errors),
+            mercato::Error::PaymentService(detail) => {
+                tracing::warn!(%detail, "payment service unavailable");
+                AppError::PaymentUnavailable
+            }
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 AppError::Unavailable

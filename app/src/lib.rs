@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("") view=checkout::DetailsPage ssr=SsrMode::Async />
                             <Route path=path!("shipping") view=checkout::ShippingPage ssr=SsrMode::Async />
                             <Route path=path!("review") view=checkout::ReviewPage ssr=SsrMode::Async />
+                            <Route path=path!("return") view=checkout::ReturnPage ssr=SsrMode::Async />
                         </ParentRoute>
                         <Route path=path!("/orders/:number") view=orders::OrderPage ssr=SsrMode::Async />
                     </Routes>

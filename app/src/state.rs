@@ -22,6 +22,8 @@ pub struct AppState {
     /// Recent listings' facet counts and first pages' order, shared by every request
     /// of this process.
     pub listing_cache: Arc<ListingCache>,
+    /// How payments are taken: test cards, or Stripe.
+    pub payments: mercato::payments::Payments,
 }
 
 impl FromRef<AppState> for LeptosOptions {

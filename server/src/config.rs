@@ -1,6 +1,7 @@
 //! All configuration, read once from the environment into a typed [`Config`].
 //! Every variable is listed in the README with its default.
 
+use mercato::payments::stripe::StripeSettings;
 use mercato::Currency;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +39,30 @@ pub struct Config {
     /// `MERCATO_SEED_DEMO`: fill an empty shop with the demo catalog at start. On by
     /// default for the embedded database, off with `DATABASE_URL`.
     pub seed_demo: bool,
+    /// `MERCATO_SMTP_URL` and `MERCATO_MAIL_FROM`: deliver mail through this SMTP server
+    /// instead of writing it to the mail folder.
+    pub smtp: Option<Smtp>,
+    /// `MERCATO_STRIPE_*`: take payments with Stripe. Without a secret key, the offline
+    /// test provider takes them.
+    pub stripe: Option<StripeSettings>,
+}
+
+/// An SMTP server to deliver mail through.
+#[derive(Clone)]
+pub struct Smtp {
+    /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://host:465`.
+    pub url: String,
+    /// `Shop <orders@shop.example>`.
+    pub from: String,
+}
+
+impl std::fmt::Debug for Smtp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password.
+        f.debug_struct("Smtp")
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +184,21 @@ impl Config {
                 expected: "a whole number of minutes from 1 to 10080",
             });
         }
+        let smtp = match get("MERCATO_SMTP_URL") {
+            None => None,
+            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => Some(Smtp {
+                url,
+                from: get("MERCATO_MAIL_FROM").unwrap_or_else(|| "Mercato <orders@localhost>".to_owned()),
+            }),
+            Some(value) => {
+                return Err(ConfigError {
+                    var: "MERCATO_SMTP_URL",
+                    value,
+                    expected: "an smtp:// or smtps:// address such as smtp://user:pass@mail.example:587?tls=required",
+                })
+            }
+        };
+        let stripe = stripe_settings(&get)?;
         let data_dir = get("MERCATO_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".data"));
@@ -177,8 +217,61 @@ impl Config {
             prices_include_tax,
             payment_window_minutes,
             seed_demo,
+            smtp,
+            stripe,
         })
     }
+}
+
+/// Stripe is on when its secret key is set; then the publishable key and the webhook
+/// secret are needed too.
+fn stripe_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<StripeSettings>, ConfigError> {
+    let Some(secret_key) = get("MERCATO_STRIPE_SECRET_KEY") else {
+        return Ok(None);
+    };
+    if !secret_key.starts_with("sk_") && !secret_key.starts_with("rk_") {
+        return Err(ConfigError {
+            var: "MERCATO_STRIPE_SECRET_KEY",
+            value: "(hidden)".to_owned(),
+            expected: "a secret key from Stripe's dashboard, starting sk_live_ or sk_test_",
+        });
+    }
+    let required = |var: &'static str, prefix: &str, expected: &'static str| match get(var) {
+        Some(value) if value.starts_with(prefix) => Ok(value),
+        value => Err(ConfigError {
+            var,
+            value: value.unwrap_or_default(),
+            expected,
+        }),
+    };
+    let publishable_key = required(
+        "MERCATO_STRIPE_PUBLISHABLE_KEY",
+        "pk_",
+        "set with MERCATO_STRIPE_SECRET_KEY: the publishable key, starting pk_",
+    )?;
+    let webhook_secret = required(
+        "MERCATO_STRIPE_WEBHOOK_SECRET",
+        "whsec_",
+        "set with MERCATO_STRIPE_SECRET_KEY: the webhook endpoint's signing secret, starting whsec_",
+    )?;
+    let url = |var: &'static str, default: &str| match get(var) {
+        None => Ok(default.to_owned()),
+        Some(v) if v.starts_with("http://") || v.starts_with("https://") => Ok(v),
+        Some(value) => Err(ConfigError {
+            var,
+            value,
+            expected: "an http:// or https:// address",
+        }),
+    };
+    Ok(Some(StripeSettings {
+        secret_key,
+        publishable_key,
+        webhook_secret,
+        api_base: url("MERCATO_STRIPE_API_BASE", "https://api.stripe.com/")?,
+        js_url: url("MERCATO_STRIPE_JS_URL", "https://js.stripe.com/v3/")?,
+    }))
 }
 
 #[cfg(test)]
@@ -246,5 +339,35 @@ mod tests {
         assert_eq!(e.var, "MERCATO_CURRENCY");
         let e = config(&[("MERCATO_SEED_DEMO", "maybe")]).expect_err("not a boolean");
         assert_eq!(e.var, "MERCATO_SEED_DEMO");
+        let e = config(&[("MERCATO_SMTP_URL", "mail.example:25")]).expect_err("no scheme");
+        assert_eq!(e.var, "MERCATO_SMTP_URL");
+    }
+
+    #[test]
+    fn stripe_needs_all_three_keys_and_hides_them() {
+        assert!(config(&[]).expect("valid").stripe.is_none());
+        let e = config(&[("MERCATO_STRIPE_SECRET_KEY", "sk_test_1")]).expect_err("half set");
+        assert_eq!(e.var, "MERCATO_STRIPE_PUBLISHABLE_KEY");
+        let e = config(&[
+            ("MERCATO_STRIPE_SECRET_KEY", "sk_test_1"),
+            ("MERCATO_STRIPE_PUBLISHABLE_KEY", "pk_test_1"),
+        ])
+        .expect_err("no webhook secret");
+        assert_eq!(e.var, "MERCATO_STRIPE_WEBHOOK_SECRET");
+        let e = config(&[("MERCATO_STRIPE_SECRET_KEY", "pk_test_oops")]).expect_err("wrong key");
+        assert!(!e.to_string().contains("pk_test_oops"), "{e}");
+        let c = config(&[
+            ("MERCATO_STRIPE_SECRET_KEY", "sk_test_secret"),
+            ("MERCATO_STRIPE_PUBLISHABLE_KEY", "pk_test_1"),
+            ("MERCATO_STRIPE_WEBHOOK_SECRET", "whsec_secret"),
+            ("MERCATO_SMTP_URL", "smtp://user:hunter2@mail.example:587"),
+        ])
+        .expect("valid");
+        let stripe = c.stripe.as_ref().expect("stripe on");
+        assert_eq!(stripe.api_base, "https://api.stripe.com/");
+        let shown = format!("{c:?}");
+        for secret in ["sk_test_secret", "whsec_secret", "hunter2"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 }

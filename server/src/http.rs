@@ -9,7 +9,7 @@ use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
 use std::future::Future;
@@ -42,6 +42,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/media/art/{file}", get(artwork))
         .route("/sitemap.xml", get(sitemap))
         .route("/robots.txt", get(robots))
+        .route("/webhooks/stripe", post(stripe_webhook))
         // The bundle, straight from disk: the .br/.gz files a release build writes beside
         // each asset are sent as they are, so nothing is compressed per request.
         .nest_service("/pkg", pkg_files(&options))
@@ -181,6 +182,48 @@ async fn sitemap(State(state): State<AppState>) -> Response {
         Err(e) => {
             tracing::warn!(error = %e, "cannot build the sitemap");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// Stripe's events. 200: handled or nothing to do (Stripe stops sending it); 400: not
+/// believed (a bad signature, an old timestamp) or not understood; 503: believed but
+/// not handled now (Stripe sends it again later).
+async fn stripe_webhook(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use mercato::payments::stripe::WebhookError;
+    use mercato::payments::Payments;
+    let Payments::Stripe(stripe) = &state.payments else {
+        return (StatusCode::NOT_FOUND, "Stripe is not configured").into_response();
+    };
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    match stripe
+        .handle_webhook(&state.pool, &body, signature, now, &state.public_url)
+        .await
+    {
+        Ok(handled) => {
+            tracing::info!(?handled, "stripe webhook");
+            (StatusCode::OK, "ok").into_response()
+        }
+        Err(error @ (WebhookError::Signature(_) | WebhookError::Malformed(_))) => {
+            tracing::warn!(%error, "stripe webhook refused");
+            (StatusCode::BAD_REQUEST, error.to_string()).into_response()
+        }
+        Err(WebhookError::Failed(error)) if error.is_unavailable() => {
+            tracing::warn!(%error, "stripe webhook not handled now; Stripe will retry");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response()
+        }
+        Err(WebhookError::Failed(error)) => {
+            tracing::error!(%error, "stripe webhook failed");
+            (StatusCode::BAD_REQUEST, error.to_string()).into_response()
         }
     }
 }

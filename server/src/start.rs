@@ -9,6 +9,10 @@ use mercato::catalog::browse::ListingCache;
 use mercato::catalog::seed;
 use mercato::db::embedded::{Durability, EmbeddedError, EmbeddedPostgres};
 use mercato::db::{self, DbError};
+use mercato::mail::Delivery;
+use mercato::payments::stripe::StripeProvider;
+use mercato::payments::test_provider::TestProvider;
+use mercato::payments::Payments;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 use std::io::ErrorKind;
@@ -44,6 +48,10 @@ pub enum StartError {
     Seed(mercato::Error),
     #[error("cannot create the admin account: {0}")]
     Admin(mercato::Error),
+    #[error("MERCATO_SMTP_URL or MERCATO_MAIL_FROM: {0}")]
+    Smtp(String),
+    #[error("MERCATO_STRIPE_API_BASE: {0}")]
+    Stripe(String),
     #[error("the web options (LEPTOS_* variables) are invalid: {0}")]
     Leptos(String),
     #[error("the server stopped with an error: {0}")]
@@ -61,6 +69,23 @@ impl From<DbError> for StartError {
 /// for local use; a real shop creates its admin with `mercato admin create`.
 pub const DEMO_ADMIN_EMAIL: &str = "admin@mercato.test";
 pub const DEMO_ADMIN_PASSWORD: &str = "mercato-demo-admin";
+
+/// The configured payment provider: Stripe when its keys are set, else test cards.
+fn payments(config: &Config) -> Result<Payments, StartError> {
+    Ok(match &config.stripe {
+        Some(settings) => {
+            let provider = StripeProvider::new(settings.clone()).map_err(StartError::Stripe)?;
+            tracing::info!(api = %settings.api_base, "payments are taken with Stripe");
+            Payments::Stripe(Arc::new(provider))
+        }
+        None => {
+            tracing::info!(
+                "payments are taken with test cards only (no MERCATO_STRIPE_SECRET_KEY)"
+            );
+            Payments::Test(TestProvider)
+        }
+    })
+}
 
 pub async fn run(config: Config) -> Result<(), StartError> {
     // Bind first: a busy port is reported before Postgres is started for nothing.
@@ -98,14 +123,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             config.listing_cache,
             LISTING_CACHE_ENTRIES,
         )),
+        payments: payments(&config)?,
     };
     let router = http::router(state, config.request_timeout);
     let cleanup = tokio::spawn(crate::sessions::clean_up(pool.clone()));
-    let mail = tokio::spawn(crate::worker::deliver_mail(
-        pool.clone(),
-        mercato::mail::Delivery::Folder(config.mail_dir.clone()),
-    ));
-    tracing::info!(dir = %config.mail_dir.display(), "mail is written to a folder (no SMTP server configured)");
+    let delivery = match &config.smtp {
+        Some(smtp) => Delivery::smtp(&smtp.url, &smtp.from).map_err(StartError::Smtp)?,
+        None => Delivery::Folder(config.mail_dir.clone()),
+    };
+    tracing::info!("mail is {}", delivery.describe());
+    let mail = tokio::spawn(crate::worker::deliver_mail(pool.clone(), delivery));
     let expiry = tokio::spawn(crate::worker::expire_unpaid_orders(
         pool.clone(),
         config.payment_window_minutes,

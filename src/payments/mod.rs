@@ -1,7 +1,11 @@
 //! Payments, behind the [`PaymentProvider`] trait: the offline `test` provider (demos
-//! and tests) and, later, Stripe. Whatever the provider, a payment is recorded through
+//! and tests) and Stripe. Whatever the provider, a payment is recorded through
 //! `orders::lifecycle::record_payment`, once.
 
+#[cfg(feature = "server")]
+pub mod signature;
+#[cfg(feature = "server")]
+pub mod stripe;
 #[cfg(feature = "server")]
 pub mod test_provider;
 
@@ -27,10 +31,50 @@ pub struct Payable {
     pub amount: Money,
 }
 
+/// Said when paying an order that expired meanwhile.
+pub const ORDER_EXPIRED: &str = "This order expired before it was paid, and its items went back on sale. Review your cart and check out again.";
+/// Said when money arrived for an order cancelled meanwhile.
+pub const PAID_AFTER_CANCEL: &str =
+    "Your payment arrived after the order had expired. We will refund it; please check out again.";
+
 /// A way to take payments.
 pub trait PaymentProvider: Send + Sync {
     /// The name stored with each payment (`test`, `stripe`).
     fn name(&self) -> &'static str;
+}
+
+/// The provider this shop takes payments with, chosen once from its configuration.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone)]
+pub enum Payments {
+    /// No Stripe key configured: test cards on our own page.
+    Test(test_provider::TestProvider),
+    Stripe(std::sync::Arc<stripe::StripeProvider>),
+}
+
+/// How the pay page collects the payment: what the browser needs to know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PayWith {
+    /// A test card number typed into our own form.
+    TestCard,
+    /// Stripe's Payment Element.
+    Stripe {
+        publishable_key: String,
+        js_url: String,
+    },
+}
+
+#[cfg(feature = "server")]
+impl Payments {
+    pub fn pay_with(&self) -> PayWith {
+        match self {
+            Payments::Test(_) => PayWith::TestCard,
+            Payments::Stripe(s) => PayWith::Stripe {
+                publishable_key: s.publishable_key().to_owned(),
+                js_url: s.js_url().to_owned(),
+            },
+        }
+    }
 }
 
 /// The test provider's cards. For demos and tests only: nothing is charged.

@@ -1,7 +1,7 @@
 //! The offline provider: a card number decides the outcome. Labelled as a test on every
 //! page that uses it.
 
-use super::{Outcome, Payable, PaymentProvider, TestCard};
+use super::{Outcome, Payable, PaymentProvider, TestCard, ORDER_EXPIRED, PAID_AFTER_CANCEL};
 use crate::checkout::place::Placed;
 use crate::orders::lifecycle::{record_payment, PaymentReport, Recorded};
 use crate::orders::OrderStatus;
@@ -50,7 +50,7 @@ impl TestProvider {
     ) -> Result<Result<(), String>, Error> {
         match crate::orders::read::status(pool, placed.id).await? {
             OrderStatus::PendingPayment => {}
-            OrderStatus::Cancelled => return Ok(Err(EXPIRED.to_owned())),
+            OrderStatus::Cancelled => return Ok(Err(ORDER_EXPIRED.to_owned())),
             _ => return Ok(Ok(())),
         }
         let payable = Payable {
@@ -69,12 +69,7 @@ impl TestProvider {
         Ok(match record_payment(pool, &report, public_url).await? {
             Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent => Ok(()),
             Recorded::NotPaid(message) => Err(message),
-            Recorded::PaidAfterCancel => Err(
-                "Your payment arrived after the order had expired. We will refund it; please check out again."
-                    .to_owned(),
-            ),
+            Recorded::PaidAfterCancel => Err(PAID_AFTER_CANCEL.to_owned()),
         })
     }
 }
-
-const EXPIRED: &str = "This order expired before it was paid, and its items went back on sale. Review your cart and check out again.";

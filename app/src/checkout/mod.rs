@@ -7,13 +7,14 @@ mod review;
 mod shipping;
 
 pub use details::DetailsPage;
-pub use review::ReviewPage;
+pub use review::{ReturnPage, ReviewPage};
 pub use shipping::ShippingPage;
 
 use crate::error::AppError;
 use leptos::prelude::*;
 use mercato::accounts::address::{AddressInput, SavedAddress};
 use mercato::checkout::{Details, Quote, ShippingOption};
+use mercato::payments::PayWith;
 use serde::{Deserialize, Serialize};
 
 /// The first step's page: what is known already.
@@ -42,6 +43,8 @@ pub struct ReviewStep {
     pub details: Details,
     /// Posted with the payment, and compared with the session's.
     pub token: String,
+    /// How the payment is taken.
+    pub pay_with: PayWith,
 }
 
 /// Billing fields, named `billing_…` in the form.
@@ -252,22 +255,29 @@ pub async fn load_review() -> Result<Option<ReviewStep>, AppError> {
         quote,
         details,
         token: checkout.token,
+        pay_with: state.payments.pay_with(),
     }))
 }
 
-/// Places the order (once per checkout, however often this is posted) and pays it with
-/// the test provider. Paid: off to the order's page. Declined: the order waits, the cart
-/// is kept, and the shopper may try another card.
-#[server(prefix = "/api", endpoint = "checkout/pay")]
-pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
-    use mercato::payments::test_provider::TestProvider;
-    use mercato::payments::TestCard;
-    let state = crate::state::state()?;
-    let s = session::current().await?;
-    let checkout = session::checkout(&s).await?;
-    if let Some((_, page)) = checkout.paid.as_ref().filter(|(paid, _)| *paid == token) {
-        leptos_axum::redirect(page);
-        return Ok(());
+/// What placing the reviewed checkout came to.
+#[cfg(feature = "ssr")]
+enum Placing {
+    /// This checkout was paid already (a repeated submit): its order's page.
+    Paid(String),
+    Placed(String, mercato::checkout::place::Placed),
+}
+
+/// Places the order reviewed in this session, once per checkout however often it is
+/// posted: the posted token must be the session's, and the total the one reviewed.
+#[cfg(feature = "ssr")]
+async fn place_reviewed(
+    state: &crate::state::AppState,
+    s: &tower_sessions::Session,
+    token: &str,
+) -> Result<Placing, AppError> {
+    let checkout = session::checkout(s).await?;
+    if let Some((_, page)) = checkout.paid.as_ref().filter(|(paid, _)| paid == token) {
+        return Ok(Placing::Paid(page.clone()));
     }
     if token != checkout.token {
         return Err(AppError::Invalid(
@@ -281,40 +291,162 @@ pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
     ) else {
         return Err(start_again());
     };
-    let card = TestCard::parse(&card_number).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let cart = session::cart(&s).await?.ok_or_else(start_again)?;
-    let user = session::user_id(&s).await?;
+    let cart = session::cart(s).await?.ok_or_else(start_again)?;
+    let user = session::user_id(s).await?;
     let placed = mercato::checkout::place::place(
         &state.pool,
-        &order_of(&state, &checkout.token, cart, user, &details, rate),
+        &order_of(state, &checkout.token, cart, user, &details, rate),
         reviewed,
     )
     .await?;
-    match TestProvider
+    Ok(Placing::Placed(checkout.token, placed))
+}
+
+/// Places the order and pays it with the test provider. Paid: off to the order's page.
+/// Declined: the order waits, the cart is kept, and the shopper may try another card.
+#[server(prefix = "/api", endpoint = "checkout/pay")]
+pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
+    use mercato::payments::{Payments, TestCard};
+    let state = crate::state::state()?;
+    let Payments::Test(provider) = &state.payments else {
+        return Err(AppError::Invalid(
+            "Test cards are not taken here. Reload the page to pay by card.".to_owned(),
+        ));
+    };
+    let card = TestCard::parse(&card_number).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let s = session::current().await?;
+    let (token, placed) = match place_reviewed(&state, &s, &token).await? {
+        Placing::Paid(page) => {
+            leptos_axum::redirect(&page);
+            return Ok(());
+        }
+        Placing::Placed(token, placed) => (token, placed),
+    };
+    match provider
         .pay(&state.pool, &placed, card, &state.public_url)
         .await?
     {
-        Ok(()) => paid(&s, &checkout.token, &placed).await,
+        Ok(()) => {
+            let page = order_page(placed.number.0, &placed.access_key);
+            paid(&s, &token, &page).await?;
+            leptos_axum::redirect(&page);
+            Ok(())
+        }
         Err(message) => Err(AppError::Invalid(message)),
     }
 }
 
-/// The checkout is over: a fresh one starts next time, and the shopper goes to the
-/// order's page (where a repeated submit of this checkout also goes).
+/// The next thing the Stripe pay button does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StripeStep {
+    /// Mount the Payment Element for this intent, and come back to `return_url`.
+    Pay {
+        client_secret: String,
+        return_url: String,
+    },
+    /// Already paid: go to the order.
+    Done { page: String },
+}
+
+/// Places the order and opens its Stripe PaymentIntent (the same one however often this
+/// is called). Stripe unreachable: nothing is charged, the cart is untouched, and the
+/// placed order waits for a retry (or expires and gives its stock back).
+#[server(prefix = "/api", endpoint = "checkout/stripe/start")]
+pub async fn start_stripe(token: String) -> Result<StripeStep, AppError> {
+    use mercato::orders::OrderStatus;
+    use mercato::payments::Payments;
+    let state = crate::state::state()?;
+    let Payments::Stripe(stripe) = &state.payments else {
+        return Err(AppError::Invalid(
+            "Card payments are taken on this page with a test card. Reload the page.".to_owned(),
+        ));
+    };
+    let s = session::current().await?;
+    let (token, placed) = match place_reviewed(&state, &s, &token).await? {
+        Placing::Paid(page) => return Ok(StripeStep::Done { page }),
+        Placing::Placed(token, placed) => (token, placed),
+    };
+    match mercato::orders::read::status(&state.pool, placed.id).await? {
+        OrderStatus::PendingPayment => {}
+        OrderStatus::Cancelled => {
+            return Err(AppError::Invalid(
+                mercato::payments::ORDER_EXPIRED.to_owned(),
+            ))
+        }
+        _ => {
+            let page = order_page(placed.number.0, &placed.access_key);
+            paid(&s, &token, &page).await?;
+            return Ok(StripeStep::Done { page });
+        }
+    }
+    let intent = stripe.intent_for(&state.pool, &placed).await?;
+    Ok(StripeStep::Pay {
+        client_secret: intent.client_secret,
+        return_url: format!("{}/checkout/return", state.public_url),
+    })
+}
+
+/// What the return page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Returned {
+    /// Paid: the page redirects to the order.
+    Paid { page: String },
+    /// The bank has not answered yet.
+    Processing { page: String },
+    /// Not paid; the message says why. The order and cart are kept.
+    NotPaid { message: String },
+}
+
+/// Stripe sends the shopper back here after paying. The intent is retrieved from Stripe
+/// (the query string proves nothing by itself) and a success is recorded, unless the
+/// webhook came first.
+#[server(prefix = "/api", endpoint = "checkout/stripe/return")]
+pub async fn finish_stripe(
+    payment_intent: String,
+    payment_intent_client_secret: String,
+) -> Result<Returned, AppError> {
+    use mercato::payments::stripe::Finished;
+    use mercato::payments::Payments;
+    let state = crate::state::state()?;
+    let Payments::Stripe(stripe) = &state.payments else {
+        return Err(AppError::NotFound);
+    };
+    let returned = stripe
+        .finish(
+            &state.pool,
+            &payment_intent,
+            &payment_intent_client_secret,
+            &state.public_url,
+        )
+        .await?;
+    let page = order_page(returned.number, &returned.access_key);
+    Ok(match returned.outcome {
+        Finished::Paid => {
+            let s = session::current().await?;
+            if session::checkout(&s).await?.token == returned.checkout_token {
+                paid(&s, &returned.checkout_token, &page).await?;
+            }
+            leptos_axum::redirect(&page);
+            Returned::Paid { page }
+        }
+        Finished::Processing => Returned::Processing { page },
+        Finished::NotPaid(message) => Returned::NotPaid { message },
+    })
+}
+
+/// The order's page, with the key that shows it to whoever paid.
 #[cfg(feature = "ssr")]
-async fn paid(
-    s: &tower_sessions::Session,
-    token: &str,
-    placed: &mercato::checkout::place::Placed,
-) -> Result<(), AppError> {
-    let page = format!(
-        "/orders/{}?key={}&placed=1",
-        placed.number, placed.access_key
-    );
+fn order_page(number: i64, access_key: &str) -> String {
+    format!("/orders/{number}?key={access_key}&placed=1")
+}
+
+/// The checkout is over: a fresh one starts next time, and a repeated submit of this
+/// one goes to the order's `page`.
+#[cfg(feature = "ssr")]
+async fn paid(s: &tower_sessions::Session, token: &str, page: &str) -> Result<(), AppError> {
     let mut next = CheckoutState::new();
-    next.paid = Some((token.to_owned(), page.clone()));
+    next.paid = Some((token.to_owned(), page.to_owned()));
     session::set_checkout(s, &next).await?;
-    leptos_axum::redirect(&page);
     Ok(())
 }
 

@@ -1,14 +1,20 @@
 //! `/checkout/review`: everything that will be charged, and the payment.
 
 use super::details::PAGE;
-use super::{load_review, BackToStart, Pay, ReviewStep, Steps};
+use super::{
+    finish_stripe, load_review, BackToStart, Pay, Returned, ReviewStep, StartStripe, Steps,
+    StripeStep,
+};
 use crate::components::form::{action_error, BUTTON, INPUT, LABEL};
 use crate::components::loaded;
 use crate::orders::TotalsTable;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
-use mercato::payments::TEST_CARDS;
+use leptos_meta::{Meta, Script, Title};
+use leptos_router::components::Redirect;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use mercato::money::Money;
+use mercato::payments::{PayWith, TEST_CARDS};
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
@@ -74,9 +80,24 @@ fn Review(step: ReviewStep, pay: ServerAction<Pay>) -> impl IntoView {
                 <div class="mt-3 rounded-2xl border border-stone-200 bg-white p-4">
                     <TotalsTable totals=quote.totals coupon=quote.coupon.map(|c| c.code) shipping=quote.shipping.name.clone() tax_name=quote.tax_name.clone() />
                 </div>
+                {match step.pay_with {
+                    PayWith::TestCard => view! { <TestCardForm pay token=step.token.clone() total=quote.totals.total /> }.into_any(),
+                    PayWith::Stripe { publishable_key, js_url } => view! {
+                        <StripePay token=step.token.clone() total=quote.totals.total publishable_key js_url />
+                    }.into_any(),
+                }}
+            </section>
+        </div>
+    }
+}
+
+/// The test provider's form: a card number from the list decides what happens.
+#[component]
+fn TestCardForm(pay: ServerAction<Pay>, token: String, total: Money) -> impl IntoView {
+    view! {
                 <ActionForm action=pay attr:class="mt-4 space-y-4 rounded-2xl border-2 border-dashed border-amber-400 bg-amber-50 p-4">
                     <p class="text-sm font-semibold text-amber-900">"Test payment: no real money moves. For demos and tests only."</p>
-                    <input type="hidden" name="token" value=step.token />
+                    <input type="hidden" name="token" value=token />
                     <div>
                         <label for="card-number" class=LABEL>"Card number"</label>
                         <input id="card-number" name="card_number" inputmode="numeric" autocomplete="off" required maxlength="40" value="4242 4242 4242 4242" class=INPUT />
@@ -85,10 +106,100 @@ fn Review(step: ReviewStep, pay: ServerAction<Pay>) -> impl IntoView {
                         </ul>
                     </div>
                     <button type="submit" class=format!("{BUTTON} w-full") disabled=move || pay.pending().get()>
-                        {format!("Pay {}", quote.totals.total.format())}
+                        {format!("Pay {}", total.format())}
                     </button>
                 </ActionForm>
-            </section>
+    }
+}
+
+/// Stripe: "Continue to payment" places the order and opens its PaymentIntent; then
+/// Stripe's Payment Element (mounted by `/stripe-checkout.js`) takes the card, and
+/// Stripe sends the shopper to `/checkout/return`.
+#[component]
+fn StripePay(
+    token: String,
+    total: Money,
+    publishable_key: String,
+    js_url: String,
+) -> impl IntoView {
+    let start = ServerAction::<StartStripe>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(StripeStep::Done { page })) = start.value().get() {
+            navigate(&page, Default::default());
+        }
+    });
+    let pay_label = format!("Pay {}", total.format());
+    view! {
+        <Script src="/stripe-checkout.js" defer="true" />
+        <div class="mt-4 space-y-4 rounded-2xl border border-stone-200 bg-white p-4">
+            <noscript>
+                <p class="text-sm text-red-700">"Paying by card needs JavaScript. Turn it on and reload this page; your cart is kept."</p>
+            </noscript>
+            {move || match start.value().get() {
+                Some(Ok(StripeStep::Pay { client_secret, return_url })) => view! {
+                    <div data-stripe-payment="" data-publishable-key=publishable_key.clone() data-client-secret=client_secret
+                        data-return-url=return_url data-js-url=js_url.clone() class="space-y-4">
+                        <div data-payment-element="" class="min-h-40">
+                            <p data-stripe-loading="" class="text-sm text-stone-600">"Loading the secure card form…"</p>
+                        </div>
+                        <p data-stripe-message="" role="alert" class="text-sm font-semibold text-red-700"></p>
+                        <button type="button" data-stripe-pay="" class=format!("{BUTTON} w-full")>{pay_label.clone()}</button>
+                        <p class="text-xs text-stone-600">"Card details go straight to Stripe; this shop never sees them."</p>
+                    </div>
+                }.into_any(),
+                _ => {
+                    let token = token.clone();
+                    view! {
+                    <ActionForm action=start>
+                        <input type="hidden" name="token" value=token />
+                        <button type="submit" class=format!("{BUTTON} w-full") disabled=move || start.pending().get()>
+                            {move || if start.pending().get() { "Preparing payment…" } else { "Continue to payment" }}
+                        </button>
+                    </ActionForm>
+                    }.into_any()
+                }
+            }}
+            {action_error(start.value())}
+        </div>
+    }
+}
+
+/// `/checkout/return`: where Stripe sends the shopper after paying.
+#[component]
+pub fn ReturnPage() -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(
+        move || {
+            query.with(|q| {
+                (
+                    q.get("payment_intent").unwrap_or_default(),
+                    q.get("payment_intent_client_secret").unwrap_or_default(),
+                )
+            })
+        },
+        |(intent, secret)| finish_stripe(intent, secret),
+    );
+    view! {
+        <Title text="Checkout: payment" />
+        <Meta name="robots" content="noindex" />
+        <div class=PAGE>
+            <h1 class="text-3xl font-bold tracking-tight">"Payment"</h1>
+            {loaded(data, |returned| match returned {
+                Returned::Paid { page } => view! { <Redirect path=page /> }.into_any(),
+                Returned::Processing { page } => view! {
+                    <div class="mt-6 rounded-2xl border border-stone-200 bg-white p-6">
+                        <p class="text-stone-700">"Your bank is still confirming the payment. We'll email you as soon as it's through; there is no need to pay again."</p>
+                        <a href=page class="mt-4 inline-block font-semibold text-teal-800 underline">"See your order"</a>
+                    </div>
+                }.into_any(),
+                Returned::NotPaid { message } => view! {
+                    <div class="mt-6 rounded-2xl border border-red-200 bg-red-50 p-6" role="alert">
+                        <p class="text-red-800">{message}</p>
+                        <a href="/checkout/review" class="mt-4 inline-block rounded-full bg-teal-700 px-6 py-3 text-sm font-semibold text-white hover:bg-teal-800">"Back to review and pay"</a>
+                    </div>
+                }.into_any(),
+            })}
         </div>
     }
 }

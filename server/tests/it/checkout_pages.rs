@@ -6,7 +6,7 @@ use crate::common::{add_to_cart, error_shown, seeded_app, TestApp};
 
 const ADDRESS: &str = "email=guest%40example.com&name=Grace+Hopper&line1=Keizersgracht+1&city=Amsterdam&postal_code=1015+CJ&country=NL";
 
-async fn variant_in_stock(app: &TestApp) -> i64 {
+pub async fn variant_in_stock(app: &TestApp) -> i64 {
     sqlx::query_scalar(
         "SELECT v.id FROM variants v JOIN inventory i ON i.variant_id = v.id
          JOIN products p ON p.id = v.product_id
@@ -18,7 +18,7 @@ async fn variant_in_stock(app: &TestApp) -> i64 {
 }
 
 /// The value of the hidden input `name` in a page.
-fn hidden(page: &str, name: &str) -> String {
+pub fn hidden(page: &str, name: &str) -> String {
     let at = page
         .find(&format!("name=\"{name}\""))
         .unwrap_or_else(|| panic!("no {name} in the page"));
@@ -28,7 +28,7 @@ fn hidden(page: &str, name: &str) -> String {
 }
 
 /// A guest with something in the cart, through details and delivery to the review page.
-async fn at_review(app: &TestApp) -> (String, String) {
+pub async fn at_review(app: &TestApp) -> (String, String) {
     let cookie = add_to_cart(app, variant_in_stock(app).await, 2, None)
         .await
         .expect("session");

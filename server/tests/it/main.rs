@@ -17,4 +17,6 @@ mod pages;
 mod passwords;
 mod roles;
 mod sessions;
+mod smtp;
 mod startup;
+mod stripe;

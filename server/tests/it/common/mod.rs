@@ -1,8 +1,12 @@
 //! Spawns the real router on a random port against a fresh, migrated database.
 
+pub mod fake_stripe;
+
 use app::state::AppState;
 use leptos::config::LeptosOptions;
 use mercato::db::testing::TestDb;
+use mercato::payments::test_provider::TestProvider;
+use mercato::payments::Payments;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -126,6 +130,19 @@ pub async fn seeded_app() -> TestApp {
 
 /// The app on a database the test prepared itself.
 pub async fn spawn_app_with_pool(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, Payments::Test(TestProvider)).await
+}
+
+/// The demo shop taking payments with `payments`.
+pub async fn seeded_app_with(payments: Payments) -> TestApp {
+    let db = TestDb::new().await.expect("a fresh test database");
+    mercato::catalog::seed::seed_demo_if_empty(&db.pool)
+        .await
+        .expect("seed the demo catalog");
+    spawn_app_with(db.pool, payments).await
+}
+
+async fn spawn_app_with(pool: PgPool, payments: Payments) -> TestApp {
     let site_root = std::env::temp_dir().join(format!("mercato-site-{}", uuid_like()));
     std::fs::create_dir_all(site_root.join("pkg")).expect("site root");
     std::fs::write(site_root.join("pkg/mercato.css"), "body{}").expect("css");
@@ -143,6 +160,7 @@ pub async fn spawn_app_with_pool(pool: PgPool) -> TestApp {
         public_url: "https://shop.example".to_owned(),
         // Tests change stock and prices and look again at once.
         listing_cache: std::sync::Arc::new(mercato::catalog::browse::ListingCache::disabled()),
+        payments,
     };
     // Generous: a test asserts behaviour, never speed, and CI machines stall at times.
     let router = server::http::router(state, Duration::from_secs(60));

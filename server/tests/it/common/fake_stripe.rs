@@ -1,0 +1,219 @@
+//! A small local stand-in for the Stripe API endpoints the shop calls (create and
+//! retrieve a PaymentIntent), answering with Stripe's JSON shapes, honouring idempotency
+//! keys, and letting a test play the shopper's side (`settle`) and sign webhooks.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use mercato::payments::stripe::{StripeProvider, StripeSettings};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub const SECRET_KEY: &str = "sk_test_fake";
+pub const WEBHOOK_SECRET: &str = "whsec_fake_signing_secret";
+
+/// One create call as the fake received it.
+#[derive(Debug, Clone)]
+pub struct Create {
+    pub idempotency_key: Option<String>,
+    pub form: HashMap<String, String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    intents: HashMap<String, Value>,
+    by_key: HashMap<String, String>,
+    creates: Vec<Create>,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeStripe {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl FakeStripe {
+    /// Starts the fake on a free port; it stops with the test's runtime.
+    pub async fn start() -> FakeStripe {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let fake = FakeStripe {
+            url: format!("http://{}/", listener.local_addr().expect("address")),
+            inner: Arc::default(),
+        };
+        let router = Router::new()
+            .route("/v1/payment_intents", post(create))
+            .route("/v1/payment_intents/{id}", get(retrieve))
+            .with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        fake
+    }
+
+    /// A provider that talks to this fake.
+    pub fn provider(&self) -> StripeProvider {
+        provider_at(&self.url)
+    }
+
+    pub fn creates(&self) -> Vec<Create> {
+        self.lock().creates.clone()
+    }
+
+    pub fn intent(&self, id: &str) -> Value {
+        self.lock()
+            .intents
+            .get(id)
+            .cloned()
+            .expect("a known intent")
+    }
+
+    /// What the browser and the bank do: the intent succeeds, or fails with `decline`.
+    pub fn settle(&self, id: &str, decline: Option<&str>) -> Value {
+        let mut inner = self.lock();
+        let intent = inner.intents.get_mut(id).expect("a known intent");
+        match decline {
+            None => {
+                intent["status"] = json!("succeeded");
+                intent["amount_received"] = intent["amount"].clone();
+                intent["last_payment_error"] = Value::Null;
+            }
+            Some(message) => {
+                intent["status"] = json!("requires_payment_method");
+                intent["last_payment_error"] =
+                    json!({"type": "card_error", "code": "card_declined", "message": message});
+            }
+        }
+        intent.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A provider whose API is at `url` (a closed port plays Stripe being down).
+pub fn provider_at(url: &str) -> StripeProvider {
+    StripeProvider::new(StripeSettings {
+        secret_key: SECRET_KEY.to_owned(),
+        publishable_key: "pk_test_fake".to_owned(),
+        webhook_secret: WEBHOOK_SECRET.to_owned(),
+        api_base: url.to_owned(),
+        js_url: "https://js.stripe.com/v3/".to_owned(),
+    })
+    .expect("a valid API address")
+}
+
+/// A webhook event about `intent`, as Stripe sends it.
+pub fn event(id: &str, kind: &str, intent: &Value) -> String {
+    json!({
+        "id": id,
+        "object": "event",
+        "type": kind,
+        "api_version": "2099-01-01",
+        "created": 1_800_000_000,
+        "data": { "object": intent },
+        "livemode": false,
+    })
+    .to_string()
+}
+
+fn unauthorized(headers: &HeaderMap) -> Option<Response> {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    (auth != Some(&format!("Bearer {SECRET_KEY}"))).then(|| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            "Invalid API Key provided",
+        )
+    })
+}
+
+fn error(status: StatusCode, kind: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "type": kind, "message": message } })),
+    )
+        .into_response()
+}
+
+async fn create(
+    State(fake): State<FakeStripe>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = unauthorized(&headers) {
+        return refused;
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut inner = fake.lock();
+    inner.creates.push(Create {
+        idempotency_key: key.clone(),
+        form: form.clone(),
+    });
+    if let Some(id) = key.as_ref().and_then(|k| inner.by_key.get(k)).cloned() {
+        return Json(inner.intents[&id].clone()).into_response();
+    }
+    let Some(amount) = form.get("amount").and_then(|a| a.parse::<i64>().ok()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "Missing required param: amount.",
+        );
+    };
+    let id = format!("pi_fake{}", inner.intents.len() + 1);
+    let metadata: HashMap<&str, &String> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("metadata[")
+                .and_then(|k| k.strip_suffix(']'))
+                .map(|k| (k, v))
+        })
+        .collect();
+    let intent = json!({
+        "id": id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_received": 0,
+        "capture_method": "automatic",
+        "client_secret": format!("{id}_secret_{}", mercato::token::random_hex()),
+        "confirmation_method": "automatic",
+        "created": 1_800_000_000,
+        "currency": form.get("currency").cloned().unwrap_or_default(),
+        "description": form.get("description"),
+        "livemode": false,
+        "metadata": metadata,
+        "payment_method_types": ["card"],
+        "status": "requires_payment_method",
+        "last_payment_error": null,
+    });
+    inner.intents.insert(id.clone(), intent.clone());
+    if let Some(key) = key {
+        inner.by_key.insert(key, id);
+    }
+    Json(intent).into_response()
+}
+
+async fn retrieve(
+    State(fake): State<FakeStripe>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(refused) = unauthorized(&headers) {
+        return refused;
+    }
+    match fake.lock().intents.get(&id) {
+        Some(intent) => Json(intent.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            &format!("No such payment_intent: '{id}'"),
+        ),
+    }
+}

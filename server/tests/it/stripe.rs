@@ -1,0 +1,450 @@
+//! Paying with Stripe, against a local fake of its API (`common::fake_stripe`): one
+//! PaymentIntent per order, paid once whether the signed webhook or the shopper's
+//! return comes first, replays and out-of-order events changing nothing, forged or
+//! stale webhooks refused, and Stripe being down said plainly with the cart kept.
+
+use crate::checkout_pages::{at_review, hidden};
+use crate::common::fake_stripe::{event, provider_at, FakeStripe, WEBHOOK_SECRET};
+use crate::common::{error_shown, seeded_app_with, TestApp};
+use mercato::payments::signature::{self, TOLERANCE_SECS};
+use mercato::payments::Payments;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::sync::Arc;
+
+async fn stripe_shop() -> (TestApp, FakeStripe) {
+    let fake = FakeStripe::start().await;
+    let app = seeded_app_with(Payments::Stripe(Arc::new(fake.provider()))).await;
+    (app, fake)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+async fn count(app: &TestApp, sql: &str, order: i64) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(order)
+        .fetch_one(&app.pool)
+        .await
+        .expect(sql)
+}
+
+async fn status(app: &TestApp, order: i64) -> String {
+    sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+        .bind(order)
+        .fetch_one(&app.pool)
+        .await
+        .expect("order")
+}
+
+const PAYMENTS: &str = "SELECT count(*) FROM payments WHERE order_id = $1 AND status = 'succeeded'";
+const MAILS: &str = "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'order:' || $1 || ':%'";
+const CART_LINES: &str = "SELECT count(*) FROM cart_lines
+     WHERE cart_id = (SELECT cart_id FROM orders WHERE id = $1)";
+
+async fn post_webhook(app: &TestApp, body: &str, signature: Option<String>) -> reqwest::Response {
+    let req = app
+        .client
+        .post(app.url("/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    match signature {
+        Some(s) => req.header("stripe-signature", s),
+        None => req,
+    }
+    .send()
+    .await
+    .expect("webhook")
+}
+
+/// Sends `body` signed as Stripe would, now.
+async fn send_event(app: &TestApp, body: &str) -> reqwest::Response {
+    post_webhook(
+        app,
+        body,
+        Some(signature::sign(body.as_bytes(), WEBHOOK_SECRET, now())),
+    )
+    .await
+}
+
+struct Paying {
+    cookie: String,
+    token: String,
+    intent: String,
+    secret: String,
+    order: i64,
+}
+
+/// A guest through the review, with "Continue to payment" pressed.
+async fn at_payment(app: &TestApp) -> Paying {
+    let (cookie, review) = at_review(app).await;
+    assert!(review.contains("Continue to payment"), "{review}");
+    assert!(!review.contains("Test payment"));
+    let token = hidden(&review, "token");
+    let (intent, secret) = start(app, &cookie, &token).await;
+    let order = sqlx::query_scalar("SELECT id FROM orders WHERE payment_intent = $1")
+        .bind(&intent)
+        .fetch_one(&app.pool)
+        .await
+        .expect("the order records its intent");
+    Paying {
+        cookie,
+        token,
+        intent,
+        secret,
+        order,
+    }
+}
+
+/// Presses "Continue to payment": (intent id, client secret).
+async fn start(app: &TestApp, cookie: &str, token: &str) -> (String, String) {
+    let res = app
+        .call(
+            "/api/checkout/stripe/start",
+            &format!("token={token}"),
+            Some(cookie),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let step: Value = serde_json::from_str(&res.text().await.expect("body")).expect("json");
+    assert_eq!(
+        step["Pay"]["return_url"], "https://shop.example/checkout/return",
+        "{step}"
+    );
+    let secret = step["Pay"]["client_secret"]
+        .as_str()
+        .expect("a client secret")
+        .to_owned();
+    let intent = secret
+        .split("_secret_")
+        .next()
+        .expect("pi_…_secret_…")
+        .to_owned();
+    (intent, secret)
+}
+
+async fn back_from_stripe(app: &TestApp, p: &Paying, secret: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!(
+            "/checkout/return?payment_intent={}&payment_intent_client_secret={secret}&redirect_status=succeeded",
+            p.intent
+        )))
+        .header("cookie", &p.cookie)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("return page")
+}
+
+#[tokio::test]
+async fn one_intent_per_order_paid_once_by_its_webhook_and_replays_change_nothing() {
+    let (app, fake) = stripe_shop().await;
+    let p = at_payment(&app).await;
+
+    let creates = fake.creates();
+    assert_eq!(creates.len(), 1);
+    let create = &creates[0];
+    assert_eq!(
+        create.idempotency_key.as_deref(),
+        Some(format!("mercato-order-{}", p.order).as_str())
+    );
+    let total: Decimal = sqlx::query_scalar("SELECT total FROM orders WHERE id = $1")
+        .bind(p.order)
+        .fetch_one(&app.pool)
+        .await
+        .expect("total");
+    assert_eq!(
+        create.form["amount"],
+        (total * Decimal::from(100)).normalize().to_string()
+    );
+    assert_eq!(create.form["currency"], "eur");
+    assert_eq!(create.form["metadata[order_id]"], p.order.to_string());
+    assert_eq!(create.form["automatic_payment_methods[enabled]"], "true");
+
+    // Pressing again (another tab, a reload) opens the same intent.
+    let (again, _) = start(&app, &p.cookie, &p.token).await;
+    assert_eq!(again, p.intent);
+    assert_eq!(fake.creates().len(), 1, "retrieved, not created again");
+    assert_eq!(status(&app, p.order).await, "pending_payment");
+    assert!(count(&app, CART_LINES, p.order).await > 0);
+
+    let paid = event(
+        "evt_paid",
+        "payment_intent.succeeded",
+        &fake.settle(&p.intent, None),
+    );
+    let res = send_event(&app, &paid).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(status(&app, p.order).await, "paid");
+    assert_eq!(count(&app, PAYMENTS, p.order).await, 1);
+    assert_eq!(count(&app, MAILS, p.order).await, 1);
+    assert_eq!(count(&app, CART_LINES, p.order).await, 0);
+    let events = count(
+        &app,
+        "SELECT count(*) FROM order_events WHERE order_id = $1",
+        p.order,
+    )
+    .await;
+
+    // Stripe delivers at least once: the same event again, freshly signed.
+    let res = send_event(&app, &paid).await;
+    assert_eq!(res.status(), 200);
+    // A different event for the same success (say, from a second endpoint).
+    let res = send_event(
+        &app,
+        &event(
+            "evt_paid_2",
+            "payment_intent.succeeded",
+            &fake.intent(&p.intent),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(count(&app, PAYMENTS, p.order).await, 1);
+    assert_eq!(count(&app, MAILS, p.order).await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM order_events WHERE order_id = $1",
+            p.order
+        )
+        .await,
+        events
+    );
+
+    // The shopper comes back after the webhook: straight to the order.
+    let res = back_from_stripe(&app, &p, &p.secret).await;
+    assert_eq!(res.status(), 302);
+    let number: i64 = sqlx::query_scalar("SELECT number FROM orders WHERE id = $1")
+        .bind(p.order)
+        .fetch_one(&app.pool)
+        .await
+        .expect("number");
+    let location = res.headers()["location"].to_str().expect("ascii");
+    assert!(
+        location.starts_with(&format!("/orders/{number}?key=")),
+        "{location}"
+    );
+    assert_eq!(count(&app, PAYMENTS, p.order).await, 1);
+    // The order page behind the redirect shows it paid; the checkout is over.
+    let page = app.page(location, &p.cookie).await;
+    assert!(page.contains("Paid"), "{page}");
+    let res = app
+        .call(
+            "/api/checkout/stripe/start",
+            &format!("token={}", p.token),
+            Some(&p.cookie),
+        )
+        .await;
+    let step: Value = serde_json::from_str(&res.text().await.expect("body")).expect("json");
+    assert_eq!(
+        step["Done"]["page"], location,
+        "a resubmit lands on the order"
+    );
+}
+
+#[tokio::test]
+async fn the_return_page_may_record_the_payment_before_the_webhook() {
+    let (app, fake) = stripe_shop().await;
+    let p = at_payment(&app).await;
+    let succeeded = fake.settle(&p.intent, None);
+
+    let res = back_from_stripe(&app, &p, &p.secret).await;
+    let code = res.status();
+    assert_eq!(code, 302, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(status(&app, p.order).await, "paid");
+    assert_eq!(count(&app, PAYMENTS, p.order).await, 1);
+
+    let res = send_event(
+        &app,
+        &event("evt_late", "payment_intent.succeeded", &succeeded),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(count(&app, PAYMENTS, p.order).await, 1);
+    assert_eq!(count(&app, MAILS, p.order).await, 1);
+}
+
+#[tokio::test]
+async fn a_decline_keeps_the_order_and_cart_and_events_may_arrive_in_any_order() {
+    let (app, fake) = stripe_shop().await;
+    let p = at_payment(&app).await;
+
+    let declined = fake.settle(&p.intent, Some("Your card has insufficient funds."));
+    let failed = event("evt_failed", "payment_intent.payment_failed", &declined);
+    assert_eq!(send_event(&app, &failed).await.status(), 200);
+    assert_eq!(status(&app, p.order).await, "pending_payment");
+    assert!(
+        count(&app, CART_LINES, p.order).await > 0,
+        "the cart is kept"
+    );
+
+    // A redirect-based method that failed brings the shopper back: say why.
+    let res = back_from_stripe(&app, &p, &p.secret).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.expect("page");
+    assert!(page.contains("insufficient funds"), "{page}");
+    assert!(page.contains("Back to review and pay"));
+
+    // Another card works; then the first failure is delivered again, late.
+    let succeeded = fake.settle(&p.intent, None);
+    let paid = event("evt_paid", "payment_intent.succeeded", &succeeded);
+    assert_eq!(send_event(&app, &paid).await.status(), 200);
+    assert_eq!(status(&app, p.order).await, "paid");
+    let late = event(
+        "evt_failed_again",
+        "payment_intent.payment_failed",
+        &declined,
+    );
+    assert_eq!(send_event(&app, &late).await.status(), 200);
+    assert_eq!(
+        status(&app, p.order).await,
+        "paid",
+        "a late failure undoes nothing"
+    );
+    assert_eq!(count(&app, PAYMENTS, p.order).await, 1);
+
+    // Events the shop does not act on are acknowledged, so Stripe stops sending them.
+    let other = event("evt_other", "charge.refund.updated", &succeeded);
+    assert_eq!(send_event(&app, &other).await.status(), 200);
+}
+
+#[tokio::test]
+async fn forged_stale_and_malformed_webhooks_get_400_and_change_nothing() {
+    let (app, fake) = stripe_shop().await;
+    let p = at_payment(&app).await;
+    let body = event(
+        "evt_1",
+        "payment_intent.succeeded",
+        &fake.settle(&p.intent, None),
+    );
+
+    let no_signature = post_webhook(&app, &body, None).await;
+    assert_eq!(no_signature.status(), 400);
+    let other_secret = post_webhook(
+        &app,
+        &body,
+        Some(signature::sign(body.as_bytes(), "whsec_guess", now())),
+    )
+    .await;
+    assert_eq!(other_secret.status(), 400);
+    let stale = post_webhook(
+        &app,
+        &body,
+        Some(signature::sign(
+            body.as_bytes(),
+            WEBHOOK_SECRET,
+            now() - TOLERANCE_SECS - 60,
+        )),
+    )
+    .await;
+    assert_eq!(stale.status(), 400);
+    let stale_text = stale.text().await.expect("body");
+    assert!(stale_text.contains("timestamp"), "{stale_text}");
+    // A body changed after signing (a cheaper amount), with the original signature.
+    let tampered = body.replacen("\"amount\":", "\"amount\":1,\"was\":", 1);
+    let res = post_webhook(
+        &app,
+        &tampered,
+        Some(signature::sign(body.as_bytes(), WEBHOOK_SECRET, now())),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let garbage = send_event(&app, "not json {").await;
+    assert_eq!(garbage.status(), 400);
+
+    assert_eq!(status(&app, p.order).await, "pending_payment");
+    let remembered: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(
+        remembered, 0,
+        "no refused event is remembered, so its genuine delivery still counts"
+    );
+
+    assert_eq!(send_event(&app, &body).await.status(), 200);
+    assert_eq!(status(&app, p.order).await, "paid");
+}
+
+#[tokio::test]
+async fn a_return_without_the_intents_secret_reveals_nothing() {
+    let (app, fake) = stripe_shop().await;
+    let p = at_payment(&app).await;
+    fake.settle(&p.intent, None);
+    for secret in [
+        format!("{}_secret_wrong", p.intent),
+        String::new(),
+        "x".repeat(5000),
+    ] {
+        let res = back_from_stripe(&app, &p, &secret).await;
+        assert_eq!(res.status(), 404, "{secret}");
+    }
+    for intent in ["pi_unknown", "not-an-intent", ""] {
+        let res = app
+            .get(&format!(
+                "/checkout/return?payment_intent={intent}&payment_intent_client_secret={}",
+                p.secret
+            ))
+            .await;
+        assert_eq!(res.status(), 404, "{intent}");
+    }
+    assert_eq!(status(&app, p.order).await, "pending_payment");
+}
+
+#[tokio::test]
+async fn stripe_unreachable_says_so_and_keeps_the_cart() {
+    // Nothing listens on port 1: every call to "Stripe" is refused at once.
+    let app = seeded_app_with(Payments::Stripe(Arc::new(provider_at(
+        "http://127.0.0.1:1/",
+    ))))
+    .await;
+    let (cookie, review) = at_review(&app).await;
+    let token = hidden(&review, "token");
+    let res = app
+        .call(
+            "/api/checkout/stripe/start",
+            &format!("token={token}"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(res.status(), 503);
+    // The page says it in words (here as a form post, which shows the error in the page).
+    let res = app
+        .post_form(
+            "/api/checkout/stripe/start",
+            &format!("token={token}"),
+            Some(&cookie),
+            "/checkout/review",
+        )
+        .await;
+    let page = error_shown(&app, res, &cookie).await;
+    assert!(
+        page.contains("payment service is unavailable") && page.contains("cart is safe"),
+        "{page}"
+    );
+    let (order, intent, lines): (i64, Option<String>, i64) = sqlx::query_as(
+        "SELECT o.id, o.payment_intent,
+                (SELECT count(*) FROM cart_lines WHERE cart_id = o.cart_id)
+         FROM orders o WHERE o.checkout_token = $1",
+    )
+    .bind(&token)
+    .fetch_one(&app.pool)
+    .await
+    .expect("the placed order waits, whole, for a retry or its expiry");
+    assert_eq!(intent, None);
+    assert!(lines > 0, "the cart is kept");
+    assert_eq!(status(&app, order).await, "pending_payment");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM payments WHERE order_id = $1",
+            order
+        )
+        .await,
+        0
+    );
+}

@@ -1,0 +1,446 @@
+//! The Stripe provider, through async-stripe.
+//!
+//! Paying takes three parties: the server creates one PaymentIntent per order (amount in
+//! minor units, the order id as idempotency key, so a retry never makes a second one);
+//! the shopper's browser confirms it with Stripe's Payment Element; and the order becomes
+//! paid when the server hears that the intent succeeded: from a signed webhook
+//! ([`StripeProvider::handle_webhook`]) or from retrieving the intent when the shopper
+//! comes back ([`StripeProvider::finish`]), whichever comes first. Both go through
+//! `record_payment`, which records one successful payment per intent, so the second
+//! report changes nothing.
+
+use super::signature::{self, SignatureError};
+use super::{Outcome, PaymentProvider, PAID_AFTER_CANCEL};
+use crate::checkout::place::Placed;
+use crate::orders::lifecycle::{record_payment, PaymentReport, Recorded};
+use crate::orders::read::constant_time_eq;
+use crate::{Currency, Error, Money};
+use serde::Deserialize;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::time::Duration;
+use stripe::{
+    Client, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods, PaymentIntent,
+    PaymentIntentId, PaymentIntentStatus, RequestStrategy, StripeError,
+};
+
+/// How long one call to Stripe may take before the shopper is told to try again.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What the shop needs to know to take payments with Stripe.
+#[derive(Clone)]
+pub struct StripeSettings {
+    /// `sk_live_…` or `sk_test_…`: server side only.
+    pub secret_key: String,
+    /// `pk_…`: given to the browser for the Payment Element.
+    pub publishable_key: String,
+    /// `whsec_…`: signs the webhooks sent to `/webhooks/stripe`.
+    pub webhook_secret: String,
+    /// Stripe's API (`https://api.stripe.com/`), or a local fake in tests.
+    pub api_base: String,
+    /// Stripe.js, loaded by the pay page.
+    pub js_url: String,
+}
+
+impl std::fmt::Debug for StripeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeSettings")
+            .field("publishable_key", &self.publishable_key)
+            .field("api_base", &self.api_base)
+            .field("js_url", &self.js_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub struct StripeProvider {
+    client: Client,
+    settings: StripeSettings,
+}
+
+impl std::fmt::Debug for StripeProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StripeProvider")
+            .field(&self.settings)
+            .finish()
+    }
+}
+
+impl PaymentProvider for StripeProvider {
+    fn name(&self) -> &'static str {
+        "stripe"
+    }
+}
+
+/// Where a PaymentIntent stands, as far as the shop cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntentStatus {
+    Succeeded,
+    /// The bank has not answered yet (some payment methods take days).
+    Processing,
+    /// Waiting for the shopper: a first try, another card after a decline, or 3-D Secure.
+    AwaitingShopper,
+    Canceled,
+}
+
+/// A PaymentIntent, reduced to what the shop reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    pub id: String,
+    /// Given to the shopper's browser only; proves the return page's visitor paid.
+    pub client_secret: String,
+    pub status: IntentStatus,
+    pub amount: Money,
+    /// From the intent's metadata: the order it was created for.
+    pub order_id: Option<i64>,
+    /// Why the last attempt failed, in words for the shopper (Stripe's card messages).
+    pub failure: Option<String>,
+}
+
+/// What the return page learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finished {
+    Paid,
+    /// Paid but not settled: the order is paid when Stripe tells us.
+    Processing,
+    /// Not paid; the message says why and what to do.
+    NotPaid(String),
+}
+
+/// The order a returning shopper paid for, and how that went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Returned {
+    pub order_id: i64,
+    /// The checkout that placed the order, to close it in the shopper's session.
+    pub checkout_token: String,
+    pub number: i64,
+    pub access_key: String,
+    pub outcome: Finished,
+}
+
+/// What a webhook did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    Recorded(Recorded),
+    /// Believed, and nothing to do (another event type, an intent we didn't create).
+    Ignored(&'static str),
+}
+
+/// Why a webhook was refused: answered with 400, so Stripe shows it as failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("signature: {0}")]
+    Signature(#[from] SignatureError),
+    #[error("malformed event: {0}")]
+    Malformed(String),
+    /// Believed, but not handled now (the database is down): answered with 500, so
+    /// Stripe sends it again later.
+    #[error("{0}")]
+    Failed(#[from] Error),
+}
+
+impl StripeProvider {
+    /// Fails when the API address is not a URL.
+    pub fn new(settings: StripeSettings) -> Result<StripeProvider, String> {
+        url::Url::parse(&settings.api_base)
+            .map_err(|e| format!("the Stripe API address {:?}: {e}", settings.api_base))?;
+        let client = Client::from_url(settings.api_base.as_str(), settings.secret_key.clone());
+        Ok(StripeProvider { client, settings })
+    }
+
+    pub fn publishable_key(&self) -> &str {
+        &self.settings.publishable_key
+    }
+
+    pub fn js_url(&self) -> &str {
+        &self.settings.js_url
+    }
+
+    /// The intent that pays `placed`: the one made for it before, or a new one.
+    pub async fn intent_for(&self, pool: &PgPool, placed: &Placed) -> Result<Intent, Error> {
+        let known: Option<String> =
+            sqlx::query_scalar("SELECT payment_intent FROM orders WHERE id = $1")
+                .bind(placed.id)
+                .fetch_optional(pool)
+                .await?
+                .flatten();
+        if let Some(id) = known {
+            return self.retrieve(&id).await;
+        }
+        let intent = self.create(placed).await?;
+        // Two tabs starting at once get the same intent (same idempotency key); the
+        // first to get here records it.
+        sqlx::query(
+            "UPDATE orders SET payment_intent = $2 WHERE id = $1 AND payment_intent IS NULL",
+        )
+        .bind(placed.id)
+        .bind(&intent.id)
+        .execute(pool)
+        .await?;
+        Ok(intent)
+    }
+
+    async fn create(&self, placed: &Placed) -> Result<Intent, Error> {
+        let minor = placed
+            .total
+            .minor_units()
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let currency = placed
+            .total
+            .currency()
+            .code()
+            .to_ascii_lowercase()
+            .parse::<stripe::Currency>()
+            .map_err(|_| Error::PaymentService("Stripe does not take this currency".into()))?;
+        let description = format!("Order {}", placed.number);
+        let mut params = CreatePaymentIntent::new(minor, currency);
+        params.automatic_payment_methods = Some(CreatePaymentIntentAutomaticPaymentMethods {
+            allow_redirects: None,
+            enabled: true,
+        });
+        params.description = Some(&description);
+        params.metadata = Some(HashMap::from([
+            ("order_id".to_owned(), placed.id.to_string()),
+            ("order_number".to_owned(), placed.number.to_string()),
+        ]));
+        let client = self
+            .client
+            .clone()
+            .with_strategy(RequestStrategy::Idempotent(format!(
+                "mercato-order-{}",
+                placed.id
+            )));
+        let intent = within_timeout(PaymentIntent::create(&client, params)).await?;
+        from_api(intent)
+    }
+
+    async fn retrieve(&self, id: &str) -> Result<Intent, Error> {
+        let id: PaymentIntentId = id.parse().map_err(|_| Error::NotFound)?;
+        from_api(within_timeout(PaymentIntent::retrieve(&self.client, &id, &[])).await?)
+    }
+
+    /// The shopper is back from paying (`/checkout/return?payment_intent=…&
+    /// payment_intent_client_secret=…`): asks Stripe how it went and records a success.
+    /// Only someone holding the intent's client secret learns which order it was.
+    pub async fn finish(
+        &self,
+        pool: &PgPool,
+        intent_id: &str,
+        client_secret: &str,
+        public_url: &str,
+    ) -> Result<Returned, Error> {
+        let intent = self.retrieve(intent_id).await?;
+        if !constant_time_eq(intent.client_secret.as_bytes(), client_secret.as_bytes()) {
+            return Err(Error::NotFound);
+        }
+        let order_id = order_of(pool, &intent).await?.ok_or(Error::NotFound)?;
+        let outcome = match self
+            .record(pool, order_id, &intent, None, public_url)
+            .await?
+        {
+            Some(Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent) => {
+                Finished::Paid
+            }
+            Some(Recorded::NotPaid(message)) => Finished::NotPaid(message),
+            Some(Recorded::PaidAfterCancel) => Finished::NotPaid(PAID_AFTER_CANCEL.to_owned()),
+            None if intent.status == IntentStatus::Processing => Finished::Processing,
+            None => Finished::NotPaid(NOT_COMPLETED.to_owned()),
+        };
+        let (number, access_key, checkout_token): (i64, String, String) =
+            sqlx::query_as("SELECT number, access_key, checkout_token FROM orders WHERE id = $1")
+                .bind(order_id)
+                .fetch_one(pool)
+                .await?;
+        Ok(Returned {
+            order_id,
+            checkout_token,
+            number,
+            access_key,
+            outcome,
+        })
+    }
+
+    /// A POST to `/webhooks/stripe`. Believed only with a valid signature made within
+    /// the last five minutes. An event seen before changes nothing; events may come in
+    /// any order (a late `payment_failed` leaves a paid order paid).
+    pub async fn handle_webhook(
+        &self,
+        pool: &PgPool,
+        body: &[u8],
+        signature_header: Option<&str>,
+        now: i64,
+        public_url: &str,
+    ) -> Result<Handled, WebhookError> {
+        signature::verify(body, signature_header, &self.settings.webhook_secret, now)?;
+        let event: Event =
+            serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+        if !matches!(
+            event.kind.as_str(),
+            "payment_intent.succeeded" | "payment_intent.payment_failed"
+        ) {
+            return Ok(Handled::Ignored("an event the shop does not act on"));
+        }
+        let intent = serde_json::from_value::<EventIntent>(event.data.object)
+            .map_err(|e| WebhookError::Malformed(e.to_string()))
+            .and_then(|i| i.into_intent().map_err(WebhookError::Malformed))?;
+        let Some(order_id) = order_of(pool, &intent).await? else {
+            return Ok(Handled::Ignored("no order has this payment intent"));
+        };
+        Ok(
+            match self
+                .record(pool, order_id, &intent, Some(&event.id), public_url)
+                .await?
+            {
+                Some(recorded) => Handled::Recorded(recorded),
+                None => Handled::Ignored("the intent has not succeeded or failed"),
+            },
+        )
+    }
+
+    /// Records what `intent` says about the order's payment; `None` when it says
+    /// nothing final yet.
+    async fn record(
+        &self,
+        pool: &PgPool,
+        order_id: i64,
+        intent: &Intent,
+        event_id: Option<&str>,
+        public_url: &str,
+    ) -> Result<Option<Recorded>, Error> {
+        let reference = intent.id.clone();
+        let outcome = match (intent.status, &intent.failure) {
+            (IntentStatus::Succeeded, _) => Outcome::Succeeded { reference },
+            (IntentStatus::AwaitingShopper, Some(reason)) => Outcome::Declined {
+                reference,
+                reason: format!("{reason} Nothing was charged: try again or use another card; your order and cart are kept."),
+            },
+            _ => return Ok(None),
+        };
+        let report = PaymentReport {
+            order_id,
+            provider: self.name(),
+            amount: intent.amount,
+            outcome,
+            event_id,
+        };
+        record_payment(pool, &report, public_url).await.map(Some)
+    }
+}
+
+const NOT_COMPLETED: &str =
+    "The payment was not completed and nothing was charged. Try again below; your order and cart are kept.";
+
+/// The order an intent pays: the one it was recorded on, or (when the server stopped
+/// before recording it) the one its metadata names, if that order has no other intent.
+async fn order_of(pool: &PgPool, intent: &Intent) -> Result<Option<i64>, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM orders
+         WHERE payment_intent = $1 OR (id = $2 AND payment_intent IS NULL)
+         ORDER BY payment_intent IS NULL
+         LIMIT 1",
+    )
+    .bind(&intent.id)
+    .bind(intent.order_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+async fn within_timeout<T>(
+    call: impl std::future::Future<Output = Result<T, StripeError>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout(TIMEOUT, call).await {
+        Ok(Ok(value)) => Ok(value),
+        // No such intent: a made-up id in a return link, not an outage.
+        Ok(Err(StripeError::Stripe(e))) if e.http_status == 404 => Err(Error::NotFound),
+        Ok(Err(error)) => Err(Error::PaymentService(error.to_string())),
+        Err(_) => Err(Error::PaymentService(format!(
+            "no answer from Stripe in {} s",
+            TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+fn from_api(intent: PaymentIntent) -> Result<Intent, Error> {
+    let status = match intent.status {
+        PaymentIntentStatus::Succeeded => IntentStatus::Succeeded,
+        PaymentIntentStatus::Processing | PaymentIntentStatus::RequiresCapture => {
+            IntentStatus::Processing
+        }
+        PaymentIntentStatus::Canceled => IntentStatus::Canceled,
+        PaymentIntentStatus::RequiresPaymentMethod
+        | PaymentIntentStatus::RequiresConfirmation
+        | PaymentIntentStatus::RequiresAction => IntentStatus::AwaitingShopper,
+    };
+    Ok(Intent {
+        amount: money(intent.amount, &intent.currency.to_string())
+            .map_err(|e| Error::PaymentService(format!("intent {}: {e}", intent.id)))?,
+        id: intent.id.to_string(),
+        client_secret: intent.client_secret.unwrap_or_default(),
+        status,
+        order_id: intent.metadata.get("order_id").and_then(|v| v.parse().ok()),
+        failure: intent.last_payment_error.and_then(|e| e.message),
+    })
+}
+
+fn money(minor: i64, currency: &str) -> Result<Money, String> {
+    let currency = Currency::parse(&currency.to_ascii_uppercase()).map_err(|e| e.to_string())?;
+    Ok(Money::from_minor(minor, currency))
+}
+
+/// The parts of a webhook event the shop reads. Parsed loosely (not with async-stripe's
+/// types): events come in the account's API version, which may be newer than ours.
+#[derive(Deserialize)]
+struct Event {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    data: EventData,
+}
+
+#[derive(Deserialize)]
+struct EventData {
+    object: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct EventIntent {
+    id: String,
+    amount: i64,
+    currency: String,
+    status: String,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    metadata: HashMap<String, String>,
+    #[serde(default)]
+    last_payment_error: Option<EventError>,
+}
+
+#[derive(Deserialize)]
+struct EventError {
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl EventIntent {
+    fn into_intent(self) -> Result<Intent, String> {
+        let status = match self.status.as_str() {
+            "succeeded" => IntentStatus::Succeeded,
+            "processing" | "requires_capture" => IntentStatus::Processing,
+            "canceled" => IntentStatus::Canceled,
+            _ => IntentStatus::AwaitingShopper,
+        };
+        Ok(Intent {
+            amount: money(self.amount, &self.currency)?,
+            id: self.id,
+            client_secret: self.client_secret.unwrap_or_default(),
+            status,
+            order_id: self.metadata.get("order_id").and_then(|v| v.parse().ok()),
+            // A failed event always says why; Stripe's message is written for shoppers.
+            failure: self.last_payment_error.map(|e| {
+                e.message
+                    .unwrap_or_else(|| "Your card was declined.".to_owned())
+            }),
+        })
+    }
+}
