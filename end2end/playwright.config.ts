@@ -8,6 +8,10 @@ const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
 // The server's data folder (its database and the mail folder the tests read mail from).
 process.env.MERCATO_E2E_DATA_DIR ??= path.join(os.tmpdir(), `mercato-e2e-${port}`);
+// A second shop that takes payments with Stripe, played by end2end/fake-stripe.mjs.
+const stripePort = port + 1;
+const fakeStripePort = port + 2;
+const stripeShopURL = `http://127.0.0.1:${stripePort}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -44,15 +48,43 @@ export default defineConfig({
       },
     },
   ],
-  // A freshly built server on a fresh database (scripts/e2e-server.sh).
-  webServer: {
-    command: '../scripts/e2e-server.sh',
-    url: `${baseURL}/readyz`,
-    timeout: 120_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
-    env: { E2E_PORT: String(port), MERCATO_E2E_DATA_DIR: process.env.MERCATO_E2E_DATA_DIR },
-  },
+  // Freshly built servers on fresh databases (scripts/e2e-server.sh): the shop with test
+  // cards, and one with Stripe against the local fake.
+  webServer: [
+    {
+      command: '../scripts/e2e-server.sh',
+      url: `${baseURL}/readyz`,
+      timeout: 120_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
+      env: { E2E_PORT: String(port), MERCATO_E2E_DATA_DIR: process.env.MERCATO_E2E_DATA_DIR },
+    },
+    {
+      command: 'node fake-stripe.mjs',
+      url: `http://127.0.0.1:${fakeStripePort}/v3/`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      env: { FAKE_STRIPE_PORT: String(fakeStripePort), FAKE_STRIPE_SHOP_URL: stripeShopURL },
+    },
+    {
+      command: '../scripts/e2e-server.sh',
+      url: `${stripeShopURL}/readyz`,
+      timeout: 120_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
+      env: {
+        E2E_PORT: String(stripePort),
+        MERCATO_E2E_DATA_DIR: `${process.env.MERCATO_E2E_DATA_DIR}-stripe`,
+        MERCATO_STRIPE_SECRET_KEY: 'sk_test_e2e',
+        MERCATO_STRIPE_PUBLISHABLE_KEY: 'pk_test_e2e',
+        MERCATO_STRIPE_WEBHOOK_SECRET: 'whsec_e2e',
+        MERCATO_STRIPE_API_BASE: `http://127.0.0.1:${fakeStripePort}/`,
+        MERCATO_STRIPE_JS_URL: `http://127.0.0.1:${fakeStripePort}/v3/`,
+      },
+    },
+  ],
 });

@@ -1,17 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import { mailTo } from './mail';
-
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
-}
-
-async function addFirstInStock(page: Page, query: string) {
-  await page.goto(`/search?q=${query}&in_stock=1`);
-  await page.getByRole('region', { name: 'Products' }).getByRole('link').first().click();
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Add to cart' }).click();
-  await expect(page.getByRole('status')).toContainText('Added');
-}
+import { hydrated, addFirstInStock } from './shop';
 
 async function register(page: Page, email: string, password: string) {
   await page.goto('/account/register');

@@ -1,8 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
-}
+import { hydrated } from './shop';
 
 /** Opens the first product of a category that has its chosen variant in stock. */
 async function openProductInStock(page: Page) {

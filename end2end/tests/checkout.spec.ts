@@ -1,32 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import { mailTo } from './mail';
-
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
-}
-
-/** Adds the first in-stock product a search finds. */
-async function addFirstInStock(page: Page, query: string, js = true) {
-  await page.goto(`/search?q=${query}&in_stock=1`);
-  await page.getByRole('region', { name: 'Products' }).getByRole('link').first().click();
-  if (js) await hydrated(page);
-  await page.getByRole('button', { name: 'Add to cart' }).click();
-  if (js) await expect(page.getByRole('status')).toContainText('Added');
-  else await expect(page).toHaveURL(/\/cart$/);
-}
-
-function uniqueEmail(who: string) {
-  return `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-async function fillAddress(page: Page, email: string | null) {
-  if (email) await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Full name').first().fill('Grace Hopper');
-  await page.getByLabel('Street address').first().fill('Keizersgracht 1');
-  await page.getByLabel('Town or city').first().fill('Amsterdam');
-  await page.getByLabel('Postcode').first().fill('1015 CJ');
-  await page.getByLabel('Country').first().selectOption('NL');
-}
+import { hydrated, addFirstInStock, uniqueEmail, fillAddress } from './shop';
 
 async function pay(page: Page, card: string) {
   await page.getByLabel('Card number').fill(card);

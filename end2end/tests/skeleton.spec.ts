@@ -1,10 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-
-/** Resolves once the browser has hydrated the server-rendered page. */
-async function hydrated(page: Page) {
-  // The debug bundle is several megabytes: on two busy cores it can take a while.
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
-}
+import { hydrated } from './shop';
 
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });

@@ -395,6 +395,8 @@ pub enum Returned {
     Processing { page: String },
     /// Not paid; the message says why. The order and cart are kept.
     NotPaid { message: String },
+    /// No payment of ours matches the link.
+    Unknown,
 }
 
 /// Stripe sends the shopper back here after paying. The intent is retrieved from Stripe
@@ -411,14 +413,24 @@ pub async fn finish_stripe(
     let Payments::Stripe(stripe) = &state.payments else {
         return Err(AppError::NotFound);
     };
-    let returned = stripe
+    let returned = match stripe
         .finish(
             &state.pool,
             &payment_intent,
             &payment_intent_client_secret,
             &state.public_url,
         )
-        .await?;
+        .await
+    {
+        // A made-up or mistyped link: say so on a 404, naming nothing.
+        Err(mercato::Error::NotFound) => {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::NOT_FOUND);
+            }
+            return Ok(Returned::Unknown);
+        }
+        other => other?,
+    };
     let page = order_page(returned.number, &returned.access_key);
     Ok(match returned.outcome {
         Finished::Paid => {

@@ -156,6 +156,7 @@ fn StripePay(
                         <button type="submit" class=format!("{BUTTON} w-full") disabled=move || start.pending().get()>
                             {move || if start.pending().get() { "Preparing payment…" } else { "Continue to payment" }}
                         </button>
+                        <p class="mt-2 text-center text-xs text-stone-600">"You'll enter your card on the next step, securely with Stripe."</p>
                     </ActionForm>
                     }.into_any()
                 }
@@ -191,6 +192,12 @@ pub fn ReturnPage() -> impl IntoView {
                     <div class="mt-6 rounded-2xl border border-stone-200 bg-white p-6">
                         <p class="text-stone-700">"Your bank is still confirming the payment. We'll email you as soon as it's through; there is no need to pay again."</p>
                         <a href=page class="mt-4 inline-block font-semibold text-teal-800 underline">"See your order"</a>
+                    </div>
+                }.into_any(),
+                Returned::Unknown => view! {
+                    <div class="mt-6 rounded-2xl border border-stone-200 bg-white p-6">
+                        <p class="text-stone-700">"We couldn't find that payment. If you paid, the confirmation mail has a link to your order; otherwise go back to your checkout, where nothing has been charged."</p>
+                        <a href="/checkout/review" class="mt-4 inline-block rounded-full bg-teal-700 px-6 py-3 text-sm font-semibold text-white hover:bg-teal-800">"Back to review and pay"</a>
                     </div>
                 }.into_any(),
                 Returned::NotPaid { message } => view! {

@@ -382,6 +382,9 @@ async fn a_return_without_the_intents_secret_reveals_nothing() {
     ] {
         let res = back_from_stripe(&app, &p, &secret).await;
         assert_eq!(res.status(), 404, "{secret}");
+        let page = res.text().await.expect("page");
+        assert!(page.contains("find that payment"), "{page}");
+        assert!(!page.contains("/orders/"), "no order is named");
     }
     for intent in ["pi_unknown", "not-an-intent", ""] {
         let res = app

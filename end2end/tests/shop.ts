@@ -1,0 +1,32 @@
+// Steps every shopper-facing spec takes.
+import { expect, type Page } from '@playwright/test';
+
+/** Waits until the page's wasm has hydrated it. */
+export async function hydrated(page: Page) {
+  // The debug bundle is several megabytes: on two busy cores it can take a while.
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+}
+
+/** Adds the first in-stock product a search finds. */
+export async function addFirstInStock(page: Page, query: string, js = true) {
+  await page.goto(`/search?q=${query}&in_stock=1`);
+  await page.getByRole('region', { name: 'Products' }).getByRole('link').first().click();
+  if (js) await hydrated(page);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  if (js) await expect(page.getByRole('status')).toContainText('Added');
+  else await expect(page).toHaveURL(/\/cart$/);
+}
+
+export function uniqueEmail(who: string) {
+  return `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Fills the checkout's delivery address (and the email, when given). */
+export async function fillAddress(page: Page, email: string | null) {
+  if (email) await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Full name').first().fill('Grace Hopper');
+  await page.getByLabel('Street address').first().fill('Keizersgracht 1');
+  await page.getByLabel('Town or city').first().fill('Amsterdam');
+  await page.getByLabel('Postcode').first().fill('1015 CJ');
+  await page.getByLabel('Country').first().selectOption('NL');
+}
