@@ -3,7 +3,7 @@
 //! card. Prints orders/s and the latency of the place-and-pay request, then asks the
 //! shop (as its demo admin) whether stock still adds up.
 //!
-//! Usage: checkout-bench <base url> [clients] [orders per client]
+//! Usage: checkout-bench <base url> [clients] [orders per client] [variants to spread over]
 
 use std::time::{Duration, Instant};
 
@@ -38,39 +38,49 @@ async fn call(
     Ok((status, res.text().await?))
 }
 
-/// Variant ids of in-stock products, from the shop's own pages.
+/// Variant ids of up to `want` in-stock products (the variant each product page offers
+/// first), from the shop's own search pages: spreading the buyers over many variants
+/// keeps the run about checking out rather than about selling out.
 async fn variants(base: &str, want: usize) -> Result<Vec<i64>, Error> {
     let http = client()?;
-    let search = http
-        .get(format!("{base}/search?in_stock=1"))
-        .send()
-        .await?
-        .text()
-        .await?;
     let mut found = Vec::new();
-    for part in search.split("href=\"/p/").skip(1) {
-        let slug: String = part
-            .chars()
-            .take_while(|c| *c != '"' && *c != '?')
-            .collect();
-        let page = http
-            .get(format!("{base}/p/{slug}"))
+    for page in 1..=50 {
+        let search = http
+            .get(format!("{base}/search?in_stock=1&page={page}"))
             .send()
             .await?
             .text()
             .await?;
-        if let Some(at) = page.find("name=\"variant_id\" value=\"") {
-            let digits: String = page[at + 25..]
+        let before = found.len();
+        let mut products = 0;
+        for part in search.split("href=\"/p/").skip(1) {
+            products += 1;
+            let slug: String = part
                 .chars()
-                .take_while(char::is_ascii_digit)
+                .take_while(|c| *c != '"' && *c != '?')
                 .collect();
-            if let Ok(id) = digits.parse::<i64>() {
-                if !found.contains(&id) {
-                    found.push(id);
+            let page = http
+                .get(format!("{base}/p/{slug}"))
+                .send()
+                .await?
+                .text()
+                .await?;
+            if let Some(at) = page.find("name=\"variant_id\" value=\"") {
+                let digits: String = page[at + 25..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                if let Ok(id) = digits.parse::<i64>() {
+                    if !found.contains(&id) {
+                        found.push(id);
+                    }
                 }
             }
+            if found.len() >= want {
+                return Ok(found);
+            }
         }
-        if found.len() >= want {
+        if products == 0 || found.len() == before {
             break;
         }
     }
@@ -156,8 +166,9 @@ async fn main() -> Result<(), Error> {
         .cloned()
         .unwrap_or_else(|| "http://127.0.0.1:3207".to_owned());
     let clients: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(16);
-    let per_client: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(25);
-    let variants = variants(&base, 24).await?;
+    let per_client: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(150);
+    let spread: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(200);
+    let variants = variants(&base, spread).await?;
     if variants.is_empty() {
         return Err("no product in stock to buy".into());
     }
@@ -174,7 +185,9 @@ async fn main() -> Result<(), Error> {
             tokio::spawn(async move {
                 let mut results = Vec::with_capacity(per_client);
                 for i in 0..per_client {
-                    let variant = variants[(c * per_client + i) % variants.len()];
+                    // At each step the clients buy different variants, as shoppers
+                    // mostly do; a run still comes back to each variant many times.
+                    let variant = variants[(i * clients + c) % variants.len()];
                     results.push(checkout(&base, variant).await);
                 }
                 results
@@ -202,10 +215,11 @@ async fn main() -> Result<(), Error> {
     let wall = started.elapsed();
     paid.sort();
     println!(
-        "orders paid: {} in {:.1} s = {:.1} orders/s (whole checkouts, 6 requests each)",
+        "orders paid: {} in {:.1} s = {:.1} orders/s (whole checkouts, 6 requests each; {:.1} attempts/s)",
         paid.len(),
         wall.as_secs_f64(),
-        paid.len() as f64 / wall.as_secs_f64()
+        paid.len() as f64 / wall.as_secs_f64(),
+        (paid.len() + refused + failed) as f64 / wall.as_secs_f64()
     );
     println!(
         "place-and-pay request: p50 {:.1} ms, p99 {:.1} ms",

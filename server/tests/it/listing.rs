@@ -480,6 +480,68 @@ async fn listing_columns_follow_stock_and_price_changes() {
     assert_ne!(in_stock.products[0].slug, slug);
 }
 
+/// Whether the listing says `product` is in stock.
+async fn listed_in_stock(app: &TestApp, product: i64) -> bool {
+    sqlx::query_scalar("SELECT in_stock FROM products WHERE id = $1")
+        .bind(product)
+        .fetch_one(&app.pool)
+        .await
+        .expect("product")
+}
+
+#[tokio::test]
+async fn two_checkouts_selling_the_last_units_of_one_product_leave_it_sold_out() {
+    let app = seeded_app().await;
+    // A product whose only stock is one unit of each of two variants.
+    let (product, a, b): (i64, i64, i64) = sqlx::query_as(
+        "SELECT product_id, min(id), max(id) FROM variants
+         GROUP BY product_id HAVING count(*) >= 2 ORDER BY product_id LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("a product with two variants");
+    sqlx::query(
+        "UPDATE inventory SET on_hand = CASE WHEN variant_id IN ($2, $3) THEN 1 ELSE 0 END
+         WHERE variant_id IN (SELECT id FROM variants WHERE product_id = $1)",
+    )
+    .bind(product)
+    .bind(a)
+    .bind(b)
+    .execute(&app.pool)
+    .await
+    .expect("stock");
+    assert!(listed_in_stock(&app, product).await);
+
+    // Each takes its unit before the other commits: neither sees the other's sale
+    // while it runs, and the product must still end sold out.
+    let mut first = app.pool.begin().await.expect("tx");
+    let mut second = app.pool.begin().await.expect("tx");
+    for (tx, variant) in [(&mut first, a), (&mut second, b)] {
+        sqlx::query("UPDATE inventory SET on_hand = on_hand - 1 WHERE variant_id = $1")
+            .bind(variant)
+            .execute(&mut **tx)
+            .await
+            .expect("sell");
+    }
+    first.commit().await.expect("commit");
+    second.commit().await.expect("commit");
+    assert!(!listed_in_stock(&app, product).await);
+
+    // Restocked: listed again. A sale that leaves units changes nothing listed.
+    sqlx::query("UPDATE inventory SET on_hand = 3 WHERE variant_id = $1")
+        .bind(a)
+        .execute(&app.pool)
+        .await
+        .expect("restock");
+    assert!(listed_in_stock(&app, product).await);
+    sqlx::query("UPDATE inventory SET on_hand = 2 WHERE variant_id = $1")
+        .bind(a)
+        .execute(&app.pool)
+        .await
+        .expect("sell one");
+    assert!(listed_in_stock(&app, product).await);
+}
+
 #[tokio::test]
 async fn listing_pages_render_with_structured_data_and_working_forms() {
     let app = seeded_app().await;
