@@ -18,14 +18,15 @@ css=$(curl -fs "$base/" | grep -o '/pkg/mercato\.[A-Za-z0-9_-]*\.css' | head -n 
 mkdir -p bench/results
 run() { # name path
   echo "== $1 ($2)"
-  wrk -t2 -c32 -d"${secs}s" --latency -H 'Accept-Encoding: gzip, br' "$base$2" |
+  wrk -t2 -c32 -d"${secs}s" --latency -s bench/percentiles.lua -H 'Accept-Encoding: gzip, br' "$base$2" |
     tee "bench/results/$1.txt" |
-    awk '/Requests\/sec/ { print "requests/s: " $2 } / 50%/ { print "p50: " $2 } / 99%/ { print "p99: " $2 } /Non-2xx/ { print "NON-2xx: " $0 }'
+    awk '/Requests\/sec/ { print "requests/s: " $2 } /^percentiles/ { print } /Non-2xx/ { print "NON-2xx: " $0 }'
 }
 product=$(curl -fs "$base/c/hoodies" | grep -o 'href="/p/[^"]*"' | head -n 1 | sed 's/href="//; s/"$//')
 run home /
 run category /c/clothing
 run category-page-5 "/c/clothing?page=5"
+run category-page-200 "/c/clothing?page=200"
 run category-filtered "/c/clothing?opt=Size%3AM&in_stock=1&sort=price_asc"
 run product "$product"
 run search "/search?q=hoodie"

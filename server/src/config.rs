@@ -26,6 +26,9 @@ pub struct Config {
     /// its first pages are reused
     /// (0 counts on every view).
     pub listing_cache: Duration,
+    /// `MERCATO_PAGE_CACHE_SECS`: how long a catalog page rendered for a visitor without
+    /// a session is served to the next ones (0: never).
+    pub page_cache: Duration,
     /// `MERCATO_CURRENCY`: the one currency the shop sells in.
     pub currency: Currency,
     /// `MERCATO_PUBLIC_URL`: the address shoppers use, for absolute links (sitemap).
@@ -118,6 +121,12 @@ impl Config {
             &get,
             "MERCATO_LISTING_CACHE_SECS",
             30,
+            "a whole number of seconds",
+        )?;
+        let page_cache_secs: u64 = parse(
+            &get,
+            "MERCATO_PAGE_CACHE_SECS",
+            5,
             "a whole number of seconds",
         )?;
         let database_url = get("DATABASE_URL");
@@ -213,6 +222,7 @@ impl Config {
             db_pool_size: pool_size,
             request_timeout: Duration::from_secs(timeout_secs.max(1)),
             listing_cache: Duration::from_secs(listing_cache_secs),
+            page_cache: Duration::from_secs(page_cache_secs),
             currency,
             prices_include_tax,
             payment_window_minutes,
@@ -299,6 +309,7 @@ mod tests {
         assert_eq!(c.currency, Currency::EUR);
         assert!(c.prices_include_tax);
         assert_eq!(c.payment_window_minutes, 30);
+        assert_eq!(c.page_cache, Duration::from_secs(5));
         assert!(
             c.seed_demo,
             "the embedded shop starts with the demo catalog"

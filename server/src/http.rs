@@ -29,7 +29,13 @@ const STATIC: HeaderValue = HeaderValue::from_static("public, max-age=3600");
 /// Unhashed bundles must be revalidated, or a release would run a stale wasm.
 const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
 
-pub fn router(state: AppState, request_timeout: Duration) -> Router {
+/// How many catalog pages each process keeps for visitors without a session (pages are
+/// 30-100 KB: at most about 50 MB).
+const PAGE_CACHE_ENTRIES: usize = 500;
+
+/// The whole HTTP stack. `page_cache`: how long a catalog page rendered for a visitor
+/// without a session is served to the next ones (zero: never).
+pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) -> Router {
     let options = state.leptos_options.clone();
     let hashed = options.hash_files;
     let routes = generate_route_list(App);
@@ -54,6 +60,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .with_state(state)
         // Innermost: only handlers that touch the session load or save it.
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            crate::page_cache::PageCache::new(page_cache, PAGE_CACHE_ENTRIES),
+            crate::page_cache::serve,
+        ))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn_with_state(own_origin, check_origin))
         .layer(

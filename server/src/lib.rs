@@ -4,6 +4,7 @@ pub mod commands;
 pub mod config;
 pub mod http;
 pub mod origin;
+pub mod page_cache;
 pub mod sessions;
 pub mod start;
 pub mod worker;

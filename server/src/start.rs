@@ -125,7 +125,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         )),
         payments: payments(&config)?,
     };
-    let router = http::router(state, config.request_timeout);
+    let router = http::router(state, config.request_timeout, config.page_cache);
     let cleanup = tokio::spawn(crate::sessions::clean_up(pool.clone()));
     let delivery = match &config.smtp {
         Some(smtp) => Delivery::smtp(&smtp.url, &smtp.from).map_err(StartError::Smtp)?,

@@ -114,3 +114,55 @@ async fn the_shop_info_server_fn_reads_the_database() {
     let body = res.text().await.expect("body");
     assert!(body.contains(r#""name":"Mercato""#), "{body}");
 }
+
+#[tokio::test]
+async fn visitors_without_a_session_share_recent_catalog_pages_and_shoppers_never_do() {
+    use crate::common::{add_to_cart, seeded_app_with_page_cache};
+    let app = seeded_app_with_page_cache(std::time::Duration::from_secs(300)).await;
+    let (product, slug, name): (i64, String, String) = sqlx::query_as(
+        "SELECT id, slug, name FROM products WHERE status = 'active' AND in_stock ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("a product");
+    let path = format!("/p/{slug}");
+    let first = app.get(&path).await;
+    assert_eq!(first.status(), 200);
+    assert!(first.headers().get("set-cookie").is_none());
+    let first = first.text().await.expect("page");
+    assert!(first.contains(&name));
+
+    // Renamed: visitors without a session still get the page as it was rendered...
+    sqlx::query("UPDATE products SET name = 'Renamed Product' WHERE id = $1")
+        .bind(product)
+        .execute(&app.pool)
+        .await
+        .expect("rename");
+    let second = app.get(&path).await;
+    assert!(
+        second.headers().get("x-request-id").is_some(),
+        "still its own request"
+    );
+    assert_eq!(second.text().await.expect("page"), first);
+
+    // ...while a shopper with a session (here, a cart) sees it as it is now, with
+    // their own header.
+    let variant: i64 = sqlx::query_scalar(
+        "SELECT v.id FROM variants v JOIN inventory i ON i.variant_id = v.id
+         WHERE i.on_hand > 0 ORDER BY v.id LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("variant");
+    let cookie = add_to_cart(&app, variant, 1, None)
+        .await
+        .expect("a session");
+    let own = app.page(&path, &cookie).await;
+    assert!(own.contains("Renamed Product"));
+    assert!(own.contains("Cart, 1 item"), "their own cart in the header");
+
+    // Other URLs are other pages; errors are never kept.
+    let missing = app.get("/p/no-such-product").await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(app.get("/p/no-such-product").await.status(), 404);
+}

@@ -143,6 +143,20 @@ pub async fn seeded_app_with(payments: Payments) -> TestApp {
 }
 
 async fn spawn_app_with(pool: PgPool, payments: Payments) -> TestApp {
+    // No page cache: tests change stock and prices and look again at once.
+    spawn_app_full(pool, payments, Duration::ZERO).await
+}
+
+/// The demo shop serving catalog pages from its page cache for `page_cache`.
+pub async fn seeded_app_with_page_cache(page_cache: Duration) -> TestApp {
+    let db = TestDb::new().await.expect("a fresh test database");
+    mercato::catalog::seed::seed_demo_if_empty(&db.pool)
+        .await
+        .expect("seed the demo catalog");
+    spawn_app_full(db.pool, Payments::Test(TestProvider), page_cache).await
+}
+
+async fn spawn_app_full(pool: PgPool, payments: Payments, page_cache: Duration) -> TestApp {
     let site_root = std::env::temp_dir().join(format!("mercato-site-{}", uuid_like()));
     std::fs::create_dir_all(site_root.join("pkg")).expect("site root");
     std::fs::write(site_root.join("pkg/mercato.css"), "body{}").expect("css");
@@ -163,7 +177,7 @@ async fn spawn_app_with(pool: PgPool, payments: Payments) -> TestApp {
         payments,
     };
     // Generous: a test asserts behaviour, never speed, and CI machines stall at times.
-    let router = server::http::router(state, Duration::from_secs(60));
+    let router = server::http::router(state, Duration::from_secs(60), page_cache);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
