@@ -37,6 +37,17 @@ pub enum Recorded {
     PaidAfterCancel,
 }
 
+impl Recorded {
+    /// For the shopper: `Ok` when the order is paid, or why it is not.
+    pub fn for_shopper(self) -> Result<(), String> {
+        match self {
+            Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent => Ok(()),
+            Recorded::NotPaid(message) => Err(message),
+            Recorded::PaidAfterCancel => Err(crate::payments::PAID_AFTER_CANCEL.to_owned()),
+        }
+    }
+}
+
 /// Records a provider's report, once: the payment row, the move to paid with its event,
 /// the cart emptied, and the confirmation mail queued, all in one transaction.
 pub async fn record_payment(

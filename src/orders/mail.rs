@@ -26,8 +26,8 @@ pub async fn queue_confirmation(
 /// The link a guest follows to see their order.
 pub fn order_link(public_url: &str, view: &OrderView) -> String {
     format!(
-        "{public_url}/orders/{}?key={}",
-        view.number, view.access_key
+        "{public_url}{}",
+        super::keyed_page(view.number.0, &view.access_key)
     )
 }
 

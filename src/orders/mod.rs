@@ -112,6 +112,12 @@ impl fmt::Display for OrderStatus {
     }
 }
 
+/// The path of an order's page that shows it to whoever holds its key (the link in the
+/// confirmation mail, and where checkout lands).
+pub fn keyed_page(number: i64, access_key: &str) -> String {
+    format!("/orders/{number}?key={access_key}")
+}
+
 /// The number shoppers and staff quote ("order 10042"), from a sequence; never the
 /// internal id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

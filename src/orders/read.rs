@@ -138,24 +138,32 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
     })
 }
 
-/// The order's status now.
-pub async fn status(pool: &PgPool, order_id: i64) -> Result<OrderStatus, Error> {
-    let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(Error::NotFound)?;
-    OrderStatus::parse(&status).ok_or(Error::NotFound)
+/// Whether a placed order can still be paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// It waits for payment; `attempts` were made before (for the next one's reference).
+    Open { attempts: i64 },
+    /// Paid already (or further along): a repeated submit, nothing to charge.
+    Paid,
+    /// Cancelled while unpaid: it cannot be paid any more.
+    Expired,
 }
 
-/// How many times payment was tried for an order (for the next attempt's reference).
-pub async fn payment_attempts(pool: &PgPool, order_id: i64) -> Result<i64, Error> {
-    Ok(
-        sqlx::query_scalar("SELECT count(*) FROM payments WHERE order_id = $1")
-            .bind(order_id)
-            .fetch_one(pool)
-            .await?,
+/// Where `order_id` stands for paying, in one query.
+pub async fn due(pool: &PgPool, order_id: i64) -> Result<Due, Error> {
+    let (status, attempts): (String, i64) = sqlx::query_as(
+        "SELECT status, (SELECT count(*) FROM payments WHERE order_id = $1)
+         FROM orders WHERE id = $1",
     )
+    .bind(order_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(match OrderStatus::parse(&status).ok_or(Error::NotFound)? {
+        OrderStatus::PendingPayment => Due::Open { attempts },
+        OrderStatus::Cancelled => Due::Expired,
+        _ => Due::Paid,
+    })
 }
 
 /// The account's orders, newest first.

@@ -10,10 +10,10 @@
 //! report changes nothing.
 
 use super::signature::{self, SignatureError};
-use super::{Outcome, PaymentProvider, PAID_AFTER_CANCEL};
+use super::{Outcome, PaymentProvider, ORDER_EXPIRED};
 use crate::checkout::place::Placed;
 use crate::orders::lifecycle::{record_payment, PaymentReport, Recorded};
-use crate::orders::read::constant_time_eq;
+use crate::orders::read::{constant_time_eq, due, Due};
 use crate::{Currency, Error, Money};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 use stripe::{
     Client, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods, PaymentIntent,
-    PaymentIntentId, PaymentIntentStatus, RequestStrategy, StripeError,
+    PaymentIntentId, RequestStrategy, StripeError,
 };
 
 /// How long one call to Stripe may take before the shopper is told to try again.
@@ -156,8 +156,18 @@ impl StripeProvider {
         &self.settings.js_url
     }
 
+    /// Starts paying `placed`: its intent, or `None` when it is paid already (a repeated
+    /// submit). An expired order cannot be paid.
+    pub async fn start(&self, pool: &PgPool, placed: &Placed) -> Result<Option<Intent>, Error> {
+        match due(pool, placed.id).await? {
+            Due::Open { .. } => self.intent_for(pool, placed).await.map(Some),
+            Due::Paid => Ok(None),
+            Due::Expired => Err(Error::Invalid(ORDER_EXPIRED.to_owned())),
+        }
+    }
+
     /// The intent that pays `placed`: the one made for it before, or a new one.
-    pub async fn intent_for(&self, pool: &PgPool, placed: &Placed) -> Result<Intent, Error> {
+    async fn intent_for(&self, pool: &PgPool, placed: &Placed) -> Result<Intent, Error> {
         let known: Option<String> =
             sqlx::query_scalar("SELECT payment_intent FROM orders WHERE id = $1")
                 .bind(placed.id)
@@ -238,11 +248,10 @@ impl StripeProvider {
             .record(pool, order_id, &intent, None, public_url)
             .await?
         {
-            Some(Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent) => {
-                Finished::Paid
-            }
-            Some(Recorded::NotPaid(message)) => Finished::NotPaid(message),
-            Some(Recorded::PaidAfterCancel) => Finished::NotPaid(PAID_AFTER_CANCEL.to_owned()),
+            Some(recorded) => match recorded.for_shopper() {
+                Ok(()) => Finished::Paid,
+                Err(message) => Finished::NotPaid(message),
+            },
             None if intent.status == IntentStatus::Processing => Finished::Processing,
             None => Finished::NotPaid(NOT_COMPLETED.to_owned()),
         };
@@ -361,25 +370,33 @@ async fn within_timeout<T>(
 }
 
 fn from_api(intent: PaymentIntent) -> Result<Intent, Error> {
-    let status = match intent.status {
-        PaymentIntentStatus::Succeeded => IntentStatus::Succeeded,
-        PaymentIntentStatus::Processing | PaymentIntentStatus::RequiresCapture => {
-            IntentStatus::Processing
-        }
-        PaymentIntentStatus::Canceled => IntentStatus::Canceled,
-        PaymentIntentStatus::RequiresPaymentMethod
-        | PaymentIntentStatus::RequiresConfirmation
-        | PaymentIntentStatus::RequiresAction => IntentStatus::AwaitingShopper,
-    };
     Ok(Intent {
         amount: money(intent.amount, &intent.currency.to_string())
             .map_err(|e| Error::PaymentService(format!("intent {}: {e}", intent.id)))?,
         id: intent.id.to_string(),
         client_secret: intent.client_secret.unwrap_or_default(),
-        status,
-        order_id: intent.metadata.get("order_id").and_then(|v| v.parse().ok()),
+        status: IntentStatus::from_stripe(intent.status.as_str()),
+        order_id: order_in(&intent.metadata),
         failure: intent.last_payment_error.and_then(|e| e.message),
     })
+}
+
+impl IntentStatus {
+    /// From Stripe's name for the status (the API's and the webhooks' alike).
+    fn from_stripe(status: &str) -> IntentStatus {
+        match status {
+            "succeeded" => IntentStatus::Succeeded,
+            "processing" | "requires_capture" => IntentStatus::Processing,
+            "canceled" => IntentStatus::Canceled,
+            // requires_payment_method, requires_confirmation, requires_action
+            _ => IntentStatus::AwaitingShopper,
+        }
+    }
+}
+
+/// The order an intent was created for, from its metadata.
+fn order_in(metadata: &HashMap<String, String>) -> Option<i64> {
+    metadata.get("order_id").and_then(|v| v.parse().ok())
 }
 
 fn money(minor: i64, currency: &str) -> Result<Money, String> {
@@ -424,18 +441,12 @@ struct EventError {
 
 impl EventIntent {
     fn into_intent(self) -> Result<Intent, String> {
-        let status = match self.status.as_str() {
-            "succeeded" => IntentStatus::Succeeded,
-            "processing" | "requires_capture" => IntentStatus::Processing,
-            "canceled" => IntentStatus::Canceled,
-            _ => IntentStatus::AwaitingShopper,
-        };
         Ok(Intent {
             amount: money(self.amount, &self.currency)?,
+            status: IntentStatus::from_stripe(&self.status),
+            order_id: order_in(&self.metadata),
             id: self.id,
             client_secret: self.client_secret.unwrap_or_default(),
-            status,
-            order_id: self.metadata.get("order_id").and_then(|v| v.parse().ok()),
             // A failed event always says why; Stripe's message is written for shoppers.
             failure: self.last_payment_error.map(|e| {
                 e.message

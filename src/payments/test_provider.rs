@@ -1,10 +1,10 @@
 //! The offline provider: a card number decides the outcome. Labelled as a test on every
 //! page that uses it.
 
-use super::{Outcome, Payable, PaymentProvider, TestCard, ORDER_EXPIRED, PAID_AFTER_CANCEL};
+use super::{Outcome, Payable, PaymentProvider, TestCard, ORDER_EXPIRED};
 use crate::checkout::place::Placed;
-use crate::orders::lifecycle::{record_payment, PaymentReport, Recorded};
-use crate::orders::OrderStatus;
+use crate::orders::lifecycle::{record_payment, PaymentReport};
+use crate::orders::read::{due, Due};
 use crate::Error;
 use sqlx::PgPool;
 
@@ -48,28 +48,25 @@ impl TestProvider {
         card: TestCard,
         public_url: &str,
     ) -> Result<Result<(), String>, Error> {
-        match crate::orders::read::status(pool, placed.id).await? {
-            OrderStatus::PendingPayment => {}
-            OrderStatus::Cancelled => return Ok(Err(ORDER_EXPIRED.to_owned())),
-            _ => return Ok(Ok(())),
-        }
+        let attempts = match due(pool, placed.id).await? {
+            Due::Open { attempts } => attempts,
+            Due::Expired => return Ok(Err(ORDER_EXPIRED.to_owned())),
+            Due::Paid => return Ok(Ok(())),
+        };
         let payable = Payable {
             order_id: placed.id,
             number: placed.number.0,
             amount: placed.total,
         };
-        let attempt = crate::orders::read::payment_attempts(pool, placed.id).await? + 1;
         let report = PaymentReport {
             order_id: placed.id,
             provider: self.name(),
             amount: placed.total,
-            outcome: self.charge(&payable, card, attempt),
+            outcome: self.charge(&payable, card, attempts + 1),
             event_id: None,
         };
-        Ok(match record_payment(pool, &report, public_url).await? {
-            Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent => Ok(()),
-            Recorded::NotPaid(message) => Err(message),
-            Recorded::PaidAfterCancel => Err(PAID_AFTER_CANCEL.to_owned()),
-        })
+        Ok(record_payment(pool, &report, public_url)
+            .await?
+            .for_shopper())
     }
 }

@@ -353,7 +353,6 @@ pub enum StripeStep {
 /// placed order waits for a retry (or expires and gives its stock back).
 #[server(prefix = "/api", endpoint = "checkout/stripe/start")]
 pub async fn start_stripe(token: String) -> Result<StripeStep, AppError> {
-    use mercato::orders::OrderStatus;
     use mercato::payments::Payments;
     let state = crate::state::state()?;
     let Payments::Stripe(stripe) = &state.payments else {
@@ -366,29 +365,22 @@ pub async fn start_stripe(token: String) -> Result<StripeStep, AppError> {
         Placing::Paid(page) => return Ok(StripeStep::Done { page }),
         Placing::Placed(token, placed) => (token, placed),
     };
-    match mercato::orders::read::status(&state.pool, placed.id).await? {
-        OrderStatus::PendingPayment => {}
-        OrderStatus::Cancelled => {
-            return Err(AppError::Invalid(
-                mercato::payments::ORDER_EXPIRED.to_owned(),
-            ))
-        }
-        _ => {
+    match stripe.start(&state.pool, &placed).await? {
+        Some(intent) => Ok(StripeStep::Pay {
+            client_secret: intent.client_secret,
+            return_url: format!("{}/checkout/return", state.public_url),
+        }),
+        None => {
             let page = order_page(placed.number.0, &placed.access_key);
             paid(&s, &token, &page).await?;
-            return Ok(StripeStep::Done { page });
+            Ok(StripeStep::Done { page })
         }
     }
-    let intent = stripe.intent_for(&state.pool, &placed).await?;
-    Ok(StripeStep::Pay {
-        client_secret: intent.client_secret,
-        return_url: format!("{}/checkout/return", state.public_url),
-    })
 }
 
 /// What the return page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Returned {
+pub enum ReturnView {
     /// Paid: the page redirects to the order.
     Paid { page: String },
     /// The bank has not answered yet.
@@ -406,7 +398,7 @@ pub enum Returned {
 pub async fn finish_stripe(
     payment_intent: String,
     payment_intent_client_secret: String,
-) -> Result<Returned, AppError> {
+) -> Result<ReturnView, AppError> {
     use mercato::payments::stripe::Finished;
     use mercato::payments::Payments;
     let state = crate::state::state()?;
@@ -427,7 +419,7 @@ pub async fn finish_stripe(
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(http::StatusCode::NOT_FOUND);
             }
-            return Ok(Returned::Unknown);
+            return Ok(ReturnView::Unknown);
         }
         other => other?,
     };
@@ -438,18 +430,21 @@ pub async fn finish_stripe(
             if session::checkout(&s).await?.token == returned.checkout_token {
                 paid(&s, &returned.checkout_token, &page).await?;
             }
-            leptos_axum::redirect(&page);
-            Returned::Paid { page }
+            // The page's <Redirect> sends the shopper on (a 302 when rendered on the server).
+            ReturnView::Paid { page }
         }
-        Finished::Processing => Returned::Processing { page },
-        Finished::NotPaid(message) => Returned::NotPaid { message },
+        Finished::Processing => ReturnView::Processing { page },
+        Finished::NotPaid(message) => ReturnView::NotPaid { message },
     })
 }
 
 /// The order's page, with the key that shows it to whoever paid.
 #[cfg(feature = "ssr")]
 fn order_page(number: i64, access_key: &str) -> String {
-    format!("/orders/{number}?key={access_key}&placed=1")
+    format!(
+        "{}&placed=1",
+        mercato::orders::keyed_page(number, access_key)
+    )
 }
 
 /// The checkout is over: a fresh one starts next time, and a repeated submit of this

@@ -2,7 +2,7 @@
 
 use super::details::PAGE;
 use super::{
-    finish_stripe, load_review, BackToStart, Pay, Returned, ReviewStep, StartStripe, Steps,
+    finish_stripe, load_review, BackToStart, Pay, ReturnView, ReviewStep, StartStripe, Steps,
     StripeStep,
 };
 use crate::components::form::{action_error, BUTTON, INPUT, LABEL};
@@ -187,20 +187,20 @@ pub fn ReturnPage() -> impl IntoView {
         <div class=PAGE>
             <h1 class="text-3xl font-bold tracking-tight">"Payment"</h1>
             {loaded(data, |returned| match returned {
-                Returned::Paid { page } => view! { <Redirect path=page /> }.into_any(),
-                Returned::Processing { page } => view! {
+                ReturnView::Paid { page } => view! { <Redirect path=page /> }.into_any(),
+                ReturnView::Processing { page } => view! {
                     <div class="mt-6 rounded-2xl border border-stone-200 bg-white p-6">
                         <p class="text-stone-700">"Your bank is still confirming the payment. We'll email you as soon as it's through; there is no need to pay again."</p>
                         <a href=page class="mt-4 inline-block font-semibold text-teal-800 underline">"See your order"</a>
                     </div>
                 }.into_any(),
-                Returned::Unknown => view! {
+                ReturnView::Unknown => view! {
                     <div class="mt-6 rounded-2xl border border-stone-200 bg-white p-6">
                         <p class="text-stone-700">"We couldn't find that payment. If you paid, the confirmation mail has a link to your order; otherwise go back to your checkout, where nothing has been charged."</p>
                         <a href="/checkout/review" class="mt-4 inline-block rounded-full bg-teal-700 px-6 py-3 text-sm font-semibold text-white hover:bg-teal-800">"Back to review and pay"</a>
                     </div>
                 }.into_any(),
-                Returned::NotPaid { message } => view! {
+                ReturnView::NotPaid { message } => view! {
                     <div class="mt-6 rounded-2xl border border-red-200 bg-red-50 p-6" role="alert">
                         <p class="text-red-800">{message}</p>
                         <a href="/checkout/review" class="mt-4 inline-block rounded-full bg-teal-700 px-6 py-3 text-sm font-semibold text-white hover:bg-teal-800">"Back to review and pay"</a>

@@ -27,6 +27,17 @@ pub fn hidden(page: &str, name: &str) -> String {
     rest[start..start + rest[start..].find('"').expect("end")].to_owned()
 }
 
+/// Posts the review page's payment form, as a browser without JavaScript.
+async fn pay_without_js(app: &TestApp, cookie: &str, token: &str, card: &str) -> reqwest::Response {
+    app.post_form(
+        "/api/checkout/pay",
+        &format!("token={token}&card_number={card}"),
+        Some(cookie),
+        "/checkout/review",
+    )
+    .await
+}
+
 /// A guest with something in the cart, through details and delivery to the review page.
 pub async fn at_review(app: &TestApp) -> (String, String) {
     let cookie = add_to_cart(app, variant_in_stock(app).await, 2, None)
@@ -69,14 +80,7 @@ async fn a_guest_pays_after_a_declined_card_without_javascript() {
     assert!(review.contains("Test payment: no real money moves."));
     let token = hidden(&review, "token");
 
-    let res = app
-        .post_form(
-            "/api/checkout/pay",
-            &format!("token={token}&card_number=4000+0000+0000+0002"),
-            Some(&cookie),
-            "/checkout/review",
-        )
-        .await;
+    let res = pay_without_js(&app, &cookie, &token, "4000+0000+0000+0002").await;
     let page = error_shown(&app, res, &cookie).await;
     assert!(page.contains("Your card was declined."), "{page}");
     // Nothing is lost: the cart still holds the items, the order waits for payment.
@@ -86,14 +90,7 @@ async fn a_guest_pays_after_a_declined_card_without_javascript() {
         .expect("lines");
     assert_eq!(lines, 1);
 
-    let res = app
-        .post_form(
-            "/api/checkout/pay",
-            &format!("token={token}&card_number=4242424242424242"),
-            Some(&cookie),
-            "/checkout/review",
-        )
-        .await;
+    let res = pay_without_js(&app, &cookie, &token, "4242424242424242").await;
     let location = res.headers()["location"]
         .to_str()
         .expect("location")
@@ -103,14 +100,7 @@ async fn a_guest_pays_after_a_declined_card_without_javascript() {
         "{location}"
     );
     // Submitting the same checkout again charges nothing and lands on the same order.
-    let again = app
-        .post_form(
-            "/api/checkout/pay",
-            &format!("token={token}&card_number=4242424242424242"),
-            Some(&cookie),
-            "/checkout/review",
-        )
-        .await;
+    let again = pay_without_js(&app, &cookie, &token, "4242424242424242").await;
     assert_eq!(
         again.headers()["location"].to_str().expect("location"),
         location
