@@ -10,6 +10,7 @@ use super::listing::{
     PRICE_EDGES,
 };
 use super::read::{CardRow, CARDS_AFTER_IDS, CARDS_BEFORE_IDS};
+use crate::freshness::{Age, Lifetime};
 use crate::{Currency, Error};
 use rust_decimal::Decimal;
 use sqlx::{PgPool, Postgres, QueryBuilder};
@@ -66,7 +67,9 @@ pub async fn listing(
 /// pages (a sort over every match, for a search). Paging through or re-sorting a view
 /// asks for the same counts again, and popular views are asked for constantly. The
 /// cards themselves are always read fresh; a count or an order may lag a change by up
-/// to the cache's lifetime.
+/// to the cache's lifetime. A listing still asked for near the end of its lifetime is
+/// worked out again in the background (see [`crate::freshness`]), so a popular view
+/// never keeps a shopper waiting for its counts.
 #[derive(Debug)]
 pub struct ListingCache {
     counts: Cache<Counts>,
@@ -102,11 +105,12 @@ impl ListingCache {
                 ..query.clone()
             },
         );
+        let (pool, query) = (pool.clone(), query.clone());
         self.counts
-            .get_or_compute(key, || async {
-                let mut fresh = counts(pool, scope, query).await?;
+            .get_or_compute(key, move || async move {
+                let mut fresh = counts(&pool, scope, &query).await?;
                 if !query.q.is_empty() && fresh.exact == 0 {
-                    fresh.suggestion = suggest(pool, &query.q).await?;
+                    fresh.suggestion = suggest(&pool, &query.q).await?;
                 }
                 Ok(fresh)
             })
@@ -116,37 +120,56 @@ impl ListingCache {
 
 type CacheKey = (Scope, ListingQuery);
 
-/// Values by listing, each for `ttl`. Requests that miss at the same moment share one
-/// computation rather than each running it: under load, a popular category would
-/// otherwise be counted by every waiting request.
+/// Values by listing, each for its lifetime. Requests that miss at the same moment
+/// share one computation rather than each running it: under load, a popular category
+/// would otherwise be counted by every waiting request.
 #[derive(Debug)]
 struct Cache<V> {
-    ttl: Duration,
+    life: Lifetime,
     capacity: usize,
-    entries: Mutex<HashMap<CacheKey, CacheEntry<V>>>,
+    entries: Arc<Mutex<HashMap<CacheKey, CacheEntry<V>>>>,
 }
 
 #[derive(Debug)]
 struct CacheEntry<V> {
     created: Instant,
     value: Arc<OnceCell<Arc<V>>>,
+    /// A background task is working the value out again.
+    refreshing: bool,
 }
 
-impl<V> Cache<V> {
+/// What the cache has for a key, and what the caller is to do about it.
+enum Slot<V> {
+    /// The value, to serve as it is.
+    Ready(Arc<V>),
+    /// The value, to serve; the caller starts its refresh.
+    RefreshAhead(Arc<V>),
+    /// Being worked out (or to be, by whoever gets there first): wait on it.
+    Pending(Arc<OnceCell<Arc<V>>>),
+}
+
+impl<V: Send + Sync + 'static> Cache<V> {
     fn new(ttl: Duration, capacity: usize) -> Cache<V> {
         Cache {
-            ttl,
+            life: Lifetime::new(ttl),
             capacity,
-            entries: Mutex::new(HashMap::new()),
+            entries: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
     async fn get_or_compute<F, Fut>(&self, key: CacheKey, compute: F) -> Result<Arc<V>, Error>
     where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<V, Error>>,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<V, Error>> + Send + 'static,
     {
-        let cell = self.cell(key);
+        let cell = match self.slot(&key) {
+            Slot::Ready(value) => return Ok(value),
+            Slot::RefreshAhead(value) => {
+                self.refresh(key, compute);
+                return Ok(value);
+            }
+            Slot::Pending(cell) => cell,
+        };
         // A failed computation leaves the cell empty, so the next request tries again.
         let value = cell
             .get_or_try_init(|| async { compute().await.map(Arc::new) })
@@ -154,33 +177,84 @@ impl<V> Cache<V> {
         Ok(value.clone())
     }
 
-    /// The cell holding (or about to hold) the value for `key`.
-    fn cell(&self, key: CacheKey) -> Arc<OnceCell<Arc<V>>> {
+    /// Works the value for `key` out again in the background; the entry keeps serving
+    /// the old one meanwhile. A failure is logged and leaves the old value to expire.
+    fn refresh<F, Fut>(&self, key: CacheKey, compute: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<V, Error>> + Send + 'static,
+    {
+        let entries = self.entries.clone();
+        tokio::spawn(async move {
+            let fresh = compute().await;
+            let mut entries = lock(&entries);
+            match fresh {
+                Ok(value) => {
+                    entries.insert(
+                        key,
+                        CacheEntry {
+                            created: Instant::now(),
+                            value: Arc::new(OnceCell::new_with(Some(Arc::new(value)))),
+                            refreshing: false,
+                        },
+                    );
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "a listing could not be refreshed");
+                    if let Some(entry) = entries.get_mut(&key) {
+                        entry.refreshing = false;
+                    }
+                }
+            }
+        });
+    }
+
+    /// What is kept for `key`; an expired or missing entry is replaced by an empty cell
+    /// for the callers to fill.
+    fn slot(&self, key: &CacheKey) -> Slot<V> {
         let now = Instant::now();
-        let fresh = |e: &CacheEntry<V>| now < e.created + self.ttl;
-        // A panic while holding the lock leaves a map of plain values: still usable.
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = entries.get(&key).filter(|e| fresh(e)) {
-            return entry.value.clone();
+        let mut entries = lock(&self.entries);
+        if let Some(entry) = entries.get_mut(key) {
+            match (self.life.age(entry.created, now), entry.value.get()) {
+                (Age::Fresh, Some(value)) => return Slot::Ready(value.clone()),
+                (Age::RefreshAhead, Some(value)) if entry.refreshing => {
+                    return Slot::Ready(value.clone())
+                }
+                (Age::RefreshAhead, Some(value)) => {
+                    entry.refreshing = true;
+                    return Slot::RefreshAhead(value.clone());
+                }
+                // Still being worked out for the first time.
+                (Age::Fresh | Age::RefreshAhead, None) => {
+                    return Slot::Pending(entry.value.clone())
+                }
+                (Age::Expired, _) => {}
+            }
         }
         let cell = Arc::new(OnceCell::new());
         if self.capacity > 0 {
             if entries.len() >= self.capacity {
-                entries.retain(|_, e| fresh(e));
+                entries.retain(|_, e| self.life.age(e.created, now) != Age::Expired);
                 if entries.len() >= self.capacity {
                     entries.clear();
                 }
             }
             entries.insert(
-                key,
+                key.clone(),
                 CacheEntry {
                     created: now,
                     value: cell.clone(),
+                    refreshing: false,
                 },
             );
         }
-        cell
+        Slot::Pending(cell)
     }
+}
+
+/// A panic while holding the lock leaves a map of plain values: still usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The spelling of `q` closest to words in active product names ("hoodei" →
@@ -286,18 +360,19 @@ async fn page(
 ) -> Result<Vec<super::view::ProductCard>, Error> {
     let offset = (query.page.max(1) - 1).saturating_mul(PER_PAGE);
     let ids: Vec<i64> = if offset < CACHED_IDS {
+        let key = (
+            scope,
+            ListingQuery {
+                page: 1,
+                ..query.clone()
+            },
+        );
+        let (pool, query) = (pool.clone(), query.clone());
         let first = cache
             .ids
-            .get_or_compute(
-                (
-                    scope,
-                    ListingQuery {
-                        page: 1,
-                        ..query.clone()
-                    },
-                ),
-                || page_ids(pool, scope, query, CACHED_IDS, 0),
-            )
+            .get_or_compute(key, move || async move {
+                page_ids(&pool, scope, &query, CACHED_IDS, 0).await
+            })
             .await?;
         let start = (offset as usize).min(first.len());
         let end = (start + PER_PAGE as usize).min(first.len());
@@ -636,5 +711,101 @@ mod tests {
         sort_values(&mut colours);
         let got: Vec<&str> = colours.iter().map(|v| v.value.as_str()).collect();
         assert_eq!(got, ["Black", "Oat", "sage"]);
+    }
+
+    fn key(q: &str) -> CacheKey {
+        (Scope::Everything, ListingQuery::parse(q))
+    }
+
+    /// Counts its computations; each gives the number of the computation.
+    fn counter() -> (
+        Arc<std::sync::atomic::AtomicU32>,
+        impl Fn() -> std::future::Ready<Result<u32, Error>> + Clone,
+    ) {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let n = Arc::new(AtomicU32::new(0));
+        let m = n.clone();
+        (n, move || {
+            std::future::ready(Ok(m.fetch_add(1, Ordering::SeqCst) + 1))
+        })
+    }
+
+    async fn get<F, Fut>(cache: &Cache<u32>, compute: F) -> u32
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<u32, Error>> + Send + 'static,
+    {
+        *cache
+            .get_or_compute(key("q=mug"), compute)
+            .await
+            .expect("value")
+    }
+
+    #[tokio::test]
+    async fn a_listing_near_its_end_is_worked_out_again_in_the_background_once() {
+        use std::sync::atomic::Ordering;
+        let cache: Cache<u32> = Cache::new(Duration::from_secs(8), 10);
+        let (computed, compute) = counter();
+        assert_eq!(get(&cache, compute.clone()).await, 1);
+        assert_eq!(get(&cache, compute.clone()).await, 1, "kept");
+
+        // Into its last quarter: served as it is, refreshed once behind the scenes.
+        if let Some(entry) = lock(&cache.entries).get_mut(&key("q=mug")) {
+            entry.created -= Duration::from_secs(7);
+        }
+        assert_eq!(get(&cache, compute.clone()).await, 1);
+        assert_eq!(get(&cache, compute.clone()).await, 1);
+        for _ in 0..500 {
+            if get(&cache, compute.clone()).await == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            get(&cache, compute.clone()).await,
+            2,
+            "the refreshed value is served"
+        );
+        assert_eq!(computed.load(Ordering::SeqCst), 2);
+
+        // Expired: worked out on the request's path.
+        if let Some(entry) = lock(&cache.entries).get_mut(&key("q=mug")) {
+            entry.created -= Duration::from_secs(9);
+        }
+        assert_eq!(get(&cache, compute.clone()).await, 3);
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_the_old_value_until_it_expires() {
+        let cache: Cache<u32> = Cache::new(Duration::from_secs(8), 10);
+        let value = cache
+            .get_or_compute(key(""), || async { Ok(1) })
+            .await
+            .expect("value");
+        assert_eq!(*value, 1);
+        if let Some(entry) = lock(&cache.entries).get_mut(&key("")) {
+            entry.created -= Duration::from_secs(7);
+        }
+        let failing = || async { Err::<u32, _>(Error::Database(sqlx::Error::PoolTimedOut)) };
+        let value = cache
+            .get_or_compute(key(""), failing)
+            .await
+            .expect("old value");
+        assert_eq!(*value, 1);
+        for _ in 0..500 {
+            if lock(&cache.entries)
+                .get(&key(""))
+                .is_some_and(|e| !e.refreshing)
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The next request in the last quarter tries again.
+        let value = cache
+            .get_or_compute(key(""), || async { Ok(2) })
+            .await
+            .expect("old value");
+        assert_eq!(*value, 1);
     }
 }
