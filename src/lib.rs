@@ -15,9 +15,9 @@ pub mod payments;
 pub mod shop;
 
 #[cfg(feature = "server")]
-pub mod db;
+pub mod cache;
 #[cfg(feature = "server")]
-pub mod freshness;
+pub mod db;
 #[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]

@@ -7,13 +7,9 @@
 //! Anyone with a session (a cart, a sign-in) gets a page rendered for them. Only `200`
 //! HTML answers that set no cookie are kept.
 //!
-//! A page still asked for in the last quarter of its lifetime is rendered again in the
-//! background while it is served as it is (see [`mercato::freshness`]): a popular page
-//! is never rendered on a shopper's request, and connections never all miss at once. A
-//! page nobody asked for during that quarter is rendered by the next request; no page
-//! older than `MERCATO_PAGE_CACHE_SECS` is served. While a page nobody has (or whose
-//! copy expired) is being rendered, the other requests for it wait for that one render
-//! instead of each rendering it.
+//! The pages are a [`mercato::cache::Cache`]: a popular page is rendered again in the
+//! background before it expires, never on a shopper's request, and requests for a page
+//! being rendered wait for that one render instead of each rendering it.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -21,186 +17,59 @@ use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use mercato::freshness::{Age, Lifetime};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use mercato::cache::{Cache, How, Served};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A page larger than this is not kept (catalog pages are tens of kilobytes).
 const MAX_PAGE_BYTES: usize = 2 << 20;
 
+/// Rendered pages by URL.
 #[derive(Debug)]
 pub struct PageCache {
-    life: Lifetime,
-    max_entries: usize,
-    pages: Mutex<HashMap<String, Page>>,
-    /// Pages being rendered on a request's path, each with what its waiters wait on.
-    rendering: Arc<Mutex<HashMap<String, watch::Receiver<()>>>>,
+    pages: Cache<String, Page>,
 }
 
 #[derive(Debug, Clone)]
 struct Page {
-    stored: Instant,
     headers: HeaderMap,
     body: Bytes,
-    /// A background task is rendering this page again.
-    refreshing: bool,
-}
-
-/// What the cache has for a request.
-#[derive(Debug)]
-enum Lookup {
-    /// Serve this.
-    Hit(Page),
-    /// Serve this, and render the page again in the background.
-    HitAndRefresh(Page),
-    /// Render the page for this request (and keep it): nothing usable is kept. Others
-    /// asking meanwhile wait until the guard is dropped.
-    Render(Rendering),
-    /// Another request is rendering the page: wait for it, then look again.
-    Wait(watch::Receiver<()>),
-}
-
-/// A request rendering a page others may be waiting for; dropping it (the page kept,
-/// refused, or the request cancelled) lets them go on.
-#[derive(Debug)]
-struct Rendering {
-    key: String,
-    done: Option<watch::Sender<()>>,
-    rendering: Arc<Mutex<HashMap<String, watch::Receiver<()>>>>,
-}
-
-impl Drop for Rendering {
-    fn drop(&mut self) {
-        drop(self.done.take());
-        let mut rendering = lock(&self.rendering);
-        // Only this render's entry: a newer one may have replaced it.
-        if rendering
-            .get(&self.key)
-            .is_some_and(|rx| rx.has_changed().is_err())
-        {
-            rendering.remove(&self.key);
-        }
-    }
-}
-
-/// A panic while holding the lock leaves a map of plain values: still usable.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl PageCache {
     /// Keeps up to `max_entries` pages for `ttl` each; a zero `ttl` keeps nothing.
     pub fn new(ttl: Duration, max_entries: usize) -> Arc<PageCache> {
         Arc::new(PageCache {
-            life: Lifetime::new(ttl),
-            max_entries,
-            pages: Mutex::new(HashMap::new()),
-            rendering: Arc::new(Mutex::new(HashMap::new())),
+            pages: Cache::new(ttl, max_entries),
         })
-    }
-
-    fn lookup(&self, key: &str) -> Lookup {
-        if let Some(page) = lock(&self.pages).get_mut(key) {
-            match self.life.age(page.stored, Instant::now()) {
-                Age::Fresh => return Lookup::Hit(page.clone()),
-                Age::RefreshAhead if page.refreshing => return Lookup::Hit(page.clone()),
-                Age::RefreshAhead => {
-                    page.refreshing = true;
-                    return Lookup::HitAndRefresh(page.clone());
-                }
-                Age::Expired => {}
-            }
-        }
-        let mut rendering = lock(&self.rendering);
-        if let Some(rx) = rendering.get(key).filter(|rx| rx.has_changed().is_ok()) {
-            return Lookup::Wait(rx.clone());
-        }
-        let (done, rx) = watch::channel(());
-        rendering.insert(key.to_owned(), rx);
-        Lookup::Render(Rendering {
-            key: key.to_owned(),
-            done: Some(done),
-            rendering: self.rendering.clone(),
-        })
-    }
-
-    /// The page kept for `key`, if it may still be served.
-    fn fresh(&self, key: &str) -> Option<Page> {
-        let pages = lock(&self.pages);
-        let page = pages.get(key)?;
-        (self.life.age(page.stored, Instant::now()) != Age::Expired).then(|| page.clone())
-    }
-
-    /// The render that was to refresh `key` gave nothing to keep: the next one tries.
-    fn refresh_failed(&self, key: &str) {
-        if let Some(page) = lock(&self.pages).get_mut(key) {
-            page.refreshing = false;
-        }
-    }
-
-    fn put(&self, key: String, page: Page) {
-        let mut pages = lock(&self.pages);
-        if pages.len() >= self.max_entries {
-            let now = Instant::now();
-            pages.retain(|_, p| self.life.age(p.stored, now) != Age::Expired);
-            if pages.len() >= self.max_entries {
-                // Still full of fresh pages: start over rather than track recency.
-                pages.clear();
-            }
-        }
-        pages.insert(key, page);
     }
 }
 
 /// Middleware: answers cacheable requests from the cache, and keeps cacheable answers.
 pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
-    if cache.life.is_zero() || !cacheable_request(req.method(), req.uri().path(), req.headers()) {
+    if cache.pages.is_off() || !cacheable_request(req.method(), req.uri().path(), req.headers()) {
         return next.run(req).await;
     }
     let key = req.uri().to_string();
-    match cache.lookup(&key) {
-        Lookup::Hit(page) => page.into_response(HIT),
-        Lookup::HitAndRefresh(page) => {
-            tokio::spawn(async move {
-                let render = tokio::time::timeout(BACKGROUND_RENDER_LIMIT, next.run(req));
-                match render.await {
-                    Ok(res) => {
-                        keep(&cache, key, res).await;
-                    }
-                    Err(_) => {
-                        cache.refresh_failed(&key);
-                        tracing::warn!(page = %key, "a page took too long to render again");
-                    }
-                }
-            });
-            page.into_response(REFRESH)
-        }
-        Lookup::Render(rendering) => {
-            let mut res = keep(&cache, key, next.run(req).await).await;
-            drop(rendering);
-            res.headers_mut().insert(X_PAGE_CACHE, MISS);
+    let render = move || async move { page_in(next.run(req).await).await };
+    match cache.pages.get_or_compute(key, render).await {
+        Ok(Served { value: page, how }) => {
+            let mut res = Response::new(Body::from(page.body));
+            *res.headers_mut() = page.headers;
+            let how = match how {
+                How::Kept => HIT,
+                How::Refreshing => REFRESH,
+                How::Computed => MISS,
+            };
+            res.headers_mut().insert(X_PAGE_CACHE, how);
             res
         }
-        Lookup::Wait(mut rendered) => {
-            // Resolves when the render ends, whatever its outcome.
-            let _ = tokio::time::timeout(WAIT_FOR_RENDER_LIMIT, rendered.changed()).await;
-            if let Some(page) = cache.fresh(&key) {
-                return page.into_response(HIT);
-            }
-            // That render gave nothing to keep (a 404, say) or took too long: this
-            // request renders its own answer.
-            let mut res = next.run(req).await;
+        Err(mut res) => {
             res.headers_mut().insert(X_PAGE_CACHE, MISS);
             res
         }
     }
 }
-
-/// How long a request waits for another's render of the same page before rendering it
-/// itself.
-const WAIT_FOR_RENDER_LIMIT: Duration = Duration::from_secs(5);
 
 /// Says how a catalog page was answered: `hit` (kept), `refresh` (kept, and being
 /// rendered again) or `miss` (rendered for this request). For operators and tests.
@@ -209,46 +78,24 @@ const HIT: HeaderValue = HeaderValue::from_static("hit");
 const REFRESH: HeaderValue = HeaderValue::from_static("refresh");
 const MISS: HeaderValue = HeaderValue::from_static("miss");
 
-/// How long a page rendered in the background may take (no request timeout covers it).
-const BACKGROUND_RENDER_LIMIT: Duration = Duration::from_secs(30);
-
-impl Page {
-    fn into_response(self, how: HeaderValue) -> Response {
-        let mut res = Response::new(Body::from(self.body));
-        *res.headers_mut() = self.headers;
-        res.headers_mut().insert(X_PAGE_CACHE, how);
-        res
-    }
-}
-
-/// Keeps `res` as the page for `key` if it may be kept, and gives it back.
-async fn keep(cache: &PageCache, key: String, res: Response) -> Response {
+/// The page `res` carries, if it may be kept; otherwise the answer to give instead.
+async fn page_in(res: Response) -> Result<Page, Response> {
     if !cacheable_response(res.status(), res.headers()) {
-        cache.refresh_failed(&key);
-        return res;
+        return Err(res);
     }
     let (parts, body) = res.into_parts();
     match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
-        Ok(bytes) => {
-            cache.put(
-                key,
-                Page {
-                    stored: Instant::now(),
-                    headers: parts.headers.clone(),
-                    body: bytes.clone(),
-                    refreshing: false,
-                },
-            );
-            Response::from_parts(parts, Body::from(bytes))
-        }
+        Ok(body) => Ok(Page {
+            headers: parts.headers,
+            body,
+        }),
         Err(error) => {
-            cache.refresh_failed(&key);
             tracing::warn!(%error, "a page could not be read whole");
-            (
+            Err((
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The page could not be built just now. Please reload it.",
             )
-                .into_response()
+                .into_response())
         }
     }
 }
@@ -323,58 +170,6 @@ mod tests {
         let mut json = HeaderMap::new();
         json.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         assert!(!cacheable_response(StatusCode::OK, &json));
-    }
-
-    fn page(age: Duration) -> Page {
-        Page {
-            stored: Instant::now() - age,
-            headers: HeaderMap::new(),
-            body: Bytes::from_static(b"<html>"),
-            refreshing: false,
-        }
-    }
-
-    #[test]
-    fn a_page_near_its_end_is_rendered_again_once_in_the_background_while_it_is_served() {
-        let cache = PageCache::new(Duration::from_secs(8), 10);
-        assert!(matches!(cache.lookup("/a"), Lookup::Render(_)));
-        cache.put("/a".into(), page(Duration::ZERO));
-        assert!(matches!(cache.lookup("/a"), Lookup::Hit(_)));
-
-        // In its last quarter: the first request starts one refresh, all are served.
-        cache.put("/b".into(), page(Duration::from_secs(7)));
-        assert!(
-            matches!(cache.lookup("/b"), Lookup::HitAndRefresh(_)),
-            "the first starts the refresh"
-        );
-        assert!(
-            matches!(cache.lookup("/b"), Lookup::Hit(_)),
-            "the next are served while it runs"
-        );
-        cache.refresh_failed("/b");
-        assert!(
-            matches!(cache.lookup("/b"), Lookup::HitAndRefresh(_)),
-            "after a failure, another tries"
-        );
-
-        // Too old to serve, even while it is being rendered again.
-        let mut old = page(Duration::from_secs(9));
-        old.refreshing = true;
-        cache.put("/c".into(), old);
-        assert!(matches!(cache.lookup("/c"), Lookup::Render(_)));
-    }
-
-    #[test]
-    fn a_full_cache_makes_room_and_a_zero_ttl_keeps_nothing() {
-        let cache = PageCache::new(Duration::from_secs(60), 2);
-        cache.put("/a".into(), page(Duration::ZERO));
-        cache.put("/b".into(), page(Duration::ZERO));
-        cache.put("/c".into(), page(Duration::ZERO));
-        assert!(matches!(cache.lookup("/c"), Lookup::Hit(_)));
-        assert!(cache.pages.lock().map(|p| p.len() <= 2).unwrap_or(false));
-        let never = PageCache::new(Duration::ZERO, 2);
-        never.put("/a".into(), page(Duration::ZERO));
-        assert!(matches!(never.lookup("/a"), Lookup::Render(_)));
     }
 
     /// A router whose one page says how many times it was rendered, behind `cache`;
@@ -465,11 +260,9 @@ mod tests {
         assert_eq!(get(&app).await, ("hit".into(), "render 1".into()));
 
         // Age the kept page into its last quarter.
-        if let Ok(mut pages) = cache.pages.lock() {
-            if let Some(page) = pages.get_mut("/c/a") {
-                page.stored -= Duration::from_secs(7);
-            }
-        }
+        cache
+            .pages
+            .backdate(&"/c/a".to_owned(), Duration::from_secs(7));
         assert_eq!(get(&app).await, ("refresh".into(), "render 1".into()));
         for _ in 0..500 {
             if renders.load(Ordering::SeqCst) == 2 && get(&app).await.1 == "render 2" {

@@ -10,14 +10,13 @@ use super::listing::{
     PRICE_EDGES,
 };
 use super::read::{CardRow, CARDS_AFTER_IDS, CARDS_BEFORE_IDS};
-use crate::freshness::{Age, Lifetime};
+use crate::cache::Cache;
 use crate::{Currency, Error};
 use rust_decimal::Decimal;
 use sqlx::{PgPool, Postgres, QueryBuilder};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tokio::sync::OnceCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use super::read::PER_PAGE;
 
@@ -68,12 +67,12 @@ pub async fn listing(
 /// asks for the same counts again, and popular views are asked for constantly. The
 /// cards themselves are always read fresh; a count or an order may lag a change by up
 /// to the cache's lifetime. A listing still asked for near the end of its lifetime is
-/// worked out again in the background (see [`crate::freshness`]), so a popular view
+/// worked out again in the background (see [`crate::cache`]), so a popular view
 /// never keeps a shopper waiting for its counts.
 #[derive(Debug)]
 pub struct ListingCache {
-    counts: Cache<Counts>,
-    ids: Cache<Vec<i64>>,
+    counts: Cache<CacheKey, Arc<Counts>>,
+    ids: Cache<CacheKey, Arc<Vec<i64>>>,
 }
 
 impl ListingCache {
@@ -106,156 +105,21 @@ impl ListingCache {
             },
         );
         let (pool, query) = (pool.clone(), query.clone());
-        self.counts
+        let served = self
+            .counts
             .get_or_compute(key, move || async move {
                 let mut fresh = counts(&pool, scope, &query).await?;
                 if !query.q.is_empty() && fresh.exact == 0 {
                     fresh.suggestion = suggest(&pool, &query.q).await?;
                 }
-                Ok(fresh)
+                Ok::<_, Error>(Arc::new(fresh))
             })
-            .await
+            .await?;
+        Ok(served.value)
     }
 }
 
 type CacheKey = (Scope, ListingQuery);
-
-/// Values by listing, each for its lifetime. Requests that miss at the same moment
-/// share one computation rather than each running it: under load, a popular category
-/// would otherwise be counted by every waiting request.
-#[derive(Debug)]
-struct Cache<V> {
-    life: Lifetime,
-    capacity: usize,
-    entries: Arc<Mutex<HashMap<CacheKey, CacheEntry<V>>>>,
-}
-
-#[derive(Debug)]
-struct CacheEntry<V> {
-    created: Instant,
-    value: Arc<OnceCell<Arc<V>>>,
-    /// A background task is working the value out again.
-    refreshing: bool,
-}
-
-/// What the cache has for a key, and what the caller is to do about it.
-enum Slot<V> {
-    /// The value, to serve as it is.
-    Ready(Arc<V>),
-    /// The value, to serve; the caller starts its refresh.
-    RefreshAhead(Arc<V>),
-    /// Being worked out (or to be, by whoever gets there first): wait on it.
-    Pending(Arc<OnceCell<Arc<V>>>),
-}
-
-impl<V: Send + Sync + 'static> Cache<V> {
-    fn new(ttl: Duration, capacity: usize) -> Cache<V> {
-        Cache {
-            life: Lifetime::new(ttl),
-            capacity,
-            entries: Arc::new(Mutex::new(HashMap::new())),
-        }
-    }
-
-    async fn get_or_compute<F, Fut>(&self, key: CacheKey, compute: F) -> Result<Arc<V>, Error>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<V, Error>> + Send + 'static,
-    {
-        let cell = match self.slot(&key) {
-            Slot::Ready(value) => return Ok(value),
-            Slot::RefreshAhead(value) => {
-                self.refresh(key, compute);
-                return Ok(value);
-            }
-            Slot::Pending(cell) => cell,
-        };
-        // A failed computation leaves the cell empty, so the next request tries again.
-        let value = cell
-            .get_or_try_init(|| async { compute().await.map(Arc::new) })
-            .await?;
-        Ok(value.clone())
-    }
-
-    /// Works the value for `key` out again in the background; the entry keeps serving
-    /// the old one meanwhile. A failure is logged and leaves the old value to expire.
-    fn refresh<F, Fut>(&self, key: CacheKey, compute: F)
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<V, Error>> + Send + 'static,
-    {
-        let entries = self.entries.clone();
-        tokio::spawn(async move {
-            let fresh = compute().await;
-            let mut entries = lock(&entries);
-            match fresh {
-                Ok(value) => {
-                    entries.insert(
-                        key,
-                        CacheEntry {
-                            created: Instant::now(),
-                            value: Arc::new(OnceCell::new_with(Some(Arc::new(value)))),
-                            refreshing: false,
-                        },
-                    );
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "a listing could not be refreshed");
-                    if let Some(entry) = entries.get_mut(&key) {
-                        entry.refreshing = false;
-                    }
-                }
-            }
-        });
-    }
-
-    /// What is kept for `key`; an expired or missing entry is replaced by an empty cell
-    /// for the callers to fill.
-    fn slot(&self, key: &CacheKey) -> Slot<V> {
-        let now = Instant::now();
-        let mut entries = lock(&self.entries);
-        if let Some(entry) = entries.get_mut(key) {
-            match (self.life.age(entry.created, now), entry.value.get()) {
-                (Age::Fresh, Some(value)) => return Slot::Ready(value.clone()),
-                (Age::RefreshAhead, Some(value)) if entry.refreshing => {
-                    return Slot::Ready(value.clone())
-                }
-                (Age::RefreshAhead, Some(value)) => {
-                    entry.refreshing = true;
-                    return Slot::RefreshAhead(value.clone());
-                }
-                // Still being worked out for the first time.
-                (Age::Fresh | Age::RefreshAhead, None) => {
-                    return Slot::Pending(entry.value.clone())
-                }
-                (Age::Expired, _) => {}
-            }
-        }
-        let cell = Arc::new(OnceCell::new());
-        if self.capacity > 0 {
-            if entries.len() >= self.capacity {
-                entries.retain(|_, e| self.life.age(e.created, now) != Age::Expired);
-                if entries.len() >= self.capacity {
-                    entries.clear();
-                }
-            }
-            entries.insert(
-                key.clone(),
-                CacheEntry {
-                    created: now,
-                    value: cell.clone(),
-                    refreshing: false,
-                },
-            );
-        }
-        Slot::Pending(cell)
-    }
-}
-
-/// A panic while holding the lock leaves a map of plain values: still usable.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// The spelling of `q` closest to words in active product names ("hoodei" →
 /// "hoodie"), or `None` when every word is already spelled as in the catalog or has
@@ -371,9 +235,12 @@ async fn page(
         let first = cache
             .ids
             .get_or_compute(key, move || async move {
-                page_ids(&pool, scope, &query, CACHED_IDS, 0).await
+                page_ids(&pool, scope, &query, CACHED_IDS, 0)
+                    .await
+                    .map(Arc::new)
             })
-            .await?;
+            .await?
+            .value;
         let start = (offset as usize).min(first.len());
         let end = (start + PER_PAGE as usize).min(first.len());
         first[start..end].to_vec()
@@ -711,101 +578,5 @@ mod tests {
         sort_values(&mut colours);
         let got: Vec<&str> = colours.iter().map(|v| v.value.as_str()).collect();
         assert_eq!(got, ["Black", "Oat", "sage"]);
-    }
-
-    fn key(q: &str) -> CacheKey {
-        (Scope::Everything, ListingQuery::parse(q))
-    }
-
-    /// Counts its computations; each gives the number of the computation.
-    fn counter() -> (
-        Arc<std::sync::atomic::AtomicU32>,
-        impl Fn() -> std::future::Ready<Result<u32, Error>> + Clone,
-    ) {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        let n = Arc::new(AtomicU32::new(0));
-        let m = n.clone();
-        (n, move || {
-            std::future::ready(Ok(m.fetch_add(1, Ordering::SeqCst) + 1))
-        })
-    }
-
-    async fn get<F, Fut>(cache: &Cache<u32>, compute: F) -> u32
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<u32, Error>> + Send + 'static,
-    {
-        *cache
-            .get_or_compute(key("q=mug"), compute)
-            .await
-            .expect("value")
-    }
-
-    #[tokio::test]
-    async fn a_listing_near_its_end_is_worked_out_again_in_the_background_once() {
-        use std::sync::atomic::Ordering;
-        let cache: Cache<u32> = Cache::new(Duration::from_secs(8), 10);
-        let (computed, compute) = counter();
-        assert_eq!(get(&cache, compute.clone()).await, 1);
-        assert_eq!(get(&cache, compute.clone()).await, 1, "kept");
-
-        // Into its last quarter: served as it is, refreshed once behind the scenes.
-        if let Some(entry) = lock(&cache.entries).get_mut(&key("q=mug")) {
-            entry.created -= Duration::from_secs(7);
-        }
-        assert_eq!(get(&cache, compute.clone()).await, 1);
-        assert_eq!(get(&cache, compute.clone()).await, 1);
-        for _ in 0..500 {
-            if get(&cache, compute.clone()).await == 2 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert_eq!(
-            get(&cache, compute.clone()).await,
-            2,
-            "the refreshed value is served"
-        );
-        assert_eq!(computed.load(Ordering::SeqCst), 2);
-
-        // Expired: worked out on the request's path.
-        if let Some(entry) = lock(&cache.entries).get_mut(&key("q=mug")) {
-            entry.created -= Duration::from_secs(9);
-        }
-        assert_eq!(get(&cache, compute.clone()).await, 3);
-    }
-
-    #[tokio::test]
-    async fn a_failed_refresh_keeps_the_old_value_until_it_expires() {
-        let cache: Cache<u32> = Cache::new(Duration::from_secs(8), 10);
-        let value = cache
-            .get_or_compute(key(""), || async { Ok(1) })
-            .await
-            .expect("value");
-        assert_eq!(*value, 1);
-        if let Some(entry) = lock(&cache.entries).get_mut(&key("")) {
-            entry.created -= Duration::from_secs(7);
-        }
-        let failing = || async { Err::<u32, _>(Error::Database(sqlx::Error::PoolTimedOut)) };
-        let value = cache
-            .get_or_compute(key(""), failing)
-            .await
-            .expect("old value");
-        assert_eq!(*value, 1);
-        for _ in 0..500 {
-            if lock(&cache.entries)
-                .get(&key(""))
-                .is_some_and(|e| !e.refreshing)
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        // The next request in the last quarter tries again.
-        let value = cache
-            .get_or_compute(key(""), || async { Ok(2) })
-            .await
-            .expect("old value");
-        assert_eq!(*value, 1);
     }
 }
