@@ -294,6 +294,26 @@ where
     }
 }
 
+/// Runs `n` copies of `task` at once and gives their outputs in order: for tests of
+/// what concurrent requests share.
+#[cfg(any(test, feature = "test-support"))]
+pub async fn at_once<T, F, Fut>(n: usize, task: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn() -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|_| tokio::spawn(task())).collect();
+    let mut outputs = Vec::with_capacity(n);
+    for joined in tasks {
+        match joined.await {
+            Ok(output) => outputs.push(output),
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
+    }
+    outputs
+}
+
 fn served<V, E>(result: Result<V, E>, how: How) -> Result<Served<V>, E> {
     result.map(|value| Served { value, how })
 }
@@ -438,19 +458,11 @@ mod tests {
     where
         F: Fn() -> Computation + Clone + Send + 'static,
     {
-        let tasks: Vec<_> = (0..n)
-            .map(|_| {
-                let (cache, compute) = (cache.clone(), compute.clone());
-                tokio::spawn(
-                    async move { cache.get_or_compute("k", compute).await.map(|s| s.value) },
-                )
-            })
-            .collect();
-        let mut answers = Vec::new();
-        for task in tasks {
-            answers.push(task.await.expect("request"));
-        }
-        answers
+        at_once(n, || {
+            let (cache, compute) = (cache.clone(), compute.clone());
+            async move { cache.get_or_compute("k", compute).await.map(|s| s.value) }
+        })
+        .await
     }
 
     #[tokio::test]

@@ -199,17 +199,11 @@ mod tests {
 
     /// `n` requests at once.
     async fn together(app: &axum::Router, n: usize) -> Vec<(String, String)> {
-        let tasks: Vec<_> = (0..n)
-            .map(|_| {
-                let app = app.clone();
-                tokio::spawn(async move { get(&app).await })
-            })
-            .collect();
-        let mut answers = Vec::new();
-        for task in tasks {
-            answers.push(task.await.expect("request"));
-        }
-        answers
+        mercato::cache::at_once(n, || {
+            let app = app.clone();
+            async move { get(&app).await }
+        })
+        .await
     }
 
     #[tokio::test]
