@@ -52,8 +52,19 @@ window.Stripe = function (publishableKey) {
         create: function () {
           return {
             mount: function (target) {
-              target.innerHTML = '<label style="display:block;font-size:14px">Card number (fake Stripe)' +
-                '<input data-fake-card style="display:block;width:100%;border:1px solid #ccc;border-radius:8px;padding:8px;margin-top:4px"></label>';
+              // Styled through the CSSOM, as Stripe.js does: the shop's CSP allows no
+              // style attributes in its pages.
+              var label = document.createElement('label');
+              label.textContent = 'Card number (fake Stripe)';
+              Object.assign(label.style, { display: 'block', fontSize: '14px' });
+              var input = document.createElement('input');
+              input.setAttribute('data-fake-card', '');
+              Object.assign(input.style, {
+                display: 'block', width: '100%', border: '1px solid #ccc',
+                borderRadius: '8px', padding: '8px', marginTop: '4px',
+              });
+              label.appendChild(input);
+              target.replaceChildren(label);
             },
           };
         },

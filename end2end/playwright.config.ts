@@ -59,7 +59,12 @@ export default defineConfig({
       stdout: 'pipe',
       stderr: 'pipe',
       gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
-      env: { E2E_PORT: String(port), MERCATO_E2E_DATA_DIR: process.env.MERCATO_E2E_DATA_DIR },
+      // Each test names its own client in X-Forwarded-For (tests/fixtures.ts).
+      env: {
+        E2E_PORT: String(port),
+        MERCATO_E2E_DATA_DIR: process.env.MERCATO_E2E_DATA_DIR,
+        MERCATO_TRUSTED_PROXIES: '127.0.0.1',
+      },
     },
     {
       command: 'node fake-stripe.mjs',
@@ -78,6 +83,7 @@ export default defineConfig({
       gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
       env: {
         E2E_PORT: String(stripePort),
+        MERCATO_TRUSTED_PROXIES: '127.0.0.1',
         MERCATO_E2E_DATA_DIR: `${process.env.MERCATO_E2E_DATA_DIR}-stripe`,
         MERCATO_STRIPE_SECRET_KEY: 'sk_test_e2e',
         MERCATO_STRIPE_PUBLISHABLE_KEY: 'pk_test_e2e',

@@ -294,16 +294,16 @@ where
     }
 }
 
-/// Runs `n` copies of `task` at once and gives their outputs in order: for tests of
-/// what concurrent requests share.
+/// Runs `n` copies of `task` at once (each given its number, from 0) and gives their
+/// outputs in order: for tests of what concurrent requests share.
 #[cfg(any(test, feature = "test-support"))]
 pub async fn at_once<T, F, Fut>(n: usize, task: F) -> Vec<T>
 where
     T: Send + 'static,
-    F: Fn() -> Fut,
+    F: Fn(usize) -> Fut,
     Fut: Future<Output = T> + Send + 'static,
 {
-    let tasks: Vec<_> = (0..n).map(|_| tokio::spawn(task())).collect();
+    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(task(i))).collect();
     let mut outputs = Vec::with_capacity(n);
     for joined in tasks {
         match joined.await {
@@ -458,7 +458,7 @@ mod tests {
     where
         F: Fn() -> Computation + Clone + Send + 'static,
     {
-        at_once(n, || {
+        at_once(n, |_| {
             let (cache, compute) = (cache.clone(), compute.clone());
             async move { cache.get_or_compute("k", compute).await.map(|s| s.value) }
         })

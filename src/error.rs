@@ -16,6 +16,17 @@ pub enum Error {
     /// detail is for the logs only.
     #[error("payment service: {0}")]
     PaymentService(String),
+    /// Too much of the shop's capacity is taken already (password hashing); try again
+    /// in a few seconds.
+    #[error("busy")]
+    Busy,
+    /// This client (or account) tried too often; it may try again after the wait.
+    #[error("too many attempts; wait {wait_secs} s")]
+    TooManyAttempts { wait_secs: u32 },
+    /// A fault on our side that no input explains (hashing failed, an amount overflowed).
+    /// The detail is for the logs only.
+    #[error("internal: {0}")]
+    Internal(String),
     /// The database refused or could not be reached. The detail is for the logs only.
     #[cfg(feature = "server")]
     #[error("database: {0}")]
@@ -23,12 +34,33 @@ pub enum Error {
 }
 
 impl Error {
+    pub fn internal(detail: impl Into<String>) -> Error {
+        Error::Internal(detail.into())
+    }
+
+    /// A form error about one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Error {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        Error::Fields(errors)
+    }
+
+    /// The answer to an attempt a rate limit refused.
+    #[cfg(feature = "server")]
+    pub fn wait(wait: crate::limits::Wait) -> Error {
+        Error::TooManyAttempts { wait_secs: wait.0 }
+    }
+
     /// True when the fault is passing (the database is down or saturated), so the shopper
     /// should simply try again in a moment.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Error::NotFound | Error::Invalid(_) | Error::Fields(_) => false,
-            Error::PaymentService(_) => true,
+            Error::NotFound
+            | Error::Invalid(_)
+            | Error::Fields(_)
+            | Error::TooManyAttempts { .. }
+            | Error::Internal(_) => false,
+            Error::PaymentService(_) | Error::Busy => true,
             #[cfg(feature = "server")]
             Error::Database(e) => matches!(
                 e,
@@ -39,6 +71,15 @@ impl Error {
                     | sqlx::Error::WorkerCrashed
             ),
         }
+    }
+}
+
+/// A wait in words, for messages: "1 second", "40 seconds", "3 minutes".
+pub fn wait_in_words(secs: u32) -> String {
+    match secs {
+        1 => "1 second".to_owned(),
+        s if s < 120 => format!("{s} seconds"),
+        s => format!("{} minutes", s.div_ceil(60)),
     }
 }
 
@@ -93,5 +134,19 @@ impl std::fmt::Display for FieldErrors {
             write!(f, " {}", e.message)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_as_words() {
+        assert_eq!(wait_in_words(1), "1 second");
+        assert_eq!(wait_in_words(2), "2 seconds");
+        assert_eq!(wait_in_words(119), "119 seconds");
+        assert_eq!(wait_in_words(900), "15 minutes");
+        assert_eq!(wait_in_words(901), "16 minutes");
     }
 }

@@ -17,7 +17,11 @@ pub mod shop;
 #[cfg(feature = "server")]
 pub mod cache;
 #[cfg(feature = "server")]
+pub mod client;
+#[cfg(feature = "server")]
 pub mod db;
+#[cfg(feature = "server")]
+pub mod limits;
 #[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]

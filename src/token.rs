@@ -9,6 +9,12 @@ pub fn random_hex() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether `token` could be one of [`random_hex`]'s (64 hex digits): anything else is
+/// refused without a query.
+pub fn plausible(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -19,5 +25,14 @@ mod tests {
             .bytes()
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn only_64_hex_digits_can_be_a_token() {
+        let a = super::random_hex();
+        assert!(super::plausible(&a));
+        assert!(!super::plausible("abc"));
+        assert!(!super::plausible(&"g".repeat(64)));
+        assert!(!super::plausible(&format!("{a}0")));
     }
 }

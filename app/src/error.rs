@@ -21,6 +21,12 @@ pub enum AppError {
     /// The payment provider could not be reached: nothing was charged.
     #[error("The payment service is unavailable right now. Nothing was charged and your cart is safe: please try again in a few minutes.")]
     PaymentUnavailable,
+    /// Too many people are signing in or registering at this moment.
+    #[error("Lots of people are signing in right now. Please try again in a few seconds.")]
+    Busy,
+    /// A rate limit: this client or account tried too often.
+    #[error("Too many attempts in a short time. Please try again in {}.", mercato::error::wait_in_words(*.0))]
+    TooManyRequests(u32),
     #[error("Please sign in to continue.")]
     SignInRequired,
     #[error("Your account can't do that. Ask an administrator if you need to.")]
@@ -45,7 +51,8 @@ impl AppError {
             AppError::Invalid(_) | AppError::Fields(_) => 422,
             AppError::SignInRequired => 401,
             AppError::Forbidden => 403,
-            AppError::Unavailable | AppError::PaymentUnavailable => 503,
+            AppError::TooManyRequests(_) => 429,
+            AppError::Unavailable | AppError::PaymentUnavailable | AppError::Busy => 503,
             AppError::Internal | AppError::Network => 500,
         }
     }
@@ -86,6 +93,11 @@ impl From<mercato::Error> for AppError {
                 tracing::warn!(%detail, "payment service unavailable");
                 AppError::PaymentUnavailable
             }
+            mercato::Error::Busy => {
+                tracing::warn!("refused: every password-hashing place is taken");
+                AppError::Busy
+            }
+            mercato::Error::TooManyAttempts { wait_secs } => AppError::TooManyRequests(wait_secs),
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 AppError::Unavailable

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod components;
 pub mod error;
+pub mod form_errors;
 pub mod orders;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -30,6 +31,13 @@ use pages::{HomePage, NotFoundPage};
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    state::provide_request_nonce();
+    #[cfg(feature = "ssr")]
+    let form_error = form_errors::for_this_request();
+    #[cfg(not(feature = "ssr"))]
+    let form_error: Option<form_errors::FormError> = None;
+    let (error_path, error) = form_error.map(|e| (e.path, e.err)).unzip();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -42,7 +50,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet options id="leptos" />
                 <MetaTags />
             </head>
-            <body class="min-h-screen bg-stone-50 text-stone-900 antialiased">
+            <body
+                class="min-h-screen bg-stone-50 text-stone-900 antialiased"
+                data-form-error-path=error_path
+                data-form-error=error
+            >
                 <App />
             </body>
         </html>
@@ -52,6 +64,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    form_errors::provide_form_error();
     shop::provide_shop_info();
     cart::provide_cart_version();
     mark_hydrated();
@@ -75,6 +88,7 @@ pub fn App() -> impl IntoView {
                         <ParentRoute path=path!("/account") view=Outlet ssr=SsrMode::Async>
                             <Route path=path!("") view=accounts::AccountPage ssr=SsrMode::Async />
                             <Route path=path!("register") view=accounts::RegisterPage ssr=SsrMode::Async />
+                            <Route path=path!("verify") view=accounts::VerifyEmailPage ssr=SsrMode::Async />
                             <Route path=path!("forgot") view=accounts::ForgotPasswordPage ssr=SsrMode::Async />
                             <Route path=path!("reset") view=accounts::ResetPasswordPage ssr=SsrMode::Async />
                             <Route path=path!("password") view=accounts::ChangePasswordPage ssr=SsrMode::Async />

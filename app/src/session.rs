@@ -8,6 +8,7 @@ use tower_sessions::Session;
 const CART: &str = "cart_id";
 const USER: &str = "user_id";
 const EPOCH: &str = "session_epoch";
+const SIGNED_IN_AT: &str = "signed_in_at";
 const FLASH: &str = "flash";
 const CHECKOUT: &str = "checkout";
 
@@ -58,7 +59,9 @@ pub async fn set_checkout(session: &Session, state: &CheckoutState) -> Result<()
     session.insert(CHECKOUT, state).await.map_err(unavailable)
 }
 
+/// The request's session, which [`check`] has vetted (an error if it did not run).
 pub async fn current() -> Result<Session, AppError> {
+    signed_in()?;
     leptos_axum::extract::<Session>().await.map_err(|e| {
         tracing::error!(error = %e, "no session layer in front of the app");
         AppError::Internal
@@ -88,23 +91,10 @@ pub async fn set_cart(session: &Session, cart: Option<i64>) -> Result<(), AppErr
     }
 }
 
-/// The signed-in account's id, if any.
-pub async fn user_id(session: &Session) -> Result<Option<i64>, AppError> {
+/// The signed-in account's id, if any. Only [`check`] reads it: everything else asks
+/// [`signed_in`], which the check has vouched for.
+async fn user_id(session: &Session) -> Result<Option<i64>, AppError> {
     session.get::<i64>(USER).await.map_err(unavailable)
-}
-
-/// The account's session epoch this session signed in under; a password change bumps
-/// the account's, which ends every session holding an older one.
-pub async fn epoch(session: &Session) -> Result<i32, AppError> {
-    Ok(session
-        .get::<i32>(EPOCH)
-        .await
-        .map_err(unavailable)?
-        .unwrap_or(0))
-}
-
-pub async fn set_epoch(session: &Session, epoch: i32) -> Result<(), AppError> {
-    session.insert(EPOCH, epoch).await.map_err(unavailable)
 }
 
 /// Signs the session in as `user`: a new session id (so an id seen before sign-in is
@@ -114,11 +104,140 @@ pub async fn sign_in_as(session: &Session, pool: &sqlx::PgPool, user: i64) -> Re
     session.cycle_id().await.map_err(unavailable)?;
     let merged = mercato::cart::store::merge_into_account(pool, guest, user).await?;
     set_cart(session, merged).await?;
-    let (_, epoch) = mercato::accounts::store::user(pool, user)
+    let account = mercato::accounts::store::account(pool, user)
         .await?
         .ok_or(AppError::NotFound)?;
-    set_epoch(session, epoch).await?;
+    set_epoch(session, account.epoch).await?;
+    session
+        .insert(SIGNED_IN_AT, unix_now())
+        .await
+        .map_err(unavailable)?;
     session.insert(USER, user).await.map_err(unavailable)
+}
+
+/// The account's session epoch this session signed in under; a password change bumps
+/// the account's, which ends every session holding an older one.
+async fn epoch(session: &Session) -> Result<i32, AppError> {
+    Ok(session
+        .get::<i32>(EPOCH)
+        .await
+        .map_err(unavailable)?
+        .unwrap_or(0))
+}
+
+/// The account's session epoch, recorded in this session after a password change it
+/// made itself (the other sessions end; this one goes on).
+pub async fn set_epoch(session: &Session, epoch: i32) -> Result<(), AppError> {
+    session.insert(EPOCH, epoch).await.map_err(unavailable)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// What [`check`] found the request's session to be.
+#[derive(Debug, Clone)]
+pub struct Checked(pub Option<mercato::accounts::store::Account>);
+
+/// The one check of every session, before any page or server function sees it. A
+/// session signed in to an account that is gone, whose password changed since (the
+/// account's session epoch moved on), or a staff session older than its absolute
+/// lifetime, is ended here: whatever runs after finds a guest with an empty session,
+/// whether it asks for the account, the cart or the checkout.
+pub async fn check(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    session: Session,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !reads_session(req.uri().path()) {
+        return next.run(req).await;
+    }
+    match checked_account(&state, &session).await {
+        Ok(account) => {
+            req.extensions_mut().insert(Checked(account));
+            next.run(req).await
+        }
+        Err(error) => (
+            axum::http::StatusCode::from_u16(error.status())
+                .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE),
+            [(axum::http::header::RETRY_AFTER, "5")],
+            error.to_string(),
+        )
+            .into_response(),
+    }
+}
+
+/// Pages and server functions; not static files, health checks or webhooks.
+fn reads_session(path: &str) -> bool {
+    let file = path
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'));
+    !(file
+        || path.starts_with("/pkg/")
+        || path.starts_with("/media/")
+        || path.starts_with("/webhooks/")
+        || path == "/healthz"
+        || path == "/readyz")
+}
+
+async fn checked_account(
+    state: &crate::state::AppState,
+    session: &Session,
+) -> Result<Option<mercato::accounts::store::Account>, AppError> {
+    let Some(id) = user_id(session).await? else {
+        return Ok(None);
+    };
+    let account = mercato::accounts::store::account(&state.pool, id).await?;
+    let epoch = epoch(session).await?;
+    let signed_in_at = session
+        .get::<i64>(SIGNED_IN_AT)
+        .await
+        .map_err(unavailable)?
+        .unwrap_or(0);
+    let age = unix_now().saturating_sub(signed_in_at);
+    let ended = match &account {
+        None => Some("the account is gone"),
+        Some(a) if a.epoch != epoch => Some("the password changed since"),
+        Some(a)
+            if a.user.role >= mercato::accounts::Role::Staff
+                && age >= state.staff_session.as_secs() as i64 =>
+        {
+            Some("a staff session past its lifetime")
+        }
+        Some(_) => None,
+    };
+    match ended {
+        None => Ok(account),
+        Some(reason) => {
+            tracing::info!(user = id, reason, "session ended");
+            sign_out(session).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// The signed-in account [`check`] vouched for, or `None` for a guest.
+pub fn signed_in() -> Result<Option<mercato::accounts::store::Account>, AppError> {
+    use leptos::prelude::use_context;
+    let checked = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Checked>().cloned());
+    match checked {
+        Some(Checked(account)) => Ok(account),
+        None => {
+            tracing::error!("a session was read without the session check in front");
+            Err(AppError::Internal)
+        }
+    }
+}
+
+/// The signed-in account's id, if any.
+pub fn user() -> Result<Option<i64>, AppError> {
+    Ok(signed_in()?.map(|a| a.user.id))
 }
 
 /// Leaves a message for the next page this shopper sees (after a plain form post).
@@ -163,11 +282,27 @@ pub async fn is_plain_form_post() -> bool {
         .unwrap_or(false)
 }
 
-/// The address the request came from, for rate limits.
-pub async fn client_address() -> String {
+/// Who the request came from, for rate limits: the TCP peer, or the client a trusted
+/// proxy forwarded it for (`MERCATO_TRUSTED_PROXIES`).
+pub async fn client() -> Result<mercato::client::ClientKey, AppError> {
     use axum::extract::ConnectInfo;
-    leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+    let state = crate::state::state()?;
+    let peer = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
         .await
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|_| "unknown".to_owned())
+        .map(|ConnectInfo(addr)| addr.ip())
+        .map_err(|e| {
+            tracing::error!(error = %e, "the server was started without peer addresses");
+            AppError::Internal
+        })?;
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .unwrap_or_default();
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    Ok(mercato::client::ClientKey::of(
+        state.trusted_proxies.client(peer, &forwarded),
+    ))
 }

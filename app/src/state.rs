@@ -24,6 +24,14 @@ pub struct AppState {
     pub listing_cache: Arc<ListingCache>,
     /// How payments are taken: test cards, or Stripe.
     pub payments: mercato::payments::Payments,
+    /// Proxies whose `X-Forwarded-For` names the client (for rate limits).
+    pub trusted_proxies: mercato::client::TrustedProxies,
+    /// The longest a staff member's sign-in lasts, however active.
+    pub staff_session: std::time::Duration,
+    /// Searches per client on this process.
+    pub search_limit: Arc<mercato::limits::LocalBucket>,
+    /// The bound on password hashing in this process.
+    pub hashing: Arc<mercato::accounts::password::Gate>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -43,4 +51,19 @@ pub fn state() -> Result<AppState, AppError> {
 /// The pool, from the state the server provided to this request.
 pub fn pool() -> Result<PgPool, AppError> {
     state().map(|s| s.pool)
+}
+
+/// The nonce of the response being rendered: the security headers' middleware makes a
+/// fresh one per request and names it in the Content-Security-Policy; Leptos writes it
+/// on every inline script of the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CspNonce(pub String);
+
+/// Makes the request's [`CspNonce`] the one Leptos writes on the page's scripts.
+pub fn provide_request_nonce() {
+    let nonce = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
 }

@@ -1,6 +1,7 @@
-import { test, expect, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { mailTo } from './mail';
-import { hydrated, addFirstInStock, uniqueEmail, fillAddress } from './shop';
+import { hydrated, addFirstInStock, uniqueEmail, fillAddress, registerAndConfirm } from './shop';
 
 async function pay(page: Page, card: string) {
   await page.getByLabel('Card number').fill(card);
@@ -69,12 +70,7 @@ test('a declined card says so and keeps the cart', async ({ page }) => {
 test('a signed-in shopper buys with a saved address and finds the order in the history', async ({ page }) => {
   const email = uniqueEmail('member');
   const password = 'a long and happy password';
-  await page.goto('/account/register');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByLabel('Password again').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByTestId('account-email')).toHaveText(email);
+  await registerAndConfirm(page, email, password);
 
   await page.goto('/account/addresses/new');
   await hydrated(page);

@@ -9,8 +9,9 @@ export function mailDir(): string {
   return path.join(data, 'mail');
 }
 
-/** Waits for the newest mail to `to` and returns its text. */
-export async function mailTo(to: string): Promise<string> {
+/** Waits for the newest mail to `to` (whose text contains `containing`, when given) and
+ *  returns its text. Files are named `<outbox id>-<kind>.eml`: newest is highest id. */
+export async function mailTo(to: string, containing?: string): Promise<string> {
   let found = '';
   await expect
     .poll(
@@ -20,9 +21,10 @@ export async function mailTo(to: string): Promise<string> {
         const mails = fs
           .readdirSync(dir)
           .filter((f) => f.endsWith('.eml'))
-          .sort()
+          .sort((a, b) => parseInt(a, 10) - parseInt(b, 10))
           .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
-          .filter((m) => m.includes(`To: ${to}\r\n`));
+          .filter((m) => m.includes(`To: ${to}\r\n`))
+          .filter((m) => !containing || m.includes(containing));
         found = mails.at(-1) ?? '';
         return found;
       },

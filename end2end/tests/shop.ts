@@ -1,5 +1,6 @@
 // Steps every shopper-facing spec takes.
 import { expect, type Page } from '@playwright/test';
+import { mailTo } from './mail';
 
 /** Waits until the page's wasm has hydrated it. */
 export async function hydrated(page: Page) {
@@ -29,4 +30,22 @@ export async function fillAddress(page: Page, email: string | null) {
   await page.getByLabel('Town or city').first().fill('Amsterdam');
   await page.getByLabel('Postcode').first().fill('1015 CJ');
   await page.getByLabel('Country').first().selectOption('NL');
+}
+
+/** Creates an account through the form, then confirms it with the link from its mail,
+ *  which signs in: the way a new shopper gets an account. */
+export async function registerAndConfirm(page: Page, email: string, password: string) {
+  await page.goto('/account/register');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Password again').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('status')).toContainText(`we've sent a link to ${email}`);
+  const mail = await mailTo(email, '/account/verify?token=');
+  const link = mail.match(/https?:\/\/\S+\/account\/verify\?token=[0-9a-f]{64}/)?.[0];
+  expect(link, mail).toBeTruthy();
+  const url = new URL(link!);
+  await page.goto(url.pathname + url.search);
+  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await expect(page.getByTestId('account-email')).toHaveText(email);
 }

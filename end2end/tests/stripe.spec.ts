@@ -1,6 +1,6 @@
 // Paying with Stripe in the browser, against end2end/fake-stripe.mjs (the API, a fake
 // Stripe.js and the signed webhooks), on the second shop the config starts.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { addFirstInStock, fillAddress, hydrated, uniqueEmail } from './shop';
 
 // playwright.config.ts starts it on the port after the main shop's.

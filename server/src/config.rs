@@ -1,6 +1,7 @@
 //! All configuration, read once from the environment into a typed [`Config`].
 //! Every variable is listed in the README with its default.
 
+use mercato::client::TrustedProxies;
 use mercato::payments::stripe::StripeSettings;
 use mercato::Currency;
 use std::net::SocketAddr;
@@ -48,6 +49,14 @@ pub struct Config {
     /// `MERCATO_STRIPE_*`: take payments with Stripe. Without a secret key, the offline
     /// test provider takes them.
     pub stripe: Option<StripeSettings>,
+    /// `MERCATO_TRUSTED_PROXIES`: proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
+    /// `MERCATO_STAFF_SESSION_HOURS`: how long a staff or admin sign-in lasts at most,
+    /// however active.
+    pub staff_session: Duration,
+    /// `MERCATO_SEARCH_PER_MINUTE`: searches one client may run a minute on one process
+    /// (0: no limit).
+    pub search_per_minute: u32,
 }
 
 /// An SMTP server to deliver mail through.
@@ -208,6 +217,33 @@ impl Config {
             }
         };
         let stripe = stripe_settings(&get)?;
+        let trusted_proxies = match get("MERCATO_TRUSTED_PROXIES") {
+            None => TrustedProxies::none(),
+            Some(value) => TrustedProxies::parse(&value).map_err(|_| ConfigError {
+                var: "MERCATO_TRUSTED_PROXIES",
+                value,
+                expected: "addresses or networks of your proxies, such as 10.0.0.0/8, ::1",
+            })?,
+        };
+        let staff_session_hours: u64 = parse(
+            &get,
+            "MERCATO_STAFF_SESSION_HOURS",
+            12,
+            "a whole number of hours from 1 to 720",
+        )?;
+        if !(1..=720).contains(&staff_session_hours) {
+            return Err(ConfigError {
+                var: "MERCATO_STAFF_SESSION_HOURS",
+                value: staff_session_hours.to_string(),
+                expected: "a whole number of hours from 1 to 720",
+            });
+        }
+        let search_per_minute: u32 = parse(
+            &get,
+            "MERCATO_SEARCH_PER_MINUTE",
+            240,
+            "a whole number of searches (0: no limit)",
+        )?;
         let data_dir = get("MERCATO_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".data"));
@@ -229,6 +265,9 @@ impl Config {
             seed_demo,
             smtp,
             stripe,
+            trusted_proxies,
+            staff_session: Duration::from_secs(staff_session_hours * 3600),
+            search_per_minute,
         })
     }
 }
@@ -310,6 +349,9 @@ mod tests {
         assert!(c.prices_include_tax);
         assert_eq!(c.payment_window_minutes, 30);
         assert_eq!(c.page_cache, Duration::from_secs(5));
+        assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.staff_session, Duration::from_secs(12 * 3600));
+        assert_eq!(c.search_per_minute, 240);
         assert!(
             c.seed_demo,
             "the embedded shop starts with the demo catalog"
@@ -326,8 +368,14 @@ mod tests {
             ("MERCATO_REQUEST_TIMEOUT_SECS", "5"),
             ("MERCATO_CURRENCY", "chf"),
             ("MERCATO_PUBLIC_URL", "https://shop.example/"),
+            ("MERCATO_TRUSTED_PROXIES", "10.0.0.0/8,::1"),
+            ("MERCATO_STAFF_SESSION_HOURS", "8"),
+            ("MERCATO_SEARCH_PER_MINUTE", "0"),
         ])
         .expect("valid");
+        assert!(!c.trusted_proxies.is_empty());
+        assert_eq!(c.staff_session, Duration::from_secs(8 * 3600));
+        assert_eq!(c.search_per_minute, 0);
         assert_eq!(c.addr.to_string(), "0.0.0.0:8080");
         assert_eq!(c.database_url.as_deref(), Some("postgres://shop@db/shop"));
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/mercato"));
@@ -352,6 +400,10 @@ mod tests {
         assert_eq!(e.var, "MERCATO_SEED_DEMO");
         let e = config(&[("MERCATO_SMTP_URL", "mail.example:25")]).expect_err("no scheme");
         assert_eq!(e.var, "MERCATO_SMTP_URL");
+        let e = config(&[("MERCATO_TRUSTED_PROXIES", "10.0.0.0/40")]).expect_err("a bad prefix");
+        assert_eq!(e.var, "MERCATO_TRUSTED_PROXIES");
+        let e = config(&[("MERCATO_STAFF_SESSION_HOURS", "0")]).expect_err("zero hours");
+        assert_eq!(e.var, "MERCATO_STAFF_SESSION_HOURS");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -42,11 +43,28 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
     let secure_cookies = state.public_url.starts_with("https://");
     let own_origin = OwnOrigin::new(&state.public_url);
     let sessions = crate::sessions::layer(state.pool.clone(), secure_cookies);
+    let policy = crate::security::Policy::new(&state.public_url, state.payments.stripe_urls());
+    let sitemaps = Arc::new(crate::sitemap::Sitemaps::new());
+    let session_state = state.clone();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/media/art/{file}", get(artwork))
-        .route("/sitemap.xml", get(sitemap))
+        .route(
+            "/sitemap.xml",
+            get({
+                let sitemaps = sitemaps.clone();
+                move |State(state): State<AppState>| async move { sitemaps.index(&state).await }
+            }),
+        )
+        .route(
+            "/sitemaps/{file}",
+            get(
+                move |State(state): State<AppState>, Path(file): Path<String>| async move {
+                    sitemaps.part(&state, &file).await
+                },
+            ),
+        )
         .route("/robots.txt", get(robots))
         .route("/webhooks/stripe", post(stripe_webhook))
         // The bundle, straight from disk: the .br/.gz files a release build writes beside
@@ -58,13 +76,25 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
         })
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
-        // Innermost: only handlers that touch the session load or save it.
+        // A plain post's error waits in the session for its page, never in a URL.
+        .layer(middleware::from_fn(app::form_errors::keep))
+        // Every session is checked (password changed since? staff lifetime?) before
+        // any page or server function reads it.
+        .layer(middleware::from_fn_with_state(
+            session_state,
+            app::session::check,
+        ))
+        // Only handlers that touch the session load or save it.
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
             crate::page_cache::PageCache::new(page_cache, PAGE_CACHE_ENTRIES),
             crate::page_cache::serve,
         ))
         .layer(middleware::from_fn(server_fn_error_status))
+        .layer(middleware::from_fn_with_state(
+            policy,
+            crate::security::headers,
+        ))
         .layer(middleware::from_fn_with_state(own_origin, check_origin))
         .layer(
             ServiceBuilder::new()
@@ -75,7 +105,8 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
                         .get("x-request-id")
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    tracing::info_span!("request", id, method = %req.method(), uri = %req.uri())
+                    let uri = loggable_uri(req.uri());
+                    tracing::info_span!("request", id, method = %req.method(), uri)
                 }))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(TimeoutLayer::with_status_code(
@@ -175,27 +206,6 @@ async fn artwork(Path(file): Path<String>) -> Response {
     }
 }
 
-/// Every active product and category, for search engines.
-async fn sitemap(State(state): State<AppState>) -> Response {
-    match mercato::catalog::read::sitemap_paths(&state.pool).await {
-        Ok(paths) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/xml"),
-                ),
-                (header::CACHE_CONTROL, STATIC),
-            ],
-            mercato::catalog::sitemap::sitemap_xml(&state.public_url, &paths),
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot build the sitemap");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
-    }
-}
-
 /// Stripe's events. 200: handled or nothing to do (Stripe stops sending it); 400: not
 /// believed (a bad signature, an old timestamp) or not understood; 503: believed but
 /// not handled now (Stripe sends it again later).
@@ -246,6 +256,31 @@ async fn robots(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// Query parameters whose values are secrets (reset and confirmation tokens, order keys,
+/// Stripe's client secret) or not ours to log.
+const SECRET_PARAMS: &[&str] = &[
+    "token",
+    "key",
+    "payment_intent_client_secret",
+    "client_secret",
+    "__err",
+];
+
+/// A request's path and query for the log, with secret values replaced by `…`.
+pub fn loggable_uri(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.path().to_owned();
+    };
+    let redacted: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if SECRET_PARAMS.contains(&name) => format!("{name}=…"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), redacted.join("&"))
+}
+
 /// Adds `Cache-Control` to successful static-file responses that do not set their own.
 async fn cache_headers(State(hashed): State<bool>, req: Request, next: Next) -> Response {
     let policy = cache_policy(req.uri().path(), hashed);
@@ -292,6 +327,27 @@ mod tests {
         assert_eq!(cache_policy("/favicon.svg", true), Some(STATIC));
         assert_eq!(cache_policy("/", true), None);
         assert_eq!(cache_policy("/api/load_shop_info", true), None);
+    }
+
+    #[test]
+    fn secrets_in_query_strings_stay_out_of_the_log() {
+        let uri = |s: &str| s.parse::<axum::http::Uri>().expect("uri");
+        assert_eq!(
+            loggable_uri(&uri("/account/reset?token=abcdef")),
+            "/account/reset?token=…"
+        );
+        assert_eq!(
+            loggable_uri(&uri("/orders/1001?key=secret&placed=1")),
+            "/orders/1001?key=…&placed=1"
+        );
+        assert_eq!(
+            loggable_uri(&uri(
+                "/checkout/return?payment_intent=pi_1&payment_intent_client_secret=pi_1_secret_x"
+            )),
+            "/checkout/return?payment_intent=pi_1&payment_intent_client_secret=…"
+        );
+        assert_eq!(loggable_uri(&uri("/search?q=hat")), "/search?q=hat");
+        assert_eq!(loggable_uri(&uri("/c/clothing")), "/c/clothing");
     }
 
     #[test]

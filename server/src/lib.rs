@@ -5,7 +5,9 @@ pub mod config;
 pub mod http;
 pub mod origin;
 pub mod page_cache;
+pub mod security;
 pub mod sessions;
+pub mod sitemap;
 pub mod start;
 pub mod worker;
 

@@ -11,6 +11,7 @@
 //! background before it expires, never on a shopper's request, and requests for a page
 //! being rendered wait for that one render instead of each rendering it.
 
+use app::state::CspNonce;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
@@ -34,6 +35,9 @@ pub struct PageCache {
 struct Page {
     headers: HeaderMap,
     body: Bytes,
+    /// The CSP nonce the page was rendered with: each later response gets its own in
+    /// its place, so nobody learns a nonce that a page served to someone else uses.
+    nonce: Option<CspNonce>,
 }
 
 impl PageCache {
@@ -51,10 +55,20 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next
         return next.run(req).await;
     }
     let key = req.uri().to_string();
-    let render = move || async move { page_in(next.run(req).await).await };
+    let nonce = req.extensions().get::<CspNonce>().cloned();
+    let render = {
+        let nonce = nonce.clone();
+        move || async move { page_in(next.run(req).await, nonce).await }
+    };
     match cache.pages.get_or_compute(key, render).await {
         Ok(Served { value: page, how }) => {
-            let mut res = Response::new(Body::from(page.body));
+            let body = match (&page.nonce, &nonce) {
+                (Some(CspNonce(then)), Some(CspNonce(now))) if then != now => {
+                    replace_all(&page.body, then.as_bytes(), now.as_bytes())
+                }
+                _ => page.body,
+            };
+            let mut res = Response::new(Body::from(body));
             *res.headers_mut() = page.headers;
             let how = match how {
                 How::Kept => HIT,
@@ -78,8 +92,22 @@ const HIT: HeaderValue = HeaderValue::from_static("hit");
 const REFRESH: HeaderValue = HeaderValue::from_static("refresh");
 const MISS: HeaderValue = HeaderValue::from_static("miss");
 
+/// `body` with every `from` replaced by `to`.
+fn replace_all(body: &Bytes, from: &[u8], to: &[u8]) -> Bytes {
+    let finder = memchr::memmem::Finder::new(from);
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = &body[..];
+    while let Some(at) = finder.find(rest) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(to);
+        rest = &rest[at + from.len()..];
+    }
+    out.extend_from_slice(rest);
+    Bytes::from(out)
+}
+
 /// The page `res` carries, if it may be kept; otherwise the answer to give instead.
-async fn page_in(res: Response) -> Result<Page, Response> {
+async fn page_in(res: Response, nonce: Option<CspNonce>) -> Result<Page, Response> {
     if !cacheable_response(res.status(), res.headers()) {
         return Err(res);
     }
@@ -88,6 +116,7 @@ async fn page_in(res: Response) -> Result<Page, Response> {
         Ok(body) => Ok(Page {
             headers: parts.headers,
             body,
+            nonce,
         }),
         Err(error) => {
             tracing::warn!(%error, "a page could not be read whole");
@@ -124,6 +153,16 @@ fn cacheable_response(status: StatusCode, headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_page_gets_the_nonce_of_the_response_it_is_served_in() {
+        let body = Bytes::from_static(b"<script nonce=\"aaaa\">x</script><script nonce=\"aaaa\">");
+        assert_eq!(
+            replace_all(&body, b"aaaa", b"bbbb"),
+            Bytes::from_static(b"<script nonce=\"bbbb\">x</script><script nonce=\"bbbb\">")
+        );
+        assert_eq!(replace_all(&body, b"zzzz", b"bbbb"), body);
+    }
 
     #[test]
     fn only_catalog_pages_without_a_session_are_kept() {
@@ -199,7 +238,7 @@ mod tests {
 
     /// `n` requests at once.
     async fn together(app: &axum::Router, n: usize) -> Vec<(String, String)> {
-        mercato::cache::at_once(n, || {
+        mercato::cache::at_once(n, |_| {
             let app = app.clone();
             async move { get(&app).await }
         })

@@ -10,6 +10,8 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 /// The cookie's name; nothing in it but a random id.
 pub const COOKIE: &str = "mercato_session";
+/// `COOKIE=`, as it starts the cookie's pair in a `Cookie` header.
+pub const COOKIE_PREFIX: &str = "mercato_session=";
 /// A session (and the guest cart hanging off it) lives this long after its last use.
 pub const INACTIVITY: Span = Span::days(30);
 /// How often expired sessions are deleted.
@@ -49,8 +51,8 @@ pub async fn clean_up(pool: PgPool) {
         if let Err(error) = store.delete_expired().await {
             tracing::warn!(%error, "could not delete expired sessions; will retry");
         }
-        if let Err(error) = mercato::accounts::store::forget_old_failures(&pool).await {
-            tracing::warn!(%error, "could not delete old sign-in failures; will retry");
+        if let Err(error) = mercato::limits::forget_old(&pool).await {
+            tracing::warn!(%error, "could not delete old rate-limit rows; will retry");
         }
         match mercato::cart::store::delete_abandoned(&pool, days).await {
             Ok(0) => {}

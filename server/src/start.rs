@@ -24,6 +24,9 @@ use tokio::net::TcpListener;
 /// with one combination of filters.
 const LISTING_CACHE_ENTRIES: usize = 2_000;
 
+/// Searches a client may run at once before the per-minute rate applies.
+const SEARCH_BURST: u32 = 30;
+
 /// The embedded cluster's database for the shop.
 const DATABASE: &str = "mercato";
 
@@ -64,11 +67,20 @@ impl From<DbError> for StartError {
     }
 }
 
-/// Runs the shop until SIGINT or SIGTERM.
-/// The demo shop's administrator, created with the demo catalog. The README prints these
-/// for local use; a real shop creates its admin with `mercato admin create`.
+/// The demo shop's administrator, created with the demo catalog with a random password
+/// that is printed once (never logged); a real shop creates its admin with
+/// `mercato admin create`.
 pub const DEMO_ADMIN_EMAIL: &str = "admin@mercato.test";
-pub const DEMO_ADMIN_PASSWORD: &str = "mercato-demo-admin";
+
+/// A password nobody can guess or look up: 80 random bits in five groups.
+fn random_password() -> String {
+    let hex = mercato::token::random_hex();
+    hex.as_bytes()[..20]
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
 
 /// The configured payment provider: Stripe when its keys are set, else test cards.
 fn payments(config: &Config) -> Result<Payments, StartError> {
@@ -98,18 +110,26 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             .map_err(StartError::Seed)?
         {
             tracing::info!(products, "filled the empty shop with the demo catalog");
+            let password = random_password();
             mercato::accounts::store::upsert_with_role(
                 &pool,
                 DEMO_ADMIN_EMAIL,
-                DEMO_ADMIN_PASSWORD,
+                &password,
                 mercato::accounts::Role::Admin,
             )
             .await
             .map_err(StartError::Seed)?;
+            // Printed once, to the terminal that started the shop, and never logged.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!(
+                    "\n  The demo shop's admin: {DEMO_ADMIN_EMAIL}, password {password}\n  \
+                     Shown this once. To set another: mercato admin create --email {DEMO_ADMIN_EMAIL}\n"
+                );
+            }
             tracing::info!(
                 email = DEMO_ADMIN_EMAIL,
-                password = DEMO_ADMIN_PASSWORD,
-                "created the demo admin (for local use only)"
+                "created the demo admin; its password was printed above"
             );
         }
     }
@@ -124,6 +144,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             LISTING_CACHE_ENTRIES,
         )),
         payments: payments(&config)?,
+        trusted_proxies: config.trusted_proxies.clone(),
+        staff_session: config.staff_session,
+        search_limit: Arc::new(mercato::limits::LocalBucket::new(
+            config.search_per_minute,
+            SEARCH_BURST,
+        )),
+        hashing: Arc::new(mercato::accounts::password::Gate::for_this_machine()),
     };
     let router = http::router(state, config.request_timeout, config.page_cache);
     let cleanup = tokio::spawn(crate::sessions::clean_up(pool.clone()));

@@ -33,9 +33,6 @@ pub const COUNTRIES: &[(&str, &str)] = &[
     ("SE", "Sweden"),
     ("US", "United States"),
 ];
-
-/// Countries whose addresses need a state or province.
-const NEEDS_REGION: &[&str] = &["AU", "CA", "US"];
 /// Countries where a postcode is optional.
 const POSTCODE_OPTIONAL: &[&str] = &["IE"];
 
@@ -156,13 +153,13 @@ impl AddressInput {
         let line2 = text("line2", &self.line2, "second address line", 200, false);
         let city = text("city", &self.city, "town or city", 100, true);
         let country = self.country.trim().to_uppercase();
-        let region_required = NEEDS_REGION.contains(&country.as_str());
-        let region = text(
+        let known_regions = super::regions::regions(&country);
+        let mut region = text(
             "region",
             &self.region,
             "state or province",
             100,
-            region_required,
+            known_regions.is_some(),
         );
         let postcode_required = !POSTCODE_OPTIONAL.contains(&country.as_str());
         let postal_code = text(
@@ -192,6 +189,20 @@ impl AddressInput {
                 "phone",
                 "A phone number has only digits, spaces and + - ( ).",
             );
+        }
+        if known_regions.is_some() && !region.is_empty() {
+            match super::regions::region_code(&country, &region) {
+                Some(code) => region = code.to_owned(),
+                None => errors.add(
+                    "region",
+                    format!(
+                        "We don't know the state or province \"{region}\" in {}. Use its \
+                         two-letter code or its full name, such as {}.",
+                        country_name(&country).unwrap_or("that country"),
+                        super::regions::example(&country),
+                    ),
+                ),
+            }
         }
         if country.is_empty() {
             errors.add("country", "Choose a country.");
@@ -286,6 +297,21 @@ mod tests {
             us.validate().expect_err("no state").get("region"),
             Some("Enter the state or province.")
         );
+        // A state the tax tables could not match is refused, not taxed at 0 %.
+        let vague = AddressInput {
+            region: "Calif.".into(),
+            ..us.clone()
+        };
+        assert!(vague
+            .validate()
+            .expect_err("unknown state")
+            .get("region")
+            .is_some_and(|m| m.contains("CA or California")));
+        let named = AddressInput {
+            region: "california".into(),
+            ..us.clone()
+        };
+        assert_eq!(named.validate().expect("valid").region, "CA");
         let ie = AddressInput {
             country: "IE".into(),
             postal_code: "".into(),

@@ -1,13 +1,18 @@
 //! Accounts: who a shopper or a staff member is, and what they may do.
 
 #[cfg(feature = "server")]
+mod link;
+#[cfg(feature = "server")]
 pub mod password;
 #[cfg(feature = "server")]
 pub mod reset;
 #[cfg(feature = "server")]
 pub mod store;
+#[cfg(feature = "server")]
+pub mod verify;
 
 pub mod address;
+pub mod regions;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -40,6 +45,12 @@ impl Role {
         [Role::Customer, Role::Staff, Role::Admin]
             .into_iter()
             .find(|r| r.as_str() == s)
+    }
+
+    /// A role read from the database: one it does not know is a fault, never a
+    /// customer by default.
+    pub fn read(s: &str) -> Result<Role, crate::Error> {
+        Role::parse(s).ok_or_else(|| crate::Error::internal(format!("unknown role {s:?}")))
     }
 }
 

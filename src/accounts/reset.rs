@@ -5,7 +5,11 @@
 //! for one never says whether the email has an account. Every change of password bumps
 //! the account's session epoch, which signs out every other session.
 
-use super::{check_new_password, password, AccountError, Email, Role, User, MAX_PASSWORD_CHARS};
+use super::link::Link;
+use super::{check_new_password, password, verify, AccountError, Email, User};
+use super::{store, MAX_PASSWORD_CHARS};
+use crate::client::ClientKey;
+use crate::limits;
 use crate::mail::{self, Message};
 use crate::Error;
 use sqlx::PgPool;
@@ -20,9 +24,18 @@ const EXPIRED: &str =
 
 /// Queues a reset mail for `email` if it has an account (and has not had
 /// [`RESETS_PER_HOUR`] already). Says nothing either way: the caller shows the same
-/// message whatever happened.
-pub async fn request_reset(pool: &PgPool, email: &str, public_url: &str) -> Result<(), Error> {
+/// message whatever happened. Each client may ask a few times, then a few an hour.
+pub async fn request_reset(
+    pool: &PgPool,
+    email: &str,
+    client: &ClientKey,
+    public_url: &str,
+) -> Result<(), Error> {
     let email = Email::parse(email).map_err(|e| Error::Invalid(e.to_string()))?;
+    limits::FORGOT
+        .take(pool, client.as_str())
+        .await?
+        .map_err(Error::wait)?;
     let mut tx = pool.begin().await?;
     let user: Option<(i64, String, i64)> = sqlx::query_as(
         "SELECT u.id, u.email,
@@ -42,16 +55,9 @@ pub async fn request_reset(pool: &PgPool, email: &str, public_url: &str) -> Resu
         tracing::warn!(user = user_id, "password reset asked too often; ignored");
         return Ok(());
     }
-    let token = crate::token::random_hex();
-    sqlx::query(
-        "INSERT INTO password_resets (user_id, token_hash, expires_at)
-         VALUES ($1, sha256(convert_to($2, 'UTF8')), now() + make_interval(mins => $3))",
-    )
-    .bind(user_id)
-    .bind(&token)
-    .bind(RESET_VALID_MINUTES)
-    .execute(&mut *tx)
-    .await?;
+    let token = Link::Reset
+        .create(&mut tx, user_id, RESET_VALID_MINUTES)
+        .await?;
     let link = format!("{public_url}/account/reset?token={token}");
     mail::enqueue(&mut tx, &reset_mail(&address, &link)).await?;
     tx.commit().await?;
@@ -75,79 +81,60 @@ fn reset_mail(to: &str, link: &str) -> Message {
     }
 }
 
-/// Whether `token` could be one of ours (64 hex digits); anything else is refused
-/// without a query.
-fn plausible_token(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// Whether the reset link `token` still works (for the page that asks for the new
 /// password, so an old link says so before anything is typed).
 pub async fn reset_token_valid(pool: &PgPool, token: &str) -> Result<bool, Error> {
-    if !plausible_token(token) {
-        return Ok(false);
-    }
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM password_resets
-                        WHERE token_hash = sha256(convert_to($1, 'UTF8'))
-                          AND used_at IS NULL AND expires_at > now())",
-    )
-    .bind(token)
-    .fetch_one(pool)
-    .await?)
+    Link::Reset.works(pool, token).await
 }
 
 /// Sets a new password with the reset link `token`, which is used up (with every other
 /// link of that account). Returns the account, to sign in as, and its session epoch.
 pub async fn reset_password(
     pool: &PgPool,
+    gate: &password::Gate,
     token: &str,
     new: &str,
     again: &str,
 ) -> Result<(User, i32), Error> {
-    if !plausible_token(token) {
+    if !crate::token::plausible(token) {
         return Err(Error::Invalid(EXPIRED.to_owned()));
     }
+    let turn = gate.turn()?;
     let mut tx = pool.begin().await?;
-    let found: Option<(i64, String, String)> = sqlx::query_as(
-        "SELECT u.id, u.email, u.role
-         FROM password_resets r JOIN users u ON u.id = r.user_id
-         WHERE r.token_hash = sha256(convert_to($1, 'UTF8'))
-           AND r.used_at IS NULL AND r.expires_at > now()
-         FOR UPDATE OF r",
-    )
-    .bind(token)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((id, email, role)) = found else {
+    let Some(User { id, email, role }) = Link::Reset.holder(&mut tx, token).await? else {
         return Err(Error::Invalid(EXPIRED.to_owned()));
     };
-    let epoch = set_password(&mut tx, id, &email, new, again).await?;
-    sqlx::query(
-        "UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
-    )
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    // Whoever was locked out by failed sign-ins may now sign in with the new password.
-    sqlx::query("DELETE FROM sign_in_failures WHERE key = $1")
-        .bind(format!("email:{}", email.to_lowercase()))
+    let epoch = set_password(&mut tx, &turn, id, &email, new, again).await?;
+    // The link came to the account's mail: the address is its owner's.
+    verify::mark_confirmed(&mut tx, id).await?;
+    // Whoever was slowed down by wrong guesses may now sign in with the new password.
+    sqlx::query("DELETE FROM rate_limits WHERE starts_with(key, $1)")
+        .bind(format!(
+            "{}:{}|",
+            limits::SIGN_IN.name,
+            email.to_lowercase()
+        ))
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    let role = Role::parse(&role).unwrap_or(Role::Customer);
     Ok((User { id, email, role }, epoch))
 }
 
 /// Changes the signed-in account's password, given the current one. Returns the new
-/// session epoch (the caller's session keeps working; every other one ends).
+/// session epoch (the caller's session keeps working; every other one ends). Guesses of
+/// the current password are limited like sign-ins, counted before the check.
 pub async fn change_password(
     pool: &PgPool,
+    gate: &password::Gate,
     user: i64,
     current: &str,
     new: &str,
     again: &str,
 ) -> Result<i32, Error> {
+    if current.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(wrong_current());
+    }
+    let turn = store::turn_for(pool, gate, &limits::CHANGE_PASSWORD, user).await?;
     let mut tx = pool.begin().await?;
     let (email, hash): (String, String) =
         sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1 FOR UPDATE")
@@ -155,27 +142,33 @@ pub async fn change_password(
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(Error::NotFound)?;
-    let matches = current.chars().count() <= MAX_PASSWORD_CHARS
-        && password::verify(current.to_owned(), hash).await;
-    if !matches {
-        return Err(Error::Invalid(
-            "Your current password isn't right. Type it again, or sign out and reset it."
-                .to_owned(),
-        ));
+    if !password::verify(&turn, current.to_owned(), hash).await? {
+        return Err(wrong_current());
     }
+    limits::CHANGE_PASSWORD
+        .clear(&mut *tx, &user.to_string())
+        .await?;
     if new == current {
         return Err(Error::Invalid(
             "The new password is the same as the current one. Choose a different one.".to_owned(),
         ));
     }
-    let epoch = set_password(&mut tx, user, &email, new, again).await?;
+    let epoch = set_password(&mut tx, &turn, user, &email, new, again).await?;
     tx.commit().await?;
     Ok(epoch)
 }
 
-/// Checks and stores a new password; bumps and returns the session epoch.
+fn wrong_current() -> Error {
+    Error::Invalid(
+        "Your current password isn't right. Type it again, or sign out and reset it.".to_owned(),
+    )
+}
+
+/// Checks and stores a new password; bumps and returns the session epoch. Every reset
+/// link still out is used up: a link mailed before the change must not undo it.
 async fn set_password(
     conn: &mut sqlx::PgConnection,
+    turn: &password::Turn,
     user: i64,
     email: &str,
     new: &str,
@@ -187,8 +180,8 @@ async fn set_password(
     if new != again {
         return Err(invalid(AccountError::PasswordsDiffer));
     }
-    let hash = password::hash(new.to_owned()).await?;
-    Ok(sqlx::query_scalar(
+    let hash = password::hash(turn, new.to_owned()).await?;
+    let epoch = sqlx::query_scalar(
         "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1,
                           updated_at = now()
          WHERE id = $1 RETURNING session_epoch",
@@ -196,21 +189,14 @@ async fn set_password(
     .bind(user)
     .bind(hash)
     .fetch_one(&mut *conn)
-    .await?)
+    .await?;
+    Link::Reset.use_up(conn, user).await?;
+    Ok(epoch)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_64_hex_digits_can_be_a_token() {
-        let a = crate::token::random_hex();
-        assert!(plausible_token(&a));
-        assert!(!plausible_token("abc"));
-        assert!(!plausible_token(&"g".repeat(64)));
-        assert!(!plausible_token(&format!("{a}0")));
-    }
 
     #[test]
     fn the_mail_holds_the_link_and_says_how_long_it_works() {

@@ -1,162 +1,185 @@
 //! Accounts in Postgres: registering, signing in (rate limited), finding the user.
 
-use super::password;
-use super::{check_new_password, AccountError, Email, Role, User, MAX_PASSWORD_CHARS};
+use super::password::{self, Gate, Turn};
+use super::{check_new_password, verify, AccountError, Email, Role, User, MAX_PASSWORD_CHARS};
+use crate::client::ClientKey;
+use crate::limits::{self, Wait};
+use crate::mail::{self, Message};
 use crate::Error;
 use sqlx::PgPool;
-
-/// Failed sign-ins allowed per account, and per client address, in [`WINDOW_SECS`].
-pub const MAX_FAILURES: i64 = 5;
-pub const WINDOW_SECS: i64 = 60;
 
 /// Why a sign-in did not succeed. Neither says whether the email has an account.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
     #[error("That email and password don't match an account. Check both, or reset your password.")]
     WrongCredentials,
-    #[error("Too many attempts. For your account's safety, try again in {0} seconds.")]
-    TooManyAttempts(i64),
+    #[error("Too many attempts. For your account's safety, try again in {}.", crate::error::wait_in_words(*.0))]
+    TooManyAttempts(u32),
 }
 
-/// Creates a customer account.
+/// Starts an account for `email`, or, if it has one already, tells its owner that
+/// someone tried. Either way the caller says the same thing ("check your inbox"), takes
+/// as long, and signs nobody in: only the owner of the address can go on, from the link
+/// in the mail. Returns the address the mail went to.
 pub async fn register(
     pool: &PgPool,
+    gate: &Gate,
     email: &str,
     password: &str,
     password_again: &str,
-) -> Result<User, Error> {
+    client: &ClientKey,
+    public_url: &str,
+) -> Result<Email, Error> {
     let email = Email::parse(email).map_err(invalid)?;
     check_new_password(password, &email).map_err(invalid)?;
     if password != password_again {
         return Err(invalid(AccountError::PasswordsDiffer));
     }
-    let hash = password::hash(password.to_owned()).await?;
-    let row: Option<(i64, String)> = sqlx::query_as(
+    let turn = gate.turn()?;
+    limits::REGISTER
+        .take(pool, client.as_str())
+        .await?
+        .map_err(Error::wait)?;
+    // Hashed whether or not the address has an account: both answers take as long.
+    let hash = password::hash(&turn, password.to_owned()).await?;
+    drop(turn);
+    let mut tx = pool.begin().await?;
+    let created: Option<i64> = sqlx::query_scalar(
         "INSERT INTO users (email, password_hash) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING RETURNING id, email",
+         ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(email.as_str())
     .bind(&hash)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    let (id, email) = row.ok_or_else(|| {
-        Error::Invalid(
-            "There is already an account with that email. Sign in instead, or reset your \
-             password if you have forgotten it."
-                .to_owned(),
-        )
-    })?;
-    Ok(User {
-        id,
-        email,
-        role: Role::Customer,
-    })
+    match created {
+        Some(id) => verify::send_link(&mut tx, id, email.as_str(), public_url).await?,
+        None => {
+            let (id, address): (i64, String) =
+                sqlx::query_as("SELECT id, email FROM users WHERE lower(email) = lower($1)")
+                    .bind(email.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+            tracing::info!(
+                user = id,
+                "registration tried for an existing account; its owner is told"
+            );
+            mail::enqueue(&mut tx, &already_registered_mail(id, &address, public_url)).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(email)
 }
 
-/// Checks an email and password, within the rate limits for that account and for the
-/// client's address. Takes as long for an unknown email as for a wrong password.
+/// What the owner of an address gets when someone registers it again: at most one an
+/// hour (the dedupe key holds the hour).
+fn already_registered_mail(user: i64, to: &str, public_url: &str) -> Message {
+    let hour = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 3600);
+    Message {
+        kind: "already_registered",
+        dedupe_key: Some(format!("already-registered:{user}:{hour}")),
+        to: to.to_owned(),
+        subject: "Someone tried to create an account with your email".to_owned(),
+        text: format!(
+            "Hello,\r\n\r\nSomeone (perhaps you) tried to create a Mercato account with \
+             this email address, which already has one. No second account was made.\r\n\r\n\
+             If it was you, sign in here:\r\n\r\n{public_url}/account\r\n\r\n\
+             Forgotten your password? Choose a new one here:\r\n\r\n\
+             {public_url}/account/forgot\r\n\r\n\
+             If it was not you, there is nothing to do: your account is unchanged.\r\n\r\n\
+             Mercato\r\n"
+        ),
+        html: None,
+    }
+}
+
+/// Checks an email and password. The attempt is counted before any hashing, for the
+/// account from this client (a backoff) and for the client (a bucket), so guesses sent
+/// side by side are refused once the limit is reached instead of all being checked.
+/// Takes as long for an unknown email as for a wrong password.
 pub async fn sign_in(
     pool: &PgPool,
+    gate: &Gate,
     email: &str,
     password: &str,
-    client: &str,
+    client: &ClientKey,
 ) -> Result<Result<User, SignInError>, Error> {
-    let account_key = format!("email:{}", email.trim().to_lowercase());
-    let client_key = format!("ip:{client}");
-    let wait = retry_after(pool, &account_key)
-        .await?
-        .max(retry_after(pool, &client_key).await?);
-    if wait > 0 {
-        return Ok(Err(SignInError::TooManyAttempts(wait)));
+    let email = Email::parse(email).map_err(|e| Error::field("email", e.to_string()))?;
+    // An oversize password is refused without hashing it (or counting it).
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Ok(Err(SignInError::WrongCredentials));
+    }
+    let turn = gate.turn()?;
+    let account_key = format!("{}|{client}", email.as_str().to_lowercase());
+    for (limit, subject) in [
+        (&limits::SIGN_IN_CLIENT, client.as_str()),
+        (&limits::SIGN_IN, account_key.as_str()),
+    ] {
+        if let Err(Wait(secs)) = limit.take(pool, subject).await? {
+            return Ok(Err(SignInError::TooManyAttempts(secs)));
+        }
     }
     let row: Option<(i64, String, String, String)> = sqlx::query_as(
         "SELECT id, email, password_hash, role FROM users WHERE lower(email) = lower($1)",
     )
-    .bind(email.trim())
+    .bind(email.as_str())
     .fetch_optional(pool)
     .await?;
-    // An oversize password is refused without hashing it.
-    let plausible = password.chars().count() <= MAX_PASSWORD_CHARS;
-    let matched = match &row {
-        Some((_, _, hash, _)) if plausible => {
-            password::verify(password.to_owned(), hash.clone()).await
-        }
-        _ => {
-            if plausible {
-                password::verify(password.to_owned(), password::DECOY.to_owned()).await;
-            }
-            false
-        }
-    };
+    let hash = row
+        .as_ref()
+        .map_or(password::DECOY, |(_, _, hash, _)| hash.as_str());
+    let matched = password::verify(&turn, password.to_owned(), hash.to_owned()).await?;
     match row {
         Some((id, email, _, role)) if matched => {
-            sqlx::query("DELETE FROM sign_in_failures WHERE key = $1")
-                .bind(&account_key)
-                .execute(pool)
-                .await?;
+            limits::SIGN_IN.clear(pool, &account_key).await?;
             Ok(Ok(User {
                 id,
                 email,
-                role: Role::parse(&role).unwrap_or(Role::Customer),
+                role: Role::read(&role)?,
             }))
         }
-        _ => {
-            sqlx::query("INSERT INTO sign_in_failures (key) SELECT unnest($1::text[])")
-                .bind(vec![account_key, client_key])
-                .execute(pool)
-                .await?;
-            Ok(Err(SignInError::WrongCredentials))
-        }
+        _ => Ok(Err(SignInError::WrongCredentials)),
     }
 }
 
-/// Seconds until `key` may try again: zero unless it failed [`MAX_FAILURES`] times in
-/// the last [`WINDOW_SECS`], then until the oldest of those failures leaves the window.
-async fn retry_after(pool: &PgPool, key: &str) -> Result<i64, Error> {
-    let wait: Option<i64> = sqlx::query_scalar(
-        "SELECT CASE WHEN count(*) >= $2
-                     THEN greatest(1, ceil(extract(epoch FROM
-                              min(at) + make_interval(secs => $3) - now()))::bigint)
-                END
-         FROM (SELECT at FROM sign_in_failures
-               WHERE key = $1 AND at > now() - make_interval(secs => $3)
-               ORDER BY at DESC LIMIT $2) recent",
+/// An account as the session check sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user: User,
+    /// Bumped by every password change: a session signed in under an older epoch is
+    /// signed out.
+    pub epoch: i32,
+    pub verified: bool,
+}
+
+/// The account `id`, if it still exists.
+pub async fn account(pool: &PgPool, id: i64) -> Result<Option<Account>, Error> {
+    let row: Option<(i64, String, String, i32, bool)> = sqlx::query_as(
+        "SELECT id, email, role, session_epoch, email_verified_at IS NOT NULL
+         FROM users WHERE id = $1",
     )
-    .bind(key)
-    .bind(MAX_FAILURES)
-    .bind(WINDOW_SECS as f64)
-    .fetch_one(pool)
+    .bind(id)
+    .fetch_optional(pool)
     .await?;
-    Ok(wait.unwrap_or(0))
-}
-
-/// Deletes failures that no longer count.
-pub async fn forget_old_failures(pool: &PgPool) -> Result<u64, Error> {
-    Ok(
-        sqlx::query("DELETE FROM sign_in_failures WHERE at < now() - make_interval(secs => $1)")
-            .bind(WINDOW_SECS as f64)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-    )
-}
-
-/// The account `id`, if it still exists, with its session epoch (bumped by every
-/// password change: a session signed in under an older epoch is signed out).
-pub async fn user(pool: &PgPool, id: i64) -> Result<Option<(User, i32)>, Error> {
-    let row: Option<(i64, String, String, i32)> =
-        sqlx::query_as("SELECT id, email, role, session_epoch FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(id, email, role, epoch)| {
-        let role = Role::parse(&role).unwrap_or(Role::Customer);
-        (User { id, email, role }, epoch)
-    }))
+    row.map(|(id, email, role, epoch, verified)| {
+        Ok(Account {
+            user: User {
+                id,
+                email,
+                role: Role::read(&role)?,
+            },
+            epoch,
+            verified,
+        })
+    })
+    .transpose()
 }
 
 /// Creates an account with `role`, or gives an existing one that role and password
-/// (the `mercato admin create` command and the demo seed).
+/// (the `mercato admin create` command and the demo seed). Whoever runs the command
+/// owns the address as far as the shop is concerned: it counts as confirmed.
 pub async fn upsert_with_role(
     pool: &PgPool,
     email: &str,
@@ -165,11 +188,14 @@ pub async fn upsert_with_role(
 ) -> Result<User, Error> {
     let email = Email::parse(email).map_err(invalid)?;
     check_new_password(password, &email).map_err(invalid)?;
-    let hash = password::hash(password.to_owned()).await?;
+    let hash = hash_now(password).await?;
     let (id, email): (i64, String) = sqlx::query_as(
-        "INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3)
+        "INSERT INTO users (email, password_hash, role, email_verified_at)
+         VALUES ($1, $2, $3, now())
          ON CONFLICT (lower(email)) DO UPDATE
-         SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role, updated_at = now()
+         SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role,
+             email_verified_at = coalesce(users.email_verified_at, now()),
+             session_epoch = users.session_epoch + 1, updated_at = now()
          RETURNING id, email",
     )
     .bind(email.as_str())
@@ -178,6 +204,28 @@ pub async fn upsert_with_role(
     .fetch_one(pool)
     .await?;
     Ok(User { id, email, role })
+}
+
+/// Hashes `password` for a command run by the operator (nobody else is in line).
+async fn hash_now(password: &str) -> Result<String, Error> {
+    let turn = Gate::new(1).turn()?;
+    password::hash(&turn, password.to_owned()).await
+}
+
+/// A hashing turn for a signed-in account's password check, counted against `limit`
+/// for the account.
+pub(super) async fn turn_for(
+    pool: &PgPool,
+    gate: &Gate,
+    limit: &limits::Limit,
+    user: i64,
+) -> Result<Turn, Error> {
+    let turn = gate.turn()?;
+    limit
+        .take(pool, &user.to_string())
+        .await?
+        .map_err(Error::wait)?;
+    Ok(turn)
 }
 
 fn invalid(e: AccountError) -> Error {

@@ -39,11 +39,18 @@ pub struct Coupon {
     pub active: bool,
 }
 
-/// How often a coupon has been used: by everyone, and by this shopper when known (a
-/// guest is known by email only at checkout).
+/// How often a coupon has been used: by everyone, and by this shopper when the shopper
+/// is a customer the shop can tell apart from others.
+///
+/// The rule for coupons limited per customer: a customer is an account with a
+/// confirmed email address. A guest, or an account that has not confirmed its address,
+/// cannot use them: anyone can type a new email at checkout, or register one they do
+/// not own, so neither tells customers apart. A confirmed account's uses are counted by
+/// the account and by its address (earlier guest orders to that address count too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Usage {
     pub total: u32,
+    /// `None`: not a confirmed account.
     pub by_customer: Option<u32>,
 }
 
@@ -73,6 +80,8 @@ pub enum CouponError {
     UsedUp(String),
     #[error("You have already used the code {0} as many times as it allows.")]
     UsedByYou(String),
+    #[error("The code {0} is limited per customer, so it needs an account with a confirmed email. Sign in (or create an account and open the link we mail you), then apply it again.")]
+    NeedsAccount(String),
 }
 
 /// A coupon that applies to a cart, with what it takes off.
@@ -152,9 +161,11 @@ impl Coupon {
         if self.max_uses.is_some_and(|max| usage.total >= max) {
             return Err(CouponError::UsedUp(code()));
         }
-        if let (Some(max), Some(used)) = (self.max_uses_per_customer, usage.by_customer) {
-            if used >= max {
-                return Err(CouponError::UsedByYou(code()));
+        if let Some(max) = self.max_uses_per_customer {
+            match usage.by_customer {
+                None => return Err(CouponError::NeedsAccount(code())),
+                Some(used) if used >= max => return Err(CouponError::UsedByYou(code())),
+                Some(_) => {}
             }
         }
         if subtotal.amount() < self.min_subtotal.amount() {
@@ -292,11 +303,17 @@ mod tests {
             Err(CouponError::UsedUp("SAVE".into()))
         );
         c.max_uses_per_customer = Some(1);
-        assert!(c.apply(eur("50.00"), now, used(0, None)).is_ok());
+        assert!(c.apply(eur("50.00"), now, used(0, Some(0))).is_ok());
         assert_eq!(
             c.apply(eur("50.00"), now, used(1, Some(1))),
             Err(CouponError::UsedByYou("SAVE".into()))
         );
+        // A guest, or an account without a confirmed address, is no known customer.
+        assert_eq!(
+            c.apply(eur("50.00"), now, used(0, None)),
+            Err(CouponError::NeedsAccount("SAVE".into()))
+        );
+        c.max_uses_per_customer = None;
 
         c.min_subtotal = eur("60.00");
         let e = c.apply(eur("50.00"), now, ok).expect_err("below");

@@ -7,8 +7,9 @@ use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 
-/// Whose uses count against a per-customer limit: the account, and the email (a guest's
-/// at checkout; an account's own otherwise).
+/// Whose uses count against a per-customer limit: the account, and the email (the one
+/// given at checkout; the account's own otherwise). Only a confirmed account counts as a
+/// customer (see [`Usage`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Customer<'a> {
     pub user: Option<i64>,
@@ -92,6 +93,8 @@ struct CouponRow {
     now: i64,
     used: i64,
     used_by_customer: Option<i64>,
+    /// The customer is an account with a confirmed address.
+    confirmed: bool,
 }
 
 /// A coupon with its usage (by everyone, and by `customer` when known), read with the
@@ -116,8 +119,11 @@ pub async fn load(
                 (SELECT count(*) FROM coupon_redemptions r WHERE r.coupon_id = c.id) AS used,
                 (SELECT count(*) FROM coupon_redemptions r
                  WHERE r.coupon_id = c.id
-                   AND (r.user_id = $3 OR lower(r.email) = lower(coalesce($4,
-                            (SELECT email FROM users WHERE id = $3))))) AS used_by_customer
+                   AND (r.user_id = $3
+                        OR lower(r.email) = lower((SELECT email FROM users WHERE id = $3))
+                        OR lower(r.email) = lower($4))) AS used_by_customer,
+                coalesce((SELECT email_verified_at IS NOT NULL FROM users WHERE id = $3),
+                         false) AS confirmed
          FROM coupons c
          WHERE c.id = $1 OR c.code = $2",
     )
@@ -151,7 +157,8 @@ pub async fn load(
         now: row.now,
         usage: Usage {
             total: count(row.used),
-            by_customer: (customer.user.is_some() || customer.email.is_some())
+            by_customer: row
+                .confirmed
                 .then(|| count(row.used_by_customer.unwrap_or(0))),
         },
     }))
@@ -159,12 +166,19 @@ pub async fn load(
 
 /// Puts the coupon `typed` on the cart, if it applies to it now; otherwise says why not
 /// (unknown, not yet valid, expired, used up, below the minimum).
+/// Codes tried are counted per client (`client`) before anything is looked up, so codes
+/// cannot be guessed at speed; a code that applies clears the count.
 pub async fn apply(
     pool: &PgPool,
     cart: Option<i64>,
     typed: &str,
     currency: Currency,
+    client: &crate::client::ClientKey,
 ) -> Result<AppliedCoupon, Error> {
+    crate::limits::COUPON
+        .take(pool, client.as_str())
+        .await?
+        .map_err(Error::wait)?;
     let invalid = |e: CouponError| Error::Invalid(e.to_string());
     let code = coupon::normalize_code(typed).map_err(invalid)?;
     let shown: String = typed.trim().chars().take(coupon::MAX_CODE_CHARS).collect();
@@ -199,6 +213,9 @@ pub async fn apply(
         .bind(found.id)
         .bind(cart)
         .execute(&mut *tx)
+        .await?;
+    crate::limits::COUPON
+        .clear(&mut *tx, client.as_str())
         .await?;
     tx.commit().await?;
     Ok(applied)

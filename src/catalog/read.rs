@@ -110,7 +110,11 @@ pub async fn category_page(
     slug: &str,
     query: &ListingQuery,
 ) -> Result<CategoryPage, Error> {
-    let (id, category) = category(pool, slug).await?.ok_or(Error::NotFound)?;
+    // A segment no slug could be (a NUL byte, markup) is not found, before any SQL.
+    let slug = super::Slug::parse(slug).map_err(|_| Error::NotFound)?;
+    let (id, category) = category(pool, slug.as_str())
+        .await?
+        .ok_or(Error::NotFound)?;
     let (path, listing) = tokio::join!(
         category_path(pool, id),
         browse::listing(pool, counts, currency, Scope::Category(id), query)
@@ -228,12 +232,13 @@ pub async fn product(
         Option<String>,
         Option<String>,
     );
+    let slug = super::Slug::parse(slug).map_err(|_| Error::NotFound)?;
     let (id, category_id, slug, name, description, seo_title, seo_description): Row =
         sqlx::query_as(
             "SELECT id, category_id, slug, name, description, seo_title, seo_description
              FROM products WHERE slug = $1 AND status = 'active'",
         )
-        .bind(slug)
+        .bind(slug.as_str())
         .fetch_optional(pool)
         .await?
         .ok_or(Error::NotFound)?;
@@ -307,15 +312,30 @@ pub async fn product(
     })
 }
 
-/// Paths of everything a search engine should index: active products and categories.
-pub async fn sitemap_paths(pool: &PgPool) -> Result<Vec<String>, Error> {
+/// Paths of everything a search engine should index (active products and categories),
+/// `limit` of them from `offset`, in path order.
+pub async fn sitemap_paths(pool: &PgPool, offset: i64, limit: i64) -> Result<Vec<String>, Error> {
     let paths: Vec<String> = sqlx::query_scalar(
-        "SELECT '/c/' || slug FROM categories
-         UNION ALL
-         SELECT '/p/' || slug FROM products WHERE status = 'active'
-         ORDER BY 1",
+        "SELECT path FROM (
+             SELECT '/c/' || slug AS path FROM categories
+             UNION ALL
+             SELECT '/p/' || slug FROM products WHERE status = 'active'
+         ) AS paths
+         ORDER BY path OFFSET $1 LIMIT $2",
     )
+    .bind(offset)
+    .bind(limit)
     .fetch_all(pool)
     .await?;
     Ok(paths)
+}
+
+/// How many paths [`sitemap_paths`] has in all.
+pub async fn sitemap_len(pool: &PgPool) -> Result<i64, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM categories)
+              + (SELECT count(*) FROM products WHERE status = 'active')",
+    )
+    .fetch_one(pool)
+    .await?)
 }

@@ -608,6 +608,7 @@ pub const DEMO_COUPONS: &str = "
                          max_uses, max_uses_per_customer)
     VALUES
       ('WELCOME10', '10% off your order', 'percent', 10, 0, NULL, NULL, NULL, 1),
+      ('TAKE10', '10% off for everyone', 'percent', 10, 0, NULL, NULL, NULL, NULL),
       ('SAVE5', '5 off orders of 40 or more', 'fixed', 5, 40, NULL, NULL, NULL, NULL),
       ('FREESHIP', 'Free shipping over 50', 'free_shipping', 0, 50, NULL, NULL, NULL, NULL),
       ('SPRING', 'Last spring''s sale', 'percent', 20, 0,

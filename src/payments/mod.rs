@@ -75,6 +75,15 @@ impl Payments {
             },
         }
     }
+
+    /// Stripe.js's URL and Stripe's API base, when Stripe takes the payments (the
+    /// page's security policy must allow them).
+    pub fn stripe_urls(&self) -> Option<(&str, &str)> {
+        match self {
+            Payments::Test(_) => None,
+            Payments::Stripe(s) => Some((s.js_url(), s.api_base())),
+        }
+    }
 }
 
 /// The test provider's cards. For demos and tests only: nothing is charged.

@@ -156,6 +156,10 @@ impl StripeProvider {
         &self.settings.js_url
     }
 
+    pub fn api_base(&self) -> &str {
+        &self.settings.api_base
+    }
+
     /// Starts paying `placed`: its intent, or `None` when it is paid already (a repeated
     /// submit). An expired order cannot be paid.
     pub async fn start(&self, pool: &PgPool, placed: &Placed) -> Result<Option<Intent>, Error> {
@@ -239,6 +243,24 @@ impl StripeProvider {
         client_secret: &str,
         public_url: &str,
     ) -> Result<Returned, Error> {
+        // Only an intent of one of our orders is worth asking Stripe about: anyone can
+        // make up a link, and each would otherwise cost a call to Stripe.
+        let plausible = intent_id.starts_with("pi_")
+            && intent_id.len() <= 255
+            && intent_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !plausible {
+            return Err(Error::NotFound);
+        }
+        let ours: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM orders WHERE payment_intent = $1")
+                .bind(intent_id)
+                .fetch_optional(pool)
+                .await?;
+        if ours.is_none() {
+            return Err(Error::NotFound);
+        }
         let intent = self.retrieve(intent_id).await?;
         if !constant_time_eq(intent.client_secret.as_bytes(), client_secret.as_bytes()) {
             return Err(Error::NotFound);

@@ -3,11 +3,12 @@
 use super::password::SignInFirst;
 use super::{load_address, load_addresses, DeleteAddress, MakeDefaultAddress, SaveAddress};
 use crate::components::form::{action_error, Outcome, BUTTON, SECONDARY};
+use crate::components::PageTitle;
 use crate::components::{loaded, AddressFields};
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 use leptos_router::hooks::use_params_map;
 use mercato::accounts::address::{AddressInput, SavedAddress};
 
@@ -42,7 +43,7 @@ pub fn AddressesPage() -> impl IntoView {
         |_| async { Ok::<_, AppError>(load_addresses().await) },
     );
     view! {
-        <Title text="Your addresses" />
+        <PageTitle text="Your addresses" />
         <Meta name="robots" content="noindex" />
         <div class=PAGE>
             {back_to_account()}
@@ -113,7 +114,7 @@ fn AddressCard(
 pub fn NewAddressPage() -> impl IntoView {
     let user = Resource::new(|| (), |_| super::load_user());
     view! {
-        <Title text="Add an address" />
+        <PageTitle text="Add an address" />
         <Meta name="robots" content="noindex" />
         <div class=PAGE>
             {back_to_account()}
@@ -143,7 +144,7 @@ pub fn EditAddressPage() -> impl IntoView {
         })
     });
     view! {
-        <Title text="Change an address" />
+        <PageTitle text="Change an address" />
         <Meta name="robots" content="noindex" />
         <div class=PAGE>
             {back_to_account()}

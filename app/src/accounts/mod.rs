@@ -8,7 +8,7 @@ mod password;
 
 pub use addresses::{AddressesPage, EditAddressPage, NewAddressPage};
 pub use orders::OrdersPage;
-pub use pages::{AccountPage, RegisterPage};
+pub use pages::{AccountPage, RegisterPage, VerifyEmailPage};
 pub use password::{ChangePasswordPage, ForgotPasswordPage, ResetPasswordPage};
 
 use crate::error::AppError;
@@ -22,33 +22,105 @@ pub async fn load_user() -> Result<Option<User>, AppError> {
     current_user().await
 }
 
-/// Creates an account and signs it in; the guest cart comes along.
+/// What the account page shows of the signed-in account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AccountView {
+    pub user: User,
+    /// Whether its owner has opened the confirmation link.
+    pub verified: bool,
+}
+
+#[server(prefix = "/api", endpoint = "account/profile")]
+pub async fn load_account() -> Result<Option<AccountView>, AppError> {
+    Ok(crate::session::signed_in()?.map(|a| AccountView {
+        user: a.user,
+        verified: a.verified,
+    }))
+}
+
+/// Starts an account: a link to confirm the address goes to it (or, when the address
+/// has an account already, a note to its owner). The answer is the same either way and
+/// signs nobody in, so nobody learns here which addresses have accounts.
 #[server(prefix = "/api", endpoint = "account/register")]
 pub async fn register(
     email: String,
     password: String,
     password_again: String,
-) -> Result<(), AppError> {
-    let pool = crate::state::pool()?;
-    let user =
-        mercato::accounts::store::register(&pool, &email, &password, &password_again).await?;
+) -> Result<String, AppError> {
+    let state = crate::state::state()?;
+    let client = crate::session::client().await?;
+    let email = mercato::accounts::store::register(
+        &state.pool,
+        &state.hashing,
+        &email,
+        &password,
+        &password_again,
+        &client,
+        &state.public_url,
+    )
+    .await?;
+    crate::session::flash_if_plain_form(check_inbox(email.as_str())).await?;
+    Ok(email.to_string())
+}
+
+/// What the shopper reads after registering.
+pub fn check_inbox(email: &str) -> String {
+    format!(
+        "Check your inbox: we've sent a link to {email}. Open it to confirm your address and sign in."
+    )
+}
+
+#[server(prefix = "/api", endpoint = "account/sign-in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    use mercato::accounts::store::SignInError;
+    let state = crate::state::state()?;
+    let pool = state.pool.clone();
+    let client = crate::session::client().await?;
+    let outcome =
+        mercato::accounts::store::sign_in(&pool, &state.hashing, &email, &password, &client)
+            .await?;
+    let user = outcome.map_err(|e| match e {
+        SignInError::TooManyAttempts(secs) => AppError::TooManyRequests(secs),
+        e @ SignInError::WrongCredentials => AppError::Invalid(e.to_string()),
+    })?;
     let session = crate::session::current().await?;
     crate::session::sign_in_as(&session, &pool, user.id).await?;
     leptos_axum::redirect("/account");
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "account/sign-in")]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+/// Whether a confirmation link still works, for the page that offers to confirm.
+#[server(prefix = "/api", endpoint = "account/verify/check")]
+pub async fn check_verify_token(token: String) -> Result<bool, AppError> {
     let pool = crate::state::pool()?;
-    let client = crate::session::client_address().await;
-    let outcome = mercato::accounts::store::sign_in(&pool, &email, &password, &client).await?;
-    let user = outcome.map_err(|e| AppError::Invalid(e.to_string()))?;
+    Ok(mercato::accounts::verify::link_valid(&pool, &token).await?)
+}
+
+/// Confirms the address with the link from the mail, and signs in. A button on the
+/// link's page does this, not the link itself: mail scanners open links too.
+#[server(prefix = "/api", endpoint = "account/verify")]
+pub async fn confirm_email(token: String) -> Result<(), AppError> {
+    let pool = crate::state::pool()?;
+    let user = mercato::accounts::verify::confirm(&pool, &token).await?;
     let session = crate::session::current().await?;
     crate::session::sign_in_as(&session, &pool, user.id).await?;
+    crate::session::flash_if_plain_form(EMAIL_CONFIRMED).await?;
     leptos_axum::redirect("/account");
     Ok(())
 }
+
+pub const EMAIL_CONFIRMED: &str = "Your email is confirmed, and you are signed in.";
+
+/// Sends the signed-in account's confirmation link again.
+#[server(prefix = "/api", endpoint = "account/verify/resend")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    let user = require_user().await?;
+    let state = crate::state::state()?;
+    mercato::accounts::verify::resend(&state.pool, user.id, &state.public_url).await?;
+    crate::session::flash_if_plain_form(LINK_SENT_AGAIN).await
+}
+
+pub const LINK_SENT_AGAIN: &str = "A new confirmation link is on its way. It works for 48 hours.";
 
 #[server(prefix = "/api", endpoint = "account/sign-out")]
 pub async fn sign_out() -> Result<(), AppError> {
@@ -62,7 +134,9 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "account/forgot")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
     let state = crate::state::state()?;
-    mercato::accounts::reset::request_reset(&state.pool, &email, &state.public_url).await?;
+    let client = crate::session::client().await?;
+    mercato::accounts::reset::request_reset(&state.pool, &email, &client, &state.public_url)
+        .await?;
     crate::session::flash_if_plain_form(SENT_IF_EXISTS).await
 }
 
@@ -83,9 +157,16 @@ pub async fn reset_password(
     password: String,
     password_again: String,
 ) -> Result<(), AppError> {
-    let pool = crate::state::pool()?;
-    let (user, _) =
-        mercato::accounts::reset::reset_password(&pool, &token, &password, &password_again).await?;
+    let state = crate::state::state()?;
+    let pool = state.pool.clone();
+    let (user, _) = mercato::accounts::reset::reset_password(
+        &pool,
+        &state.hashing,
+        &token,
+        &password,
+        &password_again,
+    )
+    .await?;
     let session = crate::session::current().await?;
     crate::session::sign_in_as(&session, &pool, user.id).await?;
     crate::session::flash_if_plain_form("Your new password is set, and you are signed in.").await?;
@@ -101,9 +182,10 @@ pub async fn change_password(
     password_again: String,
 ) -> Result<(), AppError> {
     let user = require_user().await?;
-    let pool = crate::state::pool()?;
+    let state = crate::state::state()?;
     let epoch = mercato::accounts::reset::change_password(
-        &pool,
+        &state.pool,
+        &state.hashing,
         user.id,
         &current_password,
         &password,
@@ -174,23 +256,10 @@ pub async fn make_default_address(id: i64) -> Result<(), AppError> {
     crate::session::flash_if_plain_form("Default address changed.").await
 }
 
-/// The signed-in account; a session naming an account that no longer exists is a guest.
+/// The signed-in account, or `None` for a guest (the session check vouched for it).
 #[cfg(feature = "ssr")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    let session = crate::session::current().await?;
-    let Some(id) = crate::session::user_id(&session).await? else {
-        return Ok(None);
-    };
-    let pool = crate::state::pool()?;
-    let Some((user, epoch)) = mercato::accounts::store::user(&pool, id).await? else {
-        return Ok(None);
-    };
-    // The password changed since this session signed in: it is signed out.
-    if crate::session::epoch(&session).await? != epoch {
-        crate::session::sign_out(&session).await?;
-        return Ok(None);
-    }
-    Ok(Some(user))
+    Ok(crate::session::signed_in()?.map(|a| a.user))
 }
 
 /// The first line of every server function for signed-in shoppers.

@@ -2,10 +2,11 @@
 
 use super::addresses::signed_in;
 use crate::components::loaded;
+use crate::components::PageTitle;
 use crate::error::AppError;
 use crate::orders::{load_my_orders, OrderList};
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 
 #[component]
 pub fn OrdersPage() -> impl IntoView {
@@ -14,7 +15,7 @@ pub fn OrdersPage() -> impl IntoView {
         |_| async { Ok::<_, AppError>(load_my_orders().await) },
     );
     view! {
-        <Title text="Your orders" />
+        <PageTitle text="Your orders" />
         <Meta name="robots" content="noindex" />
         <div class="mx-auto max-w-3xl px-4 py-12">
             <p><a href="/account" class="text-sm font-semibold text-teal-800 underline">"← Your account"</a></p>

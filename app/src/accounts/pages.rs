@@ -1,11 +1,14 @@
-use super::{load_user, Register, SignIn, SignOut};
+use super::{check_inbox, check_verify_token, load_account, ConfirmEmail};
+use super::{Register, ResendVerification, SignIn, SignOut, LINK_SENT_AGAIN};
 use crate::cart::cart_version;
-use crate::components::form::{action_error, BUTTON, INPUT, LABEL};
+use crate::components::form::{action_error, action_success, BUTTON, INPUT, LABEL, SECONDARY};
 use crate::components::loaded;
+use crate::components::PageTitle;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
-use mercato::accounts::{User, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use leptos_meta::Meta;
+use leptos_router::hooks::use_query_map;
+use mercato::accounts::{User, MAX_PASSWORD_CHARS};
 
 #[component]
 pub(super) fn EmailField() -> impl IntoView {
@@ -38,11 +41,11 @@ pub(super) fn bump_on_success(
 pub fn AccountPage() -> impl IntoView {
     // Signing in or out happens on this page: the account and the cart load again.
     let version = cart_version();
-    let user = Resource::new(move || version.get(), |_| load_user());
+    let account = Resource::new(move || version.get(), |_| load_account());
     view! {
         <Meta name="robots" content="noindex" />
-        {loaded(user, |user| match user {
-            Some(user) => view! { <Profile user /> }.into_any(),
+        {loaded(account, |account| match account {
+            Some(account) => view! { <Profile user=account.user verified=account.verified /> }.into_any(),
             None => view! { <SignInForm /> }.into_any(),
         })}
     }
@@ -53,7 +56,7 @@ fn SignInForm() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     bump_on_success(sign_in.version(), sign_in.value());
     view! {
-        <Title text="Sign in" />
+        <PageTitle text="Sign in" />
         <div class="mx-auto max-w-md px-4 py-12">
             <h1 class="text-3xl font-bold tracking-tight">"Sign in"</h1>
             <p class="mt-2 text-stone-600">"See your orders and keep your cart on every device."</p>
@@ -76,30 +79,27 @@ fn SignInForm() -> impl IntoView {
     }
 }
 
-/// `/account/register`
+/// `/account/register`: after the form, a link to confirm the address comes by mail.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let register = ServerAction::<Register>::new();
+    let sent = move || matches!(register.value().get(), Some(Ok(_)));
     view! {
-        <Title text="Create an account" />
+        <PageTitle text="Create an account" />
         <Meta name="robots" content="noindex" />
         <div class="mx-auto max-w-md px-4 py-12">
             <h1 class="text-3xl font-bold tracking-tight">"Create an account"</h1>
-            <p class="mt-2 text-stone-600">"Your cart comes with you."</p>
-            <ActionForm action=register attr:class="mt-8 space-y-5">
-                {action_error(register.value())}
-                <EmailField />
-                <div>
-                    <label for="password" class=LABEL>"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="new-password" required minlength=MIN_PASSWORD_CHARS maxlength=MAX_PASSWORD_CHARS aria-describedby="password-rules" class=INPUT />
-                    <p id="password-rules" class="mt-1 text-xs text-stone-500">{format!("At least {MIN_PASSWORD_CHARS} characters. A few words you will remember work well.")}</p>
-                </div>
-                <div>
-                    <label for="password-again" class=LABEL>"Password again"</label>
-                    <input id="password-again" name="password_again" type="password" autocomplete="new-password" required maxlength=MAX_PASSWORD_CHARS class=INPUT />
-                </div>
-                <button type="submit" class=format!("{BUTTON} w-full") disabled=move || register.pending().get()>"Create account"</button>
-            </ActionForm>
+            {action_success(register.value(), |email: &String| check_inbox(email))}
+            <div class:hidden=sent>
+                <p class="mt-2 text-stone-600">"Your cart comes with you."</p>
+                <ActionForm action=register attr:class="mt-8 space-y-5">
+                    {action_error(register.value())}
+                    <EmailField />
+                    <super::password::NewPasswordFields label="Password" hint=" A few words you will remember work well." />
+                    <p class="text-sm text-stone-600">"We'll send a link to confirm your email; it signs you in."</p>
+                    <button type="submit" class=format!("{BUTTON} w-full") disabled=move || register.pending().get()>"Create account"</button>
+                </ActionForm>
+            </div>
             <p class="mt-6 text-center text-sm text-stone-600">
                 "Have an account? " <a href="/account" class="font-semibold text-teal-800 underline">"Sign in"</a>
             </p>
@@ -107,12 +107,54 @@ pub fn RegisterPage() -> impl IntoView {
     }
 }
 
+/// `/account/verify?token=…`: the link from the confirmation mail. Confirming takes a
+/// click, so a mail scanner opening the link confirms nothing.
 #[component]
-fn Profile(user: User) -> impl IntoView {
+pub fn VerifyEmailPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let valid = Resource::new(token, check_verify_token);
+    let confirm = ServerAction::<ConfirmEmail>::new();
+    bump_on_success(confirm.version(), confirm.value());
+    view! {
+        <PageTitle text="Confirm your email" />
+        <Meta name="robots" content="noindex" />
+        // The link's token goes to no other site; our own form posts keep their Origin.
+        <Meta name="referrer" content="same-origin" />
+        <div class="mx-auto max-w-md px-4 py-12">
+            <h1 class="text-3xl font-bold tracking-tight">"Confirm your email"</h1>
+            {loaded(valid, move |valid| {
+                if valid {
+                    view! {
+                        <ActionForm action=confirm attr:class="mt-6 space-y-5">
+                            {action_error(confirm.value())}
+                            <input type="hidden" name="token" value=token() />
+                            <p class="text-stone-700">"One click and your account is ready: you will be signed in."</p>
+                            <button type="submit" class=format!("{BUTTON} w-full") disabled=move || confirm.pending().get()>"Confirm and sign in"</button>
+                        </ActionForm>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <super::password::LinkUsedUp
+                            message="This confirmation link has expired or was already used. Sign in, and ask for a new one on your account page."
+                            href="/account"
+                            label="Sign in"
+                        />
+                    }
+                    .into_any()
+                }
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn Profile(user: User, verified: bool) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     bump_on_success(sign_out.version(), sign_out.value());
     view! {
-        <Title text="Your account" />
+        <PageTitle text="Your account" />
         <div class="mx-auto max-w-3xl px-4 py-12">
             <div class="flex flex-wrap items-end justify-between gap-4">
                 <div>
@@ -123,6 +165,7 @@ fn Profile(user: User) -> impl IntoView {
                     <button type="submit" class="rounded-full border border-stone-300 bg-white px-5 py-2 text-sm font-semibold hover:bg-stone-100">"Sign out"</button>
                 </ActionForm>
             </div>
+            {(!verified).then(|| view! { <ConfirmEmailNotice /> })}
             <nav aria-label="Your account" class="mt-10 grid gap-4 sm:grid-cols-3">
                 <AccountLink href="/account/orders" title="Orders" text="Track what you bought and its status." />
                 <AccountLink href="/account/addresses" title="Addresses" text="Where we deliver: add, change, choose a default." />
@@ -144,5 +187,25 @@ fn AccountLink(href: &'static str, title: &'static str, text: &'static str) -> i
             <span class="block text-lg font-bold">{title}</span>
             <span class="mt-1 block text-sm text-stone-600">{text}</span>
         </a>
+    }
+}
+
+/// Asks an account whose address is not confirmed yet to open the link, and offers it
+/// again.
+#[component]
+fn ConfirmEmailNotice() -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    view! {
+        <section aria-labelledby="confirm-heading" class="mt-8 rounded-2xl border border-amber-200 bg-amber-50 p-5">
+            <h2 id="confirm-heading" class="font-semibold text-amber-950">"Confirm your email"</h2>
+            <p class="mt-1 text-sm text-amber-950">
+                "We sent you a link when you created your account. Until you open it, coupons limited to one use per customer can't be used."
+            </p>
+            <ActionForm action=resend attr:class="mt-3 space-y-3">
+                {action_error(resend.value())}
+                {action_success(resend.value(), |_| LINK_SENT_AGAIN.to_owned())}
+                <button type="submit" class=SECONDARY disabled=move || resend.pending().get()>"Send the link again"</button>
+            </ActionForm>
+        </section>
     }
 }

@@ -8,25 +8,29 @@ use super::{
 use crate::cart::cart_version;
 use crate::components::form::{action_error, action_success, BUTTON, INPUT, LABEL};
 use crate::components::loaded;
+use crate::components::PageTitle;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 use leptos_router::hooks::use_query_map;
 use mercato::accounts::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
 const PAGE: &str = "mx-auto max-w-md px-4 py-12";
 
-/// The two "new password" fields.
+/// The two "new password" fields: for a new account ("Password"), or a new password.
 #[component]
-fn NewPasswordFields() -> impl IntoView {
+pub(super) fn NewPasswordFields(
+    #[prop(default = "New password")] label: &'static str,
+    #[prop(default = "")] hint: &'static str,
+) -> impl IntoView {
     view! {
         <div>
-            <label for="password" class=LABEL>"New password"</label>
+            <label for="password" class=LABEL>{label}</label>
             <input id="password" name="password" type="password" autocomplete="new-password" required minlength=MIN_PASSWORD_CHARS maxlength=MAX_PASSWORD_CHARS aria-describedby="password-rules" class=INPUT />
-            <p id="password-rules" class="mt-1 text-xs text-stone-500">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
+            <p id="password-rules" class="mt-1 text-xs text-stone-500">{format!("At least {MIN_PASSWORD_CHARS} characters.{hint}")}</p>
         </div>
         <div>
-            <label for="password-again" class=LABEL>"New password again"</label>
+            <label for="password-again" class=LABEL>{format!("{label} again")}</label>
             <input id="password-again" name="password_again" type="password" autocomplete="new-password" required maxlength=MAX_PASSWORD_CHARS class=INPUT />
         </div>
     }
@@ -37,7 +41,7 @@ fn NewPasswordFields() -> impl IntoView {
 pub fn ForgotPasswordPage() -> impl IntoView {
     let forgot = ServerAction::<ForgotPassword>::new();
     view! {
-        <Title text="Reset your password" />
+        <PageTitle text="Reset your password" />
         <Meta name="robots" content="noindex" />
         <div class=PAGE>
             <h1 class="text-3xl font-bold tracking-tight">"Reset your password"</h1>
@@ -63,9 +67,10 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let token = move || query.read().get("token").unwrap_or_default();
     let valid = Resource::new(token, check_reset_token);
     view! {
-        <Title text="Choose a new password" />
+        <PageTitle text="Choose a new password" />
         <Meta name="robots" content="noindex" />
-        <Meta name="referrer" content="no-referrer" />
+        // The link's token goes to no other site; our own form posts keep their Origin.
+        <Meta name="referrer" content="same-origin" />
         <div class=PAGE>
             <h1 class="text-3xl font-bold tracking-tight">"Choose a new password"</h1>
             {loaded(valid, move |valid| {
@@ -73,10 +78,11 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     view! { <ResetForm token=token() /> }.into_any()
                 } else {
                     view! {
-                        <p role="alert" class="mt-6 rounded-xl bg-amber-50 px-4 py-3 text-amber-900">
-                            "This reset link has expired or was already used. Links work once, for an hour."
-                        </p>
-                        <a href="/account/forgot" class=format!("{BUTTON} mt-6 inline-flex items-center")>"Ask for a new link"</a>
+                        <LinkUsedUp
+                            message="This reset link has expired or was already used. Links work once, for an hour."
+                            href="/account/forgot"
+                            label="Ask for a new link"
+                        />
                     }
                     .into_any()
                 }
@@ -105,7 +111,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
     let version = cart_version();
     let user = Resource::new(move || version.get(), |_| load_user());
     view! {
-        <Title text="Change your password" />
+        <PageTitle text="Change your password" />
         <Meta name="robots" content="noindex" />
         <div class=PAGE>
             <p><a href="/account" class="text-sm font-semibold text-teal-800 underline">"← Your account"</a></p>
@@ -143,5 +149,18 @@ pub(super) fn SignInFirst() -> impl IntoView {
             <p class="text-stone-700">"Sign in to see this page."</p>
             <a href="/account" class=format!("{BUTTON} mt-4 inline-flex items-center")>"Sign in"</a>
         </div>
+    }
+}
+
+/// What the page of a mailed link shows once the link no longer works, and where to go.
+#[component]
+pub(super) fn LinkUsedUp(
+    message: &'static str,
+    href: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <p role="alert" class="mt-6 rounded-xl bg-amber-50 px-4 py-3 text-amber-900">{message}</p>
+        <a href=href class=format!("{BUTTON} mt-6 inline-flex items-center")>{label}</a>
     }
 }

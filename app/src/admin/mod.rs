@@ -1,9 +1,10 @@
 //! `/admin`: the staff's pages. Every server function here starts with its role check.
 
 use crate::components::loaded;
+use crate::components::PageTitle;
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 use mercato::admin::Overview;
 
 /// The shop at a glance. Staff and admins only.
@@ -29,7 +30,7 @@ pub fn AdminPage() -> impl IntoView {
         |_| async { Ok::<_, AppError>(load_overview().await) },
     );
     view! {
-        <Title text="Admin" />
+        <PageTitle text="Admin" />
         <Meta name="robots" content="noindex" />
         <div class="mx-auto max-w-5xl px-4 py-12">
             <h1 class="text-3xl font-bold tracking-tight">"Admin"</h1>

@@ -5,9 +5,10 @@ use super::{
 use crate::catalog::Price;
 use crate::components::form::{action_error, INPUT};
 use crate::components::loaded;
+use crate::components::PageTitle;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 use mercato::cart::{CartLine, CartView};
 
 /// `/cart`: every line re-checked against the catalog, with what changed said plainly.
@@ -41,7 +42,7 @@ pub fn CartPage() -> impl IntoView {
         failed(update.value().get().map(|r| r.map(|_| ()))).or_else(|| failed(remove.value().get()))
     };
     view! {
-        <Title text="Your cart" />
+        <PageTitle text="Your cart" />
         <Meta name="robots" content="noindex" />
         <div class="mx-auto max-w-4xl px-4 py-8">
             <h1 class="text-3xl font-bold tracking-tight">"Your cart"</h1>

@@ -2,10 +2,11 @@
 
 use super::{load_details, DetailsStep, SaveDetails, Steps};
 use crate::components::form::{action_error, Outcome, TextField, BUTTON};
+use crate::components::PageTitle;
 use crate::components::{loaded, AddressFields};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 use leptos_router::hooks::use_query_map;
 
 pub(super) const PAGE: &str = "mx-auto max-w-3xl px-4 py-8";
@@ -21,7 +22,7 @@ pub fn DetailsPage() -> impl IntoView {
     };
     let data = Resource::new(use_address, load_details);
     view! {
-        <Title text="Checkout: your details" />
+        <PageTitle text="Checkout: your details" />
         <Meta name="robots" content="noindex" />
         <div class=PAGE>
             <h1 class="text-3xl font-bold tracking-tight">"Checkout"</h1>

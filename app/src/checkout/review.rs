@@ -7,10 +7,11 @@ use super::{
 };
 use crate::components::form::{action_error, BUTTON, INPUT, LABEL};
 use crate::components::loaded;
+use crate::components::PageTitle;
 use crate::orders::TotalsTable;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Script, Title};
+use leptos_meta::{Meta, Script};
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use mercato::money::Money;
@@ -29,7 +30,7 @@ pub fn ReviewPage() -> impl IntoView {
     // A refused payment may mean the cart changed: the review loads again after each try.
     let data = Resource::new(move || pay.version().get(), |_| load_review());
     view! {
-        <Title text="Checkout: review and pay" />
+        <PageTitle text="Checkout: review and pay" />
         <Meta name="robots" content="noindex" />
         <div class=PAGE>
             <h1 class="text-3xl font-bold tracking-tight">"Checkout"</h1>
@@ -182,7 +183,7 @@ pub fn ReturnPage() -> impl IntoView {
         |(intent, secret)| finish_stripe(intent, secret),
     );
     view! {
-        <Title text="Checkout: payment" />
+        <PageTitle text="Checkout: payment" />
         <Meta name="robots" content="noindex" />
         <div class=PAGE>
             <h1 class="text-3xl font-bold tracking-tight">"Payment"</h1>

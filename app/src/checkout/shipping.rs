@@ -4,16 +4,17 @@ use super::details::PAGE;
 use super::{load_shipping, BackToStart, ChooseShipping, ShippingStep, Steps};
 use crate::components::form::{action_error, BUTTON};
 use crate::components::loaded;
+use crate::components::PageTitle;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 use mercato::accounts::address::country_name;
 
 #[component]
 pub fn ShippingPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_shipping());
     view! {
-        <Title text="Checkout: delivery" />
+        <PageTitle text="Checkout: delivery" />
         <Meta name="robots" content="noindex" />
         <div class=PAGE>
             <h1 class="text-3xl font-bold tracking-tight">"Checkout"</h1>

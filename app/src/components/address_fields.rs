@@ -34,7 +34,7 @@ pub fn AddressFields(
             <TextField name=name("line2") label="Flat, floor, building" value=input.line2 autocomplete="address-line2" outcome />
         </div>
         <TextField name=name("city") label="Town or city" value=input.city autocomplete="address-level2" required=true maxlength=100 outcome />
-        <TextField name=name("region") label="State or province" value=input.region autocomplete="address-level1" maxlength=100 hint="Needed in the United States, Canada and Australia." outcome />
+        <TextField name=name("region") label="State or province" value=input.region autocomplete="address-level1" maxlength=100 hint="Needed in the United States, Canada and Australia: its code or name, such as CA or California." outcome />
         <TextField name=name("postal_code") label="Postcode" value=input.postal_code autocomplete="postal-code" required=true maxlength=20 outcome />
         <div>
             <label for=country_id.clone() class=LABEL>"Country"</label>

@@ -17,6 +17,6 @@ pub use footer::Footer;
 pub use header::{Header, ShopName};
 pub use icons::CartIcon;
 pub use loaded::loaded;
-pub use page_meta::{absolute, breadcrumb_list, JsonLd, PageMeta};
+pub use page_meta::{absolute, breadcrumb_list, JsonLd, PageMeta, PageTitle};
 pub use search_box::SearchBox;
 pub use status::set_status;

@@ -2,9 +2,10 @@
 //! checkout shares with them.
 
 use crate::components::loaded;
+use crate::components::PageTitle;
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use mercato::checkout::totals::Totals;
 use mercato::orders::{OrderSummary, OrderView};
@@ -66,7 +67,7 @@ fn Order(order: OrderView, just_placed: bool) -> impl IntoView {
         .map(|a| a.lines())
         .unwrap_or_default();
     view! {
-        <Title text=format!("Order {}", order.number) />
+        <PageTitle text=format!("Order {}", order.number) />
         <div class="mx-auto max-w-3xl px-4 py-10">
             {just_placed.then(|| view! {
                 <div role="status" class="mb-6 rounded-2xl bg-teal-50 p-5 text-teal-900">

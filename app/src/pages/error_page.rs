@@ -1,7 +1,7 @@
 use crate::components::set_status;
+use crate::components::PageTitle;
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 /// The page shown when something failed on our side: says what happened and what to do,
 /// and is served with the matching status (500, or 503 while the database is away).
@@ -11,10 +11,11 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
     let heading = match error {
         AppError::Unavailable | AppError::Network => "We'll be right back",
         AppError::NotFound => "We couldn't find that",
+        AppError::TooManyRequests(_) | AppError::Busy => "One moment, please",
         _ => "Something went wrong",
     };
     view! {
-        <Title text=heading />
+        <PageTitle text=heading />
         <section class="mx-auto max-w-2xl px-4 py-20 text-center" aria-labelledby="error-heading">
             <p class="text-sm font-semibold uppercase tracking-wider text-amber-700">
                 {format!("Error {}", error.status())}

@@ -1,10 +1,11 @@
 use super::ErrorPage;
 use crate::catalog::{load_home_sections, HomeSections, ProductGrid};
 use crate::components::loaded;
+use crate::components::PageTitle;
 use crate::shop::use_shop_info;
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 use mercato::catalog::view::Category;
 use mercato::shop::ShopInfo;
 
@@ -31,7 +32,7 @@ fn Home(info: ShopInfo) -> impl IntoView {
         format!("{}: {}", info.name, info.tagline)
     };
     view! {
-        <Title text=info.name.clone() />
+        <PageTitle text=info.name.clone() />
         <Meta name="description" content=description />
         <section class="bg-gradient-to-br from-teal-800 via-teal-700 to-emerald-600 text-white">
             <div class="mx-auto grid max-w-6xl gap-10 px-4 py-16 sm:py-24 md:grid-cols-2 md:items-center">
@@ -100,11 +101,15 @@ pub fn DepartmentTiles(departments: Vec<Category>) -> impl IntoView {
                         <li>
                             <a
                                 href=format!("/c/{}", d.slug)
-                                style=format!("background-color: {}", d.colour)
-                                class="flex h-32 flex-col justify-end rounded-2xl p-4 text-left text-white shadow-sm transition hover:brightness-110 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2"
+                                class="relative flex h-32 flex-col justify-end overflow-hidden rounded-2xl p-4 text-left text-white shadow-sm transition hover:brightness-110 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2"
                             >
-                                <span class="text-lg font-semibold">{d.name}</span>
-                                <span class="line-clamp-2 text-xs text-white/85">{d.description}</span>
+                                // The department's own colour, painted by SVG: a `style`
+                                // attribute would need 'unsafe-inline' in the page's CSP.
+                                <svg aria-hidden="true" class="absolute inset-0 h-full w-full" viewBox="0 0 1 1" preserveAspectRatio="none">
+                                    <rect width="1" height="1" fill=d.colour />
+                                </svg>
+                                <span class="relative text-lg font-semibold">{d.name}</span>
+                                <span class="relative line-clamp-2 text-xs text-white/85">{d.description}</span>
                             </a>
                         </li>
                     }

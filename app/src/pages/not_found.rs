@@ -1,14 +1,14 @@
 use super::home::DepartmentTiles;
 use crate::catalog::load_departments;
+use crate::components::PageTitle;
 use crate::components::{set_status, SearchBox};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
     set_status(404);
     view! {
-        <Title text="Page not found" />
+        <PageTitle text="Page not found" />
         <section class="mx-auto max-w-2xl px-4 py-20 text-center" aria-labelledby="not-found-heading">
             <p class="text-sm font-semibold uppercase tracking-wider text-teal-700">"Error 404"</p>
             <h1 id="not-found-heading" class="mt-2 text-3xl font-bold tracking-tight sm:text-4xl">

@@ -148,13 +148,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 async fn audit(base: &str) -> Result<String, Error> {
     let http = client()?;
-    call(
-        &http,
-        base,
-        "account/sign-in",
-        "email=admin%40mercato.test&password=mercato-demo-admin",
-    )
-    .await?;
+    // bench/server.sh creates this admin for the run.
+    let email = std::env::var("BENCH_ADMIN_EMAIL").unwrap_or_default();
+    let password = std::env::var("BENCH_ADMIN_PASSWORD").unwrap_or_default();
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", &email)
+        .append_pair("password", &password)
+        .finish();
+    call(&http, base, "account/sign-in", &form).await?;
     Ok(call(&http, base, "admin/stock-audit", "").await?.1)
 }
 

@@ -1,28 +1,13 @@
 //! The cart against the demo catalog: adding within stock, re-checking on every view,
 //! lines that belong to someone else, and the plain form posts that drive it.
 
-use crate::common::{seeded_app, session_cookie, TestApp};
+use crate::common::{error_shown, seeded_app, session_cookie, variant_in_stock, TestApp};
 use mercato::cart::store;
 use mercato::cart::{Notice, Quantity};
 use mercato::{Currency, Error};
 
 fn qty(n: u32) -> Quantity {
     Quantity::new(n).expect("a valid quantity")
-}
-
-/// An active variant with at least `min_stock` units: (variant id, on hand).
-async fn variant_in_stock(app: &TestApp, min_stock: i32) -> (i64, i32) {
-    sqlx::query_as(
-        "SELECT v.id, i.on_hand FROM variants v
-         JOIN inventory i ON i.variant_id = v.id
-         JOIN products p ON p.id = v.product_id
-         WHERE p.status = 'active' AND i.on_hand >= $1
-         ORDER BY v.id LIMIT 1",
-    )
-    .bind(min_stock)
-    .fetch_one(&app.pool)
-    .await
-    .expect("a variant in stock")
 }
 
 async fn exec(app: &TestApp, sql: &str, id: i64) {
@@ -277,21 +262,9 @@ async fn the_cart_works_through_plain_form_posts() {
             "{quantity}: {}",
             res.status()
         );
-        let location = res.headers()["location"]
-            .to_str()
-            .expect("location")
-            .to_owned();
-        assert!(location.contains("__err="), "{quantity}: {location}");
-        // The product page it returns to shows the message.
-        let back = app
-            .client
-            .get(&location)
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .expect("back to the product");
-        assert_eq!(back.status(), 200);
-        let html = back.text().await.expect("body");
+        // The product page it returns to shows the message (kept in the session, never
+        // in the URL).
+        let html = error_shown(&app, res, &cookie).await;
         assert!(html.contains(message), "{quantity}: {message}");
     }
 
@@ -308,10 +281,9 @@ async fn the_cart_works_through_plain_form_posts() {
             "/cart",
         )
         .await;
-    assert!(res.headers()["location"]
-        .to_str()
-        .expect("location")
-        .contains("__err="));
+    assert!(error_shown(&app, res, "")
+        .await
+        .contains("find what you were looking for"));
     let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM cart_lines")
         .fetch_one(&app.pool)
         .await

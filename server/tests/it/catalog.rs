@@ -149,7 +149,18 @@ async fn the_sitemap_lists_active_products_and_categories_only() {
     .fetch_one(&app.pool)
     .await
     .expect("draft one");
+    // An index of parts, each well under the protocol's 50,000 addresses.
     let res = app.get("/sitemap.xml").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/xml");
+    let index = res.text().await.expect("body");
+    assert!(index.contains("<sitemapindex"), "{index}");
+    assert!(index.contains("<loc>https://shop.example/sitemaps/1.xml</loc>"));
+    assert!(
+        !index.contains("sitemaps/2.xml"),
+        "the demo shop fits in one part"
+    );
+    let res = app.get("/sitemaps/1.xml").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/xml");
     let xml = res.text().await.expect("body");
@@ -164,6 +175,14 @@ async fn the_sitemap_lists_active_products_and_categories_only() {
     .await
     .expect("count");
     assert_eq!(xml.matches("<loc>").count() as i64, active);
+    for missing in [
+        "/sitemaps/2.xml",
+        "/sitemaps/0.xml",
+        "/sitemaps/x.xml",
+        "/sitemaps/1",
+    ] {
+        assert_eq!(app.get(missing).await.status(), 404, "{missing}");
+    }
 
     let robots = app.get("/robots.txt").await.text().await.expect("body");
     assert!(robots.contains("Sitemap: https://shop.example/sitemap.xml"));

@@ -2,20 +2,9 @@
 //! would: three steps, a declined card that keeps everything, the paid order's page,
 //! and the mail. Posts that try to set prices or reuse another session's checkout fail.
 
-use crate::common::{add_to_cart, error_shown, seeded_app, TestApp};
+use crate::common::{add_to_cart, error_shown, seeded_app, variant_in_stock, TestApp};
 
 const ADDRESS: &str = "email=guest%40example.com&name=Grace+Hopper&line1=Keizersgracht+1&city=Amsterdam&postal_code=1015+CJ&country=NL";
-
-pub async fn variant_in_stock(app: &TestApp) -> i64 {
-    sqlx::query_scalar(
-        "SELECT v.id FROM variants v JOIN inventory i ON i.variant_id = v.id
-         JOIN products p ON p.id = v.product_id
-         WHERE p.status = 'active' AND i.on_hand >= 5 ORDER BY v.id LIMIT 1",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("variant")
-}
 
 /// The value of the hidden input `name` in a page.
 pub fn hidden(page: &str, name: &str) -> String {
@@ -40,7 +29,7 @@ async fn pay_without_js(app: &TestApp, cookie: &str, token: &str, card: &str) ->
 
 /// A guest with something in the cart, through details and delivery to the review page.
 pub async fn at_review(app: &TestApp) -> (String, String) {
-    let cookie = add_to_cart(app, variant_in_stock(app).await, 2, None)
+    let cookie = add_to_cart(app, variant_in_stock(app, 5).await.0, 2, None)
         .await
         .expect("session");
     // Prices and totals in the post are not fields of any step: they change nothing.
@@ -167,7 +156,7 @@ async fn a_checkout_token_from_another_session_is_refused() {
 #[tokio::test]
 async fn bad_details_get_a_message_by_each_field() {
     let app = seeded_app().await;
-    let cookie = add_to_cart(&app, variant_in_stock(&app).await, 1, None)
+    let cookie = add_to_cart(&app, variant_in_stock(&app, 5).await.0, 1, None)
         .await
         .expect("session");
     let street = "x".repeat(10_000);

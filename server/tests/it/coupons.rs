@@ -1,21 +1,33 @@
 //! Coupons on the cart, against the demo coupons: each reason a code does not apply has
 //! its own message, the cart re-checks its coupon on every view, and per-customer limits
-//! count the account's uses.
+//! count a confirmed account's uses (and refuse anyone else).
 
-use crate::common::{add_to_cart, error_shown, seeded_app, TestApp};
+use crate::common::{add_to_cart, error_shown, seeded_app, variant_in_stock, TestApp, PASSWORD};
+use mercato::accounts::Role;
 use mercato::cart::{coupons, store, Notice, Quantity};
+use mercato::client::ClientKey;
 use mercato::{Currency, Error, Money};
+
+/// A client of its own for each try, so the per-client limit on tries stays out of the
+/// way (it has its own test).
+fn client() -> ClientKey {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    ClientKey::of(std::net::Ipv4Addr::from(0x0a00_0000 + n).into())
+}
+
+/// An account with a confirmed address: a customer the shop can tell apart.
+async fn confirmed_customer(app: &TestApp, email: &str) -> i64 {
+    mercato::accounts::store::upsert_with_role(&app.pool, email, PASSWORD, Role::Customer)
+        .await
+        .expect("account")
+        .id
+}
 
 /// A cart holding `quantity` of a variant priced €25.00, and that variant.
 async fn cart_of(app: &TestApp, owner: Option<i64>, quantity: u32) -> (i64, i64) {
-    let variant: i64 = sqlx::query_scalar(
-        "SELECT v.id FROM variants v JOIN inventory i ON i.variant_id = v.id
-         JOIN products p ON p.id = v.product_id
-         WHERE p.status = 'active' AND i.on_hand >= 5 ORDER BY v.id LIMIT 1",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("variant");
+    let (variant, _) = variant_in_stock(&app, 5).await;
     sqlx::query("UPDATE variants SET price = 25.00, compare_at_price = NULL WHERE id = $1")
         .bind(variant)
         .execute(&app.pool)
@@ -29,7 +41,7 @@ async fn cart_of(app: &TestApp, owner: Option<i64>, quantity: u32) -> (i64, i64)
 }
 
 async fn refused(app: &TestApp, cart: Option<i64>, code: &str) -> String {
-    match coupons::apply(&app.pool, cart, code, Currency::EUR).await {
+    match coupons::apply(&app.pool, cart, code, Currency::EUR, &client()).await {
         Err(Error::Invalid(message)) => message,
         other => panic!("{code}: expected a message, got {other:?}"),
     }
@@ -61,6 +73,11 @@ async fn each_reason_a_code_does_not_apply_has_its_message() {
             "save5",
             "The code SAVE5 needs a subtotal of at least €40.00. Add €15.00 more to use it.",
         ),
+        (
+            "welcome10",
+            "The code WELCOME10 is limited per customer, so it needs an account with a \
+             confirmed email.",
+        ),
     ];
     for (code, message) in cases {
         let got = refused(&app, cart, code).await;
@@ -73,7 +90,10 @@ async fn each_reason_a_code_does_not_apply_has_its_message() {
         .expect("view");
     assert_eq!(view.coupon, None, "nothing was applied");
 
-    let applied = coupons::apply(&app.pool, cart, " welcome10 ", Currency::EUR)
+    let ada = confirmed_customer(&app, "ada@example.com").await;
+    let (own, _) = cart_of(&app, Some(ada), 1).await;
+    let cart = Some(own);
+    let applied = coupons::apply(&app.pool, cart, " welcome10 ", Currency::EUR, &client())
         .await
         .expect("applies");
     assert_eq!(
@@ -92,7 +112,7 @@ async fn the_cart_rechecks_its_coupon_on_every_view() {
     let app = seeded_app().await;
     let (cart_id, _) = cart_of(&app, None, 2).await;
     let cart = Some(cart_id);
-    coupons::apply(&app.pool, cart, "SAVE5", Currency::EUR)
+    coupons::apply(&app.pool, cart, "SAVE5", Currency::EUR, &client())
         .await
         .expect("€50 is enough");
     let line: i64 = sqlx::query_scalar("SELECT id FROM cart_lines WHERE cart_id = $1")
@@ -145,17 +165,10 @@ async fn the_cart_rechecks_its_coupon_on_every_view() {
 }
 
 #[tokio::test]
-async fn per_customer_limits_count_the_accounts_uses() {
+async fn per_customer_limits_count_a_confirmed_accounts_uses_and_refuse_anyone_else() {
     let app = seeded_app().await;
-    let user = mercato::accounts::store::register(
-        &app.pool,
-        "ada@example.com",
-        "correct-horse-battery",
-        "correct-horse-battery",
-    )
-    .await
-    .expect("account");
-    let (own, _) = cart_of(&app, Some(user.id), 1).await;
+    let ada = confirmed_customer(&app, "ada@example.com").await;
+    let (own, _) = cart_of(&app, Some(ada), 1).await;
     // Used once before, under the same email in other capitals (a guest order).
     sqlx::query(
         "INSERT INTO coupon_redemptions (coupon_id, email)
@@ -169,11 +182,74 @@ async fn per_customer_limits_count_the_accounts_uses() {
         message,
         "You have already used the code WELCOME10 as many times as it allows."
     );
-    // A guest is only known by email at checkout, which checks again.
+    // A guest could give a new email at every checkout: no per-customer coupon.
     let (guest, _) = cart_of(&app, None, 1).await;
-    coupons::apply(&app.pool, Some(guest), "WELCOME10", Currency::EUR)
+    let message = refused(&app, Some(guest), "WELCOME10").await;
+    assert!(
+        message.contains("needs an account with a confirmed email"),
+        "{message}"
+    );
+    // Nor an account whose address nobody has confirmed (anyone can register any).
+    sqlx::query("INSERT INTO users (email, password_hash) VALUES ('grace@example.com', 'x')")
+        .execute(&app.pool)
         .await
-        .expect("a guest may try");
+        .expect("unconfirmed account");
+    let grace: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'grace@example.com'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("id");
+    let (unconfirmed, _) = cart_of(&app, Some(grace), 1).await;
+    let message = refused(&app, Some(unconfirmed), "WELCOME10").await;
+    assert!(
+        message.contains("needs an account with a confirmed email"),
+        "{message}"
+    );
+    // Once confirmed, the account may use it.
+    sqlx::query("UPDATE users SET email_verified_at = now() WHERE id = $1")
+        .bind(grace)
+        .execute(&app.pool)
+        .await
+        .expect("confirm");
+    coupons::apply(
+        &app.pool,
+        Some(unconfirmed),
+        "WELCOME10",
+        Currency::EUR,
+        &client(),
+    )
+    .await
+    .expect("a confirmed account applies it");
+}
+
+#[tokio::test]
+async fn guessing_codes_from_one_client_is_slowed_down() {
+    let app = seeded_app().await;
+    let (cart, _) = cart_of(&app, None, 1).await;
+    let guesser = client();
+    let mut refused_for_speed = 0;
+    for n in 0..12 {
+        match coupons::apply(
+            &app.pool,
+            Some(cart),
+            &format!("GUESS{n}"),
+            Currency::EUR,
+            &guesser,
+        )
+        .await
+        {
+            Err(Error::Invalid(m)) => assert!(m.contains("don't know the code"), "{m}"),
+            Err(Error::TooManyAttempts { wait_secs }) => {
+                assert!(wait_secs >= 1);
+                refused_for_speed += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(refused_for_speed, 2, "ten tries, then a wait");
+    // Another client is not held up.
+    coupons::apply(&app.pool, Some(cart), "NOPE", Currency::EUR, &client())
+        .await
+        .expect_err("unknown, but looked up");
 }
 
 #[tokio::test]
@@ -192,17 +268,14 @@ async fn coupons_work_through_plain_form_posts() {
     let res = app
         .post_form(
             "/api/cart/coupon",
-            "code=welcome10&discount=50.00&total=0",
+            "code=save5&discount=50.00&total=0",
             Some(&cookie),
             "/cart",
         )
         .await;
     assert_eq!(res.status(), 302);
     let page = app.page("/cart", &cookie).await;
-    assert!(
-        page.contains("Coupon WELCOME10 applied: 10% off."),
-        "{page}"
-    );
+    assert!(page.contains("Coupon SAVE5 applied: €5.00 off."), "{page}");
     assert!(page.contains("−€5.00"), "{page}");
     assert!(page.contains("€45.00"), "{page}");
 

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod abuse;
 mod accounts;
 mod addresses;
 mod cart;
@@ -11,11 +12,13 @@ mod catalog;
 mod checkout;
 mod checkout_pages;
 mod coupons;
+mod hostile;
 mod listing;
 mod outage;
 mod pages;
 mod passwords;
 mod roles;
+mod security;
 mod sessions;
 mod smtp;
 mod startup;

@@ -1,7 +1,9 @@
 //! Forgotten and changed passwords: the reset mail goes through the outbox into the mail
 //! folder, its link works once and not for long, and a change signs out other devices.
 
-use crate::common::{register, seeded_app, session_cookie, sign_in, TestApp, PASSWORD};
+use crate::common::{
+    error_shown, register, seeded_app, session_cookie, sign_in, variant_in_stock, TestApp, PASSWORD,
+};
 use mercato::mail::{deliver_due, Delivery};
 use std::path::PathBuf;
 
@@ -114,10 +116,9 @@ async fn a_reset_link_arrives_by_mail_works_once_and_signs_in() {
 
     // The old password no longer works; the new one does.
     let old = sign_in(&app, "ada@example.com", PASSWORD, None).await;
-    assert!(old.headers()["location"]
-        .to_str()
-        .expect("location")
-        .contains("__err="));
+    assert!(error_shown(&app, old, "")
+        .await
+        .contains("match an account"));
     let new = sign_in(&app, "ada@example.com", NEW_PASSWORD, None).await;
     assert_eq!(new.headers()["location"], "/account");
 
@@ -241,7 +242,8 @@ async fn undeliverable_mail_is_retried_later_not_lost() {
         .expect("deliver");
     assert_eq!(sent, 0);
     let (attempts, waits, error): (i32, bool, Option<String>) = sqlx::query_as(
-        "SELECT attempts, next_attempt_at > now() + interval '20 seconds', last_error FROM outbox",
+        "SELECT attempts, next_attempt_at > now() + interval '20 seconds', last_error
+         FROM outbox WHERE kind = 'password_reset'",
     )
     .fetch_one(&app.pool)
     .await
@@ -265,4 +267,114 @@ async fn undeliverable_mail_is_retried_later_not_lost() {
         .await
         .expect("deliver");
     assert_eq!(again, 0);
+}
+
+#[tokio::test]
+async fn after_a_password_change_a_stolen_session_is_a_guest_everywhere() {
+    let app = seeded_app().await;
+    let victim = register(&app, "ada@example.com", None).await;
+    let (variant, _) = variant_in_stock(&app, 5).await;
+    crate::common::add_to_cart(&app, variant, 1, Some(&victim)).await;
+    // The thief's copy: another session of the same account, used only on /api.
+    let thief = session_cookie(&sign_in(&app, "ada@example.com", PASSWORD, None).await)
+        .expect("second session");
+    let count = app.call("/api/cart/count", "", Some(&thief)).await;
+    assert_eq!(
+        count.text().await.expect("body"),
+        "1",
+        "it sees the cart now"
+    );
+
+    let res = app
+        .post_form(
+            "/api/account/password",
+            &format!(
+                "current_password={PASSWORD}&password={NEW_PASSWORD}&password_again={NEW_PASSWORD}"
+            ),
+            Some(&victim),
+            "/account/password",
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+
+    // Every call the thief makes now acts for a guest with an empty session.
+    let count = app.call("/api/cart/count", "", Some(&thief)).await;
+    assert_eq!(count.text().await.expect("body"), "0");
+    let cart = app.call("/api/cart", "", Some(&thief)).await;
+    assert!(cart.text().await.expect("body").contains("\"lines\":[]"));
+    let me = app.call("/api/account/me", "", Some(&thief)).await;
+    assert_eq!(me.text().await.expect("body"), "null");
+    let details = app
+        .call("/api/checkout/details/load", "", Some(&thief))
+        .await;
+    let details = details.text().await.expect("body");
+    assert!(
+        details.contains("\"cart_empty\":true") && details.contains("\"signed_in\":false"),
+        "{details}"
+    );
+    let add = app
+        .call(
+            "/api/cart/add",
+            &format!("variant_id={variant}&quantity=3"),
+            Some(&thief),
+        )
+        .await;
+    assert_eq!(add.status(), 200, "a guest may shop");
+    let lines: Vec<i32> = sqlx::query_scalar(
+        "SELECT l.quantity FROM cart_lines l JOIN carts c ON c.id = l.cart_id
+         JOIN users u ON u.id = c.user_id WHERE u.email = 'ada@example.com'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("lines");
+    assert_eq!(lines, [1], "the account's cart is untouched by the thief");
+    let addresses = app.call("/api/account/addresses", "", Some(&thief)).await;
+    assert_eq!(addresses.status(), 401);
+}
+
+#[tokio::test]
+async fn a_password_change_uses_up_the_reset_links_still_out() {
+    let app = seeded_app().await;
+    let cookie = register(&app, "ada@example.com", None).await;
+    let dir = mail_dir();
+    ask_for_reset(&app, "ada@example.com").await;
+    let token = token_from_mail(&app, &dir, "ada@example.com").await;
+    let res = app
+        .post_form(
+            "/api/account/password",
+            &format!(
+                "current_password={PASSWORD}&password={NEW_PASSWORD}&password_again={NEW_PASSWORD}"
+            ),
+            Some(&cookie),
+            "/account/password",
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    let body = format!("token={token}&password=x-{NEW_PASSWORD}&password_again=x-{NEW_PASSWORD}");
+    let res = app.call("/api/account/reset", &body, None).await;
+    assert_eq!(res.status(), 422, "the link no longer works");
+}
+
+#[tokio::test]
+async fn guesses_of_the_current_password_are_limited() {
+    let app = seeded_app().await;
+    let cookie = register(&app, "ada@example.com", None).await;
+    let guess = |n: usize| {
+        let cookie = cookie.clone();
+        let app = &app;
+        async move {
+            app.call(
+                "/api/account/password",
+                &format!("current_password=guess-number-{n}&password={NEW_PASSWORD}&password_again={NEW_PASSWORD}"),
+                Some(&cookie),
+            )
+            .await
+            .status()
+        }
+    };
+    let mut statuses = vec![];
+    for n in 0..7 {
+        statuses.push(guess(n).await.as_u16());
+    }
+    assert_eq!(statuses, [422, 422, 422, 422, 422, 429, 429]);
 }

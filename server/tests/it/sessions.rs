@@ -149,17 +149,46 @@ async fn state_changing_requests_from_other_sites_are_refused() {
         let res = post(origin, referer).await.expect("post");
         assert_ne!(res.status(), 403, "{origin:?} {referer:?}");
     }
-    // The shop reached under the host the request names (localhost in development).
-    let own_host = app
-        .client
-        .post(app.url("/api/catalog/departments"))
-        .header("origin", format!("http://{}", app.addr))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .expect("post");
-    assert_ne!(own_host.status(), 403);
+    // The shop reached under the host the request names (localhost in development),
+    // under the public address's scheme only.
+    let from_own_host = |scheme: &str| {
+        app.client
+            .post(app.url("/api/catalog/departments"))
+            .header("origin", format!("{scheme}://{}", app.addr))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("")
+            .send()
+    };
+    assert_ne!(from_own_host("https").await.expect("post").status(), 403);
+    assert_eq!(from_own_host("http").await.expect("post").status(), 403);
+    // With the session cookie, a post must say where it comes from.
+    let with_cookie = |fetch_site: Option<&'static str>| {
+        let req = app
+            .client
+            .post(app.url("/api/catalog/departments"))
+            .header("cookie", "mercato_session=anything")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("");
+        match fetch_site {
+            Some(site) => req.header("sec-fetch-site", site).send(),
+            None => req.send(),
+        }
+    };
+    assert_eq!(with_cookie(None).await.expect("post").status(), 403);
+    assert_eq!(
+        with_cookie(Some("cross-site"))
+            .await
+            .expect("post")
+            .status(),
+        403
+    );
+    assert_ne!(
+        with_cookie(Some("same-origin"))
+            .await
+            .expect("post")
+            .status(),
+        403
+    );
     // Reading is never refused.
     let get = app
         .client

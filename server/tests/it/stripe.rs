@@ -386,7 +386,9 @@ async fn a_return_without_the_intents_secret_reveals_nothing() {
         assert!(page.contains("find that payment"), "{page}");
         assert!(!page.contains("/orders/"), "no order is named");
     }
-    for intent in ["pi_unknown", "not-an-intent", ""] {
+    // An intent that is none of our orders' costs no call to Stripe.
+    let asked = fake.retrieves();
+    for intent in ["pi_unknown", "not-an-intent", "", "pi_%00x"] {
         let res = app
             .get(&format!(
                 "/checkout/return?payment_intent={intent}&payment_intent_client_secret={}",
@@ -395,6 +397,7 @@ async fn a_return_without_the_intents_secret_reveals_nothing() {
             .await;
         assert_eq!(res.status(), 404, "{intent}");
     }
+    assert_eq!(fake.retrieves(), asked, "Stripe was not asked");
     assert_eq!(status(&app, p.order).await, "pending_payment");
 }
 

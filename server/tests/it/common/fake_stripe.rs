@@ -27,6 +27,7 @@ struct Inner {
     intents: HashMap<String, Value>,
     by_key: HashMap<String, String>,
     creates: Vec<Create>,
+    retrieves: usize,
 }
 
 #[derive(Clone, Default)]
@@ -51,6 +52,11 @@ impl FakeStripe {
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         fake
+    }
+
+    /// How many times the shop asked for an intent.
+    pub fn retrieves(&self) -> usize {
+        self.lock().retrieves
     }
 
     /// A provider that talks to this fake.
@@ -208,7 +214,9 @@ async fn retrieve(
     if let Some(refused) = unauthorized(&headers) {
         return refused;
     }
-    match fake.lock().intents.get(&id) {
+    let mut inner = fake.lock();
+    inner.retrieves += 1;
+    match inner.intents.get(&id) {
         Some(intent) => Json(intent.clone()).into_response(),
         None => error(
             StatusCode::NOT_FOUND,

@@ -16,6 +16,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub pool: PgPool,
+    /// The shop's bound on password hashing.
+    pub hashing: std::sync::Arc<mercato::accounts::password::Gate>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -144,7 +146,16 @@ pub async fn seeded_app_with(payments: Payments) -> TestApp {
 
 async fn spawn_app_with(pool: PgPool, payments: Payments) -> TestApp {
     // No page cache: tests change stock and prices and look again at once.
-    spawn_app_full(pool, payments, Duration::ZERO).await
+    spawn_app_full(pool, payments, Duration::ZERO, |_| {}).await
+}
+
+/// The demo shop, its state changed by `tweak` before it starts.
+pub async fn seeded_app_tweaked(tweak: impl FnOnce(&mut AppState)) -> TestApp {
+    let db = TestDb::new().await.expect("a fresh test database");
+    mercato::catalog::seed::seed_demo_if_empty(&db.pool)
+        .await
+        .expect("seed the demo catalog");
+    spawn_app_full(db.pool, Payments::Test(TestProvider), Duration::ZERO, tweak).await
 }
 
 /// The demo shop serving catalog pages from its page cache for `page_cache`.
@@ -153,10 +164,15 @@ pub async fn seeded_app_with_page_cache(page_cache: Duration) -> TestApp {
     mercato::catalog::seed::seed_demo_if_empty(&db.pool)
         .await
         .expect("seed the demo catalog");
-    spawn_app_full(db.pool, Payments::Test(TestProvider), page_cache).await
+    spawn_app_full(db.pool, Payments::Test(TestProvider), page_cache, |_| {}).await
 }
 
-async fn spawn_app_full(pool: PgPool, payments: Payments, page_cache: Duration) -> TestApp {
+async fn spawn_app_full(
+    pool: PgPool,
+    payments: Payments,
+    page_cache: Duration,
+    tweak: impl FnOnce(&mut AppState),
+) -> TestApp {
     let site_root = std::env::temp_dir().join(format!("mercato-site-{}", uuid_like()));
     std::fs::create_dir_all(site_root.join("pkg")).expect("site root");
     std::fs::write(site_root.join("pkg/mercato.css"), "body{}").expect("css");
@@ -166,7 +182,8 @@ async fn spawn_app_full(pool: PgPool, payments: Payments, page_cache: Duration) 
         .output_name("mercato")
         .site_root(site_root.display().to_string())
         .build();
-    let state = AppState {
+    let hashing = std::sync::Arc::new(mercato::accounts::password::Gate::new(2));
+    let mut state = AppState {
         leptos_options,
         pool: pool.clone(),
         currency: mercato::Currency::EUR,
@@ -175,7 +192,14 @@ async fn spawn_app_full(pool: PgPool, payments: Payments, page_cache: Duration) 
         // Tests change stock and prices and look again at once.
         listing_cache: std::sync::Arc::new(mercato::catalog::browse::ListingCache::disabled()),
         payments,
+        // The tests' own requests come from 127.0.0.1 and may name any client.
+        trusted_proxies: mercato::client::TrustedProxies::parse("127.0.0.1").expect("an address"),
+        staff_session: Duration::from_secs(12 * 3600),
+        search_limit: std::sync::Arc::new(mercato::limits::LocalBucket::new(0, 1)),
+        // Each test's shop has its own bound on hashing: 2 at once, as on CI's machines.
+        hashing: hashing.clone(),
     };
+    tweak(&mut state);
     // Generous: a test asserts behaviour, never speed, and CI machines stall at times.
     let router = server::http::router(state, Duration::from_secs(60), page_cache);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -193,6 +217,7 @@ async fn spawn_app_full(pool: PgPool, payments: Payments, page_cache: Duration) 
             .build()
             .expect("http client"),
         pool,
+        hashing,
         shutdown: Some(tx),
     }
 }
@@ -210,7 +235,8 @@ fn uuid_like() -> String {
 
 pub const PASSWORD: &str = "correct-horse-battery";
 
-/// Registers `email` through the form; returns the signed-in session cookie.
+/// Registers `email` through the form and confirms it with the link from its mail, as
+/// a new shopper does; returns the signed-in session cookie.
 pub async fn register(app: &TestApp, email: &str, cookie: Option<&str>) -> String {
     let res = app
         .post_form(
@@ -221,8 +247,46 @@ pub async fn register(app: &TestApp, email: &str, cookie: Option<&str>) -> Strin
         )
         .await;
     assert_eq!(res.status(), 302, "register {email}");
+    assert_eq!(
+        res.headers()["location"]
+            .to_str()
+            .expect("location")
+            .trim_end_matches('?'),
+        app.url("/account/register"),
+        "back to the form, which says to check the inbox"
+    );
+    let cookie = session_cookie(&res).or(cookie.map(str::to_owned));
+    let token = link_token(app, email, "/account/verify?token=").await;
+    let res = app
+        .post_form(
+            "/api/account/verify",
+            &format!("token={token}"),
+            cookie.as_deref(),
+            &format!("/account/verify?token={token}"),
+        )
+        .await;
+    assert_eq!(res.status(), 302, "confirm {email}");
     assert_eq!(res.headers()["location"], "/account");
-    session_cookie(&res).expect("a session")
+    // Read: the tests that look at mail see only what comes after.
+    sqlx::query("UPDATE outbox SET sent_at = now() WHERE kind = 'verify_email'")
+        .execute(&app.pool)
+        .await
+        .expect("the mail was read");
+    session_cookie(&res).expect("a signed-in session")
+}
+
+/// The token of the newest link starting `link` mailed to `to` (from the outbox).
+pub async fn link_token(app: &TestApp, to: &str, link: &str) -> String {
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE lower(recipient) = lower($1)
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(to)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a mail to the address");
+    let at = body.find(link).expect("the link in the mail") + link.len();
+    body[at..at + 64].to_owned()
 }
 
 pub async fn sign_in(
@@ -241,14 +305,35 @@ pub async fn sign_in(
 }
 
 /// The error a no-JavaScript form post came back with, as the page shows it.
+/// The error waits in the session (a new one, if the post started it), never in the URL.
 pub async fn error_shown(app: &TestApp, res: reqwest::Response, cookie: &str) -> String {
+    assert_eq!(res.status(), 302);
     let location = res.headers()["location"]
         .to_str()
         .expect("location")
         .to_owned();
-    assert!(location.contains("__err="), "an error, not {location}");
+    assert!(
+        !location.contains("__err") && !location.contains("__path"),
+        "the error stays out of the URL: {location}"
+    );
+    let cookie = session_cookie(&res).unwrap_or_else(|| cookie.to_owned());
     let path = location.trim_start_matches(&app.url(""));
-    app.page(path, cookie).await
+    app.page(path, &cookie).await
+}
+
+/// The first active variant with at least `min_stock` units: (variant id, on hand).
+pub async fn variant_in_stock(app: &TestApp, min_stock: i32) -> (i64, i32) {
+    sqlx::query_as(
+        "SELECT v.id, i.on_hand FROM variants v
+         JOIN inventory i ON i.variant_id = v.id
+         JOIN products p ON p.id = v.product_id
+         WHERE p.status = 'active' AND i.on_hand >= $1
+         ORDER BY v.id LIMIT 1",
+    )
+    .bind(min_stock)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a variant in stock")
 }
 
 pub async fn add_to_cart(

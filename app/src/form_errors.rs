@@ -1,0 +1,203 @@
+//! A form's error after a plain form post (no JavaScript), kept in the session.
+//!
+//! Leptos answers a failed plain post with a redirect back to the form's page carrying
+//! the error in the query string (`?__path=…&__err=<base64>`), and shows whatever error
+//! a URL carries. That let anyone write a link that shows their own words as the shop's
+//! error message. Here the error moves from the redirect into the session instead, like
+//! the success flash: the next view of that page shows it once. A page asked for with
+//! `__err` or `__path` in its URL is sent to the same URL without them.
+//!
+//! The page's `<body>` names the error (`data-form-error-*`), so the browser, taking over
+//! the page, shows the same error the server rendered.
+
+use leptos::prelude::*;
+use leptos::server::ServerActionError;
+
+/// The attributes of `<body>` that carry the error to the browser.
+pub const PATH_ATTRIBUTE: &str = "data-form-error-path";
+pub const ERROR_ATTRIBUTE: &str = "data-form-error";
+
+/// Gives this page's server actions the error its last plain post failed with, if any.
+/// On the server it comes from the session (see [`keep`]); in the browser from the
+/// attributes the server wrote on `<body>`.
+pub fn provide_form_error() {
+    if let Some((path, err)) = waiting() {
+        provide_context(ServerActionError::new(&path, &err));
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn waiting() -> Option<(String, String)> {
+    server::for_this_request().map(|e| (e.path, e.err))
+}
+
+#[cfg(not(feature = "ssr"))]
+fn waiting() -> Option<(String, String)> {
+    let body = document().body()?;
+    Some((
+        body.get_attribute(PATH_ATTRIBUTE)?,
+        body.get_attribute(ERROR_ATTRIBUTE)?,
+    ))
+}
+
+#[cfg(feature = "ssr")]
+pub use server::{for_this_request, keep};
+
+/// An error waiting for the page at `page`, for the server function at `path`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FormError {
+    pub page: String,
+    pub path: String,
+    /// As Leptos encodes it (base64 of the error's JSON).
+    pub err: String,
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use super::FormError;
+    use axum::extract::Request;
+    use axum::http::header::LOCATION;
+    use axum::http::{HeaderValue, Method, StatusCode};
+    use axum::middleware::Next;
+    use axum::response::{IntoResponse, Response};
+    use tower_sessions::Session;
+
+    const KEY: &str = "form_error";
+
+    /// The error this page request brought along (put there by [`keep`]).
+    pub fn for_this_request() -> Option<FormError> {
+        leptos::prelude::use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<FormError>().cloned())
+    }
+
+    /// Middleware: moves a plain post's error from its redirect into the session, hands
+    /// a waiting error to the page it was meant for, and turns away page URLs that carry
+    /// an error of their own making.
+    pub async fn keep(session: Session, mut req: Request, next: Next) -> Response {
+        let path = req.uri().path().to_owned();
+        let api = path.starts_with("/api/");
+        if req.method() == Method::GET && !api {
+            if let Some(clean) = req.uri().query().and_then(without_error_params) {
+                let to = if clean.is_empty() {
+                    path
+                } else {
+                    format!("{path}?{clean}")
+                };
+                return (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response();
+            }
+            if let Ok(Some(waiting)) = session.remove::<FormError>(KEY).await {
+                if waiting.page == path {
+                    req.extensions_mut().insert(waiting);
+                }
+            }
+            return next.run(req).await;
+        }
+        let post = req.method() == Method::POST && api;
+        let mut res = next.run(req).await;
+        if !post || !res.status().is_redirection() {
+            return res;
+        }
+        let location = res
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let Some((clean, error)) = location.as_deref().and_then(split_error) else {
+            return res;
+        };
+        if let Err(e) = session.insert(KEY, &error).await {
+            tracing::warn!(error = %e, "could not keep a form's error in the session");
+        }
+        match HeaderValue::from_str(&clean) {
+            Ok(value) => {
+                res.headers_mut().insert(LOCATION, value);
+            }
+            Err(_) => {
+                res.headers_mut()
+                    .insert(LOCATION, HeaderValue::from_static("/"));
+            }
+        }
+        res
+    }
+
+    /// The query without `__path` and `__err`, when it had either.
+    fn without_error_params(query: &str) -> Option<String> {
+        let mut had = false;
+        let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| {
+                let error_param = k == "__path" || k == "__err";
+                had |= error_param;
+                !error_param
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        had.then(|| {
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(kept)
+                .finish()
+        })
+    }
+
+    /// Splits a redirect's location into the location without the error and the error.
+    fn split_error(location: &str) -> Option<(String, FormError)> {
+        let (before, query) = location.split_once('?')?;
+        let mut path = None;
+        let mut err = None;
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            match &*k {
+                "__path" => path = Some(v.into_owned()),
+                "__err" => err = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        let (path, err) = (path?, err?);
+        let clean = match without_error_params(query) {
+            Some(rest) if !rest.is_empty() => format!("{before}?{rest}"),
+            _ => before.to_owned(),
+        };
+        // The page's path, whether the location is absolute or not.
+        let after_scheme = before.split_once("://").map_or(before, |(_, rest)| rest);
+        let page = if before.starts_with('/') {
+            before.to_owned()
+        } else {
+            after_scheme
+                .find('/')
+                .map_or("/".to_owned(), |i| after_scheme[i..].to_owned())
+        };
+        Some((clean, FormError { page, path, err }))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn an_error_is_split_off_the_redirect_with_its_page() {
+            let (clean, error) = split_error(
+                "http://127.0.0.1:3000/account?x=1&__path=%2Fapi%2Faccount%2Fsign-in&__err=eyJ9",
+            )
+            .expect("an error");
+            assert_eq!(clean, "http://127.0.0.1:3000/account?x=1");
+            assert_eq!(error.page, "/account");
+            assert_eq!(error.path, "/api/account/sign-in");
+            assert_eq!(error.err, "eyJ9");
+            let (clean, error) =
+                split_error("/cart?__path=%2Fapi%2Fcart&__err=e30%3D").expect("an error");
+            assert_eq!(clean, "/cart");
+            assert_eq!(error.page, "/cart");
+            assert_eq!(error.err, "e30=");
+            assert_eq!(split_error("/cart?page=2"), None);
+            assert_eq!(split_error("/cart"), None);
+        }
+
+        #[test]
+        fn page_urls_lose_their_error_params() {
+            assert_eq!(
+                without_error_params("q=hat&__err=abc&__path=x").as_deref(),
+                Some("q=hat")
+            );
+            assert_eq!(without_error_params("__err=abc").as_deref(), Some(""));
+            assert_eq!(without_error_params("q=hat&page=2"), None);
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! The shop's own hostile-input suite: every server function and every page, fed what
+//! an attacker or a broken client sends (markup, quotes, SQL, wildcards, 10 KB strings,
+//! NUL, right-to-left overrides, emoji, absurd numbers, malformed and oversized bodies,
+//! wrong content types). Nothing may answer 5xx, echo markup unescaped into a page, or
+//! change what it should not (prices, stock, orders, accounts). Cross-origin posts to
+//! every function are refused, and every staff function refuses guests and customers.
+//!
+//! The lists below are checked against the functions the server actually registered and
+//! the routes the app actually has: a new one that is not listed fails the suite, so
+//! nobody can add an endpoint the suite does not attack.
+//!
+//! Run it alone with `cargo test -p server --test it hostile`.
+
+use crate::common::{add_to_cart, register, seeded_app, session_cookie, variant_in_stock, TestApp};
+use std::collections::BTreeSet;
+
+/// Who may call a function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anyone,
+    Staff,
+}
+
+/// An address's fields, as the address book and checkout name them.
+const ADDRESS: [&str; 8] = [
+    "name",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+];
+
+/// Every server function: its path under `/api/`, the names of its arguments, and who
+/// may call it.
+fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
+    let with_address = |before: &[&'static str], after: &[&'static str]| -> Vec<&'static str> {
+        before
+            .iter()
+            .chain(&ADDRESS)
+            .chain(after)
+            .copied()
+            .collect()
+    };
+    let billing = [
+        "billing_differs",
+        "billing_name",
+        "billing_line1",
+        "billing_city",
+        "billing_postal_code",
+        "billing_country",
+    ];
+    let anyone = |path: &'static str, args: &[&'static str]| (path, args.to_vec(), Who::Anyone);
+    vec![
+        anyone("catalog/home", &[]),
+        anyone("catalog/departments", &[]),
+        anyone("catalog/category", &["slug", "query"]),
+        anyone("catalog/search", &["query"]),
+        anyone("catalog/product", &["slug"]),
+        anyone("flash", &[]),
+        anyone("shop_info", &[]),
+        anyone("order", &["number", "key"]),
+        anyone("account/orders", &[]),
+        anyone("account/me", &[]),
+        anyone("account/profile", &[]),
+        anyone("account/register", &["email", "password", "password_again"]),
+        anyone("account/sign-in", &["email", "password"]),
+        anyone("account/sign-out", &[]),
+        anyone("account/forgot", &["email"]),
+        anyone("account/reset/check", &["token"]),
+        anyone("account/reset", &["token", "password", "password_again"]),
+        anyone(
+            "account/password",
+            &["current_password", "password", "password_again"],
+        ),
+        anyone("account/verify/check", &["token"]),
+        anyone("account/verify", &["token"]),
+        anyone("account/verify/resend", &[]),
+        anyone("account/addresses", &[]),
+        anyone("account/address", &["id"]),
+        (
+            "account/address/save",
+            with_address(&["id"], &["make_default"]),
+            Who::Anyone,
+        ),
+        anyone("account/address/delete", &["id"]),
+        anyone("account/address/default", &["id"]),
+        anyone("cart", &[]),
+        anyone("cart/count", &[]),
+        anyone("cart/add", &["variant_id", "quantity"]),
+        anyone("cart/update", &["line_id", "quantity"]),
+        anyone("cart/remove", &["line_id"]),
+        anyone("cart/coupon", &["code"]),
+        anyone("cart/coupon/remove", &[]),
+        anyone("checkout/details/load", &["use_address"]),
+        (
+            "checkout/details",
+            with_address(&["email"], &billing),
+            Who::Anyone,
+        ),
+        anyone("checkout/shipping/load", &[]),
+        anyone("checkout/shipping", &["rate"]),
+        anyone("checkout/review/load", &[]),
+        anyone("checkout/pay", &["token", "card_number"]),
+        anyone("checkout/stripe/start", &["token"]),
+        anyone(
+            "checkout/stripe/return",
+            &["payment_intent", "payment_intent_client_secret"],
+        ),
+        ("admin/overview", vec![], Who::Staff),
+        ("admin/stock-audit", vec![], Who::Staff),
+    ]
+}
+
+/// The marker whose raw appearance in a page means markup was echoed unescaped.
+const MARKUP: &str = "<img src=x onerror=alert(1)>";
+
+/// What each argument is set to, one value at a time.
+fn hostile_values() -> Vec<String> {
+    vec![
+        MARKUP.to_owned(),
+        r#""'><script>alert(1)</script>"#.to_owned(),
+        "' OR 1=1; DROP TABLE users; --".to_owned(),
+        r"%_\".to_owned(),
+        "A".repeat(10 * 1024),
+        "\0".to_owned(),
+        "a\0b@example.com".to_owned(),
+        "\u{202E}gpj.exe".to_owned(),
+        "🛒💥👩‍👩‍👧".to_owned(),
+        "-1".to_owned(),
+        "99999999999999999999999999".to_owned(),
+        "-9223372036854775808".to_owned(),
+        "1e309".to_owned(),
+        "NaN".to_owned(),
+        "abc".to_owned(),
+        String::new(),
+    ]
+}
+
+fn form(args: &[&'static str], value: &str) -> String {
+    let mut body = form_urlencoded::Serializer::new(String::new());
+    for arg in args {
+        body.append_pair(arg, value);
+    }
+    body.finish()
+}
+
+/// Posts `body` to the function at `path` the way the hydrated page does.
+async fn call(
+    app: &TestApp,
+    path: &str,
+    body: impl Into<reqwest::Body>,
+    content_type: &str,
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url(&format!("/api/{path}")))
+        .header("content-type", content_type)
+        .header("accept", "application/json")
+        .header("origin", "https://shop.example")
+        .body(body);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    req.send().await.expect("a response")
+}
+
+/// Prices, stock, orders, coupons and accounts, as one digest: what hostile input must
+/// never change.
+async fn what_must_not_change(app: &TestApp) -> String {
+    sqlx::query_scalar(
+        "SELECT md5(concat_ws('|',
+            (SELECT string_agg(concat_ws(',', id, price, compare_at_price, sku), ';' ORDER BY id) FROM variants),
+            (SELECT string_agg(concat_ws(',', variant_id, on_hand), ';' ORDER BY variant_id) FROM inventory),
+            (SELECT string_agg(concat_ws(',', id, name, slug, status), ';' ORDER BY id) FROM products),
+            (SELECT string_agg(concat_ws(',', id, status, total), ';' ORDER BY id) FROM orders),
+            (SELECT string_agg(concat_ws(',', id, code, max_uses), ';' ORDER BY id) FROM coupons),
+            (SELECT count(*) FROM coupon_redemptions),
+            (SELECT string_agg(concat_ws(',', id, email, role, password_hash), ';' ORDER BY id) FROM users),
+            (SELECT string_agg(concat_ws(',', id, user_id, line1), ';' ORDER BY id) FROM addresses)
+         ))",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("digest")
+}
+
+#[tokio::test]
+async fn every_registered_function_is_in_the_suites_list() {
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+        .collect();
+    let listed: BTreeSet<String> = functions()
+        .into_iter()
+        .map(|(p, _, _)| p.to_owned())
+        .collect();
+    let missing: Vec<_> = registered.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&registered).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "add these to functions() (with their arguments and who may call them): {missing:?}; \
+         these are gone: {stale:?}"
+    );
+    // Every function is a POST under /api/, so the origin check covers them all.
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        assert!(path.starts_with("/api/"), "{path}");
+        assert_eq!(method, axum::http::Method::POST, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn cross_origin_posts_to_every_function_are_refused() {
+    let app = seeded_app().await;
+    let cookie = register(&app, "ada@example.com", None).await;
+    for (path, args, _) in functions() {
+        let post = |origin: Option<&str>| {
+            let req = app
+                .client
+                .post(app.url(&format!("/api/{path}")))
+                .header("content-type", FORM)
+                .header("cookie", &cookie)
+                .body(form(&args, "1"));
+            match origin {
+                Some(origin) => req.header("origin", origin).send(),
+                None => req.send(),
+            }
+        };
+        for origin in ["https://evil.example", "null", "http://shop.example"] {
+            let res = post(Some(origin)).await.expect("post");
+            assert_eq!(res.status(), 403, "{path} from {origin}");
+        }
+        // A cookie and no word of where the post comes from: refused too.
+        let res = post(None).await.expect("post");
+        assert_eq!(res.status(), 403, "{path} without an origin");
+    }
+}
+
+#[tokio::test]
+async fn every_staff_function_refuses_guests_and_customers() {
+    let app = seeded_app().await;
+    let customer = register(&app, "carol@example.com", None).await;
+    for (path, args, who) in functions() {
+        if who != Who::Staff {
+            continue;
+        }
+        let body = form(&args, "1");
+        let guest = call(&app, path, body.clone(), FORM, None).await;
+        assert_eq!(guest.status(), 401, "{path} as a guest");
+        let res = call(&app, path, body, FORM, Some(&customer)).await;
+        assert_eq!(res.status(), 403, "{path} as a customer");
+    }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+#[tokio::test]
+async fn hostile_values_in_every_argument_of_every_function_are_answered_not_obeyed() {
+    let app = seeded_app().await;
+    let customer = register(&app, "ada@example.com", None).await;
+    let (variant, _) = variant_in_stock(&app, 5).await;
+    add_to_cart(&app, variant, 1, Some(&customer)).await;
+    let guest = add_to_cart(&app, variant, 1, None)
+        .await
+        .expect("a guest session");
+    // Carts may change (a hostile quantity is refused, a line may be added); nothing
+    // else may.
+    let before = what_must_not_change(&app).await;
+    let values = hostile_values();
+    for (path, args, _) in functions() {
+        // Signing out would end the sessions the rest of the suite uses.
+        if path == "account/sign-out" {
+            continue;
+        }
+        for value in &values {
+            for cookie in [None, Some(guest.as_str()), Some(customer.as_str())] {
+                let res = call(&app, path, form(&args, value), FORM, cookie).await;
+                let status = res.status();
+                let kind = res
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let body = res.text().await.expect("body");
+                assert!(
+                    !status.is_server_error() || status == 503 && body.contains("Busy"),
+                    "{path} with {:?}: {status} {body:.300}",
+                    value.chars().take(40).collect::<String>()
+                );
+                if body.contains(MARKUP) {
+                    assert!(
+                        !kind.starts_with("text/html"),
+                        "{path} echoed markup into HTML"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(
+        what_must_not_change(&app).await,
+        before,
+        "hostile input changed prices, stock, orders, coupons or accounts"
+    );
+}
+
+#[tokio::test]
+async fn malformed_oversized_and_mistyped_bodies_are_refused_cleanly() {
+    let app = seeded_app().await;
+    let cookie = register(&app, "ada@example.com", None).await;
+    let huge = "a=".to_owned() + &"x".repeat(3 * 1024 * 1024);
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        (FORM, b"%zz=%%&&==&email=%".to_vec()),
+        (FORM, b"\xff\xfe\x00garbage".to_vec()),
+        (FORM, huge.into_bytes()),
+        (
+            "application/json",
+            br#"{"email": ["not", "a", "string"]}"#.to_vec(),
+        ),
+        (
+            "application/xml",
+            b"<?xml version=\"1.0\"?><a>&xxe;</a>".to_vec(),
+        ),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\ngarbage".to_vec(),
+        ),
+        ("text/plain", b"email=ada@example.com".to_vec()),
+        ("", Vec::new()),
+    ];
+    for (path, _, _) in functions() {
+        if path == "account/sign-out" {
+            continue;
+        }
+        for (kind, body) in &bodies {
+            let res = call(&app, path, body.clone(), kind, Some(&cookie)).await;
+            assert!(
+                !res.status().is_server_error(),
+                "{path} with a {kind} body of {} bytes: {}",
+                body.len(),
+                res.status()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn plain_form_posts_show_hostile_values_only_as_text() {
+    let app = seeded_app().await;
+    let cookie = register(&app, "ada@example.com", None).await;
+    for (path, args, _) in functions() {
+        if path == "account/sign-out" || args.is_empty() {
+            continue;
+        }
+        let res = app
+            .post_form(
+                &format!("/api/{path}"),
+                &form(&args, MARKUP),
+                Some(&cookie),
+                "/cart",
+            )
+            .await;
+        assert!(!res.status().is_server_error(), "{path}: {}", res.status());
+        if res.status().is_redirection() {
+            let cookie = session_cookie(&res).unwrap_or_else(|| cookie.clone());
+            let location = res.headers()["location"]
+                .to_str()
+                .expect("location")
+                .to_owned();
+            let page = app
+                .client
+                .get(if location.starts_with("http") {
+                    location.clone()
+                } else {
+                    app.url(&location)
+                })
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .expect("the page it lands on");
+            assert!(!page.status().is_server_error(), "{path} → {location}");
+            let html = page.text().await.expect("page");
+            assert!(!html.contains(MARKUP), "{path} → {location} echoed markup");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_page_takes_hostile_paths_and_query_strings_in_its_stride() {
+    let app = seeded_app().await;
+    let routes: Vec<String> = leptos_axum::generate_route_list(app::App)
+        .into_iter()
+        .map(|route| route.path().to_owned())
+        .collect();
+    assert!(routes.len() >= 20, "{routes:?}");
+    let segments = [
+        "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
+        "%00",
+        "%E2%80%AE",
+        "-1",
+        "99999999999999999999999",
+        "%25_%5C",
+        "%F0%9F%9B%92",
+    ];
+    let query = "?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&page=-1&sort=%00&min_price=1e309\
+                 &max_price=NaN&opt=%3Cb%3E:%3Ci%3E&category=%27--&token=%00&key=%3Cx%3E\
+                 &variant=-9&use_address=abc";
+    for route in &routes {
+        for segment in segments {
+            let path = route
+                .split('/')
+                .map(|part| if part.starts_with(':') { segment } else { part })
+                .collect::<Vec<_>>()
+                .join("/");
+            let path = if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path
+            };
+            for url in [path.clone(), format!("{path}{query}")] {
+                let res = app.get(&url).await;
+                let status = res.status();
+                let html = res.text().await.expect("page");
+                assert!(!status.is_server_error(), "{url}: {status}");
+                assert!(!html.contains(MARKUP), "{url} echoed markup");
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Links mailed to an account that work once and not for long: password resets and
+//! email confirmations. A link carries 32 random bytes; the database keeps only their
+//! SHA-256, so a copy of the table opens no account.
+
+use super::{Role, User};
+use crate::Error;
+use sqlx::{PgConnection, PgPool};
+
+/// Which kind of link, and so which table holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Link {
+    Reset,
+    Confirm,
+}
+
+impl Link {
+    /// The table; a closed list, never text from a request.
+    fn table(self) -> &'static str {
+        match self {
+            Link::Reset => "password_resets",
+            Link::Confirm => "email_verifications",
+        }
+    }
+
+    /// A new link for `user`, working for `minutes`; returns the token to mail.
+    pub(super) async fn create(
+        self,
+        conn: &mut PgConnection,
+        user: i64,
+        minutes: i32,
+    ) -> Result<String, Error> {
+        let token = crate::token::random_hex();
+        sqlx::query(&format!(
+            "INSERT INTO {} (user_id, token_hash, expires_at)
+             VALUES ($1, sha256(convert_to($2, 'UTF8')), now() + make_interval(mins => $3))",
+            self.table()
+        ))
+        .bind(user)
+        .bind(&token)
+        .bind(minutes)
+        .execute(&mut *conn)
+        .await?;
+        Ok(token)
+    }
+
+    /// Whether `token` still works (for the page that asks for a click or a password, so
+    /// an old link says so before anything is typed).
+    pub(super) async fn works(self, pool: &PgPool, token: &str) -> Result<bool, Error> {
+        if !crate::token::plausible(token) {
+            return Ok(false);
+        }
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT EXISTS (SELECT 1 FROM {}
+                            WHERE token_hash = sha256(convert_to($1, 'UTF8'))
+                              AND used_at IS NULL AND expires_at > now())",
+            self.table()
+        ))
+        .bind(token)
+        .fetch_one(pool)
+        .await?)
+    }
+
+    /// The account of a working link `token`, locked until `conn`'s transaction ends
+    /// (so a link clicked twice at once works once).
+    pub(super) async fn holder(
+        self,
+        conn: &mut PgConnection,
+        token: &str,
+    ) -> Result<Option<User>, Error> {
+        if !crate::token::plausible(token) {
+            return Ok(None);
+        }
+        let found: Option<(i64, String, String)> = sqlx::query_as(&format!(
+            "SELECT u.id, u.email, u.role
+             FROM {} l JOIN users u ON u.id = l.user_id
+             WHERE l.token_hash = sha256(convert_to($1, 'UTF8'))
+               AND l.used_at IS NULL AND l.expires_at > now()
+             FOR UPDATE OF l, u",
+            self.table()
+        ))
+        .bind(token)
+        .fetch_optional(&mut *conn)
+        .await?;
+        found
+            .map(|(id, email, role)| {
+                Ok(User {
+                    id,
+                    email,
+                    role: Role::read(&role)?,
+                })
+            })
+            .transpose()
+    }
+
+    /// Uses up every link of this kind still out for `user`.
+    pub(super) async fn use_up(self, conn: &mut PgConnection, user: i64) -> Result<(), Error> {
+        sqlx::query(&format!(
+            "UPDATE {} SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+            self.table()
+        ))
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,112 @@
+//! Confirming that an account's email address is its owner's: a link by mail.
+//!
+//! Registering never signs in by itself (that would tell a stranger which addresses
+//! have accounts): the link does, once, for [`VERIFY_VALID_HOURS`]. Like reset links,
+//! only the token's SHA-256 is stored. A reset link proves the same ownership, so
+//! resetting a password confirms the address too.
+
+use super::link::Link;
+use super::User;
+use crate::limits;
+use crate::mail::{self, Message};
+use crate::Error;
+use sqlx::{PgConnection, PgPool};
+
+/// How long a confirmation link works.
+pub const VERIFY_VALID_HOURS: i32 = 48;
+
+const EXPIRED: &str = "This confirmation link has expired or was already used. Sign in, and ask for a new one on your account page.";
+
+/// Queues a confirmation link for the account `user` at `email`.
+pub async fn send_link(
+    conn: &mut PgConnection,
+    user: i64,
+    email: &str,
+    public_url: &str,
+) -> Result<(), Error> {
+    let token = Link::Confirm
+        .create(conn, user, VERIFY_VALID_HOURS * 60)
+        .await?;
+    let link = format!("{public_url}/account/verify?token={token}");
+    mail::enqueue(conn, &verify_mail(email, &link)).await?;
+    Ok(())
+}
+
+fn verify_mail(to: &str, link: &str) -> Message {
+    Message {
+        kind: "verify_email",
+        dedupe_key: None,
+        to: to.to_owned(),
+        subject: "Confirm your email for Mercato".to_owned(),
+        text: format!(
+            "Hello,\r\n\r\nThanks for creating a Mercato account. To confirm that this \
+             address is yours and sign in, open this link within {VERIFY_VALID_HOURS} \
+             hours:\r\n\r\n{link}\r\n\r\nIf you did not create an account, ignore this \
+             mail: without the link, nobody can use it.\r\n\r\nMercato\r\n"
+        ),
+        html: None,
+    }
+}
+
+/// Sends the signed-in account's link again, unless it is confirmed already (then it
+/// does nothing). At most three an hour per account.
+pub async fn resend(pool: &PgPool, user: i64, public_url: &str) -> Result<(), Error> {
+    limits::VERIFY_MAIL
+        .take(pool, &user.to_string())
+        .await?
+        .map_err(Error::wait)?;
+    let mut tx = pool.begin().await?;
+    let unconfirmed: Option<String> = sqlx::query_scalar(
+        "SELECT email FROM users WHERE id = $1 AND email_verified_at IS NULL FOR UPDATE",
+    )
+    .bind(user)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(email) = unconfirmed {
+        send_link(&mut tx, user, &email, public_url).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the link `token` still works (for the page that offers to confirm).
+pub async fn link_valid(pool: &PgPool, token: &str) -> Result<bool, Error> {
+    Link::Confirm.works(pool, token).await
+}
+
+/// Confirms the address with the link `token`, which is used up (with every other link
+/// of that account). Returns the account, to sign in as.
+pub async fn confirm(pool: &PgPool, token: &str) -> Result<User, Error> {
+    let mut tx = pool.begin().await?;
+    let Some(user) = Link::Confirm.holder(&mut tx, token).await? else {
+        return Err(Error::Invalid(EXPIRED.to_owned()));
+    };
+    mark_confirmed(&mut tx, user.id).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Records that the account's owner reads its mail (a confirmation or a reset link was
+/// used); every outstanding confirmation link is used up.
+pub async fn mark_confirmed(conn: &mut PgConnection, user: i64) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1",
+    )
+    .bind(user)
+    .execute(&mut *conn)
+    .await?;
+    Link::Confirm.use_up(conn, user).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mail_holds_the_link_and_says_how_long_it_works() {
+        let m = verify_mail("ada@example.com", "http://shop/account/verify?token=ab");
+        assert!(m.text.contains("http://shop/account/verify?token=ab"));
+        assert!(m.text.contains("48"));
+        assert_eq!(m.to, "ada@example.com");
+    }
+}
