@@ -100,19 +100,25 @@ BEGIN
     RETURN greatest(coalesce(wait, 1), 0.001);
 END $$;
 
--- An address is confirmed once its owner opens the link mailed to it (or a password
--- reset link, which proves the same). Unconfirmed accounts can shop; coupons limited per
--- customer need a confirmed one.
+-- An address is confirmed once its owner opens the link mailed to it and gives the
+-- password chosen when registering (or uses a reset link, which proves the same). An
+-- unconfirmed account cannot sign in. Accounts made before confirmation existed count as
+-- confirmed: they could sign in until now.
 ALTER TABLE users ADD COLUMN email_verified_at timestamptz;
-UPDATE users SET email_verified_at = created_at WHERE role IN ('staff', 'admin');
+UPDATE users SET email_verified_at = created_at;
 
-CREATE TABLE email_verifications (
+-- Links mailed to an account that work once and not for long: password resets and
+-- email confirmations, in one table. Only the SHA-256 of a link's token is kept.
+CREATE TABLE account_links (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind       text NOT NULL CHECK (kind IN ('reset', 'confirm')),
     user_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    -- SHA-256 of the token in the link; the token itself is never stored.
-    token_hash bytea NOT NULL UNIQUE,
+    token_hash bytea NOT NULL UNIQUE CHECK (length(token_hash) = 32),
     created_at timestamptz NOT NULL DEFAULT now(),
     expires_at timestamptz NOT NULL,
     used_at    timestamptz
 );
-CREATE INDEX email_verifications_user ON email_verifications (user_id, created_at DESC);
+CREATE INDEX account_links_user ON account_links (user_id, kind, created_at DESC);
+INSERT INTO account_links (kind, user_id, token_hash, created_at, expires_at, used_at)
+SELECT 'reset', user_id, token_hash, created_at, expires_at, used_at FROM password_resets;
+DROP TABLE password_resets;

@@ -17,8 +17,6 @@ pub mod shop;
 #[cfg(feature = "server")]
 pub mod cache;
 #[cfg(feature = "server")]
-pub mod client;
-#[cfg(feature = "server")]
 pub mod db;
 #[cfg(feature = "server")]
 pub mod limits;

@@ -78,6 +78,8 @@ mod server {
         let api = path.starts_with("/api/");
         if req.method() == Method::GET && !api {
             if let Some(clean) = req.uri().query().and_then(without_error_params) {
+                // One leading slash only: `//evil.example` would send the browser away.
+                let path = format!("/{}", path.trim_start_matches('/'));
                 let to = if clean.is_empty() {
                     path
                 } else {
@@ -85,9 +87,21 @@ mod server {
                 };
                 return (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response();
             }
-            if let Ok(Some(waiting)) = session.remove::<FormError>(KEY).await {
-                if waiting.page == path {
-                    req.extensions_mut().insert(waiting);
+            // Only a browser's page view can show it: images, scripts and the wasm
+            // (which do not ask for HTML) never load the session for it.
+            let page_view = req
+                .headers()
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"));
+            // Read first, removed only when there is one: a removal marks the session
+            // changed, which would rewrite it (and set its cookie) on every page view.
+            if page_view {
+                if let Ok(Some(waiting)) = session.get::<FormError>(KEY).await {
+                    let _ = session.remove::<FormError>(KEY).await;
+                    if waiting.page == path {
+                        req.extensions_mut().insert(waiting);
+                    }
                 }
             }
             return next.run(req).await;

@@ -16,6 +16,8 @@ pub mod form_errors;
 pub mod orders;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod request;
+#[cfg(feature = "ssr")]
 pub mod session;
 pub mod shop;
 #[cfg(feature = "ssr")]

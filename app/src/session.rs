@@ -3,6 +3,9 @@
 
 use crate::components::Flash;
 use crate::error::AppError;
+use mercato::accounts::session::Account;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 use tower_sessions::Session;
 
 const CART: &str = "cart_id";
@@ -59,9 +62,13 @@ pub async fn set_checkout(session: &Session, state: &CheckoutState) -> Result<()
     session.insert(CHECKOUT, state).await.map_err(unavailable)
 }
 
-/// The request's session, which [`check`] has vetted (an error if it did not run).
+/// The request's session, checked first ([`signed_in`]).
 pub async fn current() -> Result<Session, AppError> {
-    signed_in()?;
+    signed_in().await?;
+    session_of_request().await
+}
+
+async fn session_of_request() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>().await.map_err(|e| {
         tracing::error!(error = %e, "no session layer in front of the app");
         AppError::Internal
@@ -91,8 +98,8 @@ pub async fn set_cart(session: &Session, cart: Option<i64>) -> Result<(), AppErr
     }
 }
 
-/// The signed-in account's id, if any. Only [`check`] reads it: everything else asks
-/// [`signed_in`], which the check has vouched for.
+/// The signed-in account's id, if any. Only the check reads it: everything else asks
+/// [`signed_in`].
 async fn user_id(session: &Session) -> Result<Option<i64>, AppError> {
     session.get::<i64>(USER).await.map_err(unavailable)
 }
@@ -137,107 +144,75 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// What [`check`] found the request's session to be.
-#[derive(Debug, Clone)]
-pub struct Checked(pub Option<mercato::accounts::store::Account>);
+/// The request's session check, done at most once per request (on first use) and
+/// shared by every server function and page part that reads the session.
+#[derive(Debug, Clone, Default)]
+pub struct Check(Arc<OnceCell<Option<Account>>>);
 
-/// The one check of every session, before any page or server function sees it. A
-/// session signed in to an account that is gone, whose password changed since (the
-/// account's session epoch moved on), or a staff session older than its absolute
-/// lifetime, is ended here: whatever runs after finds a guest with an empty session,
-/// whether it asks for the account, the cart or the checkout.
-pub async fn check(
-    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
-    session: Session,
+/// Middleware: gives the request its (not yet done) session check. Costs nothing until
+/// something reads the session: static files never do.
+pub async fn prepare_check(
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if !reads_session(req.uri().path()) {
-        return next.run(req).await;
-    }
-    match checked_account(&state, &session).await {
-        Ok(account) => {
-            req.extensions_mut().insert(Checked(account));
-            next.run(req).await
-        }
-        Err(error) => (
-            axum::http::StatusCode::from_u16(error.status())
-                .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE),
-            [(axum::http::header::RETRY_AFTER, "5")],
-            error.to_string(),
-        )
-            .into_response(),
-    }
+    req.extensions_mut().insert(Check::default());
+    next.run(req).await
 }
 
-/// Pages and server functions; not static files, health checks or webhooks.
-fn reads_session(path: &str) -> bool {
-    let file = path
-        .rsplit('/')
-        .next()
-        .is_some_and(|last| last.contains('.'));
-    !(file
-        || path.starts_with("/pkg/")
-        || path.starts_with("/media/")
-        || path.starts_with("/webhooks/")
-        || path == "/healthz"
-        || path == "/readyz")
+/// The signed-in account, or `None` for a guest: the one check of the session, which
+/// runs before anything reads it ([`current`] and every account lookup come here
+/// first). A session signed in to an account that is gone, whose password changed
+/// since, or a staff session past `MERCATO_STAFF_SESSION_HOURS` is ended here
+/// (`mercato::accounts::session::verdict`), so whatever runs after finds a guest with an
+/// empty session, whether it asks for the account, the cart or the checkout.
+pub async fn signed_in() -> Result<Option<Account>, AppError> {
+    use leptos::prelude::use_context;
+    let Some(Check(check)) = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Check>().cloned())
+    else {
+        tracing::error!("a session was read without the session check in front");
+        return Err(AppError::Internal);
+    };
+    check
+        .get_or_try_init(|| async {
+            let state = crate::state::state()?;
+            checked_account(&state, &session_of_request().await?).await
+        })
+        .await
+        .cloned()
 }
 
 async fn checked_account(
     state: &crate::state::AppState,
     session: &Session,
-) -> Result<Option<mercato::accounts::store::Account>, AppError> {
+) -> Result<Option<Account>, AppError> {
+    use mercato::accounts::session::{verdict, SignedIn};
     let Some(id) = user_id(session).await? else {
         return Ok(None);
     };
     let account = mercato::accounts::store::account(&state.pool, id).await?;
-    let epoch = epoch(session).await?;
-    let signed_in_at = session
-        .get::<i64>(SIGNED_IN_AT)
-        .await
-        .map_err(unavailable)?
-        .unwrap_or(0);
-    let age = unix_now().saturating_sub(signed_in_at);
-    let ended = match &account {
-        None => Some("the account is gone"),
-        Some(a) if a.epoch != epoch => Some("the password changed since"),
-        Some(a)
-            if a.user.role >= mercato::accounts::Role::Staff
-                && age >= state.staff_session.as_secs() as i64 =>
-        {
-            Some("a staff session past its lifetime")
-        }
-        Some(_) => None,
+    let signed_in = SignedIn {
+        epoch: epoch(session).await?,
+        at: session
+            .get::<i64>(SIGNED_IN_AT)
+            .await
+            .map_err(unavailable)?
+            .unwrap_or(0),
     };
-    match ended {
-        None => Ok(account),
-        Some(reason) => {
-            tracing::info!(user = id, reason, "session ended");
+    let staff_lifetime = i64::try_from(state.staff_session.as_secs()).unwrap_or(i64::MAX);
+    match verdict(account.as_ref(), signed_in, unix_now(), staff_lifetime) {
+        Ok(()) => Ok(account),
+        Err(ended) => {
+            tracing::info!(user = id, reason = ended.as_str(), "session ended");
             sign_out(session).await?;
             Ok(None)
         }
     }
 }
 
-/// The signed-in account [`check`] vouched for, or `None` for a guest.
-pub fn signed_in() -> Result<Option<mercato::accounts::store::Account>, AppError> {
-    use leptos::prelude::use_context;
-    let checked = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Checked>().cloned());
-    match checked {
-        Some(Checked(account)) => Ok(account),
-        None => {
-            tracing::error!("a session was read without the session check in front");
-            Err(AppError::Internal)
-        }
-    }
-}
-
 /// The signed-in account's id, if any.
-pub fn user() -> Result<Option<i64>, AppError> {
-    Ok(signed_in()?.map(|a| a.user.id))
+pub async fn user() -> Result<Option<i64>, AppError> {
+    Ok(signed_in().await?.map(|a| a.user.id))
 }
 
 /// Leaves a message for the next page this shopper sees (after a plain form post).
@@ -248,7 +223,7 @@ pub async fn flash(session: &Session, flash: Flash) -> Result<(), AppError> {
 /// Leaves `message` for the next page, if this request is a plain form post (with
 /// JavaScript the form shows its outcome itself).
 pub async fn flash_if_plain_form(message: impl Into<String>) -> Result<(), AppError> {
-    if is_plain_form_post().await {
+    if crate::request::is_plain_form_post().await {
         flash(&current().await?, Flash(message.into())).await?;
     }
     Ok(())
@@ -267,42 +242,4 @@ pub async fn take_flash(session: &Session) -> Result<Option<Flash>, AppError> {
 /// Ends the session: its data is deleted and the next request starts a new one.
 pub async fn sign_out(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(unavailable)
-}
-
-/// True for a plain HTML form post (no JavaScript), which expects a page back.
-pub async fn is_plain_form_post() -> bool {
-    leptos_axum::extract::<axum::http::HeaderMap>()
-        .await
-        .ok()
-        .and_then(|h| {
-            h.get(axum::http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false)
-}
-
-/// Who the request came from, for rate limits: the TCP peer, or the client a trusted
-/// proxy forwarded it for (`MERCATO_TRUSTED_PROXIES`).
-pub async fn client() -> Result<mercato::client::ClientKey, AppError> {
-    use axum::extract::ConnectInfo;
-    let state = crate::state::state()?;
-    let peer = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
-        .await
-        .map(|ConnectInfo(addr)| addr.ip())
-        .map_err(|e| {
-            tracing::error!(error = %e, "the server was started without peer addresses");
-            AppError::Internal
-        })?;
-    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
-        .await
-        .unwrap_or_default();
-    let forwarded: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    Ok(mercato::client::ClientKey::of(
-        state.trusted_proxies.client(peer, &forwarded),
-    ))
 }

@@ -25,7 +25,7 @@ pub struct AppState {
     /// How payments are taken: test cards, or Stripe.
     pub payments: mercato::payments::Payments,
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits).
-    pub trusted_proxies: mercato::client::TrustedProxies,
+    pub trusted_proxies: mercato::limits::client::TrustedProxies,
     /// The longest a staff member's sign-in lasts, however active.
     pub staff_session: std::time::Duration,
     /// Searches per client on this process.

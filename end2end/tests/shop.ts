@@ -32,8 +32,8 @@ export async function fillAddress(page: Page, email: string | null) {
   await page.getByLabel('Country').first().selectOption('NL');
 }
 
-/** Creates an account through the form, then confirms it with the link from its mail,
- *  which signs in: the way a new shopper gets an account. */
+/** Creates an account through the form, then confirms it with the link from its mail and
+ *  the password, which signs in: the way a new shopper gets an account. */
 export async function registerAndConfirm(page: Page, email: string, password: string) {
   await page.goto('/account/register');
   await page.getByLabel('Email').fill(email);
@@ -46,6 +46,7 @@ export async function registerAndConfirm(page: Page, email: string, password: st
   expect(link, mail).toBeTruthy();
   const url = new URL(link!);
   await page.goto(url.pathname + url.search);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Confirm and sign in' }).click();
   await expect(page.getByTestId('account-email')).toHaveText(email);
 }

@@ -117,3 +117,22 @@ test('hashed assets are cached for a year', async ({ page, request }) => {
   expect(res.status()).toBe(200);
   expect(res.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
 });
+
+test('the Content-Security-Policy watch catches what the policy refuses', async ({ page, cspViolations }) => {
+  await page.goto('/');
+  await hydrated(page);
+  // Markup that slipped into a page: an inline script without the nonce, and a style
+  // attribute. The browser refuses both, and the watch every test has hears of it.
+  await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__ran = true;';
+    document.body.appendChild(s);
+    const d = document.createElement('div');
+    d.setAttribute('style', 'color: red');
+    document.body.appendChild(d);
+  });
+  await expect.poll(() => cspViolations.length).toBeGreaterThanOrEqual(2);
+  expect(await page.evaluate(() => (window as unknown as { __ran?: boolean }).__ran)).toBeUndefined();
+  // Heard: this test's own violations are not a failure.
+  cspViolations.length = 0;
+});

@@ -1,7 +1,7 @@
 //! All configuration, read once from the environment into a typed [`Config`].
 //! Every variable is listed in the README with its default.
 
-use mercato::client::TrustedProxies;
+use mercato::limits::client::TrustedProxies;
 use mercato::payments::stripe::StripeSettings;
 use mercato::Currency;
 use std::net::SocketAddr;

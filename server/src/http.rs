@@ -45,7 +45,6 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
     let sessions = crate::sessions::layer(state.pool.clone(), secure_cookies);
     let policy = crate::security::Policy::new(&state.public_url, state.payments.stripe_urls());
     let sitemaps = Arc::new(crate::sitemap::Sitemaps::new());
-    let session_state = state.clone();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -79,11 +78,8 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
         // A plain post's error waits in the session for its page, never in a URL.
         .layer(middleware::from_fn(app::form_errors::keep))
         // Every session is checked (password changed since? staff lifetime?) before
-        // any page or server function reads it.
-        .layer(middleware::from_fn_with_state(
-            session_state,
-            app::session::check,
-        ))
+        // any page or server function reads it, once per request.
+        .layer(middleware::from_fn(app::session::prepare_check))
         // Only handlers that touch the session load or save it.
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
@@ -91,11 +87,12 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
             crate::page_cache::serve,
         ))
         .layer(middleware::from_fn(server_fn_error_status))
+        .layer(middleware::from_fn_with_state(own_origin, check_origin))
+        // Outside the origin check, so its refusals carry the headers too.
         .layer(middleware::from_fn_with_state(
             policy,
             crate::security::headers,
         ))
-        .layer(middleware::from_fn_with_state(own_origin, check_origin))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -13,7 +13,7 @@
 //! that apart from a forged request.
 
 use axum::extract::{Request, State};
-use axum::http::header::{COOKIE, HOST, ORIGIN, REFERER};
+use axum::http::header::{HOST, ORIGIN, REFERER};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -79,25 +79,12 @@ fn foreign_origin(req: &Request, own: &OwnOrigin) -> Option<String> {
         (None, Some(referer), _) => origin_of(referer).unwrap_or_else(|| "null".to_owned()),
         (None, None, Some(_)) if same_origin => return None,
         (None, None, Some(site)) => return Some(format!("(Sec-Fetch-Site: {site})")),
-        (None, None, None) if carries_session(req) => {
+        (None, None, None) if crate::sessions::carries_session(req.headers()) => {
             return Some("(no Origin, Referer or Sec-Fetch-Site)".to_owned())
         }
         (None, None, None) => return None,
     };
     (!is_own(&claimed, own, header(HOST.as_str()))).then_some(claimed)
-}
-
-/// Whether the request carries the shop's session cookie (it acts for someone).
-fn carries_session(req: &Request) -> bool {
-    req.headers()
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|pair| {
-            pair.trim_start()
-                .starts_with(crate::sessions::COOKIE_PREFIX)
-        })
 }
 
 /// Whether `origin` is the shop's public origin, or the host the request was sent to
@@ -115,7 +102,7 @@ fn is_own(origin: &str, own: &OwnOrigin, host: Option<&str>) -> bool {
 }
 
 /// `scheme://host[:port]` of an absolute http(s) URL.
-fn origin_of(url: &str) -> Option<String> {
+pub(crate) fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     if scheme != "http" && scheme != "https" {
         return None;

@@ -14,7 +14,7 @@
 use app::state::CspNonce;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -133,12 +133,7 @@ async fn page_in(res: Response, nonce: Option<CspNonce>) -> Result<Page, Respons
 fn cacheable_request(method: &Method, path: &str, headers: &HeaderMap) -> bool {
     let catalog =
         path == "/" || path.starts_with("/c/") || path.starts_with("/p/") || path == "/search";
-    let has_session = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("mercato_session="));
-    *method == Method::GET && catalog && !has_session
+    *method == Method::GET && catalog && !crate::sessions::carries_session(headers)
 }
 
 fn cacheable_response(status: StatusCode, headers: &HeaderMap) -> bool {
@@ -153,6 +148,7 @@ fn cacheable_response(status: StatusCode, headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::COOKIE;
 
     #[test]
     fn a_kept_page_gets_the_nonce_of_the_response_it_is_served_in() {

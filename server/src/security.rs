@@ -8,6 +8,7 @@
 //! cannot know the nonce. The page cache writes the current response's nonce into the
 //! pages it serves again.
 
+use crate::origin::origin_of;
 use app::state::CspNonce;
 use axum::extract::{Request, State};
 use axum::http::header::{
@@ -33,8 +34,8 @@ impl Policy {
     /// `stripe`: Stripe.js's URL and the API base, when Stripe takes the payments.
     pub fn new(public_url: &str, stripe: Option<(&str, &str)>) -> Arc<Policy> {
         Arc::new(Policy {
-            stripe_js: stripe.and_then(|(js, _)| origin(js)),
-            stripe_api: stripe.and_then(|(_, api)| origin(api)),
+            stripe_js: stripe.and_then(|(js, _)| origin_of(js)),
+            stripe_api: stripe.and_then(|(_, api)| origin_of(api)),
             https: public_url.starts_with("https://"),
         })
     }
@@ -45,9 +46,15 @@ impl Policy {
         let mut connect = "'self'".to_owned();
         let mut frame = "'none'".to_owned();
         if let Some(js) = &self.stripe_js {
-            script.push(' ');
-            script.push_str(js);
-            frame = format!("{js} https://hooks.stripe.com");
+            // Stripe's own list: Stripe.js and its frames come from js.stripe.com and its
+            // subdomains, 3-D Secure from hooks.stripe.com.
+            let subdomains = if js == "https://js.stripe.com" {
+                " https://*.js.stripe.com"
+            } else {
+                ""
+            };
+            script.push_str(&format!(" {js}{subdomains}"));
+            frame = format!("{js}{subdomains} https://hooks.stripe.com");
         }
         if let Some(api) = &self.stripe_api {
             connect.push(' ');
@@ -63,13 +70,6 @@ impl Policy {
         }
         csp
     }
-}
-
-/// `scheme://host[:port]` of a URL.
-fn origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
 }
 
 /// A fresh nonce: 128 random bits.
@@ -130,7 +130,9 @@ mod tests {
         )
         .csp("n");
         assert!(
-            csp.contains("script-src 'self' 'nonce-n' 'wasm-unsafe-eval' https://js.stripe.com;"),
+            csp.contains(
+                "script-src 'self' 'nonce-n' 'wasm-unsafe-eval' https://js.stripe.com https://*.js.stripe.com;"
+            ),
             "{csp}"
         );
         assert!(
@@ -138,14 +140,16 @@ mod tests {
             "{csp}"
         );
         assert!(
-            csp.contains("frame-src https://js.stripe.com https://hooks.stripe.com;"),
+            csp.contains(
+                "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;"
+            ),
             "{csp}"
         );
         assert!(csp.ends_with("upgrade-insecure-requests"));
     }
 
     #[test]
-    fn nonces_differ_and_are_base64_safe() {
+    fn nonces_differ_and_are_hex() {
         let (a, b) = (nonce(), nonce());
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);

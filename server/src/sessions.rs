@@ -10,8 +10,22 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 /// The cookie's name; nothing in it but a random id.
 pub const COOKIE: &str = "mercato_session";
-/// `COOKIE=`, as it starts the cookie's pair in a `Cookie` header.
-pub const COOKIE_PREFIX: &str = "mercato_session=";
+
+/// Whether a request with these headers carries the session cookie, read the way the
+/// session layer reads it (names trimmed, `mercato_session =x` included). A `Cookie`
+/// header that is not text might carry one: it counts as carrying it.
+pub fn carries_session(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .any(|value| match value.to_str() {
+            Ok(text) => text
+                .split(';')
+                .filter_map(|pair| pair.split_once('='))
+                .any(|(name, _)| name.trim() == COOKIE),
+            Err(_) => true,
+        })
+}
 /// A session (and the guest cart hanging off it) lives this long after its last use.
 pub const INACTIVITY: Span = Span::days(30);
 /// How often expired sessions are deleted.
@@ -60,5 +74,39 @@ pub async fn clean_up(pool: PgPool) {
             Err(error) => tracing::warn!(%error, "could not delete abandoned carts; will retry"),
         }
         tokio::time::sleep(CLEANUP_EVERY).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn cookies(values: &[&'static [u8]]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(
+                axum::http::header::COOKIE,
+                HeaderValue::from_bytes(v).expect("header"),
+            );
+        }
+        headers
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_however_it_is_spaced() {
+        assert!(carries_session(&cookies(&[b"mercato_session=abc"])));
+        assert!(carries_session(&cookies(&[b"a=1; mercato_session=abc"])));
+        assert!(carries_session(&cookies(&[b"a=1;mercato_session =abc"])));
+        assert!(carries_session(&cookies(&[
+            b"theme=dark",
+            b" mercato_session=x"
+        ])));
+        assert!(carries_session(&cookies(&[b"x=\xff"])), "not text: maybe");
+        assert!(!carries_session(&cookies(&[
+            b"theme=dark; my_mercato_session=x"
+        ])));
+        assert!(!carries_session(&cookies(&[b"theme=mercato_session=x"])));
+        assert!(!carries_session(&HeaderMap::new()));
     }
 }

@@ -19,10 +19,11 @@ const PARTS_KEPT: usize = 256;
 const XML: HeaderValue = HeaderValue::from_static("application/xml");
 const ONE_HOUR: HeaderValue = HeaderValue::from_static("public, max-age=3600");
 
-/// The built index (key 0) and parts (key n).
+/// The built index (key 0) and parts (key n), and how many pages there are.
 #[derive(Debug)]
 pub struct Sitemaps {
     built: Cache<i64, Bytes>,
+    pages: Cache<(), i64>,
 }
 
 impl Default for Sitemaps {
@@ -35,26 +36,41 @@ impl Sitemaps {
     pub fn new() -> Sitemaps {
         Sitemaps {
             built: Cache::new(KEPT_FOR, PARTS_KEPT + 1),
+            pages: Cache::new(KEPT_FOR, 1),
         }
+    }
+
+    /// How many category and product pages the sitemap lists (counted once an hour).
+    async fn pages(&self, state: &AppState) -> Result<i64, mercato::Error> {
+        let pool = state.pool.clone();
+        self.pages
+            .get_or_compute((), move || async move { read::sitemap_len(&pool).await })
+            .await
+            .map(|served| served.value)
     }
 
     /// `/sitemap.xml`.
     pub async fn index(&self, state: &AppState) -> Response {
-        let (pool, base) = (state.pool.clone(), state.public_url.clone());
-        self.serve(0, async move {
-            let pages = read::sitemap_len(&pool).await?;
-            Ok(sitemap::index_xml(&base, sitemap::parts(pages)))
-        })
-        .await
+        let parts = match self.pages(state).await {
+            Ok(pages) => sitemap::parts(pages),
+            Err(e) => return unavailable(e),
+        };
+        let base = state.public_url.clone();
+        self.serve(0, async move { Ok(sitemap::index_xml(&base, parts)) })
+            .await
     }
 
     /// `/sitemaps/<n>.xml`; a part past the end, or a name that is not one, is not
-    /// found.
+    /// found (without a query).
     pub async fn part(&self, state: &AppState, file: &str) -> Response {
+        let parts = match self.pages(state).await {
+            Ok(pages) => sitemap::parts(pages),
+            Err(e) => return unavailable(e),
+        };
         let Some(n) = file
             .strip_suffix(".xml")
             .and_then(|n| n.parse::<i64>().ok())
-            .filter(|n| (1..=PARTS_KEPT as i64).contains(n))
+            .filter(|n| (1..=parts.min(PARTS_KEPT as i64)).contains(n))
         else {
             return StatusCode::NOT_FOUND.into_response();
         };
@@ -62,9 +78,6 @@ impl Sitemaps {
         self.serve(n, async move {
             let paths =
                 read::sitemap_paths(&pool, (n - 1) * sitemap::PER_PART, sitemap::PER_PART).await?;
-            if paths.is_empty() && n > 1 {
-                return Err(mercato::Error::NotFound);
-            }
             Ok(sitemap::sitemap_xml(&base, n == 1, &paths))
         })
         .await
@@ -88,11 +101,12 @@ impl Sitemaps {
                 served.value,
             )
                 .into_response(),
-            Err(mercato::Error::NotFound) => StatusCode::NOT_FOUND.into_response(),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot build the sitemap");
-                StatusCode::SERVICE_UNAVAILABLE.into_response()
-            }
+            Err(e) => unavailable(e),
         }
     }
+}
+
+fn unavailable(e: mercato::Error) -> Response {
+    tracing::warn!(error = %e, "cannot build the sitemap");
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
 }

@@ -17,6 +17,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -72,6 +73,41 @@ impl From<DbError> for StartError {
 /// `mercato admin create`.
 pub const DEMO_ADMIN_EMAIL: &str = "admin@mercato.test";
 
+/// Tells whoever started the shop the demo admin's password, once, never through the
+/// log: on the terminal, when the shop runs in one; otherwise (under a service manager,
+/// whose journal keeps stderr) in a file only its owner may read, whose path is logged.
+fn tell_demo_admin_password(data_dir: &std::path::Path, password: &str) {
+    use std::io::{IsTerminal, Write};
+    let text = format!(
+        "The demo shop's admin: {DEMO_ADMIN_EMAIL}, password {password}\n\
+         To set another: mercato admin create --email {DEMO_ADMIN_EMAIL}\n"
+    );
+    if std::io::stderr().is_terminal() {
+        let _ = writeln!(std::io::stderr(), "\n{text}");
+        return;
+    }
+    let path = data_dir.join("demo-admin-password.txt");
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut file| file.write_all(text.as_bytes()));
+    match written {
+        Ok(()) => tracing::info!(
+            email = DEMO_ADMIN_EMAIL,
+            file = %path.display(),
+            "created the demo admin; its password is in the file (readable by this user only)"
+        ),
+        Err(error) => tracing::warn!(
+            email = DEMO_ADMIN_EMAIL,
+            %error,
+            "created the demo admin but could not write its password down; set one with `mercato admin create`"
+        ),
+    }
+}
+
 /// A password nobody can guess or look up: 80 random bits in five groups.
 fn random_password() -> String {
     let hex = mercato::token::random_hex();
@@ -119,18 +155,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             )
             .await
             .map_err(StartError::Seed)?;
-            // Printed once, to the terminal that started the shop, and never logged.
-            #[allow(clippy::print_stderr)]
-            {
-                eprintln!(
-                    "\n  The demo shop's admin: {DEMO_ADMIN_EMAIL}, password {password}\n  \
-                     Shown this once. To set another: mercato admin create --email {DEMO_ADMIN_EMAIL}\n"
-                );
-            }
-            tracing::info!(
-                email = DEMO_ADMIN_EMAIL,
-                "created the demo admin; its password was printed above"
-            );
+            tell_demo_admin_password(&config.data_dir, &password);
         }
     }
     let state = AppState {

@@ -1,12 +1,12 @@
 //! Links mailed to an account that work once and not for long: password resets and
-//! email confirmations. A link carries 32 random bytes; the database keeps only their
-//! SHA-256, so a copy of the table opens no account.
+//! email confirmations, in `account_links`. A link carries 32 random bytes; the database
+//! keeps only their SHA-256, so a copy of the table opens no account.
 
 use super::{Role, User};
 use crate::Error;
 use sqlx::{PgConnection, PgPool};
 
-/// Which kind of link, and so which table holds it.
+/// Which kind of link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Link {
     Reset,
@@ -14,11 +14,10 @@ pub(super) enum Link {
 }
 
 impl Link {
-    /// The table; a closed list, never text from a request.
-    fn table(self) -> &'static str {
+    fn kind(self) -> &'static str {
         match self {
-            Link::Reset => "password_resets",
-            Link::Confirm => "email_verifications",
+            Link::Reset => "reset",
+            Link::Confirm => "confirm",
         }
     }
 
@@ -30,11 +29,11 @@ impl Link {
         minutes: i32,
     ) -> Result<String, Error> {
         let token = crate::token::random_hex();
-        sqlx::query(&format!(
-            "INSERT INTO {} (user_id, token_hash, expires_at)
-             VALUES ($1, sha256(convert_to($2, 'UTF8')), now() + make_interval(mins => $3))",
-            self.table()
-        ))
+        sqlx::query(
+            "INSERT INTO account_links (kind, user_id, token_hash, expires_at)
+             VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + make_interval(mins => $4))",
+        )
+        .bind(self.kind())
         .bind(user)
         .bind(&token)
         .bind(minutes)
@@ -43,18 +42,34 @@ impl Link {
         Ok(token)
     }
 
+    /// How many links of this kind `user` was sent in the last hour.
+    pub(super) async fn sent_last_hour(
+        self,
+        conn: &mut PgConnection,
+        user: i64,
+    ) -> Result<i64, Error> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM account_links
+             WHERE kind = $1 AND user_id = $2 AND created_at > now() - interval '1 hour'",
+        )
+        .bind(self.kind())
+        .bind(user)
+        .fetch_one(&mut *conn)
+        .await?)
+    }
+
     /// Whether `token` still works (for the page that asks for a click or a password, so
     /// an old link says so before anything is typed).
     pub(super) async fn works(self, pool: &PgPool, token: &str) -> Result<bool, Error> {
         if !crate::token::plausible(token) {
             return Ok(false);
         }
-        Ok(sqlx::query_scalar(&format!(
-            "SELECT EXISTS (SELECT 1 FROM {}
-                            WHERE token_hash = sha256(convert_to($1, 'UTF8'))
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM account_links
+                            WHERE kind = $1 AND token_hash = sha256(convert_to($2, 'UTF8'))
                               AND used_at IS NULL AND expires_at > now())",
-            self.table()
-        ))
+        )
+        .bind(self.kind())
         .bind(token)
         .fetch_one(pool)
         .await?)
@@ -70,14 +85,14 @@ impl Link {
         if !crate::token::plausible(token) {
             return Ok(None);
         }
-        let found: Option<(i64, String, String)> = sqlx::query_as(&format!(
+        let found: Option<(i64, String, String)> = sqlx::query_as(
             "SELECT u.id, u.email, u.role
-             FROM {} l JOIN users u ON u.id = l.user_id
-             WHERE l.token_hash = sha256(convert_to($1, 'UTF8'))
+             FROM account_links l JOIN users u ON u.id = l.user_id
+             WHERE l.kind = $1 AND l.token_hash = sha256(convert_to($2, 'UTF8'))
                AND l.used_at IS NULL AND l.expires_at > now()
              FOR UPDATE OF l, u",
-            self.table()
-        ))
+        )
+        .bind(self.kind())
         .bind(token)
         .fetch_optional(&mut *conn)
         .await?;
@@ -94,10 +109,11 @@ impl Link {
 
     /// Uses up every link of this kind still out for `user`.
     pub(super) async fn use_up(self, conn: &mut PgConnection, user: i64) -> Result<(), Error> {
-        sqlx::query(&format!(
-            "UPDATE {} SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
-            self.table()
-        ))
+        sqlx::query(
+            "UPDATE account_links SET used_at = now()
+             WHERE kind = $1 AND user_id = $2 AND used_at IS NULL",
+        )
+        .bind(self.kind())
         .bind(user)
         .execute(&mut *conn)
         .await?;

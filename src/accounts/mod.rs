@@ -1,6 +1,8 @@
 //! Accounts: who a shopper or a staff member is, and what they may do.
 
 #[cfg(feature = "server")]
+pub mod limits;
+#[cfg(feature = "server")]
 mod link;
 #[cfg(feature = "server")]
 pub mod password;
@@ -13,6 +15,7 @@ pub mod verify;
 
 pub mod address;
 pub mod regions;
+pub mod session;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -96,17 +96,18 @@ pub async fn hash(turn: &Turn, password: String) -> Result<String, Error> {
     .await?
 }
 
-/// Whether `password` matches the PHC string `hash`. A malformed hash never matches.
+/// Whether `password` matches the PHC string `hash`. A malformed hash never matches;
+/// a hasher that cannot be built is a fault, not a wrong password.
 pub async fn verify(turn: &Turn, password: String, hash: String) -> Result<bool, Error> {
     run(turn, move || {
         let Ok(parsed) = PasswordHash::new(&hash) else {
-            return false;
+            return Ok(false);
         };
-        hasher()
-            .map(|h| h.verify_password(password.as_bytes(), &parsed).is_ok())
-            .unwrap_or(false)
+        Ok(hasher()?
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
-    .await
+    .await?
 }
 
 /// A hash of nothing anyone will type, verified against when an email is unknown so

@@ -5,11 +5,11 @@
 //! for one never says whether the email has an account. Every change of password bumps
 //! the account's session epoch, which signs out every other session.
 
+use super::limits;
 use super::link::Link;
+use super::MAX_PASSWORD_CHARS;
 use super::{check_new_password, password, verify, AccountError, Email, User};
-use super::{store, MAX_PASSWORD_CHARS};
-use crate::client::ClientKey;
-use crate::limits;
+use crate::limits::client::ClientKey;
 use crate::mail::{self, Message};
 use crate::Error;
 use sqlx::PgPool;
@@ -37,21 +37,16 @@ pub async fn request_reset(
         .await?
         .map_err(Error::wait)?;
     let mut tx = pool.begin().await?;
-    let user: Option<(i64, String, i64)> = sqlx::query_as(
-        "SELECT u.id, u.email,
-                (SELECT count(*) FROM password_resets r
-                 WHERE r.user_id = u.id AND r.created_at > now() - interval '1 hour')
-         FROM users u WHERE lower(u.email) = lower($1)
-         FOR UPDATE OF u",
-    )
-    .bind(email.as_str())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((user_id, address, recent)) = user else {
+    let user: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, email FROM users WHERE lower(email) = lower($1) FOR UPDATE")
+            .bind(email.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((user_id, address)) = user else {
         tracing::info!("password reset asked for an email without an account");
         return Ok(());
     };
-    if recent >= RESETS_PER_HOUR {
+    if Link::Reset.sent_last_hour(&mut tx, user_id).await? >= RESETS_PER_HOUR {
         tracing::warn!(user = user_id, "password reset asked too often; ignored");
         return Ok(());
     }
@@ -95,10 +90,15 @@ pub async fn reset_password(
     token: &str,
     new: &str,
     again: &str,
+    client: &ClientKey,
 ) -> Result<(User, i32), Error> {
     if !crate::token::plausible(token) {
         return Err(Error::Invalid(EXPIRED.to_owned()));
     }
+    limits::RESET
+        .take(pool, client.as_str())
+        .await?
+        .map_err(Error::wait)?;
     let turn = gate.turn()?;
     let mut tx = pool.begin().await?;
     let Some(User { id, email, role }) = Link::Reset.holder(&mut tx, token).await? else {
@@ -108,13 +108,12 @@ pub async fn reset_password(
     // The link came to the account's mail: the address is its owner's.
     verify::mark_confirmed(&mut tx, id).await?;
     // Whoever was slowed down by wrong guesses may now sign in with the new password.
-    sqlx::query("DELETE FROM rate_limits WHERE starts_with(key, $1)")
-        .bind(format!(
-            "{}:{}|",
-            limits::SIGN_IN.name,
-            email.to_lowercase()
-        ))
-        .execute(&mut *tx)
+    let address = Email::parse(&email).map_err(|e| Error::internal(e.to_string()))?;
+    limits::SIGN_IN
+        .clear_prefix(&mut *tx, &limits::sign_in_prefix(&address))
+        .await?;
+    limits::SIGN_IN_ACCOUNT
+        .clear(&mut *tx, &address.as_str().to_lowercase())
         .await?;
     tx.commit().await?;
     Ok((User { id, email, role }, epoch))
@@ -130,11 +129,17 @@ pub async fn change_password(
     current: &str,
     new: &str,
     again: &str,
+    client: &ClientKey,
 ) -> Result<i32, Error> {
     if current.chars().count() > MAX_PASSWORD_CHARS {
         return Err(wrong_current());
     }
-    let turn = store::turn_for(pool, gate, &limits::CHANGE_PASSWORD, user).await?;
+    let subject = format!("{user}|{client}");
+    limits::CHANGE_PASSWORD
+        .take(pool, &subject)
+        .await?
+        .map_err(Error::wait)?;
+    let turn = gate.turn()?;
     let mut tx = pool.begin().await?;
     let (email, hash): (String, String) =
         sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1 FOR UPDATE")
@@ -145,9 +150,7 @@ pub async fn change_password(
     if !password::verify(&turn, current.to_owned(), hash).await? {
         return Err(wrong_current());
     }
-    limits::CHANGE_PASSWORD
-        .clear(&mut *tx, &user.to_string())
-        .await?;
+    limits::CHANGE_PASSWORD.clear(&mut *tx, &subject).await?;
     if new == current {
         return Err(Error::Invalid(
             "The new password is the same as the current one. Choose a different one.".to_owned(),

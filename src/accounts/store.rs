@@ -1,26 +1,26 @@
 //! Accounts in Postgres: registering, signing in (rate limited), finding the user.
 
-use super::password::{self, Gate, Turn};
+use super::limits;
+use super::password::{self, Gate};
+use super::session::Account;
 use super::{check_new_password, verify, AccountError, Email, Role, User, MAX_PASSWORD_CHARS};
-use crate::client::ClientKey;
-use crate::limits::{self, Wait};
+use crate::limits::client::ClientKey;
 use crate::mail::{self, Message};
 use crate::Error;
 use sqlx::PgPool;
 
-/// Why a sign-in did not succeed. Neither says whether the email has an account.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignInError {
-    #[error("That email and password don't match an account. Check both, or reset your password.")]
-    WrongCredentials,
-    #[error("Too many attempts. For your account's safety, try again in {}.", crate::error::wait_in_words(*.0))]
-    TooManyAttempts(u32),
-}
+/// What a failed sign-in says. It never tells whether the email has an account, nor
+/// whether an account is still waiting for its confirmation link.
+pub const WRONG_CREDENTIALS: &str = "That email and password don't match an account. Check both, or reset your password. Just created your account? Open the link we mailed you first.";
 
-/// Starts an account for `email`, or, if it has one already, tells its owner that
-/// someone tried. Either way the caller says the same thing ("check your inbox"), takes
-/// as long, and signs nobody in: only the owner of the address can go on, from the link
-/// in the mail. Returns the address the mail went to.
+/// Starts an account for `email`, or, if it has a confirmed one already, tells its owner
+/// that someone tried. Either way the caller says the same thing ("check your inbox"),
+/// takes as long, and signs nobody in: an account is used only after its confirmation
+/// link is opened and the password given again, so neither a stranger who registers
+/// someone else's address nor the address's owner clicking a link they did not ask for
+/// ends up in an account the other controls. Registering an address whose account was
+/// never confirmed starts that account afresh (new password, new link). Returns the
+/// address the mail went to.
 pub async fn register(
     pool: &PgPool,
     gate: &Gate,
@@ -35,37 +35,39 @@ pub async fn register(
     if password != password_again {
         return Err(invalid(AccountError::PasswordsDiffer));
     }
-    let turn = gate.turn()?;
     limits::REGISTER
         .take(pool, client.as_str())
         .await?
         .map_err(Error::wait)?;
     // Hashed whether or not the address has an account: both answers take as long.
-    let hash = password::hash(&turn, password.to_owned()).await?;
-    drop(turn);
+    let hash = password::hash(&gate.turn()?, password.to_owned()).await?;
     let mut tx = pool.begin().await?;
-    let created: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO users (email, password_hash) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING RETURNING id",
+    sqlx::query("INSERT INTO users (email, password_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(email.as_str())
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    let (id, address, confirmed): (i64, String, bool) = sqlx::query_as(
+        "SELECT id, email, email_verified_at IS NOT NULL FROM users
+         WHERE lower(email) = lower($1) FOR UPDATE",
     )
     .bind(email.as_str())
-    .bind(&hash)
-    .fetch_optional(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    match created {
-        Some(id) => verify::send_link(&mut tx, id, email.as_str(), public_url).await?,
-        None => {
-            let (id, address): (i64, String) =
-                sqlx::query_as("SELECT id, email FROM users WHERE lower(email) = lower($1)")
-                    .bind(email.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
-            tracing::info!(
-                user = id,
-                "registration tried for an existing account; its owner is told"
-            );
-            mail::enqueue(&mut tx, &already_registered_mail(id, &address, public_url)).await?;
-        }
+    if confirmed {
+        tracing::info!(
+            user = id,
+            "registration tried for a confirmed account; its owner is told"
+        );
+        mail::enqueue(&mut tx, &already_registered_mail(id, &address, public_url)).await?;
+    } else {
+        // New, or never confirmed: this registration's password and a fresh link.
+        sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+            .bind(id)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+        verify::send_link(&mut tx, id, &address, public_url).await?;
     }
     tx.commit().await?;
     Ok(email)
@@ -95,63 +97,51 @@ fn already_registered_mail(user: i64, to: &str, public_url: &str) -> Message {
     }
 }
 
-/// Checks an email and password. The attempt is counted before any hashing, for the
-/// account from this client (a backoff) and for the client (a bucket), so guesses sent
-/// side by side are refused once the limit is reached instead of all being checked.
-/// Takes as long for an unknown email as for a wrong password.
+/// Checks an email and password. The attempt is counted before any hashing: for the
+/// account from this client, for the account from anywhere (a longer backoff, against
+/// guesses spread over many addresses) and for the client (a bucket), so guesses sent
+/// side by side are refused once a limit is reached ([`Error::TooManyAttempts`])
+/// instead of all being checked. An account whose address was never confirmed cannot
+/// sign in yet. Takes as long, and says the same ([`WRONG_CREDENTIALS`]), whether the
+/// email is unknown, the password wrong or the account unconfirmed.
 pub async fn sign_in(
     pool: &PgPool,
     gate: &Gate,
     email: &str,
     password: &str,
     client: &ClientKey,
-) -> Result<Result<User, SignInError>, Error> {
-    let email = Email::parse(email).map_err(|e| Error::field("email", e.to_string()))?;
+) -> Result<User, Error> {
+    let wrong = || Error::Invalid(WRONG_CREDENTIALS.to_owned());
+    let email_typed = Email::parse(email).map_err(|e| Error::field("email", e.to_string()))?;
+    let email = &email_typed;
     // An oversize password is refused without hashing it (or counting it).
     if password.chars().count() > MAX_PASSWORD_CHARS {
-        return Ok(Err(SignInError::WrongCredentials));
+        return Err(wrong());
     }
+    limits::count_sign_in(pool, email, client).await?;
     let turn = gate.turn()?;
-    let account_key = format!("{}|{client}", email.as_str().to_lowercase());
-    for (limit, subject) in [
-        (&limits::SIGN_IN_CLIENT, client.as_str()),
-        (&limits::SIGN_IN, account_key.as_str()),
-    ] {
-        if let Err(Wait(secs)) = limit.take(pool, subject).await? {
-            return Ok(Err(SignInError::TooManyAttempts(secs)));
-        }
-    }
-    let row: Option<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT id, email, password_hash, role FROM users WHERE lower(email) = lower($1)",
+    let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
+        "SELECT id, email, password_hash, role, email_verified_at IS NOT NULL
+         FROM users WHERE lower(email) = lower($1)",
     )
     .bind(email.as_str())
     .fetch_optional(pool)
     .await?;
     let hash = row
         .as_ref()
-        .map_or(password::DECOY, |(_, _, hash, _)| hash.as_str());
+        .map_or(password::DECOY, |(_, _, hash, _, _)| hash.as_str());
     let matched = password::verify(&turn, password.to_owned(), hash.to_owned()).await?;
     match row {
-        Some((id, email, _, role)) if matched => {
-            limits::SIGN_IN.clear(pool, &account_key).await?;
-            Ok(Ok(User {
+        Some((id, email, _, role, true)) if matched => {
+            limits::clear_sign_in(pool, &email_typed, client).await?;
+            Ok(User {
                 id,
                 email,
                 role: Role::read(&role)?,
-            }))
+            })
         }
-        _ => Ok(Err(SignInError::WrongCredentials)),
+        _ => Err(wrong()),
     }
-}
-
-/// An account as the session check sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
-    pub user: User,
-    /// Bumped by every password change: a session signed in under an older epoch is
-    /// signed out.
-    pub epoch: i32,
-    pub verified: bool,
 }
 
 /// The account `id`, if it still exists.
@@ -210,22 +200,6 @@ pub async fn upsert_with_role(
 async fn hash_now(password: &str) -> Result<String, Error> {
     let turn = Gate::new(1).turn()?;
     password::hash(&turn, password.to_owned()).await
-}
-
-/// A hashing turn for a signed-in account's password check, counted against `limit`
-/// for the account.
-pub(super) async fn turn_for(
-    pool: &PgPool,
-    gate: &Gate,
-    limit: &limits::Limit,
-    user: i64,
-) -> Result<Turn, Error> {
-    let turn = gate.turn()?;
-    limit
-        .take(pool, &user.to_string())
-        .await?
-        .map_err(Error::wait)?;
-    Ok(turn)
 }
 
 fn invalid(e: AccountError) -> Error {

@@ -1,13 +1,15 @@
 //! Confirming that an account's email address is its owner's: a link by mail.
 //!
 //! Registering never signs in by itself (that would tell a stranger which addresses
-//! have accounts): the link does, once, for [`VERIFY_VALID_HOURS`]. Like reset links,
+//! have accounts): the link does, once, for [`VERIFY_VALID_HOURS`], with the password
+//! chosen when registering. Until then the account cannot sign in. Like reset links,
 //! only the token's SHA-256 is stored. A reset link proves the same ownership, so
 //! resetting a password confirms the address too.
 
 use super::link::Link;
-use super::User;
-use crate::limits;
+use super::password::{self, Gate};
+use super::{limits, Email, User, MAX_PASSWORD_CHARS};
+use crate::limits::client::ClientKey;
 use crate::mail::{self, Message};
 use crate::Error;
 use sqlx::{PgConnection, PgPool};
@@ -15,7 +17,7 @@ use sqlx::{PgConnection, PgPool};
 /// How long a confirmation link works.
 pub const VERIFY_VALID_HOURS: i32 = 48;
 
-const EXPIRED: &str = "This confirmation link has expired or was already used. Sign in, and ask for a new one on your account page.";
+const EXPIRED: &str = "This confirmation link has expired or was already used. Create the account again for a new link, or reset the password: either works.";
 
 /// Queues a confirmation link for the account `user` at `email`.
 pub async fn send_link(
@@ -48,43 +50,49 @@ fn verify_mail(to: &str, link: &str) -> Message {
     }
 }
 
-/// Sends the signed-in account's link again, unless it is confirmed already (then it
-/// does nothing). At most three an hour per account.
-pub async fn resend(pool: &PgPool, user: i64, public_url: &str) -> Result<(), Error> {
-    limits::VERIFY_MAIL
-        .take(pool, &user.to_string())
-        .await?
-        .map_err(Error::wait)?;
-    let mut tx = pool.begin().await?;
-    let unconfirmed: Option<String> = sqlx::query_scalar(
-        "SELECT email FROM users WHERE id = $1 AND email_verified_at IS NULL FOR UPDATE",
-    )
-    .bind(user)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(email) = unconfirmed {
-        send_link(&mut tx, user, &email, public_url).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Whether the link `token` still works (for the page that offers to confirm).
 pub async fn link_valid(pool: &PgPool, token: &str) -> Result<bool, Error> {
     Link::Confirm.works(pool, token).await
 }
 
-/// Confirms the address with the link `token`, which is used up (with every other link
-/// of that account). Returns the account, to sign in as.
-pub async fn confirm(pool: &PgPool, token: &str) -> Result<User, Error> {
+/// Confirms the address with the link `token` and the password chosen when registering
+/// (so only someone who both reads the mail and chose the password gets the account: a
+/// stranger who registered someone else's address has the password but not the mail,
+/// and the address's owner has the mail but not a password they did not choose). The
+/// link is used up, with every other of that account. Returns the account, to sign in
+/// as. The password is counted against the sign-in limits first.
+pub async fn confirm(
+    pool: &PgPool,
+    gate: &Gate,
+    token: &str,
+    password: &str,
+    client: &ClientKey,
+) -> Result<User, Error> {
+    if !crate::token::plausible(token) || password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(Error::Invalid(EXPIRED.to_owned()));
+    }
     let mut tx = pool.begin().await?;
     let Some(user) = Link::Confirm.holder(&mut tx, token).await? else {
         return Err(Error::Invalid(EXPIRED.to_owned()));
     };
+    let email = Email::parse(&user.email).map_err(|e| Error::internal(e.to_string()))?;
+    limits::count_sign_in(pool, &email, client).await?;
+    let turn = gate.turn()?;
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !password::verify(&turn, password.to_owned(), hash).await? {
+        return Err(Error::field("password", WRONG_PASSWORD));
+    }
     mark_confirmed(&mut tx, user.id).await?;
     tx.commit().await?;
+    limits::clear_sign_in(pool, &email, client).await?;
     Ok(user)
 }
+
+/// What confirming with another password than the one chosen says.
+pub const WRONG_PASSWORD: &str = "That is not the password chosen when this account was created. Type it again, or, if you did not create an account, ignore the mail.";
 
 /// Records that the account's owner reads its mail (a confirmation or a reset link was
 /// used); every outstanding confirmation link is used up.

@@ -3,9 +3,23 @@
 
 use super::coupon::{self, AppliedCoupon, Coupon, CouponError, CouponKind, Usage};
 use super::{CartView, Notice};
+use crate::limits::{Limit, Shape, MINUTE};
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
+
+/// How fast one client may try codes: ten at once, then waits from a second up to five
+/// minutes. Codes that apply count too: clearing on success would let a guesser reset the
+/// count with any public code.
+pub const COUPON: Limit = Limit {
+    name: "coupon",
+    shape: Shape::Backoff {
+        free: 10,
+        first: 1.0,
+        ceiling: 5.0 * MINUTE,
+        forget: 30.0 * MINUTE,
+    },
+};
 
 /// Whose uses count against a per-customer limit: the account, and the email (the one
 /// given at checkout; the account's own otherwise). Only a confirmed account counts as a
@@ -167,15 +181,15 @@ pub async fn load(
 /// Puts the coupon `typed` on the cart, if it applies to it now; otherwise says why not
 /// (unknown, not yet valid, expired, used up, below the minimum).
 /// Codes tried are counted per client (`client`) before anything is looked up, so codes
-/// cannot be guessed at speed; a code that applies clears the count.
+/// cannot be guessed at speed.
 pub async fn apply(
     pool: &PgPool,
     cart: Option<i64>,
     typed: &str,
     currency: Currency,
-    client: &crate::client::ClientKey,
+    client: &crate::limits::client::ClientKey,
 ) -> Result<AppliedCoupon, Error> {
-    crate::limits::COUPON
+    COUPON
         .take(pool, client.as_str())
         .await?
         .map_err(Error::wait)?;
@@ -213,9 +227,6 @@ pub async fn apply(
         .bind(found.id)
         .bind(cart)
         .execute(&mut *tx)
-        .await?;
-    crate::limits::COUPON
-        .clear(&mut *tx, client.as_str())
         .await?;
     tx.commit().await?;
     Ok(applied)

@@ -27,6 +27,15 @@ use stripe::{
 /// How long one call to Stripe may take before the shopper is told to try again.
 const TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Returns from Stripe looked up per client: a shopper comes back a few times at most.
+pub const RETURNS: crate::limits::Limit = crate::limits::Limit {
+    name: "stripe-return",
+    shape: crate::limits::Shape::Bucket {
+        burst: 10.0,
+        per_sec: 1.0 / 6.0,
+    },
+};
+
 /// What the shop needs to know to take payments with Stripe.
 #[derive(Clone)]
 pub struct StripeSettings {
@@ -242,6 +251,7 @@ impl StripeProvider {
         intent_id: &str,
         client_secret: &str,
         public_url: &str,
+        client: &crate::limits::client::ClientKey,
     ) -> Result<Returned, Error> {
         // Only an intent of one of our orders is worth asking Stripe about: anyone can
         // make up a link, and each would otherwise cost a call to Stripe.
@@ -261,6 +271,12 @@ impl StripeProvider {
         if ours.is_none() {
             return Err(Error::NotFound);
         }
+        // One's own order's link could still be replayed to spend the shop's Stripe
+        // quota: a shopper comes back a few times at most.
+        RETURNS
+            .take(pool, client.as_str())
+            .await?
+            .map_err(Error::wait)?;
         let intent = self.retrieve(intent_id).await?;
         if !constant_time_eq(intent.client_secret.as_bytes(), client_secret.as_bytes()) {
             return Err(Error::NotFound);

@@ -22,22 +22,6 @@ pub async fn load_user() -> Result<Option<User>, AppError> {
     current_user().await
 }
 
-/// What the account page shows of the signed-in account.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AccountView {
-    pub user: User,
-    /// Whether its owner has opened the confirmation link.
-    pub verified: bool,
-}
-
-#[server(prefix = "/api", endpoint = "account/profile")]
-pub async fn load_account() -> Result<Option<AccountView>, AppError> {
-    Ok(crate::session::signed_in()?.map(|a| AccountView {
-        user: a.user,
-        verified: a.verified,
-    }))
-}
-
 /// Starts an account: a link to confirm the address goes to it (or, when the address
 /// has an account already, a note to its owner). The answer is the same either way and
 /// signs nobody in, so nobody learns here which addresses have accounts.
@@ -48,7 +32,7 @@ pub async fn register(
     password_again: String,
 ) -> Result<String, AppError> {
     let state = crate::state::state()?;
-    let client = crate::session::client().await?;
+    let client = crate::request::client().await?;
     let email = mercato::accounts::store::register(
         &state.pool,
         &state.hashing,
@@ -72,17 +56,11 @@ pub fn check_inbox(email: &str) -> String {
 
 #[server(prefix = "/api", endpoint = "account/sign-in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use mercato::accounts::store::SignInError;
     let state = crate::state::state()?;
     let pool = state.pool.clone();
-    let client = crate::session::client().await?;
-    let outcome =
-        mercato::accounts::store::sign_in(&pool, &state.hashing, &email, &password, &client)
-            .await?;
-    let user = outcome.map_err(|e| match e {
-        SignInError::TooManyAttempts(secs) => AppError::TooManyRequests(secs),
-        e @ SignInError::WrongCredentials => AppError::Invalid(e.to_string()),
-    })?;
+    let client = crate::request::client().await?;
+    let user = mercato::accounts::store::sign_in(&pool, &state.hashing, &email, &password, &client)
+        .await?;
     let session = crate::session::current().await?;
     crate::session::sign_in_as(&session, &pool, user.id).await?;
     leptos_axum::redirect("/account");
@@ -96,31 +74,24 @@ pub async fn check_verify_token(token: String) -> Result<bool, AppError> {
     Ok(mercato::accounts::verify::link_valid(&pool, &token).await?)
 }
 
-/// Confirms the address with the link from the mail, and signs in. A button on the
-/// link's page does this, not the link itself: mail scanners open links too.
+/// Confirms the address with the link from the mail and the password chosen when
+/// registering, and signs in. A form on the link's page does this, not the link itself:
+/// mail scanners open links too.
 #[server(prefix = "/api", endpoint = "account/verify")]
-pub async fn confirm_email(token: String) -> Result<(), AppError> {
-    let pool = crate::state::pool()?;
-    let user = mercato::accounts::verify::confirm(&pool, &token).await?;
+pub async fn confirm_email(token: String, password: String) -> Result<(), AppError> {
+    let state = crate::state::state()?;
+    let client = crate::request::client().await?;
+    let user =
+        mercato::accounts::verify::confirm(&state.pool, &state.hashing, &token, &password, &client)
+            .await?;
     let session = crate::session::current().await?;
-    crate::session::sign_in_as(&session, &pool, user.id).await?;
+    crate::session::sign_in_as(&session, &state.pool, user.id).await?;
     crate::session::flash_if_plain_form(EMAIL_CONFIRMED).await?;
     leptos_axum::redirect("/account");
     Ok(())
 }
 
 pub const EMAIL_CONFIRMED: &str = "Your email is confirmed, and you are signed in.";
-
-/// Sends the signed-in account's confirmation link again.
-#[server(prefix = "/api", endpoint = "account/verify/resend")]
-pub async fn resend_verification() -> Result<(), AppError> {
-    let user = require_user().await?;
-    let state = crate::state::state()?;
-    mercato::accounts::verify::resend(&state.pool, user.id, &state.public_url).await?;
-    crate::session::flash_if_plain_form(LINK_SENT_AGAIN).await
-}
-
-pub const LINK_SENT_AGAIN: &str = "A new confirmation link is on its way. It works for 48 hours.";
 
 #[server(prefix = "/api", endpoint = "account/sign-out")]
 pub async fn sign_out() -> Result<(), AppError> {
@@ -134,7 +105,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "account/forgot")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
     let state = crate::state::state()?;
-    let client = crate::session::client().await?;
+    let client = crate::request::client().await?;
     mercato::accounts::reset::request_reset(&state.pool, &email, &client, &state.public_url)
         .await?;
     crate::session::flash_if_plain_form(SENT_IF_EXISTS).await
@@ -159,12 +130,14 @@ pub async fn reset_password(
 ) -> Result<(), AppError> {
     let state = crate::state::state()?;
     let pool = state.pool.clone();
+    let client = crate::request::client().await?;
     let (user, _) = mercato::accounts::reset::reset_password(
         &pool,
         &state.hashing,
         &token,
         &password,
         &password_again,
+        &client,
     )
     .await?;
     let session = crate::session::current().await?;
@@ -183,6 +156,7 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let user = require_user().await?;
     let state = crate::state::state()?;
+    let client = crate::request::client().await?;
     let epoch = mercato::accounts::reset::change_password(
         &state.pool,
         &state.hashing,
@@ -190,6 +164,7 @@ pub async fn change_password(
         &current_password,
         &password,
         &password_again,
+        &client,
     )
     .await?;
     let session = crate::session::current().await?;
@@ -259,7 +234,7 @@ pub async fn make_default_address(id: i64) -> Result<(), AppError> {
 /// The signed-in account, or `None` for a guest (the session check vouched for it).
 #[cfg(feature = "ssr")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    Ok(crate::session::signed_in()?.map(|a| a.user))
+    Ok(crate::session::signed_in().await?.map(|a| a.user))
 }
 
 /// The first line of every server function for signed-in shoppers.

@@ -1,7 +1,7 @@
-use super::{check_inbox, check_verify_token, load_account, ConfirmEmail};
-use super::{Register, ResendVerification, SignIn, SignOut, LINK_SENT_AGAIN};
+use super::{check_inbox, check_verify_token, load_user, ConfirmEmail};
+use super::{Register, SignIn, SignOut};
 use crate::cart::cart_version;
-use crate::components::form::{action_error, action_success, BUTTON, INPUT, LABEL, SECONDARY};
+use crate::components::form::{action_error, action_success, TextField, BUTTON, INPUT, LABEL};
 use crate::components::loaded;
 use crate::components::PageTitle;
 use leptos::form::ActionForm;
@@ -41,11 +41,11 @@ pub(super) fn bump_on_success(
 pub fn AccountPage() -> impl IntoView {
     // Signing in or out happens on this page: the account and the cart load again.
     let version = cart_version();
-    let account = Resource::new(move || version.get(), |_| load_account());
+    let user = Resource::new(move || version.get(), |_| load_user());
     view! {
         <Meta name="robots" content="noindex" />
-        {loaded(account, |account| match account {
-            Some(account) => view! { <Profile user=account.user verified=account.verified /> }.into_any(),
+        {loaded(user, |user| match user {
+            Some(user) => view! { <Profile user /> }.into_any(),
             None => view! { <SignInForm /> }.into_any(),
         })}
     }
@@ -129,7 +129,8 @@ pub fn VerifyEmailPage() -> impl IntoView {
                         <ActionForm action=confirm attr:class="mt-6 space-y-5">
                             {action_error(confirm.value())}
                             <input type="hidden" name="token" value=token() />
-                            <p class="text-stone-700">"One click and your account is ready: you will be signed in."</p>
+                            <p class="text-stone-700">"Type the password you chose when you created the account, and it is ready: you will be signed in."</p>
+                            <TextField name="password" label="Password" kind="password" autocomplete="current-password" required=true maxlength=MAX_PASSWORD_CHARS outcome=confirm.value().into() />
                             <button type="submit" class=format!("{BUTTON} w-full") disabled=move || confirm.pending().get()>"Confirm and sign in"</button>
                         </ActionForm>
                     }
@@ -137,9 +138,9 @@ pub fn VerifyEmailPage() -> impl IntoView {
                 } else {
                     view! {
                         <super::password::LinkUsedUp
-                            message="This confirmation link has expired or was already used. Sign in, and ask for a new one on your account page."
-                            href="/account"
-                            label="Sign in"
+                            message="This confirmation link has expired or was already used. Create the account again for a new link, or sign in if you already confirmed it."
+                            href="/account/register"
+                            label="Create the account again"
                         />
                     }
                     .into_any()
@@ -150,7 +151,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
 }
 
 #[component]
-fn Profile(user: User, verified: bool) -> impl IntoView {
+fn Profile(user: User) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     bump_on_success(sign_out.version(), sign_out.value());
     view! {
@@ -165,7 +166,6 @@ fn Profile(user: User, verified: bool) -> impl IntoView {
                     <button type="submit" class="rounded-full border border-stone-300 bg-white px-5 py-2 text-sm font-semibold hover:bg-stone-100">"Sign out"</button>
                 </ActionForm>
             </div>
-            {(!verified).then(|| view! { <ConfirmEmailNotice /> })}
             <nav aria-label="Your account" class="mt-10 grid gap-4 sm:grid-cols-3">
                 <AccountLink href="/account/orders" title="Orders" text="Track what you bought and its status." />
                 <AccountLink href="/account/addresses" title="Addresses" text="Where we deliver: add, change, choose a default." />
@@ -187,25 +187,5 @@ fn AccountLink(href: &'static str, title: &'static str, text: &'static str) -> i
             <span class="block text-lg font-bold">{title}</span>
             <span class="mt-1 block text-sm text-stone-600">{text}</span>
         </a>
-    }
-}
-
-/// Asks an account whose address is not confirmed yet to open the link, and offers it
-/// again.
-#[component]
-fn ConfirmEmailNotice() -> impl IntoView {
-    let resend = ServerAction::<ResendVerification>::new();
-    view! {
-        <section aria-labelledby="confirm-heading" class="mt-8 rounded-2xl border border-amber-200 bg-amber-50 p-5">
-            <h2 id="confirm-heading" class="font-semibold text-amber-950">"Confirm your email"</h2>
-            <p class="mt-1 text-sm text-amber-950">
-                "We sent you a link when you created your account. Until you open it, coupons limited to one use per customer can't be used."
-            </p>
-            <ActionForm action=resend attr:class="mt-3 space-y-3">
-                {action_error(resend.value())}
-                {action_success(resend.value(), |_| LINK_SENT_AGAIN.to_owned())}
-                <button type="submit" class=SECONDARY disabled=move || resend.pending().get()>"Send the link again"</button>
-            </ActionForm>
-        </section>
     }
 }

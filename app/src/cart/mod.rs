@@ -52,10 +52,10 @@ pub async fn add_to_cart(variant_id: i64, quantity: String) -> Result<Added, App
     let pool = crate::state::pool()?;
     let session = session::current().await?;
     let cart = session::cart(&session).await?;
-    let owner = session::user()?;
+    let owner = session::user().await?;
     let (cart, added) = mercato::cart::store::add(&pool, cart, owner, variant_id, quantity).await?;
     session::set_cart(&session, Some(cart)).await?;
-    if session::is_plain_form_post().await {
+    if crate::request::is_plain_form_post().await {
         leptos_axum::redirect("/cart");
     }
     Ok(added)
@@ -87,7 +87,7 @@ pub async fn remove_cart_line(line_id: i64) -> Result<(), AppError> {
 pub async fn apply_coupon(code: String) -> Result<AppliedCoupon, AppError> {
     let state = crate::state::state()?;
     let cart = session::cart(&session::current().await?).await?;
-    let client = session::client().await?;
+    let client = crate::request::client().await?;
     let applied =
         mercato::cart::coupons::apply(&state.pool, cart, &code, state.currency, &client).await?;
     session::flash_if_plain_form(coupon_applied(&applied)).await?;

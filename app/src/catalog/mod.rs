@@ -65,11 +65,11 @@ pub async fn load_category(slug: String, query: String) -> Result<view::Category
 #[server(prefix = "/api", endpoint = "catalog/search")]
 pub async fn load_search(query: String) -> Result<view::SearchPage, AppError> {
     let state = crate::state::state()?;
-    let client = crate::session::client().await?;
+    let client = crate::request::client().await?;
     state
         .search_limit
         .take(client.as_str(), std::time::Instant::now())
-        .map_err(|wait| AppError::TooManyRequests(wait.0))?;
+        .map_err(mercato::Error::wait)?;
     let query = mercato::catalog::listing::ListingQuery::parse(&query);
     Ok(mercato::catalog::read::search_page(
         &state.pool,

@@ -235,7 +235,7 @@ pub async fn load_review() -> Result<Option<ReviewStep>, AppError> {
     let cart = session::cart(&s).await?.ok_or_else(|| {
         AppError::Invalid("Your cart is empty, so there is nothing to order.".to_owned())
     })?;
-    let user = session::user()?;
+    let user = session::user().await?;
     let quote = mercato::checkout::place::quote(
         &state.pool,
         &order_of(&state, &checkout.token, cart, user, &details, rate),
@@ -292,7 +292,7 @@ async fn place_reviewed(
         return Err(start_again());
     };
     let cart = session::cart(s).await?.ok_or_else(start_again)?;
-    let user = session::user()?;
+    let user = session::user().await?;
     let placed = mercato::checkout::place::place(
         &state.pool,
         &order_of(state, &checkout.token, cart, user, &details, rate),
@@ -411,6 +411,7 @@ pub async fn finish_stripe(
             &payment_intent,
             &payment_intent_client_secret,
             &state.public_url,
+            &crate::request::client().await?,
         )
         .await
     {

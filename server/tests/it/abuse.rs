@@ -82,8 +82,61 @@ async fn guesses_from_one_client_do_not_keep_the_owner_out() {
     )
     .await;
     assert_eq!(owner.status(), 200);
-    // A forged header from a peer the shop does not trust would name nobody: the test
-    // server trusts only 127.0.0.1, so the address above was believed.
+}
+
+#[tokio::test]
+async fn a_forwarded_for_header_from_an_untrusted_peer_names_nobody() {
+    let app = crate::common::seeded_app_tweaked(|state| {
+        state.trusted_proxies = mercato::limits::client::TrustedProxies::none();
+    })
+    .await;
+    register(&app, "ada@example.com", None).await;
+    // Five guesses, each claiming another address: all are counted for the real peer.
+    for n in 0..5 {
+        let res = post_from(
+            &app,
+            &format!("203.0.113.{n}"),
+            "/api/account/sign-in",
+            &format!("email=ada@example.com&password=wrong-guess-{n}"),
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+    }
+    let sixth = post_from(
+        &app,
+        "198.51.100.99",
+        "/api/account/sign-in",
+        &format!("email=ada@example.com&password={PASSWORD}"),
+    )
+    .await;
+    assert_eq!(sixth.status(), 429, "the header changed nothing");
+}
+
+#[tokio::test]
+async fn guesses_spread_over_many_addresses_still_slow_down_for_the_account() {
+    let app = seeded_app().await;
+    register(&app, "ada@example.com", None).await;
+    for n in 0..32 {
+        let res = post_from(
+            &app,
+            &format!("10.66.{}.{}", n / 256, n % 256),
+            "/api/account/sign-in",
+            &format!("email=ada@example.com&password=wrong-guess-{n}"),
+        )
+        .await;
+        assert!([422, 429].contains(&res.status().as_u16()));
+    }
+    // Thirty went at once from anywhere; from then on each waits, at most half a minute,
+    // so the owner's own attempt is never far behind.
+    let (attempts, wait): (i32, f64) = sqlx::query_as(
+        "SELECT attempts, extract(epoch FROM next_at - last_at)::float8 FROM rate_limits
+         WHERE key = 'sign-in-account:ada@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("the account's backoff");
+    assert!(attempts >= 30, "{attempts}");
+    assert!(wait > 0.0 && wait <= 30.0, "{wait}");
 }
 
 #[tokio::test]

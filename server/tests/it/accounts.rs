@@ -263,3 +263,66 @@ async fn passwords_are_stored_as_argon2id_hashes() {
     let res = sign_in(&app, "kat@example.com", "another+long+password", None).await;
     assert_eq!(res.headers()["location"], "/account");
 }
+
+#[tokio::test]
+async fn registering_someone_elses_address_gets_the_stranger_nothing() {
+    let app = seeded_app().await;
+    let register_as = |password: &'static str| {
+        let app = &app;
+        async move {
+            app.post_form(
+                "/api/account/register",
+                &format!("email=victim@example.com&password={password}&password_again={password}"),
+                None,
+                "/account/register",
+            )
+            .await
+        }
+    };
+    let said = |res: reqwest::Response| {
+        let app = &app;
+        async move { error_shown(app, res, "").await }
+    };
+    // A stranger registers the victim's address with a password of their own.
+    assert_eq!(register_as("strangers-password").await.status(), 302);
+    // Signing in with it says what it says for any wrong password: it shows neither that
+    // the account is new nor that it waits for confirmation.
+    let unconfirmed =
+        said(sign_in(&app, "victim@example.com", "strangers-password", None).await).await;
+    let unknown = said(sign_in(&app, "nobody@example.com", "strangers-password", None).await).await;
+    let message = "match an account";
+    assert!(unconfirmed.contains(message) && unknown.contains(message));
+    // The victim opens the link that came to them, but does not know that password.
+    let token =
+        crate::common::link_token(&app, "victim@example.com", "/account/verify?token=").await;
+    let res = app
+        .call(
+            "/api/account/verify",
+            &format!("token={token}&password={PASSWORD}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        422,
+        "the link alone does not give the account"
+    );
+    // Registering the address again starts the unconfirmed account afresh: the
+    // stranger's link and password are gone.
+    register(&app, "victim@example.com", None).await;
+    let stranger = sign_in(&app, "victim@example.com", "strangers-password", None).await;
+    assert!(said(stranger).await.contains(message));
+    let res = app
+        .call(
+            "/api/account/verify",
+            &format!("token={token}&password=strangers-password"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 422, "the stranger's link is used up");
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .expect("users");
+    assert_eq!(users, 1);
+}

@@ -88,7 +88,13 @@ async fn reviewed_cart(
     .await
     .expect("add");
     if let Some(code) = coupon {
-        let client = mercato::client::ClientKey::of([127, 0, 0, 1].into());
+        // Each shopper from an address of their own, as in a shop.
+        let client = mercato::limits::client::ClientKey::of(std::net::IpAddr::from([
+            10,
+            1,
+            (cart >> 8) as u8,
+            cart as u8,
+        ]));
         coupons::apply(&app.pool, Some(cart), code, Currency::EUR, &client)
             .await
             .expect("coupon");
@@ -402,7 +408,7 @@ async fn an_order_keeps_snapshots_its_history_and_empties_the_cart() {
     let (cart2, _) = store::add(&app.pool, None, None, variant, Quantity::new(1).expect("q"))
         .await
         .expect("add");
-    let client = mercato::client::ClientKey::of([127, 0, 0, 1].into());
+    let client = mercato::limits::client::ClientKey::of([127, 0, 0, 1].into());
     coupons::apply(&app.pool, Some(cart2), "WELCOME10", Currency::EUR, &client)
         .await
         .expect("still unlimited");
@@ -615,4 +621,62 @@ async fn checking_out_again_replaces_the_carts_unpaid_order() {
         .await
         .expect("status");
     assert_eq!(status, "cancelled");
+}
+
+#[tokio::test]
+async fn a_confirmed_customers_second_use_of_a_once_per_customer_coupon_is_refused_at_checkout() {
+    let app = seeded_app().await;
+    let ada = mercato::accounts::store::upsert_with_role(
+        &app.pool,
+        "ada@example.com",
+        crate::common::PASSWORD,
+        mercato::accounts::Role::Customer,
+    )
+    .await
+    .expect("a confirmed account")
+    .id;
+    let variant = variant_with_stock(&app, 10).await;
+    let rate = standard_rate(&app).await;
+    let email = Email::parse("ada@example.com").expect("email");
+    let a = address();
+    let (cart, _) = store::add(
+        &app.pool,
+        None,
+        Some(ada),
+        variant,
+        Quantity::new(3).expect("q"),
+    )
+    .await
+    .expect("add");
+    let client = mercato::limits::client::ClientKey::of([10, 9, 9, 9].into());
+    coupons::apply(&app.pool, Some(cart), "WELCOME10", Currency::EUR, &client)
+        .await
+        .expect("a confirmed customer's first use");
+    let mut first = checkout("token-per-customer-00001", cart, &email, &a, rate);
+    first.user = Some(ada);
+    let total = quote(&app.pool, &first).await.expect("quote").totals.total;
+    let placed = place(&app.pool, &first, total).await.expect("placed");
+    sqlx::query("UPDATE orders SET status = 'paid' WHERE id = $1")
+        .bind(placed.id)
+        .execute(&app.pool)
+        .await
+        .expect("paid");
+    // The coupon is still on the cart (say, applied again in another tab before the
+    // payment landed): checking out again refuses it.
+    let mut second = checkout("token-per-customer-00002", cart, &email, &a, rate);
+    second.user = Some(ada);
+    let err = quote(&app.pool, &second).await.expect_err("used");
+    assert!(
+        matches!(&err, Error::Invalid(m) if m.contains("already used the code WELCOME10")),
+        "{err:?}"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM coupon_redemptions r JOIN coupons c ON c.id = r.coupon_id
+             WHERE c.code = 'WELCOME10'"
+        )
+        .await,
+        1
+    );
 }

@@ -5,7 +5,7 @@
 use crate::common::{add_to_cart, error_shown, seeded_app, variant_in_stock, TestApp, PASSWORD};
 use mercato::accounts::Role;
 use mercato::cart::{coupons, store, Notice, Quantity};
-use mercato::client::ClientKey;
+use mercato::limits::client::ClientKey;
 use mercato::{Currency, Error, Money};
 
 /// A client of its own for each try, so the per-client limit on tries stays out of the
@@ -27,7 +27,7 @@ async fn confirmed_customer(app: &TestApp, email: &str) -> i64 {
 
 /// A cart holding `quantity` of a variant priced €25.00, and that variant.
 async fn cart_of(app: &TestApp, owner: Option<i64>, quantity: u32) -> (i64, i64) {
-    let (variant, _) = variant_in_stock(&app, 5).await;
+    let (variant, _) = variant_in_stock(app, 5).await;
     sqlx::query("UPDATE variants SET price = 25.00, compare_at_price = NULL WHERE id = $1")
         .bind(variant)
         .execute(&app.pool)
@@ -246,10 +246,33 @@ async fn guessing_codes_from_one_client_is_slowed_down() {
         }
     }
     assert_eq!(refused_for_speed, 2, "ten tries, then a wait");
-    // Another client is not held up.
-    coupons::apply(&app.pool, Some(cart), "NOPE", Currency::EUR, &client())
+    // Another client is not held up: its code is looked up (and unknown).
+    let other = coupons::apply(&app.pool, Some(cart), "NOPE", Currency::EUR, &client()).await;
+    assert!(
+        matches!(&other, Err(Error::Invalid(m)) if m.contains("don't know the code NOPE")),
+        "{other:?}"
+    );
+    // A code that applies does not start the count again: public codes would let a
+    // guesser reset it at will.
+    let patient = client();
+    for n in 0..9 {
+        let _ = coupons::apply(
+            &app.pool,
+            Some(cart),
+            &format!("TRY{n}"),
+            Currency::EUR,
+            &patient,
+        )
+        .await;
+    }
+    coupons::apply(&app.pool, Some(cart), "TAKE10", Currency::EUR, &patient)
         .await
-        .expect_err("unknown, but looked up");
+        .expect("the tenth applies");
+    let after = coupons::apply(&app.pool, Some(cart), "TRY9", Currency::EUR, &patient).await;
+    assert!(
+        matches!(after, Err(Error::TooManyAttempts { .. })),
+        "{after:?}"
+    );
 }
 
 #[tokio::test]

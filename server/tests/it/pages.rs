@@ -148,8 +148,16 @@ async fn visitors_without_a_session_share_recent_catalog_pages_and_shoppers_neve
         let at = page.find("nonce=\"").expect("a nonce") + 7;
         page[at..at + 32].to_owned()
     };
+    let csp = second.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
     let second = second.text().await.expect("page");
     assert_ne!(nonce(&second), nonce(&first));
+    assert!(
+        csp.contains(&format!("'nonce-{}'", nonce(&second))),
+        "the kept page carries the nonce its response allows"
+    );
     assert_eq!(second.replace(&nonce(&second), &nonce(&first)), first);
 
     // ...while a shopper with a session (here, a cart) sees it as it is now, with

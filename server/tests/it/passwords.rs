@@ -80,10 +80,11 @@ async fn a_reset_link_arrives_by_mail_works_once_and_signs_in() {
         );
     }
     let token = token_from_mail(&app, &dir, "ada@example.com").await;
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM password_resets")
-        .fetch_one(&app.pool)
-        .await
-        .expect("reset row");
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT token_hash FROM account_links WHERE kind = 'reset'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("reset row");
     assert_eq!(stored.len(), 32, "only a hash is kept");
     assert!(!String::from_utf8_lossy(&stored).contains(&token));
 
@@ -146,10 +147,12 @@ async fn reset_links_expire_and_are_limited_per_hour() {
     let dir = mail_dir();
     ask_for_reset(&app, "ada@example.com").await;
     let token = token_from_mail(&app, &dir, "ada@example.com").await;
-    sqlx::query("UPDATE password_resets SET expires_at = now() - interval '1 second'")
-        .execute(&app.pool)
-        .await
-        .expect("expire");
+    sqlx::query(
+        "UPDATE account_links SET expires_at = now() - interval '1 second' WHERE kind = 'reset'",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("expire");
     let body = format!("token={token}&password={NEW_PASSWORD}&password_again={NEW_PASSWORD}");
     let res = app.call("/api/account/reset", &body, None).await;
     assert_eq!(res.status(), 422, "an expired link");
@@ -166,7 +169,7 @@ async fn reset_links_expire_and_are_limited_per_hour() {
     for _ in 0..5 {
         ask_for_reset(&app, "ada@example.com").await;
     }
-    let resets: i64 = sqlx::query_scalar("SELECT count(*) FROM password_resets")
+    let resets: i64 = sqlx::query_scalar("SELECT count(*) FROM account_links WHERE kind = 'reset'")
         .fetch_one(&app.pool)
         .await
         .expect("count");
@@ -350,9 +353,21 @@ async fn a_password_change_uses_up_the_reset_links_still_out() {
         )
         .await;
     assert_eq!(res.status(), 302);
+    let cookie = session_cookie(&res).expect("the session goes on under a new id");
+    assert!(app
+        .page("/account/password", &cookie)
+        .await
+        .contains("Your password is changed"));
     let body = format!("token={token}&password=x-{NEW_PASSWORD}&password_again=x-{NEW_PASSWORD}");
     let res = app.call("/api/account/reset", &body, None).await;
-    assert_eq!(res.status(), 422, "the link no longer works");
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("expired or was already used"),
+        "the link no longer works"
+    );
 }
 
 #[tokio::test]

@@ -263,21 +263,34 @@ async fn odd_paths_and_emails_are_not_found_or_refused_never_a_fault() {
 
 #[tokio::test]
 async fn a_staff_sign_in_ends_after_its_lifetime_a_shoppers_does_not() {
-    let app = seeded_app_tweaked(|state| state.staff_session = Duration::ZERO).await;
-    let staff = register(&app, "sam@example.com", None).await;
-    let shopper = register(&app, "ada@example.com", None).await;
-    sqlx::query("UPDATE users SET role = 'staff' WHERE email = 'sam@example.com'")
-        .execute(&app.pool)
-        .await
-        .expect("promote");
-    assert_eq!(
-        app.call("/api/admin/overview", "", Some(&staff))
+    for (lifetime, staff_status) in [(Duration::from_secs(3600), 200), (Duration::ZERO, 401)] {
+        let app = seeded_app_tweaked(|state| state.staff_session = lifetime).await;
+        let staff = register(&app, "sam@example.com", None).await;
+        let shopper = register(&app, "ada@example.com", None).await;
+        sqlx::query("UPDATE users SET role = 'staff' WHERE email = 'sam@example.com'")
+            .execute(&app.pool)
             .await
-            .status(),
-        401
-    );
-    assert!(app
-        .page("/account", &shopper)
-        .await
-        .contains("ada@example.com"));
+            .expect("promote");
+        let res = app.call("/api/admin/overview", "", Some(&staff)).await;
+        assert_eq!(res.status(), staff_status, "{lifetime:?}");
+        if staff_status == 401 {
+            // Ended, not merely refused: the session is a guest's from now on.
+            let me = app.call("/api/account/me", "", Some(&staff)).await;
+            assert_eq!(me.text().await.expect("body"), "null");
+        }
+        assert!(app
+            .page("/account", &shopper)
+            .await
+            .contains("ada@example.com"));
+    }
+}
+
+#[tokio::test]
+async fn a_url_that_redirects_to_itself_never_leaves_the_shop() {
+    let app = seeded_app().await;
+    let res = app.get("//evil.example?__err=x&__path=y").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/evil.example");
+    let res = app.get("///evil.example/a?q=1&__err=x").await;
+    assert_eq!(res.headers()["location"], "/evil.example/a?q=1");
 }

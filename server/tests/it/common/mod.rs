@@ -81,12 +81,13 @@ impl TestApp {
         }
     }
 
-    /// A page's HTML for the session `cookie`.
+    /// A page's HTML for the session `cookie`, asked for as a browser does.
     pub async fn page(&self, path: &str, cookie: &str) -> String {
         let res = self
             .client
             .get(self.url(path))
             .header("cookie", cookie)
+            .header("accept", "text/html,application/xhtml+xml")
             .send()
             .await
             .expect("page");
@@ -193,7 +194,8 @@ async fn spawn_app_full(
         listing_cache: std::sync::Arc::new(mercato::catalog::browse::ListingCache::disabled()),
         payments,
         // The tests' own requests come from 127.0.0.1 and may name any client.
-        trusted_proxies: mercato::client::TrustedProxies::parse("127.0.0.1").expect("an address"),
+        trusted_proxies: mercato::limits::client::TrustedProxies::parse("127.0.0.1")
+            .expect("an address"),
         staff_session: Duration::from_secs(12 * 3600),
         search_limit: std::sync::Arc::new(mercato::limits::LocalBucket::new(0, 1)),
         // Each test's shop has its own bound on hashing: 2 at once, as on CI's machines.
@@ -260,7 +262,7 @@ pub async fn register(app: &TestApp, email: &str, cookie: Option<&str>) -> Strin
     let res = app
         .post_form(
             "/api/account/verify",
-            &format!("token={token}"),
+            &format!("token={token}&password={PASSWORD}"),
             cookie.as_deref(),
             &format!("/account/verify?token={token}"),
         )

@@ -13,6 +13,8 @@
 //! Searching is limited per process instead ([`LocalBucket`]): it guards this process's
 //! CPU, and a database write per search would cost more than what it protects.
 
+pub mod client;
+
 use crate::Error;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -40,79 +42,9 @@ pub struct Limit {
     pub shape: Shape,
 }
 
-const MINUTE: f64 = 60.0;
-const HOUR: f64 = 3600.0;
-
-/// Password guesses for one account from one client. Cleared by a successful sign-in.
-pub const SIGN_IN: Limit = Limit {
-    name: "sign-in",
-    shape: Shape::Backoff {
-        free: 5,
-        first: 2.0,
-        ceiling: 15.0 * MINUTE,
-        forget: HOUR,
-    },
-};
-
-/// Sign-in attempts from one client, whatever the account (a shared office address
-/// still gets one every two seconds).
-pub const SIGN_IN_CLIENT: Limit = Limit {
-    name: "sign-in-client",
-    shape: Shape::Bucket {
-        burst: 30.0,
-        per_sec: 0.5,
-    },
-};
-
-/// Accounts created from one client.
-pub const REGISTER: Limit = Limit {
-    name: "register",
-    shape: Shape::Bucket {
-        burst: 5.0,
-        per_sec: 1.0 / MINUTE,
-    },
-};
-
-/// Reset links asked for from one client (each account also gets at most three an
-/// hour, whoever asks).
-pub const FORGOT: Limit = Limit {
-    name: "forgot",
-    shape: Shape::Bucket {
-        burst: 5.0,
-        per_sec: 1.0 / MINUTE,
-    },
-};
-
-/// Guesses of the current password when changing it, per account. Cleared on success.
-pub const CHANGE_PASSWORD: Limit = Limit {
-    name: "change-password",
-    shape: Shape::Backoff {
-        free: 5,
-        first: 2.0,
-        ceiling: 15.0 * MINUTE,
-        forget: HOUR,
-    },
-};
-
-/// Confirmation mails sent again, per account.
-pub const VERIFY_MAIL: Limit = Limit {
-    name: "verify-mail",
-    shape: Shape::Bucket {
-        burst: 3.0,
-        per_sec: 1.0 / (20.0 * MINUTE),
-    },
-};
-
-/// Coupon codes tried by one client. Cleared when a code applies.
-pub const COUPON: Limit = Limit {
-    name: "coupon",
-    shape: Shape::Backoff {
-        free: 10,
-        first: 1.0,
-        ceiling: 5.0 * MINUTE,
-        forget: 30.0 * MINUTE,
-    },
-};
+/// A minute and an hour, in seconds, for writing limits down.
+pub const MINUTE: f64 = 60.0;
+pub const HOUR: f64 = 3600.0;
 
 /// How long to wait before trying again, in whole seconds (at least one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +99,20 @@ impl Limit {
         } else {
             Ok(())
         })
+    }
+
+    /// Forgets the attempts of every subject starting with `prefix` (a reset password
+    /// clears an account's sign-in guesses from every client).
+    pub async fn clear_prefix<'e>(
+        &self,
+        conn: impl sqlx::PgExecutor<'e>,
+        prefix: &str,
+    ) -> Result<(), Error> {
+        sqlx::query("DELETE FROM rate_limits WHERE starts_with(key, $1)")
+            .bind(self.key(prefix))
+            .execute(conn)
+            .await?;
+        Ok(())
     }
 
     /// Forgets `subject`'s attempts (after it proved itself: the right password, a
