@@ -2,6 +2,9 @@
 //! and one link instead of nine saves minutes of build and gigabytes of disk. Every test
 //! still gets its own fresh database.
 
+// Test code: a failed expectation is the test failing, as it should.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 mod abuse;
