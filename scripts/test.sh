@@ -43,11 +43,11 @@ fi
 step "unit and integration tests"
 cargo test -p mercato -p app -p server --no-run
 sync # let the build's writes reach the disk before anything waits on I/O
-# One test at a time: with two at once, about every other run one request of one test
-# hung until the 60 s timeout (never in a test run alone, never with one thread). Two
-# shops built and rendering in one process interfere somewhere in the rendering stack;
-# until that is found, the suite runs them one after another (about 40 s).
-TMPDIR="$tmp" MERCATO_TEST_PG_DIR="$tmp/pg" RUST_TEST_THREADS=1 cargo test -p mercato -p app -p server
+# Side by side, as many at once as there are cores. (They once had to run one at a time:
+# building a router works out the app's routes with resource loading switched off
+# process-wide, which hung a page another test was rendering. The routes are now worked
+# out once per process: server::http::route_list.)
+TMPDIR="$tmp" MERCATO_TEST_PG_DIR="$tmp/pg" cargo test -p mercato -p app -p server
 
 step "build the site for the browser tests"
 cargo leptos build

@@ -20,6 +20,13 @@ pub enum Error {
     /// in a few seconds.
     #[error("busy")]
     Busy,
+    /// A staff member's permissions do not cover this.
+    #[error("{0}")]
+    NotPermitted(crate::admin::Missing),
+    /// A move of an order's status the rules do not allow, or that someone else made
+    /// first (the order is no longer where it was).
+    #[error("{0}")]
+    Transition(crate::orders::TransitionError),
     /// This client (or account) tried too often; it may try again after the wait.
     #[error("too many attempts; wait {wait_secs} s")]
     TooManyAttempts { wait_secs: u32 },
@@ -31,6 +38,18 @@ pub enum Error {
     #[cfg(feature = "server")]
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+impl From<crate::admin::Missing> for Error {
+    fn from(missing: crate::admin::Missing) -> Self {
+        Error::NotPermitted(missing)
+    }
+}
+
+impl From<crate::orders::TransitionError> for Error {
+    fn from(refused: crate::orders::TransitionError) -> Self {
+        Error::Transition(refused)
+    }
 }
 
 impl Error {
@@ -59,6 +78,8 @@ impl Error {
             | Error::Invalid(_)
             | Error::Fields(_)
             | Error::TooManyAttempts { .. }
+            | Error::NotPermitted(_)
+            | Error::Transition(_)
             | Error::Internal(_) => false,
             Error::PaymentService(_) | Error::Busy => true,
             #[cfg(feature = "server")]

@@ -98,6 +98,11 @@ impl From<mercato::Error> for AppError {
                 AppError::Busy
             }
             mercato::Error::TooManyAttempts { wait_secs } => AppError::TooManyRequests(wait_secs),
+            mercato::Error::NotPermitted(missing) => {
+                tracing::warn!(%missing, "refused: a permission is missing");
+                AppError::Forbidden
+            }
+            mercato::Error::Transition(refused) => AppError::Invalid(refused.to_string()),
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 AppError::Unavailable

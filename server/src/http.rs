@@ -39,7 +39,7 @@ const PAGE_CACHE_ENTRIES: usize = 500;
 pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) -> Router {
     let options = state.leptos_options.clone();
     let hashed = options.hash_files;
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let secure_cookies = state.public_url.starts_with("https://");
     let own_origin = OwnOrigin::new(&state.public_url);
     let sessions = crate::sessions::layer(state.pool.clone(), secure_cookies);
@@ -115,6 +115,16 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
                 .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
                 .layer(middleware::from_fn_with_state(hashed, cache_headers)),
         )
+}
+
+/// The app's routes, worked out once per process. Working them out renders the app with
+/// resource loading switched off for the whole process (a global flag in leptos_server,
+/// not a per-thread one), so a page that another router renders meanwhile waits for
+/// data that never loads: two shops built in one process (the integration tests) hung.
+pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 fn pkg_files(options: &leptos::config::LeptosOptions) -> ServeDir {

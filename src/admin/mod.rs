@@ -1,7 +1,123 @@
-//! The staff side of the shop. Every function here is called only after the caller's
-//! role was checked (`require_staff`/`require_admin` in the server functions).
+//! The staff side of the shop: who acts ([`Staff`], a capability with permissions), what
+//! they did (the audit log), and the figures of the admin's first page. Staff rules
+//! themselves live with the data they change (orders, catalog, inventory); each takes a
+//! `&Staff` and writes its audit row in the same transaction as the change.
 
+#[cfg(feature = "server")]
+pub mod audit;
+
+use crate::accounts::{Role, User};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// What a staff member may do. Reading is allowed with the permission to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Products, categories, images, imports.
+    Catalog,
+    /// Stock levels and their movements.
+    Inventory,
+    /// Orders: fulfil, cancel an unpaid order.
+    Orders,
+    /// Money back to customers.
+    Refunds,
+    /// Customers' accounts and data.
+    Customers,
+    /// Coupons.
+    Discounts,
+    /// Shipping, tax and shop settings.
+    Settings,
+    /// Staff accounts and their roles.
+    Staff,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 8] = [
+        Permission::Catalog,
+        Permission::Inventory,
+        Permission::Orders,
+        Permission::Refunds,
+        Permission::Customers,
+        Permission::Discounts,
+        Permission::Settings,
+        Permission::Staff,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Catalog => "catalog",
+            Permission::Inventory => "inventory",
+            Permission::Orders => "orders",
+            Permission::Refunds => "refunds",
+            Permission::Customers => "customers",
+            Permission::Discounts => "discounts",
+            Permission::Settings => "settings",
+            Permission::Staff => "staff",
+        }
+    }
+
+    /// The permissions a role gives: an admin may do everything; staff everything but
+    /// managing staff and the shop's settings. (Named roles with chosen permissions come
+    /// with the staff screens.)
+    pub fn of_role(role: Role) -> BTreeSet<Permission> {
+        match role {
+            Role::Customer => BTreeSet::new(),
+            Role::Staff => Permission::ALL
+                .into_iter()
+                .filter(|p| !matches!(p, Permission::Staff | Permission::Settings))
+                .collect(),
+            Role::Admin => Permission::ALL.into_iter().collect(),
+        }
+    }
+}
+
+/// A staff member, as the server found them signed in: the capability every staff write
+/// takes. Only the session check makes one (`Staff::of`), so holding one means the
+/// account was checked; each write still asks for the one permission it needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staff {
+    user: User,
+    permissions: BTreeSet<Permission>,
+}
+
+/// A staff member tried something their permissions do not cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("This needs the {} permission. Ask an administrator if you need it.", .0.as_str())]
+pub struct Missing(pub Permission);
+
+impl Staff {
+    /// The capability of a signed-in account, if it is staff at all.
+    pub fn of(user: User) -> Option<Staff> {
+        let permissions = Permission::of_role(user.role);
+        (!permissions.is_empty()).then_some(Staff { user, permissions })
+    }
+
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+
+    pub fn id(&self) -> i64 {
+        self.user.id
+    }
+
+    pub fn may(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
+    /// `Ok` when this staff member has `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), Missing> {
+        if self.may(permission) {
+            Ok(())
+        } else {
+            Err(Missing(permission))
+        }
+    }
+
+    pub fn permissions(&self) -> &BTreeSet<Permission> {
+        &self.permissions
+    }
+}
 
 /// The shop at a glance, for the admin's first page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,4 +209,35 @@ pub async fn overview(pool: &sqlx::PgPool) -> Result<Overview, crate::Error> {
         live_coupons: row.6,
         mail_waiting: row.7,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role) -> User {
+        User {
+            id: 1,
+            email: "sam@example.com".to_owned(),
+            role,
+        }
+    }
+
+    #[test]
+    fn only_staff_accounts_are_staff_and_admins_may_do_everything() {
+        assert_eq!(Staff::of(user(Role::Customer)), None);
+        let admin = Staff::of(user(Role::Admin)).expect("staff");
+        assert!(Permission::ALL.iter().all(|p| admin.may(*p)));
+        let staff = Staff::of(user(Role::Staff)).expect("staff");
+        assert!(staff.require(Permission::Orders).is_ok());
+        assert_eq!(
+            staff.require(Permission::Staff),
+            Err(Missing(Permission::Staff))
+        );
+        assert!(!staff.may(Permission::Settings));
+        assert_eq!(
+            Missing(Permission::Refunds).to_string(),
+            "This needs the refunds permission. Ask an administrator if you need it."
+        );
+    }
 }

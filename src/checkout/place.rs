@@ -15,7 +15,7 @@ use crate::accounts::address::Address;
 use crate::accounts::Email;
 use crate::cart::coupon::AppliedCoupon;
 use crate::cart::coupons::{self, Customer, Lookup};
-use crate::orders::{OrderNumber, OrderStatus};
+use crate::orders::OrderNumber;
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
@@ -94,7 +94,13 @@ pub async fn place(
     .fetch_all(&mut *tx)
     .await?;
     for id in earlier {
-        crate::orders::lifecycle::cancel_unpaid(&mut tx, id, "Replaced by a new checkout").await?;
+        crate::orders::lifecycle::cancel_unpaid(
+            &mut tx,
+            id,
+            "Replaced by a new checkout",
+            crate::orders::transition::By::Shop,
+        )
+        .await?;
     }
     let quote = price(&mut tx, checkout).await?;
     if quote.totals.total != reviewed_total {
@@ -411,13 +417,6 @@ async fn insert_order(
     .bind(lines.iter().map(|l| l.quantity as i32).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO order_events (order_id, from_status, to_status, note)
-         VALUES ($1, NULL, $2, 'Order placed')",
-    )
-    .bind(id)
-    .bind(OrderStatus::PendingPayment.as_str())
-    .execute(&mut *conn)
-    .await?;
+    crate::orders::transition::placed(conn, id).await?;
     Ok((id, number, access_key))
 }

@@ -4,6 +4,7 @@
 pub mod embedded;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod text_enum;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

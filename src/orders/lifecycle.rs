@@ -2,6 +2,7 @@
 //! (recorded once, however often a provider reports it), and cancellation of orders left
 //! unpaid (their stock and coupon use given back).
 
+use super::transition::{transition, By};
 use super::{mail, OrderStatus};
 use crate::payments::Outcome;
 use crate::{Currency, Error, Money};
@@ -70,13 +71,12 @@ pub async fn record_payment(
             return Ok(Recorded::DuplicateEvent);
         }
     }
-    let (status, total, currency): (String, Decimal, String) =
+    let (status, total, currency): (OrderStatus, Decimal, String) =
         sqlx::query_as("SELECT status, total, currency FROM orders WHERE id = $1 FOR UPDATE")
             .bind(report.order_id)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(Error::NotFound)?;
-    let status = OrderStatus::parse(&status).ok_or(Error::NotFound)?;
     let (reference, payment_status, message) = match &report.outcome {
         Outcome::Succeeded { reference } => (reference.clone(), "succeeded", String::new()),
         Outcome::Declined { reference, reason } => (reference.clone(), "declined", reason.clone()),
@@ -115,12 +115,13 @@ pub async fn record_payment(
         ("declined", _) => Recorded::NotPaid(message),
         _ if inserted == 0 => Recorded::AlreadyPaid,
         (_, OrderStatus::PendingPayment) => {
-            move_to(
+            transition(
                 &mut tx,
                 report.order_id,
-                status,
+                &[OrderStatus::PendingPayment],
                 OrderStatus::Paid,
                 "Payment received",
+                By::Shop,
             )
             .await?;
             sqlx::query(
@@ -155,46 +156,23 @@ pub async fn record_payment(
     Ok(recorded)
 }
 
-/// Moves an order from `from` to `to` (which the rules must allow) and records why.
-pub async fn move_to(
-    conn: &mut PgConnection,
-    order_id: i64,
-    from: OrderStatus,
-    to: OrderStatus,
-    note: &str,
-) -> Result<(), Error> {
-    from.transition(to)
-        .map_err(|e| Error::Invalid(e.to_string()))?;
-    sqlx::query("UPDATE orders SET status = $2, updated_at = now() WHERE id = $1")
-        .bind(order_id)
-        .bind(to.as_str())
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "INSERT INTO order_events (order_id, from_status, to_status, note) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(order_id)
-    .bind(from.as_str())
-    .bind(to.as_str())
-    .bind(note)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Cancels an unpaid order (locked by the caller's transaction): its stock goes back
-/// with a movement per line, and its coupon use is released.
+/// Cancels an order still waiting for payment, in the caller's transaction: its stock
+/// goes back with a movement per line, and its coupon use is released. An order that
+/// is no longer unpaid (paid meanwhile, or cancelled by someone else) is refused and
+/// nothing changes.
 pub async fn cancel_unpaid(
     conn: &mut PgConnection,
     order_id: i64,
     note: &str,
+    by: By<'_>,
 ) -> Result<(), Error> {
-    move_to(
+    transition(
         conn,
         order_id,
-        OrderStatus::PendingPayment,
+        &[OrderStatus::PendingPayment],
         OrderStatus::Cancelled,
         note,
+        by,
     )
     .await?;
     sqlx::query(
@@ -238,9 +216,34 @@ pub async fn expire_unpaid(pool: &PgPool, minutes: i32) -> Result<usize, Error> 
             &mut tx,
             *id,
             "Not paid in time; the stock went back on sale",
+            By::Shop,
         )
         .await?;
     }
     tx.commit().await?;
     Ok(ids.len())
+}
+
+/// A staff member cancels an order that is still waiting for payment: its stock goes
+/// back on sale and its coupon use is released, with the move in its history and the
+/// audit log. Needs the orders permission. Cancelling a paid order (with its refund) is
+/// a separate step.
+pub async fn cancel_unpaid_by_staff(
+    pool: &PgPool,
+    staff: &crate::admin::Staff,
+    order_id: i64,
+    reason: &str,
+) -> Result<(), Error> {
+    staff.require(crate::admin::Permission::Orders)?;
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Error::field(
+            "reason",
+            "Say in a few words why the order is cancelled (at most 500 characters).",
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    cancel_unpaid(&mut tx, order_id, reason, By::Staff(staff)).await?;
+    tx.commit().await?;
+    Ok(())
 }

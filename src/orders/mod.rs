@@ -6,6 +6,8 @@ pub mod lifecycle;
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod read;
+#[cfg(feature = "server")]
+pub mod transition;
 
 use crate::accounts::address::Address;
 use crate::checkout::totals::Totals;
@@ -105,6 +107,9 @@ impl OrderStatus {
         }
     }
 }
+
+#[cfg(feature = "server")]
+crate::text_enum!(OrderStatus);
 
 impl fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

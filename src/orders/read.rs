@@ -20,7 +20,7 @@ pub enum Viewer<'a> {
 struct OrderRow {
     id: i64,
     number: i64,
-    status: String,
+    status: OrderStatus,
     email: String,
     currency: String,
     subtotal: Decimal,
@@ -92,7 +92,7 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
     .bind(row.id)
     .fetch_all(&mut *conn)
     .await?;
-    let events: Vec<(String, String, String)> = sqlx::query_as(
+    let events: Vec<(OrderStatus, String, String)> = sqlx::query_as(
         "SELECT to_status, note, to_char(at AT TIME ZONE 'UTC', 'FMDD FMMonth YYYY, HH24:MI \"UTC\"') FROM order_events
          WHERE order_id = $1 ORDER BY id",
     )
@@ -102,7 +102,7 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
     Ok(OrderView {
         id: row.id,
         number: OrderNumber(row.number),
-        status: OrderStatus::parse(&row.status).unwrap_or(OrderStatus::PendingPayment),
+        status: row.status,
         email: row.email,
         placed: row.placed_label,
         lines: lines
@@ -128,11 +128,7 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
         shipping_address: serde_json::from_value::<Address>(row.shipping_address).ok(),
         events: events
             .into_iter()
-            .map(|(status, note, at)| OrderEvent {
-                status: OrderStatus::parse(&status).unwrap_or(OrderStatus::PendingPayment),
-                note,
-                at,
-            })
+            .map(|(status, note, at)| OrderEvent { status, note, at })
             .collect(),
         access_key: row.access_key,
     })
@@ -151,7 +147,7 @@ pub enum Due {
 
 /// Where `order_id` stands for paying, in one query.
 pub async fn due(pool: &PgPool, order_id: i64) -> Result<Due, Error> {
-    let (status, attempts): (String, i64) = sqlx::query_as(
+    let (status, attempts): (OrderStatus, i64) = sqlx::query_as(
         "SELECT status, (SELECT count(*) FROM payments WHERE order_id = $1)
          FROM orders WHERE id = $1",
     )
@@ -159,7 +155,7 @@ pub async fn due(pool: &PgPool, order_id: i64) -> Result<Due, Error> {
     .fetch_optional(pool)
     .await?
     .ok_or(Error::NotFound)?;
-    Ok(match OrderStatus::parse(&status).ok_or(Error::NotFound)? {
+    Ok(match status {
         OrderStatus::PendingPayment => Due::Open { attempts },
         OrderStatus::Cancelled => Due::Expired,
         _ => Due::Paid,
@@ -168,7 +164,7 @@ pub async fn due(pool: &PgPool, order_id: i64) -> Result<Due, Error> {
 
 /// The account's orders, newest first.
 pub async fn orders_of(pool: &PgPool, user: i64) -> Result<Vec<OrderSummary>, Error> {
-    let rows: Vec<(i64, String, String, Decimal, String, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, OrderStatus, String, Decimal, String, i64)> = sqlx::query_as(
         "SELECT o.number, o.status, to_char(o.placed_at, 'FMDD FMMonth YYYY'), o.total,
                 o.currency, (SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE order_id = o.id)
          FROM orders o WHERE o.user_id = $1 ORDER BY o.placed_at DESC, o.id DESC LIMIT 200",
@@ -181,7 +177,7 @@ pub async fn orders_of(pool: &PgPool, user: i64) -> Result<Vec<OrderSummary>, Er
         .map(
             |(number, status, placed, total, currency, items)| OrderSummary {
                 number: OrderNumber(number),
-                status: OrderStatus::parse(&status).unwrap_or(OrderStatus::PendingPayment),
+                status,
                 placed,
                 total: Money::new(total, Currency::parse(&currency).unwrap_or(Currency::EUR)),
                 items: u32::try_from(items).unwrap_or(0),

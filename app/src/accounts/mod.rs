@@ -243,29 +243,25 @@ pub async fn require_user() -> Result<User, AppError> {
     current_user().await?.ok_or(AppError::SignInRequired)
 }
 
-/// The first line of every server function for staff (admins included).
+/// The first line of every staff server function: the signed-in staff member as a
+/// capability (their permissions), which every staff write in `mercato` takes; a guest
+/// gets 401, a customer 403. A function that needs a permission asks `require_permission`.
 #[cfg(feature = "ssr")]
-pub async fn require_staff() -> Result<User, AppError> {
-    require_role(mercato::accounts::Role::Staff).await
-}
-
-/// The first line of every server function for admins only.
-#[cfg(feature = "ssr")]
-pub async fn require_admin() -> Result<User, AppError> {
-    require_role(mercato::accounts::Role::Admin).await
-}
-
-#[cfg(feature = "ssr")]
-async fn require_role(role: mercato::accounts::Role) -> Result<User, AppError> {
+pub async fn require_staff() -> Result<mercato::admin::Staff, AppError> {
     let user = require_user().await?;
-    if user.role >= role {
-        Ok(user)
-    } else {
-        tracing::warn!(
-            user = user.id,
-            needed = role.as_str(),
-            "refused: role too low"
-        );
-        Err(AppError::Forbidden)
-    }
+    let id = user.id;
+    mercato::admin::Staff::of(user).ok_or_else(|| {
+        tracing::warn!(user = id, "refused: not staff");
+        AppError::Forbidden
+    })
+}
+
+/// [`require_staff`], and the one permission the function needs.
+#[cfg(feature = "ssr")]
+pub async fn require_permission(
+    permission: mercato::admin::Permission,
+) -> Result<mercato::admin::Staff, AppError> {
+    let staff = require_staff().await?;
+    staff.require(permission).map_err(mercato::Error::from)?;
+    Ok(staff)
 }

@@ -2,7 +2,7 @@
 //! coupon's use limit holds, a double submit places one order, and a total that changed
 //! since the review places nothing.
 
-use crate::common::{seeded_app, TestApp};
+use crate::common::{seeded_db, Shop};
 use mercato::accounts::address::{Address, AddressInput};
 use mercato::accounts::Email;
 use mercato::cart::{coupons, store, Quantity};
@@ -35,7 +35,7 @@ fn address() -> Address {
 }
 
 /// A variant with exactly `stock` units, priced €20.00.
-async fn variant_with_stock(app: &TestApp, stock: i32) -> i64 {
+async fn variant_with_stock(app: &Shop, stock: i32) -> i64 {
     let variant: i64 = sqlx::query_scalar(
         "SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id
          WHERE p.status = 'active' ORDER BY v.id LIMIT 1",
@@ -63,7 +63,7 @@ async fn variant_with_stock(app: &TestApp, stock: i32) -> i64 {
     variant
 }
 
-async fn standard_rate(app: &TestApp) -> i64 {
+async fn standard_rate(app: &Shop) -> i64 {
     sqlx::query_scalar("SELECT id FROM shipping_rates WHERE name = 'Standard' ORDER BY id LIMIT 1")
         .fetch_one(&app.pool)
         .await
@@ -72,7 +72,7 @@ async fn standard_rate(app: &TestApp) -> i64 {
 
 /// A shopper's cart with `quantity` of `variant`, reviewed: (cart, reviewed total).
 async fn reviewed_cart(
-    app: &TestApp,
+    app: &Shop,
     variant: i64,
     quantity: u32,
     coupon: Option<&str>,
@@ -145,7 +145,7 @@ async fn place_owned(
 /// `shoppers` carts of one unit of `variant` each (with `coupon`), reviewed one by one,
 /// then all placed at the same moment.
 async fn place_at_once(
-    app: &TestApp,
+    app: &Shop,
     variant: i64,
     shoppers: usize,
     coupon: Option<&str>,
@@ -175,7 +175,7 @@ async fn place_at_once(
     .await
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+async fn count(app: &Shop, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
         .fetch_one(&app.pool)
         .await
@@ -184,7 +184,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn fifty_shoppers_after_the_last_five_units_buy_exactly_five() {
-    let app = seeded_app().await;
+    let app = seeded_db().await;
     let variant = variant_with_stock(&app, 5).await;
     let results = place_at_once(&app, variant, 50, None).await;
     let placed = results.iter().filter(|r| r.is_ok()).count();
@@ -221,7 +221,7 @@ async fn fifty_shoppers_after_the_last_five_units_buy_exactly_five() {
 
 #[tokio::test]
 async fn a_coupon_with_three_uses_is_redeemed_three_times_under_twenty_checkouts() {
-    let app = seeded_app().await;
+    let app = seeded_db().await;
     sqlx::query(
         "INSERT INTO coupons (code, kind, value, max_uses) VALUES ('TRIO', 'percent', 10, 3)",
     )
@@ -250,7 +250,7 @@ async fn a_coupon_with_three_uses_is_redeemed_three_times_under_twenty_checkouts
 
 #[tokio::test]
 async fn a_double_submit_places_one_order() {
-    let app = seeded_app().await;
+    let app = seeded_db().await;
     let variant = variant_with_stock(&app, 10).await;
     let rate = standard_rate(&app).await;
     let token = "token-double-submit-0001";
@@ -292,7 +292,7 @@ async fn a_double_submit_places_one_order() {
 
 #[tokio::test]
 async fn a_price_changed_since_the_review_places_nothing_and_says_so() {
-    let app = seeded_app().await;
+    let app = seeded_db().await;
     let variant = variant_with_stock(&app, 10).await;
     let rate = standard_rate(&app).await;
     let token = "token-price-changed-0001";
@@ -331,7 +331,7 @@ async fn a_price_changed_since_the_review_places_nothing_and_says_so() {
 
 #[tokio::test]
 async fn an_order_keeps_snapshots_its_history_and_empties_the_cart() {
-    let app = seeded_app().await;
+    let app = seeded_db().await;
     let variant = variant_with_stock(&app, 10).await;
     let rate = standard_rate(&app).await;
     let token = "token-snapshots-00001";
@@ -431,7 +431,7 @@ async fn an_order_keeps_snapshots_its_history_and_empties_the_cart() {
 }
 
 /// Places an order for 2 units of a variant with 10; returns (order, variant, total).
-async fn placed_order(app: &TestApp, token: &str) -> (Placed, i64, Money) {
+async fn placed_order(app: &Shop, token: &str) -> (Placed, i64, Money) {
     let variant = variant_with_stock(app, 10).await;
     let rate = standard_rate(app).await;
     let (cart, total) = reviewed_cart(app, variant, 2, None, token).await;
@@ -448,7 +448,7 @@ async fn placed_order(app: &TestApp, token: &str) -> (Placed, i64, Money) {
     (placed, variant, total)
 }
 
-async fn stock_of(app: &TestApp, variant: i64) -> i32 {
+async fn stock_of(app: &Shop, variant: i64) -> i32 {
     sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
         .bind(variant)
         .fetch_one(&app.pool)
@@ -460,7 +460,7 @@ async fn stock_of(app: &TestApp, variant: i64) -> i32 {
 async fn a_payment_is_recorded_once_and_queues_one_confirmation() {
     use mercato::orders::lifecycle::{record_payment, PaymentReport, Recorded};
     use mercato::payments::Outcome;
-    let app = seeded_app().await;
+    let app = seeded_db().await;
     let (placed, _, total) = placed_order(&app, "token-payment-once-0001").await;
     let report = |outcome: Outcome, event: Option<&'static str>| PaymentReport {
         order_id: placed.id,
@@ -553,7 +553,7 @@ async fn a_payment_is_recorded_once_and_queues_one_confirmation() {
 #[tokio::test]
 async fn unpaid_orders_expire_and_give_their_stock_back() {
     use mercato::orders::lifecycle::expire_unpaid;
-    let app = seeded_app().await;
+    let app = seeded_db().await;
     let (placed, variant, _) = placed_order(&app, "token-expiry-000001").await;
     assert_eq!(stock_of(&app, variant).await, 8);
     assert_eq!(
@@ -595,7 +595,7 @@ async fn unpaid_orders_expire_and_give_their_stock_back() {
 
 #[tokio::test]
 async fn checking_out_again_replaces_the_carts_unpaid_order() {
-    let app = seeded_app().await;
+    let app = seeded_db().await;
     let (first, variant, _) = placed_order(&app, "token-replace-000001").await;
     let cart: i64 = sqlx::query_scalar("SELECT cart_id FROM orders WHERE id = $1")
         .bind(first.id)
@@ -625,7 +625,7 @@ async fn checking_out_again_replaces_the_carts_unpaid_order() {
 
 #[tokio::test]
 async fn a_confirmed_customers_second_use_of_a_once_per_customer_coupon_is_refused_at_checkout() {
-    let app = seeded_app().await;
+    let app = seeded_db().await;
     let ada = mercato::accounts::store::upsert_with_role(
         &app.pool,
         "ada@example.com",

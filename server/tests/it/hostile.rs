@@ -496,7 +496,7 @@ async fn plain_form_posts_show_hostile_values_only_as_text() {
 #[tokio::test]
 async fn every_page_takes_hostile_paths_and_query_strings_in_its_stride() {
     let app = seeded_app().await;
-    let routes: Vec<String> = leptos_axum::generate_route_list(app::App)
+    let routes: Vec<String> = server::http::route_list()
         .into_iter()
         .map(|route| route.path().to_owned())
         .collect();

@@ -17,6 +17,7 @@ mod checkout_pages;
 mod coupons;
 mod hostile;
 mod listing;
+mod orders;
 mod outage;
 mod pages;
 mod passwords;

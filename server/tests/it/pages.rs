@@ -181,3 +181,43 @@ async fn visitors_without_a_session_share_recent_catalog_pages_and_shoppers_neve
     assert_eq!(missing.status(), 404);
     assert_eq!(app.get("/p/no-such-product").await.status(), 404);
 }
+
+/// Building a shop's router works out the app's routes by rendering it with resource
+/// loading switched off process-wide (leptos_server's flag). The routes are worked out
+/// once per process, so shops built while another renders pages (the integration tests
+/// run side by side) leave every render to finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shops_built_while_pages_render_leave_every_render_to_finish() {
+    let app = std::sync::Arc::new(crate::common::seeded_app().await);
+    // A render that never finishes would otherwise hang the test, not fail it.
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("client");
+    let pool = app.pool.clone();
+    let builders = tokio::spawn(async move {
+        for _ in 0..30 {
+            crate::common::spawn_app_with_pool(pool.clone()).await;
+        }
+    });
+    let pages = mercato::cache::at_once(60, {
+        let app = app.clone();
+        move |n| {
+            let (app, client) = (app.clone(), client.clone());
+            async move {
+                let path = ["/", "/c/clothing", "/search?q=mug", "/cart"][n % 4];
+                client
+                    .get(app.url(path))
+                    .header("cookie", "mercato_session=no-such-session")
+                    .send()
+                    .await
+                    .map(|res| res.status().as_u16())
+            }
+        }
+    })
+    .await;
+    builders.await.expect("the shops were built");
+    for page in pages {
+        assert_eq!(page.expect("the page finished"), 200);
+    }
+}

@@ -115,6 +115,20 @@ impl Drop for TestApp {
     }
 }
 
+/// A fresh database holding the demo catalog, for tests of the domain that need no
+/// server: no router is built and no port is opened.
+pub struct Shop {
+    pub pool: PgPool,
+}
+
+pub async fn seeded_db() -> Shop {
+    let db = TestDb::new().await.expect("a fresh test database");
+    mercato::catalog::seed::seed_demo_if_empty(&db.pool)
+        .await
+        .expect("seed the demo catalog");
+    Shop { pool: db.pool }
+}
+
 /// The app on a fresh database.
 pub async fn spawn_app() -> TestApp {
     let db = TestDb::new().await.expect("a fresh test database");

@@ -1,0 +1,115 @@
+//! The one writer of `orders.status`. Every move goes through [`transition`]: one guarded
+//! `UPDATE … WHERE status = ANY(statuses that may become the new one)`, so two moves
+//! racing for one order (two staff cancelling, a cancel against a payment, a cancel
+//! against the expiry worker) never both happen: the later finds the order moved and is
+//! refused with the status it found. The move's `order_events` row, and for staff its
+//! audit row, are written in the caller's transaction.
+
+use super::{OrderStatus, TransitionError};
+use crate::admin::audit::{self, Subject};
+use crate::admin::Staff;
+use crate::Error;
+use sqlx::PgConnection;
+
+/// Who moves an order.
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    /// The shop itself: a payment, the expiry worker, a shopper's checkout.
+    Shop,
+    /// A staff member, whose move is audited.
+    Staff(&'a Staff),
+}
+
+/// Moves order `order_id` to `to` if its status now is one of `from` (each of which the
+/// rules must allow to become `to`); `note` says why, in the order's history. Returns the
+/// status it moved from. An order that is gone is not found; one in another status
+/// (perhaps because someone else moved it first) is refused with [`Error::Transition`].
+pub async fn transition(
+    conn: &mut PgConnection,
+    order_id: i64,
+    from: &[OrderStatus],
+    to: OrderStatus,
+    note: &str,
+    by: By<'_>,
+) -> Result<OrderStatus, Error> {
+    if let Some(&bad) = from.iter().find(|f| !f.can_become(to)) {
+        return Err(Error::Transition(TransitionError { from: bad, to }));
+    }
+    let moved: Option<(OrderStatus, i64)> = sqlx::query_as(
+        "WITH old AS (SELECT status, number FROM orders WHERE id = $1 FOR UPDATE)
+         UPDATE orders o SET status = $2, updated_at = now()
+         FROM old WHERE o.id = $1 AND old.status = ANY($3)
+         RETURNING old.status, old.number",
+    )
+    .bind(order_id)
+    .bind(to)
+    .bind(from)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((from, number)) = moved else {
+        let now: Option<OrderStatus> =
+            sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+                .bind(order_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        return Err(match now {
+            None => Error::NotFound,
+            Some(from) => Error::Transition(TransitionError { from, to }),
+        });
+    };
+    let staff = match by {
+        By::Staff(staff) => Some(staff),
+        By::Shop => None,
+    };
+    event(&mut *conn, order_id, Some(from), to, note, staff).await?;
+    if let Some(staff) = staff {
+        audit::record(
+            conn,
+            staff,
+            "order.status",
+            Subject {
+                kind: "order",
+                id: &number.to_string(),
+            },
+            Some(serde_json::json!({ "status": from.as_str() })),
+            Some(serde_json::json!({ "status": to.as_str(), "note": note })),
+        )
+        .await?;
+    }
+    Ok(from)
+}
+
+/// Records a new order's first status in its history.
+pub async fn placed(conn: &mut PgConnection, order_id: i64) -> Result<(), Error> {
+    event(
+        conn,
+        order_id,
+        None,
+        OrderStatus::PendingPayment,
+        "Order placed",
+        None,
+    )
+    .await
+}
+
+async fn event(
+    conn: &mut PgConnection,
+    order_id: i64,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    note: &str,
+    staff: Option<&Staff>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO order_events (order_id, from_status, to_status, note, staff_id)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(order_id)
+    .bind(from)
+    .bind(to)
+    .bind(note)
+    .bind(staff.map(Staff::id))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
