@@ -18,8 +18,7 @@ install_wrk() {
 
 start_server() { # port
   local port="$1"
-  # --precompress writes .br/.gz beside each asset; the server sends those as they are.
-  cargo leptos build --release --precompress
+  scripts/build-release.sh
   data=$(mktemp -d /tmp/mercato-bench.XXXXXX)
   chmod 755 "$data"
   if [ -n "${BENCH_PRODUCTS:-}" ]; then

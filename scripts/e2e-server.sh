@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the freshly built server (`cargo leptos build`) on a fresh, empty database, for
-# Playwright. Its embedded PostgreSQL lives in MERCATO_E2E_DATA_DIR (wiped first).
+# Starts the freshly built release server (scripts/build-release.sh) on a fresh, empty
+# database, for Playwright. Its embedded PostgreSQL lives in MERCATO_E2E_DATA_DIR (wiped
+# first). MERCATO_E2E_PROFILE=debug runs a `cargo leptos build` debug build instead.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 data="${MERCATO_E2E_DATA_DIR:-$(mktemp -d /tmp/mercato-e2e.XXXXXX)}"
@@ -11,4 +12,4 @@ export MERCATO_DATA_DIR="$data"
 export MERCATO_ADDR="127.0.0.1:${E2E_PORT:-3107}"
 export LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=mercato
 export RUST_LOG="${RUST_LOG:-warn}"
-exec "$root/target/debug/mercato"
+exec "$root/target/${MERCATO_E2E_PROFILE:-release}/mercato"

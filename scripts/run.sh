@@ -18,8 +18,8 @@ if [ "$(id -u)" = 0 ] && [ -z "${DATABASE_URL:-}" ]; then
   fi
 fi
 mkdir -p "$MERCATO_DATA_DIR"
-# --precompress writes .br/.gz beside each asset; the server sends those as they are.
-cargo leptos build --release --precompress
+# Builds only what changed since the last run (nothing, on a second run).
+scripts/build-release.sh
 # Run the binary ourselves rather than through `cargo leptos serve`, which kills the server
 # outright on Ctrl-C: this way the shop gets the signal, finishes its requests and stops
 # its PostgreSQL cleanly.

@@ -49,8 +49,10 @@ sync # let the build's writes reach the disk before anything waits on I/O
 # out once per process: server::http::route_list.)
 TMPDIR="$tmp" MERCATO_TEST_PG_DIR="$tmp/pg" cargo test -p mercato -p app -p server
 
-step "build the site for the browser tests"
-cargo leptos build
+# The browser tests run against the release build: what shoppers get, and a failure only
+# a release build shows (once, the recursion limit) cannot land.
+step "build the release site"
+scripts/build-release.sh
 
 step "browser tests"
 sync

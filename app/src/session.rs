@@ -4,6 +4,7 @@
 use crate::components::Flash;
 use crate::error::AppError;
 use mercato::accounts::session::Account;
+use mercato::checkout::session::CheckoutSession;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 use tower_sessions::Session;
@@ -15,50 +16,16 @@ const SIGNED_IN_AT: &str = "signed_in_at";
 const FLASH: &str = "flash";
 const CHECKOUT: &str = "checkout";
 
-/// What a checkout has gathered so far. Kept in the session, so a post carries only its
-/// own step's fields and nothing a shopper could tamper with.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct CheckoutState {
-    /// Placing is idempotent on this; a new one for every new checkout.
-    pub token: String,
-    pub details: Option<mercato::checkout::Details>,
-    pub rate: Option<i64>,
-    /// The total the shopper last reviewed: the only total an order is placed at.
-    pub reviewed_total: Option<mercato::Money>,
-    /// The checkout paid last (its token, and its order's page), so a repeated submit
-    /// of it lands on that order instead of an error.
-    #[serde(default)]
-    pub paid: Option<(String, String)>,
-}
-
-impl CheckoutState {
-    pub fn new() -> CheckoutState {
-        CheckoutState {
-            token: mercato::token::random_hex(),
-            details: None,
-            rate: None,
-            reviewed_total: None,
-            paid: None,
-        }
-    }
-}
-
-impl Default for CheckoutState {
-    fn default() -> Self {
-        CheckoutState::new()
-    }
-}
-
 /// The checkout under way, or a fresh one.
-pub async fn checkout(session: &Session) -> Result<CheckoutState, AppError> {
+pub async fn checkout(session: &Session) -> Result<CheckoutSession, AppError> {
     Ok(session
-        .get::<CheckoutState>(CHECKOUT)
+        .get::<CheckoutSession>(CHECKOUT)
         .await
         .map_err(unavailable)?
         .unwrap_or_default())
 }
 
-pub async fn set_checkout(session: &Session, state: &CheckoutState) -> Result<(), AppError> {
+pub async fn set_checkout(session: &Session, state: &CheckoutSession) -> Result<(), AppError> {
     session.insert(CHECKOUT, state).await.map_err(unavailable)
 }
 

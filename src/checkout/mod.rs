@@ -3,6 +3,8 @@
 #[cfg(feature = "server")]
 pub mod place;
 #[cfg(feature = "server")]
+pub mod session;
+#[cfg(feature = "server")]
 pub mod shipping;
 pub mod totals;
 

@@ -47,6 +47,17 @@ pub struct Placed {
     pub already_placed: bool,
 }
 
+impl Placed {
+    /// The order as a payment provider needs it.
+    pub fn payable(&self) -> crate::orders::Payable {
+        crate::orders::Payable {
+            order_id: self.id,
+            number: self.number.0,
+            amount: self.total,
+        }
+    }
+}
+
 /// The cart priced for this checkout: the review step shows it, placing charges it.
 /// Re-checks the cart first (stock, prices, availability), like the cart page does.
 pub async fn quote(pool: &PgPool, checkout: &Checkout<'_>) -> Result<Quote, Error> {

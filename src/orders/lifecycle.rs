@@ -4,10 +4,20 @@
 
 use super::transition::{transition, By};
 use super::{mail, OrderStatus};
-use crate::payments::Outcome;
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
+
+/// What a payment provider says about an attempt to pay.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Outcome {
+    /// The money is ours; `reference` is the provider's id for the payment.
+    Succeeded { reference: String },
+    /// The card was refused; the shopper may try another.
+    Declined { reference: String, reason: String },
+    /// The provider could not answer; nothing was charged.
+    Failed { reason: String },
+}
 
 /// A provider's report about a payment for an order.
 #[derive(Debug, Clone)]

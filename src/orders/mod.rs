@@ -117,6 +117,14 @@ impl fmt::Display for OrderStatus {
     }
 }
 
+/// An order to be paid, as a payment provider needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payable {
+    pub order_id: i64,
+    pub number: i64,
+    pub amount: Money,
+}
+
 /// The path of an order's page that shows it to whoever holds its key (the link in the
 /// confirmation mail, and where checkout lands).
 pub fn keyed_page(number: i64, access_key: &str) -> String {

@@ -1,6 +1,10 @@
 //! Payments, behind the [`PaymentProvider`] trait: the offline `test` provider (demos
-//! and tests) and Stripe. Whatever the provider, a payment is recorded through
-//! `orders::lifecycle::record_payment`, once.
+//! and tests) and Stripe. [`Payments`] is the shop's one provider, chosen from its
+//! configuration, and the one place that tells them apart: server functions ask it to
+//! start, confirm or refund, never which provider it is.
+//!
+//! Payments depend on orders, never the other way: a payment is recorded through
+//! `orders::lifecycle::record_payment`, once, whatever the provider.
 
 #[cfg(feature = "server")]
 pub mod signature;
@@ -12,35 +16,50 @@ pub mod test_provider;
 use crate::Money;
 use serde::{Deserialize, Serialize};
 
-/// What a provider says about an attempt to pay.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
-    /// The money is ours; `reference` is the provider's id for the payment.
-    Succeeded { reference: String },
-    /// The card was refused; the shopper may try another.
-    Declined { reference: String, reason: String },
-    /// The provider could not answer; nothing was charged.
-    Failed { reason: String },
-}
-
-/// An order to be paid, as a provider needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Payable {
-    pub order_id: i64,
-    pub number: i64,
-    pub amount: Money,
-}
-
 /// Said when paying an order that expired meanwhile.
 pub const ORDER_EXPIRED: &str = "This order expired before it was paid, and its items went back on sale. Review your cart and check out again.";
 /// Said when money arrived for an order cancelled meanwhile.
 pub const PAID_AFTER_CANCEL: &str =
     "Your payment arrived after the order had expired. We will refund it; please check out again.";
 
-/// A way to take payments.
+/// Money to give back for an order's payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest<'a> {
+    pub order_id: i64,
+    /// The provider's reference of the payment to refund (a test reference, a Stripe
+    /// PaymentIntent id).
+    pub payment: &'a str,
+    pub amount: Money,
+    /// The same key asks for the same refund: a retry after a timeout refunds once.
+    pub key: &'a str,
+}
+
+/// What a provider did with a refund request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefundOutcome {
+    /// The money is on its way back; `reference` is the provider's id for the refund.
+    Succeeded { reference: String },
+    /// Accepted, not yet settled (the provider reports the end later).
+    Pending { reference: String },
+    /// Refused by the provider; nothing was refunded.
+    Failed { reason: String },
+}
+
+/// A way to take payments and give money back.
+#[cfg(feature = "server")]
 pub trait PaymentProvider: Send + Sync {
     /// The name stored with each payment (`test`, `stripe`).
     fn name(&self) -> &'static str;
+
+    /// Gives back `request.amount` of a payment this provider took. A request repeated
+    /// with the same key refunds once. An unreachable provider is
+    /// [`crate::Error::PaymentService`]: nothing was refunded, and the same request may
+    /// be sent again.
+    fn refund(
+        &self,
+        pool: &sqlx::PgPool,
+        request: &RefundRequest<'_>,
+    ) -> impl std::future::Future<Output = Result<RefundOutcome, crate::Error>> + Send;
 }
 
 /// The provider this shop takes payments with, chosen once from its configuration.
@@ -50,6 +69,99 @@ pub enum Payments {
     /// No Stripe key configured: test cards on our own page.
     Test(test_provider::TestProvider),
     Stripe(std::sync::Arc<stripe::StripeProvider>),
+}
+
+/// What the pay button does next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Started {
+    /// Mount Stripe's Payment Element for this intent, and come back to `return_url`.
+    Stripe {
+        client_secret: String,
+        return_url: String,
+    },
+    /// Paid already (a repeated submit): go to the order.
+    Paid,
+}
+
+/// Said when a test card is posted to a shop that takes payments with Stripe.
+const NOT_TEST_CARDS: &str = "Test cards are not taken here. Reload the page to pay by card.";
+/// Said when the Stripe pay step is asked of a shop that takes test cards.
+const NOT_STRIPE: &str = "Card payments are taken on this page with a test card. Reload the page.";
+
+#[cfg(feature = "server")]
+impl Payments {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Payments::Test(p) => p.name(),
+            Payments::Stripe(p) => p.name(),
+        }
+    }
+
+    /// Pays `order` with a test card typed on our own page (the test provider only).
+    /// `Ok(Err(message))` says, for the shopper, why the order is still unpaid.
+    pub async fn pay_with_test_card(
+        &self,
+        pool: &sqlx::PgPool,
+        order: &crate::orders::Payable,
+        card: TestCard,
+        public_url: &str,
+    ) -> Result<Result<(), String>, crate::Error> {
+        match self {
+            Payments::Test(provider) => provider.pay(pool, order, card, public_url).await,
+            Payments::Stripe(_) => Err(crate::Error::Invalid(NOT_TEST_CARDS.to_owned())),
+        }
+    }
+
+    /// Starts paying `order` with Stripe's Payment Element (the Stripe provider only).
+    pub async fn start(
+        &self,
+        pool: &sqlx::PgPool,
+        order: &crate::orders::Payable,
+        public_url: &str,
+    ) -> Result<Started, crate::Error> {
+        match self {
+            Payments::Stripe(stripe) => Ok(match stripe.start(pool, order).await? {
+                Some(intent) => Started::Stripe {
+                    client_secret: intent.client_secret,
+                    return_url: format!("{public_url}/checkout/return"),
+                },
+                None => Started::Paid,
+            }),
+            Payments::Test(_) => Err(crate::Error::Invalid(NOT_STRIPE.to_owned())),
+        }
+    }
+
+    /// The shopper is back from Stripe with `intent` and its client secret (the Stripe
+    /// provider only; for the test provider no such link exists: not found).
+    pub async fn finish(
+        &self,
+        pool: &sqlx::PgPool,
+        intent: &str,
+        client_secret: &str,
+        public_url: &str,
+        client: &crate::limits::client::ClientKey,
+    ) -> Result<stripe::Returned, crate::Error> {
+        match self {
+            Payments::Stripe(stripe) => {
+                stripe
+                    .finish(pool, intent, client_secret, public_url, client)
+                    .await
+            }
+            Payments::Test(_) => Err(crate::Error::NotFound),
+        }
+    }
+
+    /// Gives money back through whichever provider took it.
+    pub async fn refund(
+        &self,
+        pool: &sqlx::PgPool,
+        request: &RefundRequest<'_>,
+    ) -> Result<RefundOutcome, crate::Error> {
+        match self {
+            Payments::Test(p) => p.refund(pool, request).await,
+            Payments::Stripe(p) => p.refund(pool, request).await,
+        }
+    }
 }
 
 /// How the pay page collects the payment: what the browser needs to know.

@@ -10,10 +10,10 @@
 //! report changes nothing.
 
 use super::signature::{self, SignatureError};
-use super::{Outcome, PaymentProvider, ORDER_EXPIRED};
-use crate::checkout::place::Placed;
-use crate::orders::lifecycle::{record_payment, PaymentReport, Recorded};
+use super::{PaymentProvider, RefundOutcome, RefundRequest, ORDER_EXPIRED};
+use crate::orders::lifecycle::{record_payment, Outcome, PaymentReport, Recorded};
 use crate::orders::read::{constant_time_eq, due, Due};
+use crate::orders::Payable;
 use crate::{Currency, Error, Money};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -79,6 +79,79 @@ impl PaymentProvider for StripeProvider {
     fn name(&self) -> &'static str {
         "stripe"
     }
+
+    /// Refunds part or all of the intent `request.payment` through Stripe's Refund API,
+    /// with the request's key as the idempotency key (a retry refunds once). Stripe
+    /// settles some refunds later (`pending`); its `charge.refunded` and
+    /// `refund.updated` events tell the end.
+    async fn refund(
+        &self,
+        _pool: &PgPool,
+        request: &RefundRequest<'_>,
+    ) -> Result<RefundOutcome, Error> {
+        let intent: PaymentIntentId = request.payment.parse().map_err(|_| {
+            Error::internal(format!("{:?} is no PaymentIntent id", request.payment))
+        })?;
+        let mut params = stripe::CreateRefund::new();
+        params.payment_intent = Some(intent);
+        params.amount = Some(
+            request
+                .amount
+                .minor_units()
+                .map_err(|e| Error::internal(e.to_string()))?,
+        );
+        params.metadata = Some(HashMap::from([(
+            "order_id".to_owned(),
+            request.order_id.to_string(),
+        )]));
+        let client = self
+            .client
+            .clone()
+            .with_strategy(RequestStrategy::Idempotent(format!(
+                "mercato-refund-{}",
+                request.key
+            )));
+        let refund =
+            match tokio::time::timeout(TIMEOUT, stripe::Refund::create(&client, params)).await {
+                Ok(Ok(refund)) => refund,
+                // Stripe answered, and said no (more than what is left, a disputed charge):
+                // nothing was refunded, and asking again would not change that.
+                Ok(Err(StripeError::Stripe(e))) if (400..500).contains(&e.http_status) => {
+                    return Ok(RefundOutcome::Failed {
+                        reason: e
+                            .message
+                            .unwrap_or_else(|| "Stripe refused the refund.".to_owned()),
+                    })
+                }
+                Ok(Err(error)) => return Err(Error::PaymentService(error.to_string())),
+                Err(_) => {
+                    return Err(Error::PaymentService(format!(
+                        "no answer from Stripe in {} s",
+                        TIMEOUT.as_secs()
+                    )))
+                }
+            };
+        let reference = refund.id.to_string();
+        Ok(match refund.status.as_deref() {
+            Some("succeeded") => RefundOutcome::Succeeded { reference },
+            Some("pending") | Some("requires_action") | None => {
+                RefundOutcome::Pending { reference }
+            }
+            Some(other) => RefundOutcome::Failed {
+                reason: format!("Stripe did not refund it ({other})."),
+            },
+        })
+    }
+}
+
+/// Stripe's name for the currency of `amount`.
+fn stripe_currency(amount: Money) -> Result<stripe::Currency, Error> {
+    amount
+        .currency()
+        .code()
+        .to_ascii_lowercase()
+        .parse::<stripe::Currency>()
+        .map_err(|_| Error::PaymentService("Stripe does not take this currency".into()))
 }
 
 /// Where a PaymentIntent stands, as far as the shop cares.
@@ -169,53 +242,47 @@ impl StripeProvider {
         &self.settings.api_base
     }
 
-    /// Starts paying `placed`: its intent, or `None` when it is paid already (a repeated
+    /// Starts paying `order`: its intent, or `None` when it is paid already (a repeated
     /// submit). An expired order cannot be paid.
-    pub async fn start(&self, pool: &PgPool, placed: &Placed) -> Result<Option<Intent>, Error> {
-        match due(pool, placed.id).await? {
-            Due::Open { .. } => self.intent_for(pool, placed).await.map(Some),
+    pub async fn start(&self, pool: &PgPool, order: &Payable) -> Result<Option<Intent>, Error> {
+        match due(pool, order.order_id).await? {
+            Due::Open { .. } => self.intent_for(pool, order).await.map(Some),
             Due::Paid => Ok(None),
             Due::Expired => Err(Error::Invalid(ORDER_EXPIRED.to_owned())),
         }
     }
 
-    /// The intent that pays `placed`: the one made for it before, or a new one.
-    async fn intent_for(&self, pool: &PgPool, placed: &Placed) -> Result<Intent, Error> {
+    /// The intent that pays `order`: the one made for it before, or a new one.
+    async fn intent_for(&self, pool: &PgPool, order: &Payable) -> Result<Intent, Error> {
         let known: Option<String> =
             sqlx::query_scalar("SELECT payment_intent FROM orders WHERE id = $1")
-                .bind(placed.id)
+                .bind(order.order_id)
                 .fetch_optional(pool)
                 .await?
                 .flatten();
         if let Some(id) = known {
             return self.retrieve(&id).await;
         }
-        let intent = self.create(placed).await?;
+        let intent = self.create(order).await?;
         // Two tabs starting at once get the same intent (same idempotency key); the
         // first to get here records it.
         sqlx::query(
             "UPDATE orders SET payment_intent = $2 WHERE id = $1 AND payment_intent IS NULL",
         )
-        .bind(placed.id)
+        .bind(order.order_id)
         .bind(&intent.id)
         .execute(pool)
         .await?;
         Ok(intent)
     }
 
-    async fn create(&self, placed: &Placed) -> Result<Intent, Error> {
-        let minor = placed
-            .total
+    async fn create(&self, order: &Payable) -> Result<Intent, Error> {
+        let minor = order
+            .amount
             .minor_units()
-            .map_err(|e| Error::Invalid(e.to_string()))?;
-        let currency = placed
-            .total
-            .currency()
-            .code()
-            .to_ascii_lowercase()
-            .parse::<stripe::Currency>()
-            .map_err(|_| Error::PaymentService("Stripe does not take this currency".into()))?;
-        let description = format!("Order {}", placed.number);
+            .map_err(|e| Error::internal(e.to_string()))?;
+        let currency = stripe_currency(order.amount)?;
+        let description = format!("Order {}", order.number);
         let mut params = CreatePaymentIntent::new(minor, currency);
         params.automatic_payment_methods = Some(CreatePaymentIntentAutomaticPaymentMethods {
             allow_redirects: None,
@@ -223,15 +290,15 @@ impl StripeProvider {
         });
         params.description = Some(&description);
         params.metadata = Some(HashMap::from([
-            ("order_id".to_owned(), placed.id.to_string()),
-            ("order_number".to_owned(), placed.number.to_string()),
+            ("order_id".to_owned(), order.order_id.to_string()),
+            ("order_number".to_owned(), order.number.to_string()),
         ]));
         let client = self
             .client
             .clone()
             .with_strategy(RequestStrategy::Idempotent(format!(
                 "mercato-order-{}",
-                placed.id
+                order.order_id
             )));
         let intent = within_timeout(PaymentIntent::create(&client, params)).await?;
         from_api(intent)

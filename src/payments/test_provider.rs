@@ -1,11 +1,12 @@
 //! The offline provider: a card number decides the outcome. Labelled as a test on every
-//! page that uses it.
+//! page that uses it. Refunds always go through (for amounts it took).
 
-use super::{Outcome, Payable, PaymentProvider, TestCard, ORDER_EXPIRED};
-use crate::checkout::place::Placed;
-use crate::orders::lifecycle::{record_payment, PaymentReport};
+use super::{PaymentProvider, RefundOutcome, RefundRequest, TestCard, ORDER_EXPIRED};
+use crate::orders::lifecycle::{record_payment, Outcome, PaymentReport};
 use crate::orders::read::{due, Due};
+use crate::orders::Payable;
 use crate::Error;
+use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -14,6 +15,36 @@ pub struct TestProvider;
 impl PaymentProvider for TestProvider {
     fn name(&self) -> &'static str {
         "test"
+    }
+
+    /// Refunds a payment this provider took, up to its amount; the reference comes from
+    /// the key, so asking twice with one key refunds once.
+    async fn refund(
+        &self,
+        pool: &PgPool,
+        request: &RefundRequest<'_>,
+    ) -> Result<RefundOutcome, Error> {
+        let paid: Option<Decimal> = sqlx::query_scalar(
+            "SELECT amount FROM payments
+             WHERE provider = 'test' AND order_id = $1 AND reference = $2 AND status = 'succeeded'",
+        )
+        .bind(request.order_id)
+        .bind(request.payment)
+        .fetch_optional(pool)
+        .await?;
+        let Some(paid) = paid else {
+            return Ok(RefundOutcome::Failed {
+                reason: "No such payment to refund.".to_owned(),
+            });
+        };
+        if request.amount.amount() <= Decimal::ZERO || request.amount.amount() > paid {
+            return Ok(RefundOutcome::Failed {
+                reason: "The amount is more than the payment, or nothing.".to_owned(),
+            });
+        }
+        Ok(RefundOutcome::Succeeded {
+            reference: format!("test_re_{}", request.key),
+        })
     }
 }
 
@@ -35,34 +66,27 @@ impl TestProvider {
             },
         }
     }
-}
 
-impl TestProvider {
     /// Pays the placed order with `card`, once: an order already paid is not charged
     /// again (a repeated submit), an expired one cannot be paid. `Ok(Err(message))`
     /// says, for the shopper, why the order is still unpaid.
     pub async fn pay(
         &self,
         pool: &PgPool,
-        placed: &Placed,
+        order: &Payable,
         card: TestCard,
         public_url: &str,
     ) -> Result<Result<(), String>, Error> {
-        let attempts = match due(pool, placed.id).await? {
+        let attempts = match due(pool, order.order_id).await? {
             Due::Open { attempts } => attempts,
             Due::Expired => return Ok(Err(ORDER_EXPIRED.to_owned())),
             Due::Paid => return Ok(Ok(())),
         };
-        let payable = Payable {
-            order_id: placed.id,
-            number: placed.number.0,
-            amount: placed.total,
-        };
         let report = PaymentReport {
-            order_id: placed.id,
+            order_id: order.order_id,
             provider: self.name(),
-            amount: placed.total,
-            outcome: self.charge(&payable, card, attempts + 1),
+            amount: order.amount,
+            outcome: self.charge(order, card, attempts + 1),
             event_id: None,
         };
         Ok(record_payment(pool, &report, public_url)

@@ -82,7 +82,9 @@ impl BillingInput {
 }
 
 #[cfg(feature = "ssr")]
-use crate::session::{self, CheckoutState};
+use crate::session;
+#[cfg(feature = "ssr")]
+use mercato::checkout::session::{CheckoutSession, Posted};
 
 #[server(prefix = "/api", endpoint = "checkout/details/load")]
 pub async fn load_details(use_address: Option<i64>) -> Result<DetailsStep, AppError> {
@@ -100,12 +102,12 @@ pub async fn load_details(use_address: Option<i64>) -> Result<DetailsStep, AppEr
         .and_then(|id| saved.iter().find(|a| a.id == id))
         .or_else(|| {
             checkout
-                .details
+                .details()
                 .is_none()
                 .then(|| saved.iter().find(|a| a.is_default))
                 .flatten()
         });
-    let (shipping, billing) = match (&chosen, &checkout.details) {
+    let (shipping, billing) = match (&chosen, checkout.details()) {
         (Some(a), _) => (a.address.to_input(), None),
         (None, Some(d)) => (
             d.shipping.to_input(),
@@ -114,8 +116,7 @@ pub async fn load_details(use_address: Option<i64>) -> Result<DetailsStep, AppEr
         (None, None) => (AddressInput::default(), None),
     };
     let email = checkout
-        .details
-        .as_ref()
+        .details()
         .map(|d| d.email.to_string())
         .or(user.as_ref().map(|u| u.email.clone()))
         .unwrap_or_default();
@@ -141,10 +142,7 @@ pub async fn save_details(
     let details = Details::parse(&email, &shipping, billing.as_ref()).map_err(AppError::Fields)?;
     let s = session::current().await?;
     let mut checkout = session::checkout(&s).await?;
-    if checkout.details.as_ref().map(|d| &d.shipping.country) != Some(&details.shipping.country) {
-        checkout.rate = None;
-    }
-    checkout.details = Some(details);
+    checkout.set_details(details);
     session::set_checkout(&s, &checkout).await?;
     leptos_axum::redirect("/checkout/shipping");
     Ok(())
@@ -154,7 +152,7 @@ pub async fn save_details(
 pub async fn load_shipping() -> Result<Option<ShippingStep>, AppError> {
     let state = crate::state::state()?;
     let checkout = session::checkout(&session::current().await?).await?;
-    let Some(details) = checkout.details else {
+    let Some(details) = checkout.details().cloned() else {
         return Ok(None);
     };
     let mut conn = state.pool.acquire().await.map_err(mercato::Error::from)?;
@@ -165,7 +163,7 @@ pub async fn load_shipping() -> Result<Option<ShippingStep>, AppError> {
     )
     .await?;
     let chosen = checkout
-        .rate
+        .rate()
         .filter(|r| options.iter().any(|o| o.id == *r))
         .or(options.first().map(|o| o.id));
     Ok(Some(ShippingStep {
@@ -181,12 +179,12 @@ pub async fn choose_shipping(rate: i64) -> Result<(), AppError> {
     let state = crate::state::state()?;
     let s = session::current().await?;
     let mut checkout = session::checkout(&s).await?;
-    let details = checkout.details.clone().ok_or_else(start_again)?;
+    let details = checkout.details().cloned().ok_or_else(start_again)?;
     let mut conn = state.pool.acquire().await.map_err(mercato::Error::from)?;
     mercato::checkout::shipping::option(&mut conn, rate, &details.shipping.country, state.currency)
         .await?
         .ok_or_else(|| AppError::Invalid("Choose one of the delivery options shown.".to_owned()))?;
-    checkout.rate = Some(rate);
+    checkout.choose_rate(rate);
     session::set_checkout(&s, &checkout).await?;
     leptos_axum::redirect("/checkout/review");
     Ok(())
@@ -229,7 +227,7 @@ pub async fn load_review() -> Result<Option<ReviewStep>, AppError> {
     let state = crate::state::state()?;
     let s = session::current().await?;
     let mut checkout = session::checkout(&s).await?;
-    let (Some(details), Some(rate)) = (checkout.details.clone(), checkout.rate) else {
+    let (Some(details), Some(rate)) = (checkout.details().cloned(), checkout.rate()) else {
         return Ok(None);
     };
     let cart = session::cart(&s).await?.ok_or_else(|| {
@@ -238,23 +236,15 @@ pub async fn load_review() -> Result<Option<ReviewStep>, AppError> {
     let user = session::user().await?;
     let quote = mercato::checkout::place::quote(
         &state.pool,
-        &order_of(&state, &checkout.token, cart, user, &details, rate),
+        &order_of(&state, checkout.token(), cart, user, &details, rate),
     )
     .await?;
-    // A different total from the one reviewed before is a new checkout: an order placed
-    // under the old token (say, with a declined card) is not this one.
-    if checkout
-        .reviewed_total
-        .is_some_and(|t| t != quote.totals.total)
-    {
-        checkout.token = mercato::token::random_hex();
-    }
-    checkout.reviewed_total = Some(quote.totals.total);
+    checkout.reviewed(quote.totals.total);
     session::set_checkout(&s, &checkout).await?;
     Ok(Some(ReviewStep {
         quote,
         details,
-        token: checkout.token,
+        token: checkout.token().to_owned(),
         pay_with: state.payments.pay_with(),
     }))
 }
@@ -276,43 +266,33 @@ async fn place_reviewed(
     token: &str,
 ) -> Result<Placing, AppError> {
     let checkout = session::checkout(s).await?;
-    if let Some((_, page)) = checkout.paid.as_ref().filter(|(paid, _)| paid == token) {
-        return Ok(Placing::Paid(page.clone()));
+    match checkout.posted(token) {
+        Posted::Paid { page } => return Ok(Placing::Paid(page.to_owned())),
+        Posted::Stale => {
+            return Err(AppError::Invalid(
+                "This checkout was changed in another window, or has expired. Review your order again below.".to_owned(),
+            ))
+        }
+        Posted::Current => {}
     }
-    if token != checkout.token {
-        return Err(AppError::Invalid(
-            "This checkout was changed in another window, or has expired. Review your order again below.".to_owned(),
-        ));
-    }
-    let (Some(details), Some(rate), Some(reviewed)) = (
-        checkout.details.clone(),
-        checkout.rate,
-        checkout.reviewed_total,
-    ) else {
-        return Err(start_again());
-    };
+    let ready = checkout.ready().ok_or_else(start_again)?;
     let cart = session::cart(s).await?.ok_or_else(start_again)?;
     let user = session::user().await?;
     let placed = mercato::checkout::place::place(
         &state.pool,
-        &order_of(state, &checkout.token, cart, user, &details, rate),
-        reviewed,
+        &order_of(state, ready.token, cart, user, ready.details, ready.rate),
+        ready.reviewed_total,
     )
     .await?;
-    Ok(Placing::Placed(checkout.token, placed))
+    Ok(Placing::Placed(ready.token.to_owned(), placed))
 }
 
 /// Places the order and pays it with the test provider. Paid: off to the order's page.
 /// Declined: the order waits, the cart is kept, and the shopper may try another card.
 #[server(prefix = "/api", endpoint = "checkout/pay")]
 pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
-    use mercato::payments::{Payments, TestCard};
+    use mercato::payments::TestCard;
     let state = crate::state::state()?;
-    let Payments::Test(provider) = &state.payments else {
-        return Err(AppError::Invalid(
-            "Test cards are not taken here. Reload the page to pay by card.".to_owned(),
-        ));
-    };
     let card = TestCard::parse(&card_number).map_err(|e| AppError::Invalid(e.to_string()))?;
     let s = session::current().await?;
     let (token, placed) = match place_reviewed(&state, &s, &token).await? {
@@ -322,8 +302,9 @@ pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
         }
         Placing::Placed(token, placed) => (token, placed),
     };
-    match provider
-        .pay(&state.pool, &placed, card, &state.public_url)
+    match state
+        .payments
+        .pay_with_test_card(&state.pool, &placed.payable(), card, &state.public_url)
         .await?
     {
         Ok(()) => {
@@ -353,24 +334,26 @@ pub enum StripeStep {
 /// placed order waits for a retry (or expires and gives its stock back).
 #[server(prefix = "/api", endpoint = "checkout/stripe/start")]
 pub async fn start_stripe(token: String) -> Result<StripeStep, AppError> {
-    use mercato::payments::Payments;
+    use mercato::payments::Started;
     let state = crate::state::state()?;
-    let Payments::Stripe(stripe) = &state.payments else {
-        return Err(AppError::Invalid(
-            "Card payments are taken on this page with a test card. Reload the page.".to_owned(),
-        ));
-    };
     let s = session::current().await?;
     let (token, placed) = match place_reviewed(&state, &s, &token).await? {
         Placing::Paid(page) => return Ok(StripeStep::Done { page }),
         Placing::Placed(token, placed) => (token, placed),
     };
-    match stripe.start(&state.pool, &placed).await? {
-        Some(intent) => Ok(StripeStep::Pay {
-            client_secret: intent.client_secret,
-            return_url: format!("{}/checkout/return", state.public_url),
+    match state
+        .payments
+        .start(&state.pool, &placed.payable(), &state.public_url)
+        .await?
+    {
+        Started::Stripe {
+            client_secret,
+            return_url,
+        } => Ok(StripeStep::Pay {
+            client_secret,
+            return_url,
         }),
-        None => {
+        Started::Paid => {
             let page = order_page(placed.number.0, &placed.access_key);
             paid(&s, &token, &page).await?;
             Ok(StripeStep::Done { page })
@@ -400,12 +383,9 @@ pub async fn finish_stripe(
     payment_intent_client_secret: String,
 ) -> Result<ReturnView, AppError> {
     use mercato::payments::stripe::Finished;
-    use mercato::payments::Payments;
     let state = crate::state::state()?;
-    let Payments::Stripe(stripe) = &state.payments else {
-        return Err(AppError::NotFound);
-    };
-    let returned = match stripe
+    let returned = match state
+        .payments
         .finish(
             &state.pool,
             &payment_intent,
@@ -428,7 +408,7 @@ pub async fn finish_stripe(
     Ok(match returned.outcome {
         Finished::Paid => {
             let s = session::current().await?;
-            if session::checkout(&s).await?.token == returned.checkout_token {
+            if session::checkout(&s).await?.token() == returned.checkout_token {
                 paid(&s, &returned.checkout_token, &page).await?;
             }
             // The page's <Redirect> sends the shopper on (a 302 when rendered on the server).
@@ -452,9 +432,7 @@ fn order_page(number: i64, access_key: &str) -> String {
 /// one goes to the order's `page`.
 #[cfg(feature = "ssr")]
 async fn paid(s: &tower_sessions::Session, token: &str, page: &str) -> Result<(), AppError> {
-    let mut next = CheckoutState::new();
-    next.paid = Some((token.to_owned(), page.to_owned()));
-    session::set_checkout(s, &next).await?;
+    session::set_checkout(s, &CheckoutSession::paid(token, page)).await?;
     Ok(())
 }
 

@@ -458,8 +458,8 @@ async fn stock_of(app: &Shop, variant: i64) -> i32 {
 
 #[tokio::test]
 async fn a_payment_is_recorded_once_and_queues_one_confirmation() {
+    use mercato::orders::lifecycle::Outcome;
     use mercato::orders::lifecycle::{record_payment, PaymentReport, Recorded};
-    use mercato::payments::Outcome;
     let app = seeded_db().await;
     let (placed, _, total) = placed_order(&app, "token-payment-once-0001").await;
     let report = |outcome: Outcome, event: Option<&'static str>| PaymentReport {
@@ -679,4 +679,69 @@ async fn a_confirmed_customers_second_use_of_a_once_per_customer_coupon_is_refus
         .await,
         1
     );
+}
+
+#[tokio::test]
+async fn the_test_provider_refunds_what_it_took_and_nothing_else() {
+    use mercato::payments::test_provider::TestProvider;
+    use mercato::payments::{PaymentProvider, RefundOutcome, RefundRequest, TestCard};
+    let app = seeded_db().await;
+    let (placed, _, total) = placed_order(&app, "token-test-refund-0001").await;
+    let provider = TestProvider;
+    provider
+        .pay(
+            &app.pool,
+            &placed.payable(),
+            TestCard::Succeeds,
+            "https://shop.example",
+        )
+        .await
+        .expect("pays")
+        .expect("paid");
+    let reference: String = sqlx::query_scalar(
+        "SELECT reference FROM payments WHERE order_id = $1 AND status = 'succeeded'",
+    )
+    .bind(placed.id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("the payment");
+    let request = |amount: Money, key: &'static str| RefundRequest {
+        order_id: placed.id,
+        payment: "",
+        amount,
+        key,
+    };
+    let ok = provider
+        .refund(
+            &app.pool,
+            &RefundRequest {
+                payment: &reference,
+                ..request(total, "k1")
+            },
+        )
+        .await
+        .expect("answers");
+    assert_eq!(
+        ok,
+        RefundOutcome::Succeeded {
+            reference: "test_re_k1".to_owned()
+        }
+    );
+    let more = Money::parse("1000.00", Currency::EUR).expect("amount");
+    for (payment, amount) in [(reference.as_str(), more), ("test_nope", total)] {
+        let refused = provider
+            .refund(
+                &app.pool,
+                &RefundRequest {
+                    payment,
+                    ..request(amount, "k2")
+                },
+            )
+            .await
+            .expect("answers");
+        assert!(
+            matches!(refused, RefundOutcome::Failed { .. }),
+            "{refused:?}"
+        );
+    }
 }

@@ -10,9 +10,9 @@ use mercato::admin::audit::{self, Subject};
 use mercato::admin::Staff;
 use mercato::cart::{store, Quantity};
 use mercato::checkout::place::{place, quote, Checkout, Placed};
+use mercato::orders::lifecycle::Outcome;
 use mercato::orders::lifecycle::{self, cancel_unpaid_by_staff, PaymentReport, Recorded};
 use mercato::orders::{OrderStatus, TransitionError};
-use mercato::payments::Outcome;
 use mercato::{Currency, Error};
 
 async fn staff_member(shop: &Shop) -> Staff {

@@ -8,6 +8,7 @@ use crate::common::fake_stripe::{event, provider_at, FakeStripe, WEBHOOK_SECRET}
 use crate::common::{error_shown, seeded_app_with, TestApp};
 use mercato::payments::signature::{self, TOLERANCE_SECS};
 use mercato::payments::Payments;
+use mercato::{Currency, Money};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::sync::Arc;
@@ -453,4 +454,86 @@ async fn stripe_unreachable_says_so_and_keeps_the_cart() {
         .await,
         0
     );
+}
+
+#[tokio::test]
+async fn stripe_refunds_what_was_paid_once_per_key_and_never_more() {
+    use mercato::payments::{PaymentProvider, RefundOutcome, RefundRequest};
+    let (app, fake) = stripe_shop().await;
+    let p = at_payment(&app).await;
+    let paid = fake.settle(&p.intent, None);
+    send_event(
+        &app,
+        &event("evt_refund_1", "payment_intent.succeeded", &paid),
+    )
+    .await;
+    let amount = paid["amount"].as_i64().expect("an amount");
+    let part = Money::from_minor(amount / 2, Currency::EUR);
+    let provider = fake.provider();
+    let refund = |key: &'static str, money: Money| {
+        let (provider, pool, intent) = (&provider, &app.pool, p.intent.clone());
+        async move {
+            provider
+                .refund(
+                    pool,
+                    &RefundRequest {
+                        order_id: p.order,
+                        payment: &intent,
+                        amount: money,
+                        key,
+                    },
+                )
+                .await
+        }
+    };
+    let first = refund("order-1-refund-1", part)
+        .await
+        .expect("Stripe answers");
+    let RefundOutcome::Succeeded { reference } = &first else {
+        panic!("{first:?}")
+    };
+    assert!(reference.starts_with("re_"), "{reference}");
+    // The same key again (a retry after a timeout): the same refund, nothing more.
+    assert_eq!(
+        refund("order-1-refund-1", part).await.expect("answers"),
+        first
+    );
+    assert_eq!(fake.refunds().len(), 1);
+    // More than what is left: Stripe says no, and nothing is refunded.
+    let left = Money::from_minor(amount - amount / 2 + 1, Currency::EUR);
+    match refund("order-1-refund-2", left).await.expect("answers") {
+        RefundOutcome::Failed { reason } => assert!(reason.contains("greater than"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.refunds().len(), 1);
+    // Stripe unreachable: an error to retry, not a refusal.
+    let down =
+        mercato::payments::stripe::StripeProvider::new(mercato::payments::stripe::StripeSettings {
+            api_base: "http://127.0.0.1:1/".to_owned(),
+            ..fake_settings()
+        })
+        .expect("provider");
+    let err = down
+        .refund(
+            &app.pool,
+            &RefundRequest {
+                order_id: p.order,
+                payment: &p.intent,
+                amount: part,
+                key: "order-1-refund-3",
+            },
+        )
+        .await
+        .expect_err("no answer");
+    assert!(matches!(err, mercato::Error::PaymentService(_)), "{err:?}");
+}
+
+fn fake_settings() -> mercato::payments::stripe::StripeSettings {
+    mercato::payments::stripe::StripeSettings {
+        secret_key: crate::common::fake_stripe::SECRET_KEY.to_owned(),
+        publishable_key: "pk_test_fake".to_owned(),
+        webhook_secret: WEBHOOK_SECRET.to_owned(),
+        api_base: String::new(),
+        js_url: "https://js.stripe.com/v3/".to_owned(),
+    }
 }

@@ -1,6 +1,7 @@
 //! A small local stand-in for the Stripe API endpoints the shop calls (create and
-//! retrieve a PaymentIntent), answering with Stripe's JSON shapes, honouring idempotency
-//! keys, and letting a test play the shopper's side (`settle`) and sign webhooks.
+//! retrieve a PaymentIntent, create a Refund), answering with Stripe's JSON shapes,
+//! honouring idempotency keys, and letting a test play the shopper's side (`settle`) and
+//! sign webhooks.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -28,6 +29,8 @@ struct Inner {
     by_key: HashMap<String, String>,
     creates: Vec<Create>,
     retrieves: usize,
+    refunds: HashMap<String, Value>,
+    refund_keys: HashMap<String, String>,
 }
 
 #[derive(Clone, Default)]
@@ -49,9 +52,15 @@ impl FakeStripe {
         let router = Router::new()
             .route("/v1/payment_intents", post(create))
             .route("/v1/payment_intents/{id}", get(retrieve))
+            .route("/v1/refunds", post(refund))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         fake
+    }
+
+    /// The refunds made, by id.
+    pub fn refunds(&self) -> Vec<Value> {
+        self.lock().refunds.values().cloned().collect()
     }
 
     /// How many times the shop asked for an intent.
@@ -224,4 +233,94 @@ async fn retrieve(
             &format!("No such payment_intent: '{id}'"),
         ),
     }
+}
+
+/// `POST /v1/refunds`: a refund of (part of) a succeeded intent, never more than what is
+/// left of it; the same idempotency key gives the same refund.
+async fn refund(
+    State(fake): State<FakeStripe>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = unauthorized(&headers) {
+        return refused;
+    }
+    let mut inner = fake.lock();
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(id) = key.as_ref().and_then(|k| inner.refund_keys.get(k)).cloned() {
+        return Json(inner.refunds[&id].clone()).into_response();
+    }
+    let Some(intent_id) = form.get("payment_intent") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "payment_intent is required",
+        );
+    };
+    let Some(intent) = inner.intents.get(intent_id).cloned() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            &format!("No such payment_intent: '{intent_id}'"),
+        );
+    };
+    if intent["status"] != "succeeded" {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "This PaymentIntent does not have a successful charge to refund.",
+        );
+    }
+    let refunded: i64 = inner
+        .refunds
+        .values()
+        .filter(|r| r["payment_intent"] == intent_id.as_str())
+        .filter_map(|r| r["amount"].as_i64())
+        .sum();
+    let left = intent["amount"].as_i64().unwrap_or(0) - refunded;
+    let amount = match form.get("amount").map(|a| a.parse::<i64>()) {
+        None => left,
+        Some(Ok(a)) if a > 0 => a,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "Invalid amount",
+            )
+        }
+    };
+    if amount > left {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            &format!(
+                "Refund amount ({amount}) is greater than unrefunded amount on charge ({left})"
+            ),
+        );
+    }
+    let id = format!("re_fake{}", inner.refunds.len() + 1);
+    let refund = json!({
+        "id": id,
+        "object": "refund",
+        "amount": amount,
+        "currency": intent["currency"],
+        "payment_intent": intent_id,
+        "status": "succeeded",
+        "created": 1_800_000_000,
+        "metadata": {},
+        "charge": null,
+        "balance_transaction": null,
+        "reason": null,
+        "receipt_number": null,
+        "source_transfer_reversal": null,
+        "transfer_reversal": null,
+    });
+    inner.refunds.insert(id.clone(), refund.clone());
+    if let Some(key) = key {
+        inner.refund_keys.insert(key, id);
+    }
+    Json(refund).into_response()
 }
