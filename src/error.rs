@@ -1,4 +1,15 @@
-//! The domain's error type. The web layer maps it once to what a shopper sees.
+//! The domain's error type. Each area's rule carries its own typed error as a value
+//! (an account's, a coupon's, a checkout's, …), with the words a shopper reads; faults
+//! that no input explains are [`Error::Internal`], database trouble is
+//! [`Error::Database`]. The web layer maps them once to a status and a page.
+
+use crate::accounts::address::AddressError;
+use crate::accounts::AccountError;
+use crate::cart::coupon::CouponError;
+use crate::cart::{CartError, QuantityError};
+use crate::checkout::CheckoutError;
+use crate::orders::TransitionError;
+use crate::payments::PaymentError;
 
 /// Everything a domain service can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -6,12 +17,12 @@ pub enum Error {
     /// The thing asked for does not exist (or is not visible to the asker).
     #[error("not found")]
     NotFound,
-    /// Input broke a rule of the domain; the message says which, for the person who sent it.
-    #[error("{0}")]
-    Invalid(String),
     /// A form broke rules field by field; each message belongs next to its field.
     #[error("{0}")]
     Fields(FieldErrors),
+    /// Input broke one of the shop's rules; says which, and what to do.
+    #[error("{0}")]
+    Rule(Rule),
     /// The payment provider could not be reached or failed; nothing was charged. The
     /// detail is for the logs only.
     #[error("payment service: {0}")]
@@ -23,10 +34,6 @@ pub enum Error {
     /// A staff member's permissions do not cover this.
     #[error("{0}")]
     NotPermitted(crate::admin::Missing),
-    /// A move of an order's status the rules do not allow, or that someone else made
-    /// first (the order is no longer where it was).
-    #[error("{0}")]
-    Transition(crate::orders::TransitionError),
     /// This client (or account) tried too often; it may try again after the wait.
     #[error("too many attempts; wait {wait_secs} s")]
     TooManyAttempts { wait_secs: u32 },
@@ -46,11 +53,57 @@ impl From<crate::admin::Missing> for Error {
     }
 }
 
-impl From<crate::orders::TransitionError> for Error {
-    fn from(refused: crate::orders::TransitionError) -> Self {
-        Error::Transition(refused)
-    }
+/// A rule of the shop that input broke, by area, with the words a shopper reads. Crosses
+/// to the browser as it is: pages match on it (a sold-out line, an expired order).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, thiserror::Error)]
+pub enum Rule {
+    #[error("{0}")]
+    Account(AccountError),
+    #[error("{0}")]
+    Address(AddressError),
+    #[error("{0}")]
+    Cart(CartError),
+    #[error("{0}")]
+    Quantity(QuantityError),
+    #[error("{0}")]
+    Coupon(CouponError),
+    #[error("{0}")]
+    Checkout(CheckoutError),
+    #[error("{0}")]
+    Payment(PaymentError),
+    /// A move of an order's status the rules do not allow, or that someone else made
+    /// first (the order is no longer where it was).
+    #[error("{0}")]
+    Transition(TransitionError),
 }
+
+/// Each area's error is a [`Rule`], and so an [`Error`]: `?` lifts it.
+macro_rules! rules {
+    ($($area:ident($ty:ty)),* $(,)?) => {$(
+        impl From<$ty> for Rule {
+            fn from(e: $ty) -> Self {
+                Rule::$area(e)
+            }
+        }
+
+        impl From<$ty> for Error {
+            fn from(e: $ty) -> Self {
+                Error::Rule(Rule::$area(e))
+            }
+        }
+    )*};
+}
+
+rules!(
+    Account(AccountError),
+    Address(AddressError),
+    Cart(CartError),
+    Quantity(QuantityError),
+    Coupon(CouponError),
+    Checkout(CheckoutError),
+    Payment(PaymentError),
+    Transition(TransitionError),
+);
 
 impl Error {
     pub fn internal(detail: impl Into<String>) -> Error {
@@ -75,11 +128,10 @@ impl Error {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Error::NotFound
-            | Error::Invalid(_)
             | Error::Fields(_)
+            | Error::Rule(_)
             | Error::TooManyAttempts { .. }
             | Error::NotPermitted(_)
-            | Error::Transition(_)
             | Error::Internal(_) => false,
             Error::PaymentService(_) | Error::Busy => true,
             #[cfg(feature = "server")]

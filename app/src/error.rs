@@ -3,6 +3,7 @@
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use mercato::error::Rule;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -31,9 +32,9 @@ pub enum AppError {
     SignInRequired,
     #[error("Your account can't do that. Ask an administrator if you need to.")]
     Forbidden,
-    /// The shopper's input broke a rule; the message says which and what to do.
+    /// The shopper's input broke one of the shop's rules; says which and what to do.
     #[error("{0}")]
-    Invalid(String),
+    Rule(Rule),
     /// A form broke rules field by field; each message is shown by its field.
     #[error("{0}")]
     Fields(mercato::error::FieldErrors),
@@ -48,7 +49,7 @@ impl AppError {
         match self {
             AppError::NotFound => 404,
             AppError::BadRequest(_) => 400,
-            AppError::Invalid(_) | AppError::Fields(_) => 422,
+            AppError::Rule(_) | AppError::Fields(_) => 422,
             AppError::SignInRequired => 401,
             AppError::Forbidden => 403,
             AppError::TooManyRequests(_) => 429,
@@ -82,12 +83,18 @@ impl FromServerFnError for AppError {
     }
 }
 
+impl From<Rule> for AppError {
+    fn from(broken: Rule) -> Self {
+        AppError::Rule(broken)
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<mercato::Error> for AppError {
     fn from(e: mercato::Error) -> Self {
         match e {
             mercato::Error::NotFound => AppError::NotFound,
-            mercato::Error::Invalid(message) => AppError::Invalid(message),
+            mercato::Error::Rule(broken) => AppError::Rule(broken),
             mercato::Error::Fields(errors) => AppError::Fields(errors),
             mercato::Error::PaymentService(detail) => {
                 tracing::warn!(%detail, "payment service unavailable");
@@ -102,7 +109,6 @@ impl From<mercato::Error> for AppError {
                 tracing::warn!(%missing, "refused: a permission is missing");
                 AppError::Forbidden
             }
-            mercato::Error::Transition(refused) => AppError::Invalid(refused.to_string()),
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 AppError::Unavailable

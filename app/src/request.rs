@@ -3,17 +3,17 @@
 
 use crate::error::AppError;
 
-/// True for a plain HTML form post (no JavaScript), which expects a page back.
-pub async fn is_plain_form_post() -> bool {
-    leptos_axum::extract::<axum::http::HeaderMap>()
-        .await
-        .ok()
-        .and_then(|h| {
-            h.get(axum::http::header::ACCEPT)
+/// True for a plain HTML form post (no JavaScript), which expects a page back. False
+/// while a page renders (a GET), even though its browser accepts HTML too.
+pub fn is_plain_form_post() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts.method == axum::http::Method::POST
+            && parts
+                .headers
+                .get(axum::http::header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false)
+                .is_some_and(|v| v.contains("text/html"))
+    })
 }
 
 /// Who the request came from, for rate limits: the TCP peer, or the client a trusted

@@ -190,7 +190,7 @@ pub async fn flash(session: &Session, flash: Flash) -> Result<(), AppError> {
 /// Leaves `message` for the next page, if this request is a plain form post (with
 /// JavaScript the form shows its outcome itself).
 pub async fn flash_if_plain_form(message: impl Into<String>) -> Result<(), AppError> {
-    if crate::request::is_plain_form_post().await {
+    if crate::request::is_plain_form_post() {
         flash(&current().await?, Flash(message.into())).await?;
     }
     Ok(())

@@ -28,11 +28,7 @@ pub async fn generate_catalog(config: &Config, products: usize) -> Result<String
             started.elapsed().as_secs_f64()
         ))
     } else {
-        Err(StartError::Seed(mercato::Error::Invalid(
-            "the shop already has a catalog; generate into an empty database \
-             (a new MERCATO_DATA_DIR, or an empty DATABASE_URL)"
-                .to_owned(),
-        )))
+        Err(StartError::CatalogExists)
     }
 }
 

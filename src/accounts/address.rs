@@ -36,6 +36,13 @@ pub const COUNTRIES: &[(&str, &str)] = &[
 /// Countries where a postcode is optional.
 const POSTCODE_OPTIONAL: &[&str] = &["IE"];
 
+/// Why the address book refused an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AddressError {
+    #[error("Your address book is full ({0} addresses). Delete one you no longer use, then add this one.")]
+    BookFull(i64),
+}
+
 /// The country's name, for a known code.
 pub fn country_name(code: &str) -> Option<&'static str> {
     COUNTRIES

@@ -61,7 +61,9 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Email(String);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why an account step did not go through. Each message says what happened and what to
+/// do; none says whether an email has an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AccountError {
     #[error("Enter your email address, such as name@example.com.")]
     EmailMissing,
@@ -75,6 +77,16 @@ pub enum AccountError {
     PasswordIsEmail,
     #[error("The two passwords are different. Type the same password twice.")]
     PasswordsDiffer,
+    #[error("That email and password don't match an account. Check both, or reset your password. Just created your account? Open the link we mailed you first.")]
+    WrongCredentials,
+    #[error("This reset link has expired or was already used. Ask for a new one below; it works for an hour.")]
+    ResetLinkExpired,
+    #[error("This confirmation link has expired or was already used. Create the account again for a new link, or reset the password: either works.")]
+    ConfirmLinkExpired,
+    #[error("Your current password isn't right. Type it again, or sign out and reset it.")]
+    WrongCurrentPassword,
+    #[error("The new password is the same as the current one. Choose a different one.")]
+    SamePassword,
 }
 
 impl Email {

@@ -19,9 +19,6 @@ pub const RESET_VALID_MINUTES: i32 = 60;
 /// Reset mails sent to one account per hour, at most (more requests are ignored).
 pub const RESETS_PER_HOUR: i64 = 3;
 
-const EXPIRED: &str =
-    "This reset link has expired or was already used. Ask for a new one below; it works for an hour.";
-
 /// Queues a reset mail for `email` if it has an account (and has not had
 /// [`RESETS_PER_HOUR`] already). Says nothing either way: the caller shows the same
 /// message whatever happened. Each client may ask a few times, then a few an hour.
@@ -31,7 +28,7 @@ pub async fn request_reset(
     client: &ClientKey,
     public_url: &str,
 ) -> Result<(), Error> {
-    let email = Email::parse(email).map_err(|e| Error::Invalid(e.to_string()))?;
+    let email = Email::parse(email)?;
     limits::FORGOT
         .take(pool, client.as_str())
         .await?
@@ -93,7 +90,7 @@ pub async fn reset_password(
     client: &ClientKey,
 ) -> Result<(User, i32), Error> {
     if !crate::token::plausible(token) {
-        return Err(Error::Invalid(EXPIRED.to_owned()));
+        return Err(AccountError::ResetLinkExpired.into());
     }
     limits::RESET
         .take(pool, client.as_str())
@@ -102,7 +99,7 @@ pub async fn reset_password(
     let turn = gate.turn()?;
     let mut tx = pool.begin().await?;
     let Some(User { id, email, role }) = Link::Reset.holder(&mut tx, token).await? else {
-        return Err(Error::Invalid(EXPIRED.to_owned()));
+        return Err(AccountError::ResetLinkExpired.into());
     };
     let epoch = set_password(&mut tx, &turn, id, &email, new, again).await?;
     // The link came to the account's mail: the address is its owner's.
@@ -152,9 +149,7 @@ pub async fn change_password(
     }
     limits::CHANGE_PASSWORD.clear(&mut *tx, &subject).await?;
     if new == current {
-        return Err(Error::Invalid(
-            "The new password is the same as the current one. Choose a different one.".to_owned(),
-        ));
+        return Err(AccountError::SamePassword.into());
     }
     let epoch = set_password(&mut tx, &turn, user, &email, new, again).await?;
     tx.commit().await?;
@@ -162,9 +157,7 @@ pub async fn change_password(
 }
 
 fn wrong_current() -> Error {
-    Error::Invalid(
-        "Your current password isn't right. Type it again, or sign out and reset it.".to_owned(),
-    )
+    AccountError::WrongCurrentPassword.into()
 }
 
 /// Checks and stores a new password; bumps and returns the session epoch. Every reset
@@ -177,11 +170,10 @@ async fn set_password(
     new: &str,
     again: &str,
 ) -> Result<i32, Error> {
-    let invalid = |e: AccountError| Error::Invalid(e.to_string());
-    let email = Email::parse(email).map_err(invalid)?;
-    check_new_password(new, &email).map_err(invalid)?;
+    let email = Email::parse(email)?;
+    check_new_password(new, &email)?;
     if new != again {
-        return Err(invalid(AccountError::PasswordsDiffer));
+        return Err(AccountError::PasswordsDiffer.into());
     }
     let hash = password::hash(turn, new.to_owned()).await?;
     let epoch = sqlx::query_scalar(

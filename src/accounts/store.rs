@@ -11,8 +11,6 @@ use sqlx::PgPool;
 
 /// What a failed sign-in says. It never tells whether the email has an account, nor
 /// whether an account is still waiting for its confirmation link.
-pub const WRONG_CREDENTIALS: &str = "That email and password don't match an account. Check both, or reset your password. Just created your account? Open the link we mailed you first.";
-
 /// Starts an account for `email`, or, if it has a confirmed one already, tells its owner
 /// that someone tried. Either way the caller says the same thing ("check your inbox"),
 /// takes as long, and signs nobody in: an account is used only after its confirmation
@@ -30,10 +28,10 @@ pub async fn register(
     client: &ClientKey,
     public_url: &str,
 ) -> Result<Email, Error> {
-    let email = Email::parse(email).map_err(invalid)?;
-    check_new_password(password, &email).map_err(invalid)?;
+    let email = Email::parse(email)?;
+    check_new_password(password, &email)?;
     if password != password_again {
-        return Err(invalid(AccountError::PasswordsDiffer));
+        return Err(AccountError::PasswordsDiffer.into());
     }
     limits::REGISTER
         .take(pool, client.as_str())
@@ -102,7 +100,7 @@ fn already_registered_mail(user: i64, to: &str, public_url: &str) -> Message {
 /// guesses spread over many addresses) and for the client (a bucket), so guesses sent
 /// side by side are refused once a limit is reached ([`Error::TooManyAttempts`])
 /// instead of all being checked. An account whose address was never confirmed cannot
-/// sign in yet. Takes as long, and says the same ([`WRONG_CREDENTIALS`]), whether the
+/// sign in yet. Takes as long, and says the same ([`AccountError::WrongCredentials`]), whether the
 /// email is unknown, the password wrong or the account unconfirmed.
 pub async fn sign_in(
     pool: &PgPool,
@@ -111,7 +109,7 @@ pub async fn sign_in(
     password: &str,
     client: &ClientKey,
 ) -> Result<User, Error> {
-    let wrong = || Error::Invalid(WRONG_CREDENTIALS.to_owned());
+    let wrong = || Error::from(AccountError::WrongCredentials);
     let email_typed = Email::parse(email).map_err(|e| Error::field("email", e.to_string()))?;
     let email = &email_typed;
     // An oversize password is refused without hashing it (or counting it).
@@ -176,8 +174,8 @@ pub async fn upsert_with_role(
     password: &str,
     role: Role,
 ) -> Result<User, Error> {
-    let email = Email::parse(email).map_err(invalid)?;
-    check_new_password(password, &email).map_err(invalid)?;
+    let email = Email::parse(email)?;
+    check_new_password(password, &email)?;
     let hash = hash_now(password).await?;
     let (id, email): (i64, String) = sqlx::query_as(
         "INSERT INTO users (email, password_hash, role, email_verified_at)
@@ -200,8 +198,4 @@ pub async fn upsert_with_role(
 async fn hash_now(password: &str) -> Result<String, Error> {
     let turn = Gate::new(1).turn()?;
     password::hash(&turn, password.to_owned()).await
-}
-
-fn invalid(e: AccountError) -> Error {
-    Error::Invalid(e.to_string())
 }

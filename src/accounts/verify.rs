@@ -8,7 +8,7 @@
 
 use super::link::Link;
 use super::password::{self, Gate};
-use super::{limits, Email, User, MAX_PASSWORD_CHARS};
+use super::{limits, AccountError, Email, User, MAX_PASSWORD_CHARS};
 use crate::limits::client::ClientKey;
 use crate::mail::{self, Message};
 use crate::Error;
@@ -16,8 +16,6 @@ use sqlx::{PgConnection, PgPool};
 
 /// How long a confirmation link works.
 pub const VERIFY_VALID_HOURS: i32 = 48;
-
-const EXPIRED: &str = "This confirmation link has expired or was already used. Create the account again for a new link, or reset the password: either works.";
 
 /// Queues a confirmation link for the account `user` at `email`.
 pub async fn send_link(
@@ -69,11 +67,11 @@ pub async fn confirm(
     client: &ClientKey,
 ) -> Result<User, Error> {
     if !crate::token::plausible(token) || password.chars().count() > MAX_PASSWORD_CHARS {
-        return Err(Error::Invalid(EXPIRED.to_owned()));
+        return Err(AccountError::ConfirmLinkExpired.into());
     }
     let mut tx = pool.begin().await?;
     let Some(user) = Link::Confirm.holder(&mut tx, token).await? else {
-        return Err(Error::Invalid(EXPIRED.to_owned()));
+        return Err(AccountError::ConfirmLinkExpired.into());
     };
     let email = Email::parse(&user.email).map_err(|e| Error::internal(e.to_string()))?;
     limits::count_sign_in(pool, &email, client).await?;

@@ -82,6 +82,8 @@ pub enum CouponError {
     UsedByYou(String),
     #[error("The code {0} is limited per customer, so it needs an account with a confirmed email. Sign in (or create an account and open the link we mail you), then apply it again.")]
     NeedsAccount(String),
+    #[error("Your cart is empty. Add something to it first, then apply the code.")]
+    CartEmpty,
 }
 
 /// A coupon that applies to a cart, with what it takes off.

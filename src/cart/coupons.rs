@@ -69,9 +69,7 @@ pub(crate) async fn check_on_cart(
                 .bind(cart)
                 .execute(&mut *conn)
                 .await?;
-            view.notices.push(Notice::CouponRemoved {
-                reason: e.to_string(),
-            });
+            view.notices.push(Notice::CouponRemoved { reason: e });
         }
     }
     Ok(())
@@ -193,17 +191,15 @@ pub async fn apply(
         .take(pool, client.as_str())
         .await?
         .map_err(Error::wait)?;
-    let invalid = |e: CouponError| Error::Invalid(e.to_string());
-    let code = coupon::normalize_code(typed).map_err(invalid)?;
+
+    let code = coupon::normalize_code(typed)?;
     let shown: String = typed.trim().chars().take(coupon::MAX_CODE_CHARS).collect();
     let Some(code) = code else {
-        return Err(invalid(CouponError::Unknown(shown)));
+        return Err(CouponError::Unknown(shown).into());
     };
     let current = super::store::view(pool, cart, currency).await?;
     let Some(cart) = cart.filter(|_| !current.lines.is_empty()) else {
-        return Err(Error::Invalid(
-            "Your cart is empty. Add something to it first, then apply the code.".to_owned(),
-        ));
+        return Err(CouponError::CartEmpty.into());
     };
     let mut tx = pool.begin().await?;
     let owner: Option<i64> =
@@ -218,11 +214,10 @@ pub async fn apply(
     };
     let found = load(&mut tx, Lookup::Code(&code), customer, currency)
         .await?
-        .ok_or_else(|| invalid(CouponError::Unknown(code.clone())))?;
+        .ok_or_else(|| CouponError::Unknown(code.clone()))?;
     let applied = found
         .coupon
-        .apply(current.subtotal(), found.now, found.usage)
-        .map_err(invalid)?;
+        .apply(current.subtotal(), found.now, found.usage)?;
     sqlx::query("UPDATE carts SET coupon_id = $1, updated_at = now() WHERE id = $2")
         .bind(found.id)
         .bind(cart)

@@ -21,7 +21,7 @@ pub const MAX_PER_LINE: u32 = 99;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Quantity(u32);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum QuantityError {
     #[error("Enter the quantity as a whole number, such as 1 or 2.")]
     NotANumber,
@@ -93,6 +93,17 @@ impl CartLine {
     }
 }
 
+/// Why an item could not go into the cart, or change there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum CartError {
+    #[error("That product is no longer sold, so it could not be added.")]
+    NoLongerSold,
+    #[error("{name} has just sold out, so it could not be added.")]
+    SoldOut { name: String },
+    #[error("{name} is no longer available, so its quantity cannot change.")]
+    Unavailable { name: String },
+}
+
 /// What changed in a cart since the shopper last saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Notice {
@@ -113,7 +124,7 @@ pub enum Notice {
     },
     /// The coupon no longer applies (ended, used up) and was taken off; says why.
     CouponRemoved {
-        reason: String,
+        reason: coupon::CouponError,
     },
 }
 

@@ -1,7 +1,7 @@
 //! Carts in Postgres. Every function takes the cart id the caller found for the shopper
 //! (in their session); a line id from another cart is "not found".
 
-use super::{Added, CartLine, CartView, Notice, Quantity, MAX_PER_LINE};
+use super::{Added, CartError, CartLine, CartView, Notice, Quantity, MAX_PER_LINE};
 use crate::catalog::view::Image;
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
@@ -31,15 +31,11 @@ pub async fn add(
     .fetch_optional(&mut *tx)
     .await?;
     let Some((name, price, on_hand)) = variant else {
-        return Err(Error::Invalid(
-            "That product is no longer sold, so it could not be added.".to_owned(),
-        ));
+        return Err(CartError::NoLongerSold.into());
     };
     let on_hand = u32::try_from(on_hand).unwrap_or(0);
     if on_hand == 0 {
-        return Err(Error::Invalid(format!(
-            "{name} has just sold out, so it could not be added."
-        )));
+        return Err(CartError::SoldOut { name }.into());
     }
     let cart = lock_or_create(&mut tx, cart, owner).await?;
     let before: u32 = sqlx::query_scalar::<_, i32>(
@@ -105,9 +101,7 @@ pub async fn set_quantity(
     let on_hand = on_hand.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
     if on_hand == 0 {
         // The cart page will take it out and say why.
-        return Err(Error::Invalid(format!(
-            "{name} is no longer available, so its quantity cannot change."
-        )));
+        return Err(CartError::Unavailable { name }.into());
     }
     let set = quantity.get().min(on_hand);
     sqlx::query("UPDATE cart_lines SET quantity = $1 WHERE id = $2")

@@ -431,7 +431,7 @@ pub fn generate(seed: u64, per_category: usize) -> Result<Catalog, Error> {
             for i in 0..per_category {
                 let product = generate_product(&mut rng, dept, sub, &sub_slug, i)?;
                 if !slugs.insert(product.slug.clone()) {
-                    return Err(Error::Invalid(format!("duplicate slug {}", product.slug)));
+                    return Err(Error::internal(format!("duplicate slug {}", product.slug)));
                 }
                 products.push(product);
             }
@@ -462,7 +462,7 @@ fn generate_product(
         0 => format!("{adjective} {noun}"),
         n => format!("{adjective} {noun} No. {}", n + 1),
     };
-    let product_slug = Slug::from_name(&name).map_err(|e| Error::Invalid(e.to_string()))?;
+    let product_slug = Slug::from_name(&name).map_err(|e| Error::internal(e.to_string()))?;
     let description = format!(
         "{} {} {}",
         rng.pick(OPENERS),
@@ -511,7 +511,7 @@ fn generate_product(
             );
         }
         let sku = Sku::parse(&format!("{code}{value_codes}"))
-            .map_err(|e| Error::Invalid(e.to_string()))?;
+            .map_err(|e| Error::internal(e.to_string()))?;
         let on_hand = if sold_out || rng.chance(10) {
             0
         } else {
@@ -588,7 +588,7 @@ fn sku_code(name: &str, index: usize) -> String {
 }
 
 fn slug(s: &str) -> Result<Slug, Error> {
-    Slug::parse(s).map_err(|e| Error::Invalid(e.to_string()))
+    Slug::parse(s).map_err(|e| Error::internal(e.to_string()))
 }
 
 /// Fills an empty shop with the demo catalog. Does nothing (and says so) when the shop

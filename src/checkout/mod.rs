@@ -71,6 +71,66 @@ pub struct Quote {
     pub totals: Totals,
 }
 
+/// Why a checkout cannot go on. Nothing was charged in any of these; each says what to
+/// do next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum CheckoutError {
+    #[error("This checkout has expired. Start it again from your cart.")]
+    Expired,
+    #[error("Your checkout details are missing (the session may have expired). Start again from the first step.")]
+    StartAgain,
+    #[error("This checkout was changed in another window, or has expired. Review your order again below.")]
+    Stale,
+    #[error("Your cart is empty, so there is nothing to order.")]
+    EmptyCart,
+    #[error("{0} Check your cart, then continue to checkout.")]
+    CartChanged(crate::cart::Notice),
+    #[error("{name} is no longer sold. Check your cart, then continue to checkout.")]
+    NoLongerSold { name: String },
+    #[error("Choose one of the delivery options shown.")]
+    NotAnOption,
+    #[error("That delivery option doesn't go to your country. Choose another one.")]
+    RateNotForCountry,
+    #[error("Your order's total changed from {} to {} since you reviewed it (a price, the stock or the coupon changed). Nothing was charged: review it again.", reviewed.format(), now.format())]
+    TotalChanged { reviewed: Money, now: Money },
+    #[error("{0} Remove the coupon from your cart to order without it.")]
+    Coupon(crate::cart::coupon::CouponError),
+    #[error("That coupon no longer exists. Remove it from your cart to order without it.")]
+    CouponGone,
+    #[error(
+        "Sorry: {} Nothing was charged; your cart shows what is left.",
+        Shortage::list(short)
+    )]
+    StockShort { short: Vec<Shortage> },
+}
+
+/// A line the stock could not cover when the order was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shortage {
+    pub name: String,
+    /// Units left (fewer than the line asked for).
+    pub left: i32,
+}
+
+impl Shortage {
+    fn list(short: &[Shortage]) -> String {
+        short
+            .iter()
+            .map(Shortage::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl std::fmt::Display for Shortage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.left {
+            0 => write!(f, "{} has just sold out.", self.name),
+            n => write!(f, "Only {n} of {} are left.", self.name),
+        }
+    }
+}
+
 /// Who orders and where it goes: the first checkout step, checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Details {
@@ -121,6 +181,27 @@ impl Details {
 mod tests {
     use super::*;
     use crate::Currency;
+
+    #[test]
+    fn a_stock_shortage_names_every_short_line() {
+        let short = CheckoutError::StockShort {
+            short: vec![
+                Shortage {
+                    name: "Linen shirt".into(),
+                    left: 0,
+                },
+                Shortage {
+                    name: "Wool socks".into(),
+                    left: 2,
+                },
+            ],
+        };
+        assert_eq!(
+            short.to_string(),
+            "Sorry: Linen shirt has just sold out. Only 2 of Wool socks are left. \
+             Nothing was charged; your cart shows what is left."
+        );
+    }
 
     #[test]
     fn details_report_every_field_with_billing_fields_prefixed() {

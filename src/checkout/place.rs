@@ -10,7 +10,7 @@
 
 use super::shipping;
 use super::totals::{Totals, TotalsInput};
-use super::{Quote, QuoteLine, ShippingOption};
+use super::{CheckoutError, Quote, QuoteLine, ShippingOption, Shortage};
 use crate::accounts::address::Address;
 use crate::accounts::Email;
 use crate::cart::coupon::AppliedCoupon;
@@ -63,9 +63,7 @@ impl Placed {
 pub async fn quote(pool: &PgPool, checkout: &Checkout<'_>) -> Result<Quote, Error> {
     let view = crate::cart::store::view(pool, Some(checkout.cart), checkout.currency).await?;
     if let Some(notice) = view.notices.first() {
-        return Err(Error::Invalid(format!(
-            "{notice} Check your cart, then continue to checkout."
-        )));
+        return Err(CheckoutError::CartChanged(notice.clone()).into());
     }
     let mut conn = pool.acquire().await?;
     price(&mut conn, checkout).await
@@ -78,9 +76,7 @@ pub async fn place(
     reviewed_total: Money,
 ) -> Result<Placed, Error> {
     if !(16..=100).contains(&checkout.token.len()) {
-        return Err(Error::Invalid(
-            "This checkout has expired. Start it again from your cart.".to_owned(),
-        ));
+        return Err(CheckoutError::Expired.into());
     }
     let mut tx = pool.begin().await?;
     // Submits with the same token wait for each other here; the second finds the order.
@@ -115,12 +111,11 @@ pub async fn place(
     }
     let quote = price(&mut tx, checkout).await?;
     if quote.totals.total != reviewed_total {
-        return Err(Error::Invalid(format!(
-            "Your order's total changed from {} to {} since you reviewed it (a price, \
-             the stock or the coupon changed). Nothing was charged: review it again.",
-            reviewed_total.format(),
-            quote.totals.total.format()
-        )));
+        return Err(CheckoutError::TotalChanged {
+            reviewed: reviewed_total,
+            now: quote.totals.total,
+        }
+        .into());
     }
     take_stock(&mut tx, &quote.lines).await?;
     let coupon_id = match &quote.coupon {
@@ -153,7 +148,7 @@ pub async fn place(
 }
 
 fn empty_cart() -> Error {
-    Error::Invalid("Your cart is empty, so there is nothing to order.".to_owned())
+    CheckoutError::EmptyCart.into()
 }
 
 /// The order this token placed, if any.
@@ -208,10 +203,7 @@ async fn price(conn: &mut PgConnection, checkout: &Checkout<'_>) -> Result<Quote
     for row in rows {
         let (Some(variant_id), Some(sku), Some(price)) = (row.variant_id, row.sku, row.price)
         else {
-            return Err(Error::Invalid(format!(
-                "{} is no longer sold. Check your cart, then continue to checkout.",
-                row.name
-            )));
+            return Err(CheckoutError::NoLongerSold { name: row.name }.into());
         };
         let unit_price = Money::new(price, currency);
         let quantity = u32::try_from(row.quantity).unwrap_or(1);
@@ -235,12 +227,7 @@ async fn price(conn: &mut PgConnection, checkout: &Checkout<'_>) -> Result<Quote
     let shipping: ShippingOption =
         shipping::option(conn, checkout.shipping_rate, &destination.country, currency)
             .await?
-            .ok_or_else(|| {
-                Error::Invalid(
-                    "That delivery option doesn't go to your country. Choose another one."
-                        .to_owned(),
-                )
-            })?;
+            .ok_or(CheckoutError::RateNotForCountry)?;
     let tax = shipping::tax_rate(conn, &destination.country, &destination.region).await?;
     let totals = Totals::compute(TotalsInput {
         subtotal,
@@ -263,7 +250,7 @@ async fn price(conn: &mut PgConnection, checkout: &Checkout<'_>) -> Result<Quote
 }
 
 fn money(e: crate::money::MoneyError) -> Error {
-    Error::Invalid(format!("The order's amounts are out of range: {e}"))
+    Error::internal(format!("the order's amounts are out of range: {e}"))
 }
 
 /// The cart's coupon, applied to `subtotal` for this customer; a coupon that no longer
@@ -291,11 +278,7 @@ async fn cart_coupon(
         .coupon
         .apply(subtotal, found.now, found.usage)
         .map(Some)
-        .map_err(|e| {
-            Error::Invalid(format!(
-                "{e} Remove the coupon from your cart to order without it."
-            ))
-        })
+        .map_err(|e| CheckoutError::Coupon(e).into())
 }
 
 /// Locks the coupon's row, so concurrent checkouts count its uses one at a time, and
@@ -316,15 +299,11 @@ async fn lock_and_recheck_coupon(
     };
     let found = coupons::load(conn, Lookup::Id(id), customer, checkout.currency)
         .await?
-        .ok_or_else(|| Error::Invalid("That coupon no longer exists.".to_owned()))?;
+        .ok_or(CheckoutError::CouponGone)?;
     found
         .coupon
         .apply(quote.totals.subtotal, found.now, found.usage)
-        .map_err(|e| {
-            Error::Invalid(format!(
-                "{e} Remove the coupon from your cart to order without it."
-            ))
-        })?;
+        .map_err(CheckoutError::Coupon)?;
     Ok(id)
 }
 
@@ -350,17 +329,14 @@ async fn take_stock(conn: &mut PgConnection, lines: &[QuoteLine]) -> Result<(), 
                     .fetch_optional(&mut *conn)
                     .await?
                     .unwrap_or(0);
-            short.push(match left {
-                0 => format!("{} has just sold out.", line.name),
-                n => format!("Only {n} of {} are left.", line.name),
+            short.push(Shortage {
+                name: line.name.clone(),
+                left,
             });
         }
     }
     if !short.is_empty() {
-        return Err(Error::Invalid(format!(
-            "Sorry: {} Nothing was charged; your cart shows what is left.",
-            short.join(" ")
-        )));
+        return Err(CheckoutError::StockShort { short }.into());
     }
     sqlx::query(
         "INSERT INTO inventory_movements (variant_id, delta, reason)
@@ -380,7 +356,7 @@ async fn insert_order(
     coupon_id: Option<i64>,
 ) -> Result<(i64, i64, String), Error> {
     let t = &quote.totals;
-    let json = |a: &Address| serde_json::to_value(a).map_err(|e| Error::Invalid(e.to_string()));
+    let json = |a: &Address| serde_json::to_value(a).map_err(|e| Error::internal(e.to_string()));
     let (id, number, access_key): (i64, i64, String) = sqlx::query_as(
         "INSERT INTO orders (checkout_token, user_id, email, currency, subtotal, discount,
              shipping, tax, tax_included, total, coupon_id, coupon_code, shipping_rate_id,

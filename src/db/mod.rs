@@ -1,6 +1,7 @@
 //! The connection pool, migrations, and the private Postgres cluster used when no
 //! `DATABASE_URL` is given.
 
+pub mod constraint;
 pub mod embedded;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -48,17 +48,6 @@ pub enum Recorded {
     PaidAfterCancel,
 }
 
-impl Recorded {
-    /// For the shopper: `Ok` when the order is paid, or why it is not.
-    pub fn for_shopper(self) -> Result<(), String> {
-        match self {
-            Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent => Ok(()),
-            Recorded::NotPaid(message) => Err(message),
-            Recorded::PaidAfterCancel => Err(crate::payments::PAID_AFTER_CANCEL.to_owned()),
-        }
-    }
-}
-
 /// Records a provider's report, once: the payment row, the move to paid with its event,
 /// the cart emptied, and the confirmation mail queued, all in one transaction.
 pub async fn record_payment(
@@ -102,9 +91,7 @@ pub async fn record_payment(
     if payment_status == "succeeded" && report.amount != expected {
         tracing::error!(order = report.order_id, paid = %report.amount.format(),
             expected = %expected.format(), "payment amount differs from the order total");
-        return Err(Error::Invalid(
-            "The amount paid doesn't match the order. Nothing was recorded; contact us.".to_owned(),
-        ));
+        return Err(crate::payments::PaymentError::AmountMismatch.into());
     }
     let inserted = sqlx::query(
         "INSERT INTO payments (order_id, provider, reference, amount, currency, status, message)

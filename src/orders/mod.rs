@@ -29,7 +29,7 @@ pub enum OrderStatus {
 }
 
 /// A move the rules do not allow (e.g. shipping an unpaid order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("An order that is {from} cannot become {to}.")]
 pub struct TransitionError {
     pub from: OrderStatus,

@@ -83,7 +83,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error> {
-    let currency = Currency::parse(&row.currency).map_err(|e| Error::Invalid(e.to_string()))?;
+    let currency = Currency::parse(&row.currency).map_err(|e| Error::internal(e.to_string()))?;
     let m = |d: Decimal| Money::new(d, currency);
     let lines: Vec<(String, String, Decimal, i32, Decimal)> = sqlx::query_as(
         "SELECT name, sku, unit_price, quantity, line_total FROM order_lines

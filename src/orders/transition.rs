@@ -23,7 +23,7 @@ pub enum By<'a> {
 /// Moves order `order_id` to `to` if its status now is one of `from` (each of which the
 /// rules must allow to become `to`); `note` says why, in the order's history. Returns the
 /// status it moved from. An order that is gone is not found; one in another status
-/// (perhaps because someone else moved it first) is refused with [`Error::Transition`].
+/// (perhaps because someone else moved it first) is refused with [`TransitionError`].
 pub async fn transition(
     conn: &mut PgConnection,
     order_id: i64,
@@ -33,7 +33,7 @@ pub async fn transition(
     by: By<'_>,
 ) -> Result<OrderStatus, Error> {
     if let Some(&bad) = from.iter().find(|f| !f.can_become(to)) {
-        return Err(Error::Transition(TransitionError { from: bad, to }));
+        return Err(TransitionError { from: bad, to }.into());
     }
     let moved: Option<(OrderStatus, i64)> = sqlx::query_as(
         "WITH old AS (SELECT status, number FROM orders WHERE id = $1 FOR UPDATE)
@@ -54,7 +54,7 @@ pub async fn transition(
                 .await?;
         return Err(match now {
             None => Error::NotFound,
-            Some(from) => Error::Transition(TransitionError { from, to }),
+            Some(from) => TransitionError { from, to }.into(),
         });
     };
     let staff = match by {

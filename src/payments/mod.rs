@@ -16,11 +16,41 @@ pub mod test_provider;
 use crate::Money;
 use serde::{Deserialize, Serialize};
 
-/// Said when paying an order that expired meanwhile.
-pub const ORDER_EXPIRED: &str = "This order expired before it was paid, and its items went back on sale. Review your cart and check out again.";
-/// Said when money arrived for an order cancelled meanwhile.
-pub const PAID_AFTER_CANCEL: &str =
-    "Your payment arrived after the order had expired. We will refund it; please check out again.";
+/// Why a payment did not go through. The order and the cart are kept unless it says
+/// otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum PaymentError {
+    /// The card or the bank said no; the provider's words.
+    #[error("{0}")]
+    Declined(String),
+    #[error("This order expired before it was paid, and its items went back on sale. Review your cart and check out again.")]
+    OrderExpired,
+    #[error("Your payment arrived after the order had expired. We will refund it; please check out again.")]
+    PaidAfterCancel,
+    #[error("The amount paid doesn't match the order. Nothing was recorded; contact us.")]
+    AmountMismatch,
+    #[error("Test cards are not taken here. Reload the page to pay by card.")]
+    NotTestCards,
+    #[error("Card payments are taken on this page with a test card. Reload the page.")]
+    NotStripe,
+    #[error("The payment was not completed and nothing was charged. Try again below; your order and cart are kept.")]
+    NotCompleted,
+    #[error("{0}")]
+    Card(CardError),
+}
+
+impl PaymentError {
+    /// For the shopper: `Ok` when `recorded` left the order paid, or why it is not.
+    #[cfg(feature = "server")]
+    pub fn from_recorded(recorded: crate::orders::lifecycle::Recorded) -> Result<(), PaymentError> {
+        use crate::orders::lifecycle::Recorded;
+        match recorded {
+            Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent => Ok(()),
+            Recorded::NotPaid(message) => Err(PaymentError::Declined(message)),
+            Recorded::PaidAfterCancel => Err(PaymentError::PaidAfterCancel),
+        }
+    }
+}
 
 /// Money to give back for an order's payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,11 +113,6 @@ pub enum Started {
     Paid,
 }
 
-/// Said when a test card is posted to a shop that takes payments with Stripe.
-const NOT_TEST_CARDS: &str = "Test cards are not taken here. Reload the page to pay by card.";
-/// Said when the Stripe pay step is asked of a shop that takes test cards.
-const NOT_STRIPE: &str = "Card payments are taken on this page with a test card. Reload the page.";
-
 #[cfg(feature = "server")]
 impl Payments {
     pub fn name(&self) -> &'static str {
@@ -98,17 +123,17 @@ impl Payments {
     }
 
     /// Pays `order` with a test card typed on our own page (the test provider only).
-    /// `Ok(Err(message))` says, for the shopper, why the order is still unpaid.
+    /// A declined card is [`PaymentError::Declined`]: the order waits, the cart is kept.
     pub async fn pay_with_test_card(
         &self,
         pool: &sqlx::PgPool,
         order: &crate::orders::Payable,
         card: TestCard,
         public_url: &str,
-    ) -> Result<Result<(), String>, crate::Error> {
+    ) -> Result<(), crate::Error> {
         match self {
             Payments::Test(provider) => provider.pay(pool, order, card, public_url).await,
-            Payments::Stripe(_) => Err(crate::Error::Invalid(NOT_TEST_CARDS.to_owned())),
+            Payments::Stripe(_) => Err(PaymentError::NotTestCards.into()),
         }
     }
 
@@ -127,7 +152,7 @@ impl Payments {
                 },
                 None => Started::Paid,
             }),
-            Payments::Test(_) => Err(crate::Error::Invalid(NOT_STRIPE.to_owned())),
+            Payments::Test(_) => Err(PaymentError::NotStripe.into()),
         }
     }
 
@@ -216,7 +241,7 @@ pub const TEST_CARDS: [(&str, &str); 3] = [
     ("4000 0000 0000 0119", "fails with an error"),
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum CardError {
     #[error("Enter the card number.")]
     Missing,

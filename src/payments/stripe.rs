@@ -10,7 +10,7 @@
 //! report changes nothing.
 
 use super::signature::{self, SignatureError};
-use super::{PaymentProvider, RefundOutcome, RefundRequest, ORDER_EXPIRED};
+use super::{PaymentError, PaymentProvider, RefundOutcome, RefundRequest};
 use crate::orders::lifecycle::{record_payment, Outcome, PaymentReport, Recorded};
 use crate::orders::read::{constant_time_eq, due, Due};
 use crate::orders::Payable;
@@ -185,8 +185,8 @@ pub enum Finished {
     Paid,
     /// Paid but not settled: the order is paid when Stripe tells us.
     Processing,
-    /// Not paid; the message says why and what to do.
-    NotPaid(String),
+    /// Not paid; says why and what to do.
+    NotPaid(PaymentError),
 }
 
 /// The order a returning shopper paid for, and how that went.
@@ -248,7 +248,7 @@ impl StripeProvider {
         match due(pool, order.order_id).await? {
             Due::Open { .. } => self.intent_for(pool, order).await.map(Some),
             Due::Paid => Ok(None),
-            Due::Expired => Err(Error::Invalid(ORDER_EXPIRED.to_owned())),
+            Due::Expired => Err(PaymentError::OrderExpired.into()),
         }
     }
 
@@ -353,12 +353,12 @@ impl StripeProvider {
             .record(pool, order_id, &intent, None, public_url)
             .await?
         {
-            Some(recorded) => match recorded.for_shopper() {
+            Some(recorded) => match PaymentError::from_recorded(recorded) {
                 Ok(()) => Finished::Paid,
-                Err(message) => Finished::NotPaid(message),
+                Err(why) => Finished::NotPaid(why),
             },
             None if intent.status == IntentStatus::Processing => Finished::Processing,
-            None => Finished::NotPaid(NOT_COMPLETED.to_owned()),
+            None => Finished::NotPaid(PaymentError::NotCompleted),
         };
         let (number, access_key, checkout_token): (i64, String, String) =
             sqlx::query_as("SELECT number, access_key, checkout_token FROM orders WHERE id = $1")
@@ -440,9 +440,6 @@ impl StripeProvider {
         record_payment(pool, &report, public_url).await.map(Some)
     }
 }
-
-const NOT_COMPLETED: &str =
-    "The payment was not completed and nothing was charged. Try again below; your order and cart are kept.";
 
 /// The order an intent pays: the one it was recorded on, or (when the server stopped
 /// before recording it) the one its metadata names, if that order has no other intent.

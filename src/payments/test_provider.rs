@@ -1,7 +1,7 @@
 //! The offline provider: a card number decides the outcome. Labelled as a test on every
 //! page that uses it. Refunds always go through (for amounts it took).
 
-use super::{PaymentProvider, RefundOutcome, RefundRequest, TestCard, ORDER_EXPIRED};
+use super::{PaymentError, PaymentProvider, RefundOutcome, RefundRequest, TestCard};
 use crate::orders::lifecycle::{record_payment, Outcome, PaymentReport};
 use crate::orders::read::{due, Due};
 use crate::orders::Payable;
@@ -68,7 +68,7 @@ impl TestProvider {
     }
 
     /// Pays the placed order with `card`, once: an order already paid is not charged
-    /// again (a repeated submit), an expired one cannot be paid. `Ok(Err(message))`
+    /// again (a repeated submit), an expired one cannot be paid. A [`PaymentError`]
     /// says, for the shopper, why the order is still unpaid.
     pub async fn pay(
         &self,
@@ -76,11 +76,11 @@ impl TestProvider {
         order: &Payable,
         card: TestCard,
         public_url: &str,
-    ) -> Result<Result<(), String>, Error> {
+    ) -> Result<(), Error> {
         let attempts = match due(pool, order.order_id).await? {
             Due::Open { attempts } => attempts,
-            Due::Expired => return Ok(Err(ORDER_EXPIRED.to_owned())),
-            Due::Paid => return Ok(Ok(())),
+            Due::Expired => return Err(PaymentError::OrderExpired.into()),
+            Due::Paid => return Ok(()),
         };
         let report = PaymentReport {
             order_id: order.order_id,
@@ -89,8 +89,7 @@ impl TestProvider {
             outcome: self.charge(order, card, attempts + 1),
             event_id: None,
         };
-        Ok(record_payment(pool, &report, public_url)
-            .await?
-            .for_shopper())
+        let recorded = record_payment(pool, &report, public_url).await?;
+        Ok(PaymentError::from_recorded(recorded)?)
     }
 }

@@ -48,14 +48,14 @@ pub async fn load_cart_count() -> Result<u32, AppError> {
 #[server(prefix = "/api", endpoint = "cart/add")]
 pub async fn add_to_cart(variant_id: i64, quantity: String) -> Result<Added, AppError> {
     use mercato::cart::Quantity;
-    let quantity = Quantity::parse(&quantity).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let quantity = Quantity::parse(&quantity).map_err(mercato::error::Rule::from)?;
     let pool = crate::state::pool()?;
     let session = session::current().await?;
     let cart = session::cart(&session).await?;
     let owner = session::user().await?;
     let (cart, added) = mercato::cart::store::add(&pool, cart, owner, variant_id, quantity).await?;
     session::set_cart(&session, Some(cart)).await?;
-    if crate::request::is_plain_form_post().await {
+    if crate::request::is_plain_form_post() {
         leptos_axum::redirect("/cart");
     }
     Ok(added)
@@ -65,7 +65,7 @@ pub async fn add_to_cart(variant_id: i64, quantity: String) -> Result<Added, App
 #[server(prefix = "/api", endpoint = "cart/update")]
 pub async fn update_cart_line(line_id: i64, quantity: String) -> Result<u32, AppError> {
     use mercato::cart::Quantity;
-    let quantity = Quantity::parse(&quantity).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let quantity = Quantity::parse(&quantity).map_err(mercato::error::Rule::from)?;
     let pool = crate::state::pool()?;
     let cart = session::cart(&session::current().await?)
         .await?

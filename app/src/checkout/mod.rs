@@ -13,8 +13,12 @@ pub use shipping::ShippingPage;
 use crate::error::AppError;
 use leptos::prelude::*;
 use mercato::accounts::address::{AddressInput, SavedAddress};
+#[cfg(feature = "ssr")]
+use mercato::checkout::CheckoutError;
 use mercato::checkout::{Details, Quote, ShippingOption};
-use mercato::payments::PayWith;
+#[cfg(feature = "ssr")]
+use mercato::error::Rule;
+use mercato::payments::{PayWith, PaymentError};
 use serde::{Deserialize, Serialize};
 
 /// The first step's page: what is known already.
@@ -183,7 +187,7 @@ pub async fn choose_shipping(rate: i64) -> Result<(), AppError> {
     let mut conn = state.pool.acquire().await.map_err(mercato::Error::from)?;
     mercato::checkout::shipping::option(&mut conn, rate, &details.shipping.country, state.currency)
         .await?
-        .ok_or_else(|| AppError::Invalid("Choose one of the delivery options shown.".to_owned()))?;
+        .ok_or(Rule::from(CheckoutError::NotAnOption))?;
     checkout.choose_rate(rate);
     session::set_checkout(&s, &checkout).await?;
     leptos_axum::redirect("/checkout/review");
@@ -215,9 +219,7 @@ fn order_of<'a>(
 
 #[cfg(feature = "ssr")]
 fn start_again() -> AppError {
-    AppError::Invalid(
-        "Your checkout details are missing (the session may have expired). Start again from the first step.".to_owned(),
-    )
+    AppError::Rule(CheckoutError::StartAgain.into())
 }
 
 /// Step 3: the quote the shopper reviews. Its total is remembered in the session; the
@@ -230,9 +232,9 @@ pub async fn load_review() -> Result<Option<ReviewStep>, AppError> {
     let (Some(details), Some(rate)) = (checkout.details().cloned(), checkout.rate()) else {
         return Ok(None);
     };
-    let cart = session::cart(&s).await?.ok_or_else(|| {
-        AppError::Invalid("Your cart is empty, so there is nothing to order.".to_owned())
-    })?;
+    let cart = session::cart(&s)
+        .await?
+        .ok_or(Rule::from(CheckoutError::EmptyCart))?;
     let user = session::user().await?;
     let quote = mercato::checkout::place::quote(
         &state.pool,
@@ -268,11 +270,7 @@ async fn place_reviewed(
     let checkout = session::checkout(s).await?;
     match checkout.posted(token) {
         Posted::Paid { page } => return Ok(Placing::Paid(page.to_owned())),
-        Posted::Stale => {
-            return Err(AppError::Invalid(
-                "This checkout was changed in another window, or has expired. Review your order again below.".to_owned(),
-            ))
-        }
+        Posted::Stale => return Err(AppError::Rule(CheckoutError::Stale.into())),
         Posted::Current => {}
     }
     let ready = checkout.ready().ok_or_else(start_again)?;
@@ -293,7 +291,7 @@ async fn place_reviewed(
 pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
     use mercato::payments::TestCard;
     let state = crate::state::state()?;
-    let card = TestCard::parse(&card_number).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let card = TestCard::parse(&card_number).map_err(|e| Rule::from(PaymentError::Card(e)))?;
     let s = session::current().await?;
     let (token, placed) = match place_reviewed(&state, &s, &token).await? {
         Placing::Paid(page) => {
@@ -302,19 +300,14 @@ pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
         }
         Placing::Placed(token, placed) => (token, placed),
     };
-    match state
+    state
         .payments
         .pay_with_test_card(&state.pool, &placed.payable(), card, &state.public_url)
-        .await?
-    {
-        Ok(()) => {
-            let page = order_page(placed.number.0, &placed.access_key);
-            paid(&s, &token, &page).await?;
-            leptos_axum::redirect(&page);
-            Ok(())
-        }
-        Err(message) => Err(AppError::Invalid(message)),
-    }
+        .await?;
+    let page = order_page(placed.number.0, &placed.access_key);
+    paid(&s, &token, &page).await?;
+    leptos_axum::redirect(&page);
+    Ok(())
 }
 
 /// The next thing the Stripe pay button does.
@@ -368,8 +361,8 @@ pub enum ReturnView {
     Paid { page: String },
     /// The bank has not answered yet.
     Processing { page: String },
-    /// Not paid; the message says why. The order and cart are kept.
-    NotPaid { message: String },
+    /// Not paid, and why. The order and cart are kept.
+    NotPaid { why: PaymentError },
     /// No payment of ours matches the link.
     Unknown,
 }
@@ -395,7 +388,11 @@ pub async fn finish_stripe(
         )
         .await
     {
-        // A made-up or mistyped link: say so on a 404, naming nothing.
+        // A made-up or mistyped link: say so on a 404, naming nothing. (A form posted
+        // here by hand gets its error on the page it came from, like any other.)
+        Err(mercato::Error::NotFound) if crate::request::is_plain_form_post() => {
+            return Err(AppError::NotFound);
+        }
         Err(mercato::Error::NotFound) => {
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(http::StatusCode::NOT_FOUND);
@@ -415,7 +412,7 @@ pub async fn finish_stripe(
             ReturnView::Paid { page }
         }
         Finished::Processing => ReturnView::Processing { page },
-        Finished::NotPaid(message) => ReturnView::NotPaid { message },
+        Finished::NotPaid(why) => ReturnView::NotPaid { why },
     })
 }
 

@@ -201,9 +201,9 @@ pub fn ReturnPage() -> impl IntoView {
                         <a href="/checkout/review" class="mt-4 inline-block rounded-full bg-teal-700 px-6 py-3 text-sm font-semibold text-white hover:bg-teal-800">"Back to review and pay"</a>
                     </div>
                 }.into_any(),
-                ReturnView::NotPaid { message } => view! {
+                ReturnView::NotPaid { why } => view! {
                     <div class="mt-6 rounded-2xl border border-red-200 bg-red-50 p-6" role="alert">
-                        <p class="text-red-800">{message}</p>
+                        <p class="text-red-800">{why.to_string()}</p>
                         <a href="/checkout/review" class="mt-4 inline-block rounded-full bg-teal-700 px-6 py-3 text-sm font-semibold text-white hover:bg-teal-800">"Back to review and pay"</a>
                     </div>
                 }.into_any(),

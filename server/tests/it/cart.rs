@@ -1,9 +1,13 @@
 //! The cart against the demo catalog: adding within stock, re-checking on every view,
 //! lines that belong to someone else, and the plain form posts that drive it.
 
-use crate::common::{error_shown, seeded_app, session_cookie, variant_in_stock, TestApp};
+use crate::common::{
+    answered_error, error_shown, seeded_app, session_cookie, variant_in_stock, TestApp,
+};
+use app::error::AppError;
 use mercato::cart::store;
-use mercato::cart::{Notice, Quantity};
+use mercato::cart::{CartError, Notice, Quantity, QuantityError};
+use mercato::error::Rule;
 use mercato::{Currency, Error};
 
 fn qty(n: u32) -> Quantity {
@@ -68,7 +72,10 @@ async fn sold_out_and_unsold_variants_cannot_be_added() {
     .await;
     let sold_out = store::add(&app.pool, None, None, variant, qty(1)).await;
     assert!(
-        matches!(&sold_out, Err(Error::Invalid(m)) if m.contains("sold out")),
+        matches!(
+            &sold_out,
+            Err(Error::Rule(Rule::Cart(CartError::SoldOut { .. })))
+        ),
         "{sold_out:?}"
     );
 
@@ -80,9 +87,15 @@ async fn sold_out_and_unsold_variants_cannot_be_added() {
     )
     .await;
     let archived = store::add(&app.pool, None, None, other, qty(1)).await;
-    assert!(matches!(&archived, Err(Error::Invalid(m)) if m.contains("no longer sold")));
+    assert!(matches!(
+        &archived,
+        Err(Error::Rule(Rule::Cart(CartError::NoLongerSold)))
+    ));
     let missing = store::add(&app.pool, None, None, -1, qty(1)).await;
-    assert!(matches!(missing, Err(Error::Invalid(_))));
+    assert!(matches!(
+        missing,
+        Err(Error::Rule(Rule::Cart(CartError::NoLongerSold)))
+    ));
 }
 
 #[tokio::test]
@@ -372,8 +385,10 @@ async fn server_function_errors_carry_their_own_status() {
     let refused = call("/api/cart/add", "variant_id=1&quantity=abc")
         .await
         .expect("post");
-    assert_eq!(refused.status(), 422);
-    assert!(refused.text().await.expect("body").contains("whole number"));
+    assert_eq!(
+        answered_error(refused, 422).await,
+        AppError::Rule(Rule::Quantity(QuantityError::NotANumber))
+    );
     let missing = call("/api/cart/remove", "line_id=1").await.expect("post");
     assert_eq!(missing.status(), 404);
     let malformed = call("/api/cart/add", "variant_id=not-a-number&quantity=1")

@@ -2,7 +2,12 @@
 //! would: three steps, a declined card that keeps everything, the paid order's page,
 //! and the mail. Posts that try to set prices or reuse another session's checkout fail.
 
-use crate::common::{add_to_cart, error_shown, seeded_app, variant_in_stock, TestApp};
+use crate::common::{
+    add_to_cart, answered_error, error_shown, seeded_app, variant_in_stock, TestApp,
+};
+use app::error::AppError;
+use mercato::checkout::CheckoutError;
+use mercato::error::Rule;
 
 const ADDRESS: &str = "email=guest%40example.com&name=Grace+Hopper&line1=Keizersgracht+1&city=Amsterdam&postal_code=1015+CJ&country=NL";
 
@@ -144,8 +149,10 @@ async fn a_checkout_token_from_another_session_is_refused() {
             Some(&other),
         )
         .await;
-    assert_eq!(res.status(), 422);
-    assert!(res.text().await.expect("body").contains("another window"));
+    assert_eq!(
+        answered_error(res, 422).await,
+        AppError::Rule(Rule::Checkout(CheckoutError::Stale))
+    );
     let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
         .fetch_one(&app.pool)
         .await

@@ -14,6 +14,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod checkout_pages;
+mod constraints;
 mod coupons;
 mod hostile;
 mod listing;

@@ -10,6 +10,7 @@ use mercato::admin::audit::{self, Subject};
 use mercato::admin::Staff;
 use mercato::cart::{store, Quantity};
 use mercato::checkout::place::{place, quote, Checkout, Placed};
+use mercato::error::Rule;
 use mercato::orders::lifecycle::Outcome;
 use mercato::orders::lifecycle::{self, cancel_unpaid_by_staff, PaymentReport, Recorded};
 use mercato::orders::{OrderStatus, TransitionError};
@@ -135,10 +136,10 @@ async fn two_staff_cancelling_one_order_at_once_cancel_it_once() {
     );
     assert!(results.iter().any(|r| matches!(
         r,
-        Err(Error::Transition(TransitionError {
+        Err(Error::Rule(Rule::Transition(TransitionError {
             from: OrderStatus::Cancelled,
             to: OrderStatus::Cancelled
-        }))
+        })))
     )));
     let (status, moves) = status_and_moves(&shop, order.id).await;
     assert_eq!(status, OrderStatus::Cancelled);
@@ -197,7 +198,7 @@ async fn a_cancel_racing_a_payment_leaves_one_of_them() {
                 assert_eq!(on_hand(&shop, variant).await, before);
             }
             // Paid first: the cancel is refused and nothing of it happens.
-            (Err(Error::Transition(refused)), Recorded::Paid) => {
+            (Err(Error::Rule(Rule::Transition(refused))), Recorded::Paid) => {
                 assert_eq!(refused.from, OrderStatus::Paid);
                 assert_eq!(status, OrderStatus::Paid);
                 assert_eq!(moves, [OrderStatus::PendingPayment, OrderStatus::Paid]);

@@ -2,8 +2,12 @@
 //! folder, its link works once and not for long, and a change signs out other devices.
 
 use crate::common::{
-    error_shown, register, seeded_app, session_cookie, sign_in, variant_in_stock, TestApp, PASSWORD,
+    answered_error, error_shown, register, seeded_app, session_cookie, sign_in, variant_in_stock,
+    TestApp, PASSWORD,
 };
+use app::error::AppError;
+use mercato::accounts::AccountError;
+use mercato::error::Rule;
 use mercato::mail::{deliver_due, Delivery};
 use std::path::PathBuf;
 
@@ -126,12 +130,10 @@ async fn a_reset_link_arrives_by_mail_works_once_and_signs_in() {
     // The link was used: a second go is refused, and its page says so before anything
     // is typed.
     let again = app.call("/api/account/reset", &body, None).await;
-    assert_eq!(again.status(), 422);
-    assert!(again
-        .text()
-        .await
-        .expect("body")
-        .contains("expired or was already used"));
+    assert_eq!(
+        answered_error(again, 422).await,
+        AppError::Rule(Rule::Account(AccountError::ResetLinkExpired))
+    );
     let page = app.get(&format!("/account/reset?token={token}")).await;
     assert!(page
         .text()
@@ -190,12 +192,10 @@ async fn changing_the_password_signs_out_every_other_session() {
             Some(&laptop),
         )
         .await;
-    assert_eq!(wrong.status(), 422);
-    assert!(wrong
-        .text()
-        .await
-        .expect("body")
-        .contains("current password"));
+    assert_eq!(
+        answered_error(wrong, 422).await,
+        AppError::Rule(Rule::Account(AccountError::WrongCurrentPassword))
+    );
 
     let res = app
         .post_form(
@@ -360,12 +360,9 @@ async fn a_password_change_uses_up_the_reset_links_still_out() {
         .contains("Your password is changed"));
     let body = format!("token={token}&password=x-{NEW_PASSWORD}&password_again=x-{NEW_PASSWORD}");
     let res = app.call("/api/account/reset", &body, None).await;
-    assert_eq!(res.status(), 422);
-    assert!(
-        res.text()
-            .await
-            .expect("body")
-            .contains("expired or was already used"),
+    assert_eq!(
+        answered_error(res, 422).await,
+        AppError::Rule(Rule::Account(AccountError::ResetLinkExpired)),
         "the link no longer works"
     );
 }

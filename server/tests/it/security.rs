@@ -184,7 +184,7 @@ async fn a_form_error_written_into_a_url_is_never_shown() {
     // What Leptos would put there: the sign-in function's path and a base64 error.
     let forged = "Your account is locked. Call +1 555 0100 to unlock it.";
     let err = base64_url(
-        &serde_json::to_vec(&app::error::AppError::Invalid(forged.to_owned())).expect("json"),
+        &serde_json::to_vec(&app::error::AppError::BadRequest(forged.to_owned())).expect("json"),
     );
     let res = app
         .get(&format!(

@@ -1,7 +1,7 @@
 //! The address book in Postgres. Every function takes the signed-in account's id; an
 //! address id that belongs to someone else is "not found".
 
-use super::{Address, AddressInput, SavedAddress};
+use super::{Address, AddressError, AddressInput, SavedAddress};
 use crate::Error;
 use sqlx::{PgConnection, PgPool};
 
@@ -97,10 +97,7 @@ pub async fn save(
         .bind(id),
         None => {
             if held >= MAX_ADDRESSES {
-                return Err(Error::Invalid(format!(
-                    "Your address book is full ({MAX_ADDRESSES} addresses). Delete one you \
-                     no longer use, then add this one."
-                )));
+                return Err(AddressError::BookFull(MAX_ADDRESSES).into());
             }
             sqlx::query_scalar(
                 "INSERT INTO addresses (user_id, name, line1, line2, city, region,

@@ -337,6 +337,14 @@ pub async fn error_shown(app: &TestApp, res: reqwest::Response, cookie: &str) ->
     app.page(path, &cookie).await
 }
 
+/// The typed error a server function answered a script with (its JSON body), after
+/// checking the status it came with.
+pub async fn answered_error(res: reqwest::Response, status: u16) -> app::error::AppError {
+    assert_eq!(res.status(), status);
+    let body = res.text().await.expect("body");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
 /// The first active variant with at least `min_stock` units: (variant id, on hand).
 pub async fn variant_in_stock(app: &TestApp, min_stock: i32) -> (i64, i32) {
     sqlx::query_as(
