@@ -22,7 +22,7 @@ digest() {
 }
 
 tools="$(cargo leptos --version) $(rustc --version) $(wasm-bindgen --version)"
-shared=$(digest Cargo.toml Cargo.lock .cargo src app)
+shared=$(digest Cargo.toml Cargo.lock .cargo .sqlx src app)
 front=$(printf '%s %s %s' "$tools" "$shared" "$(digest frontend style public package-lock.json)" | sha256sum | cut -c1-64)
 server=$(printf '%s %s %s' "$tools" "$shared" "$(digest server migrations build.rs)" | sha256sum | cut -c1-64)
 

@@ -49,6 +49,14 @@ if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERS
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 13 minutes on 2 cores, once)"
   cargo install --locked "cargo-leptos@$CARGO_LEPTOS_VERSION"
 fi
+# `scripts/sqlx.sh` (make test checks `.sqlx` with it). Postgres support only, over
+# rustls: no OpenSSL headers needed.
+SQLX_CLI_VERSION=0.8.6
+if [ "$(sqlx --version 2>/dev/null)" != "sqlx-cli $SQLX_CLI_VERSION" ]; then
+  say "installing sqlx-cli $SQLX_CLI_VERSION (about 2 minutes on 2 cores, once)"
+  cargo install --locked sqlx-cli --version "$SQLX_CLI_VERSION" \
+    --no-default-features --features postgres,rustls
+fi
 # The wasm-bindgen CLI must match the library in Cargo.lock exactly.
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wb_version" ]; then

@@ -40,6 +40,9 @@ if [ -n "$leaks" ]; then
   exit 1
 fi
 
+step "the SQL the build checks against is up to date"
+scripts/sqlx.sh check
+
 step "unit and integration tests"
 cargo test -p mercato -p app -p server --no-run
 sync # let the build's writes reach the disk before anything waits on I/O

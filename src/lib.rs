@@ -9,6 +9,7 @@ pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod error;
+pub mod inventory;
 pub mod money;
 pub mod orders;
 pub mod payments;

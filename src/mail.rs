@@ -31,17 +31,17 @@ pub struct Message {
 /// Queues `message` on `conn` (usually inside the transaction that caused it). Returns
 /// false when a message with the same dedupe key was already queued.
 pub async fn enqueue(conn: &mut PgConnection, message: &Message) -> Result<bool, Error> {
-    let queued = sqlx::query(
+    let queued = sqlx::query!(
         "INSERT INTO outbox (kind, dedupe_key, recipient, subject, body_text, body_html)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (dedupe_key) DO NOTHING",
+        message.kind,
+        message.dedupe_key,
+        message.to,
+        message.subject,
+        message.text,
+        message.html,
     )
-    .bind(message.kind)
-    .bind(&message.dedupe_key)
-    .bind(&message.to)
-    .bind(&message.subject)
-    .bind(&message.text)
-    .bind(&message.html)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -117,7 +117,6 @@ pub fn backoff_secs(attempts: i32) -> i64 {
     (30_i64 << doublings).min(6 * 3600)
 }
 
-#[derive(sqlx::FromRow)]
 struct Due {
     id: i64,
     kind: String,
@@ -132,28 +131,29 @@ struct Due {
 /// Delivers up to `batch` due messages; returns how many went out.
 pub async fn deliver_due(pool: &PgPool, delivery: &Delivery, batch: i64) -> Result<usize, Error> {
     let mut tx = pool.begin().await?;
-    let due: Vec<Due> = sqlx::query_as(
-        "SELECT id, kind, recipient, subject, body_text, body_html, attempts,
-                to_char(created_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS +0000')
-                    AS created_at
-         FROM outbox
-         WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < $2
-         ORDER BY next_attempt_at, id
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED",
+    let due = sqlx::query_as!(
+        Due,
+        r#"SELECT id, kind, recipient, subject, body_text, body_html, attempts,
+                  to_char(created_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS +0000')
+                      AS "created_at!"
+           FROM outbox
+           WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < $2
+           ORDER BY next_attempt_at, id
+           LIMIT $1
+           FOR UPDATE SKIP LOCKED"#,
+        batch,
+        MAX_ATTEMPTS,
     )
-    .bind(batch)
-    .bind(MAX_ATTEMPTS)
     .fetch_all(&mut *tx)
     .await?;
     let mut sent = 0;
     for message in &due {
         match deliver(delivery, message).await {
             Ok(()) => {
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1",
+                    message.id,
                 )
-                .bind(message.id)
                 .execute(&mut *tx)
                 .await?;
                 sent += 1;
@@ -161,15 +161,15 @@ pub async fn deliver_due(pool: &PgPool, delivery: &Delivery, batch: i64) -> Resu
             Err(error) => {
                 let attempts = message.attempts + 1;
                 tracing::warn!(id = message.id, kind = %message.kind, attempts, %error, "mail not delivered; will retry");
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE outbox SET attempts = $2, last_error = $3,
                          next_attempt_at = now() + make_interval(secs => $4)
                      WHERE id = $1",
+                    message.id,
+                    attempts,
+                    error,
+                    backoff_secs(attempts) as f64,
                 )
-                .bind(message.id)
-                .bind(attempts)
-                .bind(&error)
-                .bind(backoff_secs(attempts) as f64)
                 .execute(&mut *tx)
                 .await?;
             }

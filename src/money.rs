@@ -90,6 +90,10 @@ impl Currency {
     }
 }
 
+// Stored as its code (`EUR`); a code this shop does not know is an error when read.
+#[cfg(feature = "server")]
+crate::text_enum!(Currency, code, |s: &str| Currency::parse(s).ok());
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

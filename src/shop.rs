@@ -28,16 +28,16 @@ mod sql {
     impl ShopInfo {
         /// Reads the shop's settings; keys missing from the table keep their defaults.
         pub async fn load(pool: &PgPool) -> Result<ShopInfo, Error> {
-            let rows: Vec<(String, String)> = sqlx::query_as(
-                "SELECT key, value FROM settings WHERE key IN ('shop_name', 'tagline')",
+            let rows = sqlx::query!(
+                "SELECT key, value FROM settings WHERE key IN ('shop_name', 'tagline')"
             )
             .fetch_all(pool)
             .await?;
             let mut info = ShopInfo::default();
-            for (key, value) in rows {
-                match key.as_str() {
-                    "shop_name" => info.name = value,
-                    "tagline" => info.tagline = value,
+            for row in rows {
+                match row.key.as_str() {
+                    "shop_name" => info.name = row.value,
+                    "tagline" => info.tagline = row.value,
                     _ => {}
                 }
             }

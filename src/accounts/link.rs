@@ -14,11 +14,17 @@ pub(super) enum Link {
 }
 
 impl Link {
-    fn kind(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Link::Reset => "reset",
             Link::Confirm => "confirm",
         }
+    }
+
+    fn parse(s: &str) -> Option<Link> {
+        [Link::Reset, Link::Confirm]
+            .into_iter()
+            .find(|l| l.as_str() == s)
     }
 
     /// A new link for `user`, working for `minutes`; returns the token to mail.
@@ -29,14 +35,14 @@ impl Link {
         minutes: i32,
     ) -> Result<String, Error> {
         let token = crate::token::random_hex();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO account_links (kind, user_id, token_hash, expires_at)
              VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + make_interval(mins => $4))",
+            self as Link,
+            user,
+            token,
+            minutes,
         )
-        .bind(self.kind())
-        .bind(user)
-        .bind(&token)
-        .bind(minutes)
         .execute(&mut *conn)
         .await?;
         Ok(token)
@@ -48,12 +54,12 @@ impl Link {
         conn: &mut PgConnection,
         user: i64,
     ) -> Result<i64, Error> {
-        Ok(sqlx::query_scalar(
-            "SELECT count(*) FROM account_links
-             WHERE kind = $1 AND user_id = $2 AND created_at > now() - interval '1 hour'",
+        Ok(sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM account_links
+               WHERE kind = $1 AND user_id = $2 AND created_at > now() - interval '1 hour'"#,
+            self as Link,
+            user,
         )
-        .bind(self.kind())
-        .bind(user)
         .fetch_one(&mut *conn)
         .await?)
     }
@@ -64,13 +70,13 @@ impl Link {
         if !crate::token::plausible(token) {
             return Ok(false);
         }
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM account_links
-                            WHERE kind = $1 AND token_hash = sha256(convert_to($2, 'UTF8'))
-                              AND used_at IS NULL AND expires_at > now())",
+        Ok(sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM account_links
+                              WHERE kind = $1 AND token_hash = sha256(convert_to($2, 'UTF8'))
+                                AND used_at IS NULL AND expires_at > now()) AS "works!""#,
+            self as Link,
+            token,
         )
-        .bind(self.kind())
-        .bind(token)
         .fetch_one(pool)
         .await?)
     }
@@ -85,38 +91,32 @@ impl Link {
         if !crate::token::plausible(token) {
             return Ok(None);
         }
-        let found: Option<(i64, String, String)> = sqlx::query_as(
-            "SELECT u.id, u.email, u.role
-             FROM account_links l JOIN users u ON u.id = l.user_id
-             WHERE l.kind = $1 AND l.token_hash = sha256(convert_to($2, 'UTF8'))
-               AND l.used_at IS NULL AND l.expires_at > now()
-             FOR UPDATE OF l, u",
+        Ok(sqlx::query_as!(
+            User,
+            r#"SELECT u.id, u.email, u.role AS "role: Role"
+               FROM account_links l JOIN users u ON u.id = l.user_id
+               WHERE l.kind = $1 AND l.token_hash = sha256(convert_to($2, 'UTF8'))
+                 AND l.used_at IS NULL AND l.expires_at > now()
+               FOR UPDATE OF l, u"#,
+            self as Link,
+            token,
         )
-        .bind(self.kind())
-        .bind(token)
         .fetch_optional(&mut *conn)
-        .await?;
-        found
-            .map(|(id, email, role)| {
-                Ok(User {
-                    id,
-                    email,
-                    role: Role::read(&role)?,
-                })
-            })
-            .transpose()
+        .await?)
     }
 
     /// Uses up every link of this kind still out for `user`.
     pub(super) async fn use_up(self, conn: &mut PgConnection, user: i64) -> Result<(), Error> {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE account_links SET used_at = now()
              WHERE kind = $1 AND user_id = $2 AND used_at IS NULL",
+            self as Link,
+            user,
         )
-        .bind(self.kind())
-        .bind(user)
         .execute(&mut *conn)
         .await?;
         Ok(())
     }
 }
+
+crate::text_enum!(Link);

@@ -49,13 +49,12 @@ impl Role {
             .into_iter()
             .find(|r| r.as_str() == s)
     }
-
-    /// A role read from the database: one it does not know is a fault, never a
-    /// customer by default.
-    pub fn read(s: &str) -> Result<Role, crate::Error> {
-        Role::parse(s).ok_or_else(|| crate::Error::internal(format!("unknown role {s:?}")))
-    }
 }
+
+// A role read from the database that the code does not know is a fault, never a
+// customer by default.
+#[cfg(feature = "server")]
+crate::text_enum!(Role);
 
 /// An email address, trimmed; compared without regard to case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

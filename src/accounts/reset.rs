@@ -34,24 +34,25 @@ pub async fn request_reset(
         .await?
         .map_err(Error::wait)?;
     let mut tx = pool.begin().await?;
-    let user: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, email FROM users WHERE lower(email) = lower($1) FOR UPDATE")
-            .bind(email.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((user_id, address)) = user else {
+    let user = sqlx::query!(
+        "SELECT id, email FROM users WHERE lower(email) = lower($1) FOR UPDATE",
+        email.as_str(),
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(user) = user else {
         tracing::info!("password reset asked for an email without an account");
         return Ok(());
     };
-    if Link::Reset.sent_last_hour(&mut tx, user_id).await? >= RESETS_PER_HOUR {
-        tracing::warn!(user = user_id, "password reset asked too often; ignored");
+    if Link::Reset.sent_last_hour(&mut tx, user.id).await? >= RESETS_PER_HOUR {
+        tracing::warn!(user = user.id, "password reset asked too often; ignored");
         return Ok(());
     }
     let token = Link::Reset
-        .create(&mut tx, user_id, RESET_VALID_MINUTES)
+        .create(&mut tx, user.id, RESET_VALID_MINUTES)
         .await?;
     let link = format!("{public_url}/account/reset?token={token}");
-    mail::enqueue(&mut tx, &reset_mail(&address, &link)).await?;
+    mail::enqueue(&mut tx, &reset_mail(&user.email, &link)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -138,20 +139,21 @@ pub async fn change_password(
         .map_err(Error::wait)?;
     let turn = gate.turn()?;
     let mut tx = pool.begin().await?;
-    let (email, hash): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1 FOR UPDATE")
-            .bind(user)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(Error::NotFound)?;
-    if !password::verify(&turn, current.to_owned(), hash).await? {
+    let account = sqlx::query!(
+        "SELECT email, password_hash FROM users WHERE id = $1 FOR UPDATE",
+        user,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    if !password::verify(&turn, current.to_owned(), account.password_hash).await? {
         return Err(wrong_current());
     }
     limits::CHANGE_PASSWORD.clear(&mut *tx, &subject).await?;
     if new == current {
         return Err(AccountError::SamePassword.into());
     }
-    let epoch = set_password(&mut tx, &turn, user, &email, new, again).await?;
+    let epoch = set_password(&mut tx, &turn, user, &account.email, new, again).await?;
     tx.commit().await?;
     Ok(epoch)
 }
@@ -176,13 +178,13 @@ async fn set_password(
         return Err(AccountError::PasswordsDiffer.into());
     }
     let hash = password::hash(turn, new.to_owned()).await?;
-    let epoch = sqlx::query_scalar(
+    let epoch = sqlx::query_scalar!(
         "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1,
                           updated_at = now()
          WHERE id = $1 RETURNING session_epoch",
+        user,
+        hash,
     )
-    .bind(user)
-    .bind(hash)
     .fetch_one(&mut *conn)
     .await?;
     Link::Reset.use_up(conn, user).await?;

@@ -9,8 +9,6 @@ use crate::mail::{self, Message};
 use crate::Error;
 use sqlx::PgPool;
 
-/// What a failed sign-in says. It never tells whether the email has an account, nor
-/// whether an account is still waiting for its confirmation link.
 /// Starts an account for `email`, or, if it has a confirmed one already, tells its owner
 /// that someone tried. Either way the caller says the same thing ("check your inbox"),
 /// takes as long, and signs nobody in: an account is used only after its confirmation
@@ -40,32 +38,37 @@ pub async fn register(
     // Hashed whether or not the address has an account: both answers take as long.
     let hash = password::hash(&gate.turn()?, password.to_owned()).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query("INSERT INTO users (email, password_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(email.as_str())
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-    let (id, address, confirmed): (i64, String, bool) = sqlx::query_as(
-        "SELECT id, email, email_verified_at IS NOT NULL FROM users
-         WHERE lower(email) = lower($1) FOR UPDATE",
+    sqlx::query!(
+        "INSERT INTO users (email, password_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        email.as_str(),
+        hash,
     )
-    .bind(email.as_str())
+    .execute(&mut *tx)
+    .await?;
+    let user = sqlx::query!(
+        r#"SELECT id, email, email_verified_at IS NOT NULL AS "confirmed!" FROM users
+           WHERE lower(email) = lower($1) FOR UPDATE"#,
+        email.as_str(),
+    )
     .fetch_one(&mut *tx)
     .await?;
-    if confirmed {
+    if user.confirmed {
         tracing::info!(
-            user = id,
+            user = user.id,
             "registration tried for a confirmed account; its owner is told"
         );
-        mail::enqueue(&mut tx, &already_registered_mail(id, &address, public_url)).await?;
+        let mail = already_registered_mail(user.id, &user.email, public_url);
+        mail::enqueue(&mut tx, &mail).await?;
     } else {
         // New, or never confirmed: this registration's password and a fresh link.
-        sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
-        verify::send_link(&mut tx, id, &address, public_url).await?;
+        sqlx::query!(
+            "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1",
+            user.id,
+            hash,
+        )
+        .execute(&mut *tx)
+        .await?;
+        verify::send_link(&mut tx, user.id, &user.email, public_url).await?;
     }
     tx.commit().await?;
     Ok(email)
@@ -118,24 +121,25 @@ pub async fn sign_in(
     }
     limits::count_sign_in(pool, email, client).await?;
     let turn = gate.turn()?;
-    let row: Option<(i64, String, String, String, bool)> = sqlx::query_as(
-        "SELECT id, email, password_hash, role, email_verified_at IS NOT NULL
-         FROM users WHERE lower(email) = lower($1)",
+    let row = sqlx::query!(
+        r#"SELECT id, email, password_hash, role AS "role: Role",
+                  email_verified_at IS NOT NULL AS "confirmed!"
+           FROM users WHERE lower(email) = lower($1)"#,
+        email.as_str(),
     )
-    .bind(email.as_str())
     .fetch_optional(pool)
     .await?;
     let hash = row
         .as_ref()
-        .map_or(password::DECOY, |(_, _, hash, _, _)| hash.as_str());
+        .map_or(password::DECOY, |row| row.password_hash.as_str());
     let matched = password::verify(&turn, password.to_owned(), hash.to_owned()).await?;
     match row {
-        Some((id, email, _, role, true)) if matched => {
+        Some(row) if matched && row.confirmed => {
             limits::clear_sign_in(pool, &email_typed, client).await?;
             Ok(User {
-                id,
-                email,
-                role: Role::read(&role)?,
+                id: row.id,
+                email: row.email,
+                role: row.role,
             })
         }
         _ => Err(wrong()),
@@ -144,25 +148,23 @@ pub async fn sign_in(
 
 /// The account `id`, if it still exists.
 pub async fn account(pool: &PgPool, id: i64) -> Result<Option<Account>, Error> {
-    let row: Option<(i64, String, String, i32, bool)> = sqlx::query_as(
-        "SELECT id, email, role, session_epoch, email_verified_at IS NOT NULL
-         FROM users WHERE id = $1",
+    let row = sqlx::query!(
+        r#"SELECT id, email, role AS "role: Role", session_epoch,
+                  email_verified_at IS NOT NULL AS "verified!"
+           FROM users WHERE id = $1"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(pool)
     .await?;
-    row.map(|(id, email, role, epoch, verified)| {
-        Ok(Account {
-            user: User {
-                id,
-                email,
-                role: Role::read(&role)?,
-            },
-            epoch,
-            verified,
-        })
-    })
-    .transpose()
+    Ok(row.map(|row| Account {
+        user: User {
+            id: row.id,
+            email: row.email,
+            role: row.role,
+        },
+        epoch: row.session_epoch,
+        verified: row.verified,
+    }))
 }
 
 /// Creates an account with `role`, or gives an existing one that role and password
@@ -177,7 +179,7 @@ pub async fn upsert_with_role(
     let email = Email::parse(email)?;
     check_new_password(password, &email)?;
     let hash = hash_now(password).await?;
-    let (id, email): (i64, String) = sqlx::query_as(
+    let row = sqlx::query!(
         "INSERT INTO users (email, password_hash, role, email_verified_at)
          VALUES ($1, $2, $3, now())
          ON CONFLICT (lower(email)) DO UPDATE
@@ -185,13 +187,17 @@ pub async fn upsert_with_role(
              email_verified_at = coalesce(users.email_verified_at, now()),
              session_epoch = users.session_epoch + 1, updated_at = now()
          RETURNING id, email",
+        email.as_str(),
+        hash,
+        role as Role,
     )
-    .bind(email.as_str())
-    .bind(&hash)
-    .bind(role.as_str())
     .fetch_one(pool)
     .await?;
-    Ok(User { id, email, role })
+    Ok(User {
+        id: row.id,
+        email: row.email,
+        role,
+    })
 }
 
 /// Hashes `password` for a command run by the operator (nobody else is in line).

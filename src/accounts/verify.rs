@@ -76,8 +76,7 @@ pub async fn confirm(
     let email = Email::parse(&user.email).map_err(|e| Error::internal(e.to_string()))?;
     limits::count_sign_in(pool, &email, client).await?;
     let turn = gate.turn()?;
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(user.id)
+    let hash = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id)
         .fetch_one(&mut *tx)
         .await?;
     if !password::verify(&turn, password.to_owned(), hash).await? {
@@ -95,10 +94,10 @@ pub const WRONG_PASSWORD: &str = "That is not the password chosen when this acco
 /// Records that the account's owner reads its mail (a confirmation or a reset link was
 /// used); every outstanding confirmation link is used up.
 pub async fn mark_confirmed(conn: &mut PgConnection, user: i64) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1",
+        user,
     )
-    .bind(user)
     .execute(&mut *conn)
     .await?;
     Link::Confirm.use_up(conn, user).await

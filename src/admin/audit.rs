@@ -24,17 +24,17 @@ pub async fn record(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_log (staff_id, staff_email, action, subject_kind, subject_id, before, after)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        staff.id(),
+        staff.user().email,
+        action,
+        subject.kind,
+        subject.id,
+        before,
+        after,
     )
-    .bind(staff.id())
-    .bind(&staff.user().email)
-    .bind(action)
-    .bind(subject.kind)
-    .bind(subject.id)
-    .bind(before)
-    .bind(after)
     .execute(&mut *conn)
     .await?;
     Ok(())

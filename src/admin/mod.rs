@@ -157,58 +157,54 @@ impl StockAudit {
 
 #[cfg(feature = "server")]
 pub async fn stock_audit(pool: &sqlx::PgPool) -> Result<StockAudit, crate::Error> {
-    let r: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT
-           (SELECT coalesce(sum(delta), 0) FROM inventory_movements WHERE reason = 'initial')::bigint,
-           (SELECT coalesce(sum(on_hand), 0) FROM inventory)::bigint,
+    use crate::inventory::MovementReason;
+    use crate::orders::OrderStatus;
+    Ok(sqlx::query_as!(
+        StockAudit,
+        r#"SELECT
+           (SELECT coalesce(sum(delta), 0) FROM inventory_movements WHERE reason = $1)::bigint
+               AS "initial!",
+           (SELECT coalesce(sum(on_hand), 0) FROM inventory)::bigint AS "on_hand!",
            (SELECT coalesce(sum(l.quantity), 0) FROM order_lines l
-            JOIN orders o ON o.id = l.order_id WHERE o.status <> 'cancelled')::bigint,
+            JOIN orders o ON o.id = l.order_id WHERE o.status <> $2)::bigint AS "sold!",
            (SELECT coalesce(sum(delta), 0) FROM inventory_movements
-            WHERE reason IN ('restock', 'staff_edit', 'return'))::bigint,
+            WHERE reason = ANY ($3))::bigint AS "restocked!",
            (SELECT count(*) FROM inventory i WHERE i.on_hand <> coalesce(
-               (SELECT sum(delta) FROM inventory_movements m WHERE m.variant_id = i.variant_id), 0)),
-           (SELECT count(*) FROM inventory WHERE on_hand < 0)",
+               (SELECT sum(delta) FROM inventory_movements m WHERE m.variant_id = i.variant_id), 0))
+               AS "mismatched_variants!",
+           (SELECT count(*) FROM inventory WHERE on_hand < 0) AS "negative_variants!""#,
+        MovementReason::Initial as MovementReason,
+        OrderStatus::Cancelled as OrderStatus,
+        &MovementReason::ADJUSTMENTS[..] as &[MovementReason],
     )
     .fetch_one(pool)
-    .await?;
-    Ok(StockAudit {
-        initial: r.0,
-        on_hand: r.1,
-        sold: r.2,
-        restocked: r.3,
-        mismatched_variants: r.4,
-        negative_variants: r.5,
-    })
+    .await?)
 }
 
 #[cfg(feature = "server")]
 pub async fn overview(pool: &sqlx::PgPool) -> Result<Overview, crate::Error> {
-    let row: (i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT
-           (SELECT count(*) FROM products WHERE status = 'active'),
-           (SELECT count(*) FROM products WHERE status = 'draft'),
+    use crate::accounts::Role;
+    use crate::catalog::ProductStatus;
+    Ok(sqlx::query_as!(
+        Overview,
+        r#"SELECT
+           (SELECT count(*) FROM products WHERE status = $1) AS "active_products!",
+           (SELECT count(*) FROM products WHERE status = $2) AS "draft_products!",
            (SELECT count(*) FROM inventory i JOIN variants v ON v.id = i.variant_id
             JOIN products p ON p.id = v.product_id
-            WHERE i.on_hand = 0 AND p.status = 'active'),
-           (SELECT count(*) FROM users WHERE role = 'customer'),
-           (SELECT count(*) FROM users WHERE role <> 'customer'),
-           (SELECT count(DISTINCT cart_id) FROM cart_lines),
+            WHERE i.on_hand = 0 AND p.status = $1) AS "variants_sold_out!",
+           (SELECT count(*) FROM users WHERE role = $3) AS "customers!",
+           (SELECT count(*) FROM users WHERE role <> $3) AS "staff!",
+           (SELECT count(DISTINCT cart_id) FROM cart_lines) AS "carts_with_items!",
            (SELECT count(*) FROM coupons
-            WHERE active AND (ends_at IS NULL OR ends_at > now())),
-           (SELECT count(*) FROM outbox WHERE sent_at IS NULL)",
+            WHERE active AND (ends_at IS NULL OR ends_at > now())) AS "live_coupons!",
+           (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS "mail_waiting!""#,
+        ProductStatus::Active as ProductStatus,
+        ProductStatus::Draft as ProductStatus,
+        Role::Customer as Role,
     )
     .fetch_one(pool)
-    .await?;
-    Ok(Overview {
-        active_products: row.0,
-        draft_products: row.1,
-        variants_sold_out: row.2,
-        customers: row.3,
-        staff: row.4,
-        carts_with_items: row.5,
-        live_coupons: row.6,
-        mail_waiting: row.7,
-    })
+    .await?)
 }
 
 #[cfg(test)]

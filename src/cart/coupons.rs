@@ -37,20 +37,21 @@ pub(crate) async fn check_on_cart(
     cart: i64,
     view: &mut CartView,
 ) -> Result<(), Error> {
-    let on_cart: Option<(i64, Option<i64>)> = sqlx::query_as(
-        "SELECT coupon_id, user_id FROM carts WHERE id = $1 AND coupon_id IS NOT NULL",
+    let on_cart = sqlx::query!(
+        r#"SELECT coupon_id AS "coupon_id!", user_id FROM carts
+           WHERE id = $1 AND coupon_id IS NOT NULL"#,
+        cart,
     )
-    .bind(cart)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((coupon_id, owner)) = on_cart else {
+    let Some(on_cart) = on_cart else {
         return Ok(());
     };
     let Some(found) = load(
         &mut *conn,
-        Lookup::Id(coupon_id),
+        Lookup::Id(on_cart.coupon_id),
         Customer {
-            user: owner,
+            user: on_cart.user_id,
             email: None,
         },
         view.currency,
@@ -65,8 +66,7 @@ pub(crate) async fn check_on_cart(
             view.coupon_waiting = Some((found.coupon.code, e.to_string()));
         }
         Err(e) => {
-            sqlx::query("UPDATE carts SET coupon_id = NULL WHERE id = $1")
-                .bind(cart)
+            sqlx::query!("UPDATE carts SET coupon_id = NULL WHERE id = $1", cart)
                 .execute(&mut *conn)
                 .await?;
             view.notices.push(Notice::CouponRemoved { reason: e });
@@ -88,7 +88,6 @@ pub struct FoundCoupon {
     pub usage: Usage,
 }
 
-#[derive(sqlx::FromRow)]
 struct CouponRow {
     id: i64,
     code: String,
@@ -121,35 +120,38 @@ pub async fn load(
         Lookup::Id(id) => (Some(id), None),
         Lookup::Code(code) => (None, Some(code)),
     };
-    let row: Option<CouponRow> = sqlx::query_as(
-        "SELECT c.id, c.code, c.description, c.kind, c.value, c.min_subtotal,
-                extract(epoch FROM c.starts_at)::bigint AS starts_at,
-                to_char(c.starts_at, 'FMDD FMMonth YYYY') AS starts_label,
-                extract(epoch FROM c.ends_at)::bigint AS ends_at,
-                c.max_uses, c.max_uses_per_customer, c.active,
-                extract(epoch FROM now())::bigint AS now,
-                (SELECT count(*) FROM coupon_redemptions r WHERE r.coupon_id = c.id) AS used,
-                (SELECT count(*) FROM coupon_redemptions r
-                 WHERE r.coupon_id = c.id
-                   AND (r.user_id = $3
-                        OR lower(r.email) = lower((SELECT email FROM users WHERE id = $3))
-                        OR lower(r.email) = lower($4))) AS used_by_customer,
-                coalesce((SELECT email_verified_at IS NOT NULL FROM users WHERE id = $3),
-                         false) AS confirmed
-         FROM coupons c
-         WHERE c.id = $1 OR c.code = $2",
+    let row = sqlx::query_as!(
+        CouponRow,
+        r#"SELECT c.id, c.code, c.description, c.kind, c.value, c.min_subtotal,
+                  extract(epoch FROM c.starts_at)::bigint AS starts_at,
+                  to_char(c.starts_at, 'FMDD FMMonth YYYY') AS starts_label,
+                  extract(epoch FROM c.ends_at)::bigint AS ends_at,
+                  c.max_uses, c.max_uses_per_customer, c.active,
+                  extract(epoch FROM now())::bigint AS "now!",
+                  (SELECT count(*) FROM coupon_redemptions r WHERE r.coupon_id = c.id)
+                      AS "used!",
+                  (SELECT count(*) FROM coupon_redemptions r
+                   WHERE r.coupon_id = c.id
+                     AND (r.user_id = $3
+                          OR lower(r.email) = lower((SELECT email FROM users WHERE id = $3))
+                          OR lower(r.email) = lower($4))) AS used_by_customer,
+                  coalesce((SELECT email_verified_at IS NOT NULL FROM users WHERE id = $3),
+                           false) AS "confirmed!"
+           FROM coupons c
+           WHERE c.id = $1 OR c.code = $2"#,
+        id,
+        code,
+        customer.user,
+        customer.email,
     )
-    .bind(id)
-    .bind(code)
-    .bind(customer.user)
-    .bind(customer.email)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let kind = match row.kind.as_str() {
         "percent" => CouponKind::Percent(row.value),
         "fixed" => CouponKind::Fixed(Money::new(row.value, currency)),
-        _ => CouponKind::FreeShipping,
+        "free_shipping" => CouponKind::FreeShipping,
+        other => return Err(Error::internal(format!("unknown coupon kind {other:?}"))),
     };
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(Some(FoundCoupon {
@@ -202,12 +204,10 @@ pub async fn apply(
         return Err(CouponError::CartEmpty.into());
     };
     let mut tx = pool.begin().await?;
-    let owner: Option<i64> =
-        sqlx::query_scalar("SELECT user_id FROM carts WHERE id = $1 FOR UPDATE")
-            .bind(cart)
-            .fetch_optional(&mut *tx)
-            .await?
-            .flatten();
+    let owner = sqlx::query_scalar!("SELECT user_id FROM carts WHERE id = $1 FOR UPDATE", cart)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten();
     let customer = Customer {
         user: owner,
         email: None,
@@ -218,11 +218,13 @@ pub async fn apply(
     let applied = found
         .coupon
         .apply(current.subtotal(), found.now, found.usage)?;
-    sqlx::query("UPDATE carts SET coupon_id = $1, updated_at = now() WHERE id = $2")
-        .bind(found.id)
-        .bind(cart)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE carts SET coupon_id = $1, updated_at = now() WHERE id = $2",
+        found.id,
+        cart,
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(applied)
 }
@@ -230,10 +232,12 @@ pub async fn apply(
 /// Takes the coupon off the cart (nothing to do when there is none).
 pub async fn remove(pool: &PgPool, cart: Option<i64>) -> Result<(), Error> {
     if let Some(cart) = cart {
-        sqlx::query("UPDATE carts SET coupon_id = NULL, updated_at = now() WHERE id = $1")
-            .bind(cart)
-            .execute(pool)
-            .await?;
+        sqlx::query!(
+            "UPDATE carts SET coupon_id = NULL, updated_at = now() WHERE id = $1",
+            cart,
+        )
+        .execute(pool)
+        .await?;
     }
     Ok(())
 }

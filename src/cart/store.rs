@@ -3,6 +3,8 @@
 
 use super::{Added, CartError, CartLine, CartView, Notice, Quantity, MAX_PER_LINE};
 use crate::catalog::view::Image;
+use crate::catalog::ProductStatus;
+use crate::orders::OrderStatus;
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
@@ -18,49 +20,52 @@ pub async fn add(
     quantity: Quantity,
 ) -> Result<(i64, Added), Error> {
     let mut tx = pool.begin().await?;
-    let variant: Option<(String, Decimal, i32)> = sqlx::query_as(
-        "SELECT p.name || coalesce(' (' || nullif(concat_ws(' / ', v.option1, v.option2,
-                                                            v.option3), '') || ')', ''),
-                v.price, i.on_hand
-         FROM variants v
-         JOIN products p ON p.id = v.product_id
-         JOIN inventory i ON i.variant_id = v.id
-         WHERE v.id = $1 AND p.status = 'active'",
+    let variant = sqlx::query!(
+        r#"SELECT p.name || coalesce(' (' || nullif(concat_ws(' / ', v.option1, v.option2,
+                                                              v.option3), '') || ')', '')
+                      AS "name!",
+                  v.price, i.on_hand
+           FROM variants v
+           JOIN products p ON p.id = v.product_id
+           JOIN inventory i ON i.variant_id = v.id
+           WHERE v.id = $1 AND p.status = $2"#,
+        variant_id,
+        ProductStatus::Active as ProductStatus,
     )
-    .bind(variant_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((name, price, on_hand)) = variant else {
+    let Some(variant) = variant else {
         return Err(CartError::NoLongerSold.into());
     };
-    let on_hand = u32::try_from(on_hand).unwrap_or(0);
+    let name = variant.name;
+    let on_hand = u32::try_from(variant.on_hand).unwrap_or(0);
     if on_hand == 0 {
         return Err(CartError::SoldOut { name }.into());
     }
     let cart = lock_or_create(&mut tx, cart, owner).await?;
-    let before: u32 = sqlx::query_scalar::<_, i32>(
+    let before: u32 = sqlx::query_scalar!(
         "SELECT quantity FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
+        cart,
+        variant_id,
     )
-    .bind(cart)
-    .bind(variant_id)
     .fetch_optional(&mut *tx)
     .await?
     .and_then(|q| u32::try_from(q).ok())
     .unwrap_or(0);
     let wanted = before.saturating_add(quantity.get());
     let in_cart = wanted.min(on_hand).min(MAX_PER_LINE);
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cart_lines (cart_id, variant_id, name, quantity, seen_price)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (cart_id, variant_id) DO UPDATE
          SET quantity = EXCLUDED.quantity, seen_price = EXCLUDED.seen_price,
              name = EXCLUDED.name",
+        cart,
+        variant_id,
+        name,
+        in_cart as i32,
+        variant.price,
     )
-    .bind(cart)
-    .bind(variant_id)
-    .bind(&name)
-    .bind(in_cart as i32)
-    .bind(price)
     .execute(&mut *tx)
     .await?;
     let item_count = touch(&mut tx, cart).await?;
@@ -84,31 +89,34 @@ pub async fn set_quantity(
     quantity: Quantity,
 ) -> Result<u32, Error> {
     let mut tx = pool.begin().await?;
-    let row: Option<(String, Option<i32>)> = sqlx::query_as(
-        "SELECT l.name, i.on_hand
-         FROM cart_lines l
-         LEFT JOIN variants v ON v.id = l.variant_id
-         LEFT JOIN products p ON p.id = v.product_id AND p.status = 'active'
-         LEFT JOIN inventory i ON i.variant_id = v.id AND p.id IS NOT NULL
-         WHERE l.id = $1 AND l.cart_id = $2
-         FOR UPDATE OF l",
+    let row = sqlx::query!(
+        r#"SELECT l.name, i.on_hand AS "on_hand?"
+           FROM cart_lines l
+           LEFT JOIN variants v ON v.id = l.variant_id
+           LEFT JOIN products p ON p.id = v.product_id AND p.status = $3
+           LEFT JOIN inventory i ON i.variant_id = v.id AND p.id IS NOT NULL
+           WHERE l.id = $1 AND l.cart_id = $2
+           FOR UPDATE OF l"#,
+        line,
+        cart,
+        ProductStatus::Active as ProductStatus,
     )
-    .bind(line)
-    .bind(cart)
     .fetch_optional(&mut *tx)
-    .await?;
-    let (name, on_hand) = row.ok_or(Error::NotFound)?;
-    let on_hand = on_hand.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+    .await?
+    .ok_or(Error::NotFound)?;
+    let on_hand = row.on_hand.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
     if on_hand == 0 {
         // The cart page will take it out and say why.
-        return Err(CartError::Unavailable { name }.into());
+        return Err(CartError::Unavailable { name: row.name }.into());
     }
     let set = quantity.get().min(on_hand);
-    sqlx::query("UPDATE cart_lines SET quantity = $1 WHERE id = $2")
-        .bind(set as i32)
-        .bind(line)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE cart_lines SET quantity = $1 WHERE id = $2",
+        set as i32,
+        line,
+    )
+    .execute(&mut *tx)
+    .await?;
     touch(&mut tx, cart).await?;
     tx.commit().await?;
     Ok(set)
@@ -116,19 +124,20 @@ pub async fn set_quantity(
 
 /// Takes a line out of the cart.
 pub async fn remove(pool: &PgPool, cart: i64, line: i64) -> Result<(), Error> {
-    let deleted = sqlx::query("DELETE FROM cart_lines WHERE id = $1 AND cart_id = $2")
-        .bind(line)
-        .bind(cart)
-        .execute(pool)
-        .await?
-        .rows_affected();
+    let deleted = sqlx::query!(
+        "DELETE FROM cart_lines WHERE id = $1 AND cart_id = $2",
+        line,
+        cart,
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
     if deleted == 0 {
         return Err(Error::NotFound);
     }
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
 struct LineRow {
     id: i64,
     variant_id: Option<i64>,
@@ -154,31 +163,36 @@ pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Resul
         return Ok(CartView::empty(currency));
     };
     let mut tx = pool.begin().await?;
-    let rows: Vec<LineRow> = sqlx::query_as(
-        "SELECT l.id, l.variant_id, l.name, l.quantity, l.seen_price,
-                p.slug, p.name AS product_name,
-                concat_ws(' / ', v.option1, v.option2, v.option3) AS label,
-                v.sku, v.price, i.on_hand, img.url AS image_url, img.alt AS image_alt
-         FROM cart_lines l
-         LEFT JOIN variants v ON v.id = l.variant_id
-         LEFT JOIN products p ON p.id = v.product_id AND p.status = 'active'
-         LEFT JOIN LATERAL (
-             -- Units this cart's own unpaid order holds are still the shopper's to buy.
-             SELECT inv.on_hand + coalesce((
-                 SELECT sum(ol.quantity) FROM order_lines ol JOIN orders o ON o.id = ol.order_id
-                 WHERE o.cart_id = l.cart_id AND o.status = 'pending_payment'
-                   AND ol.variant_id = l.variant_id), 0)::int AS on_hand
-             FROM inventory inv WHERE inv.variant_id = v.id
-         ) i ON true
-         LEFT JOIN LATERAL (
-             SELECT url, alt FROM product_images
-             WHERE product_id = p.id ORDER BY position LIMIT 1
-         ) img ON true
-         WHERE l.cart_id = $1
-         ORDER BY l.added_at, l.id
-         FOR UPDATE OF l",
+    // Units this cart's own unpaid order holds are still the shopper's to buy.
+    let rows = sqlx::query_as!(
+        LineRow,
+        r#"SELECT l.id, l.variant_id, l.name, l.quantity, l.seen_price,
+                  p.slug AS "slug?", p.name AS "product_name?",
+                  concat_ws(' / ', v.option1, v.option2, v.option3) AS label,
+                  v.sku AS "sku?", v.price AS "price?", i.on_hand AS "on_hand?",
+                  img.url AS "image_url?", img.alt AS "image_alt?"
+           FROM cart_lines l
+           LEFT JOIN variants v ON v.id = l.variant_id
+           LEFT JOIN products p ON p.id = v.product_id AND p.status = $2
+           LEFT JOIN LATERAL (
+               SELECT inv.on_hand + coalesce((
+                   SELECT sum(ol.quantity) FROM order_lines ol
+                   JOIN orders o ON o.id = ol.order_id
+                   WHERE o.cart_id = l.cart_id AND o.status = $3
+                     AND ol.variant_id = l.variant_id), 0)::int AS on_hand
+               FROM inventory inv WHERE inv.variant_id = v.id
+           ) i ON true
+           LEFT JOIN LATERAL (
+               SELECT url, alt FROM product_images
+               WHERE product_id = p.id ORDER BY position LIMIT 1
+           ) img ON true
+           WHERE l.cart_id = $1
+           ORDER BY l.added_at, l.id
+           FOR UPDATE OF l"#,
+        cart,
+        ProductStatus::Active as ProductStatus,
+        OrderStatus::PendingPayment as OrderStatus,
     )
-    .bind(cart)
     .fetch_all(&mut *tx)
     .await?;
 
@@ -238,8 +252,7 @@ pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Resul
         });
     }
     if !gone.is_empty() {
-        sqlx::query("DELETE FROM cart_lines WHERE id = ANY ($1)")
-            .bind(&gone)
+        sqlx::query!("DELETE FROM cart_lines WHERE id = ANY ($1)", &gone)
             .execute(&mut *tx)
             .await?;
     }
@@ -247,14 +260,14 @@ pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Resul
         let ids: Vec<i64> = changed.iter().map(|c| c.0).collect();
         let quantities: Vec<i32> = changed.iter().map(|c| c.1).collect();
         let prices: Vec<Decimal> = changed.iter().map(|c| c.2).collect();
-        sqlx::query(
+        sqlx::query!(
             "UPDATE cart_lines l SET quantity = t.q, seen_price = t.p
              FROM UNNEST($1::bigint[], $2::int[], $3::numeric[]) AS t(id, q, p)
              WHERE l.id = t.id",
+            &ids,
+            &quantities,
+            &prices,
         )
-        .bind(&ids)
-        .bind(&quantities)
-        .bind(&prices)
         .execute(&mut *tx)
         .await?;
     }
@@ -266,23 +279,18 @@ pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Resul
 /// Units in the cart, for the header; no re-checking (the cart page does that).
 pub async fn item_count(pool: &PgPool, cart: Option<i64>) -> Result<u32, Error> {
     let Some(cart) = cart else { return Ok(0) };
-    let n: i64 = sqlx::query_scalar(
-        "SELECT coalesce(sum(quantity), 0)::bigint FROM cart_lines WHERE cart_id = $1",
-    )
-    .bind(cart)
-    .fetch_one(pool)
-    .await?;
-    Ok(u32::try_from(n).unwrap_or(0))
+    let mut conn = pool.acquire().await?;
+    units(&mut conn, cart).await
 }
 
 /// Deletes guest carts nobody has touched for `days` days (their sessions are gone
 /// too). An account's cart stays with the account.
 pub async fn delete_abandoned(pool: &PgPool, days: i32) -> Result<u64, Error> {
-    let deleted = sqlx::query(
+    let deleted = sqlx::query!(
         "DELETE FROM carts
          WHERE user_id IS NULL AND updated_at < now() - make_interval(days => $1)",
+        days,
     )
-    .bind(days)
     .execute(pool)
     .await?
     .rows_affected();
@@ -297,43 +305,50 @@ async fn lock_or_create(
     owner: Option<i64>,
 ) -> Result<i64, Error> {
     if let Some(id) = cart {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM carts WHERE id = $1 FOR UPDATE")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let found = sqlx::query_scalar!("SELECT id FROM carts WHERE id = $1 FOR UPDATE", id)
+            .fetch_optional(&mut *conn)
+            .await?;
         if let Some(id) = found {
             return Ok(id);
         }
     }
     if let Some(user) = owner {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM carts WHERE user_id = $1 FOR UPDATE")
-                .bind(user)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if let Some(id) = found {
+        if let Some(id) = account_cart(conn, user).await? {
             return Ok(id);
         }
     }
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO carts (user_id) VALUES ($1) RETURNING id",
+        owner
+    )
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The account `user`'s cart, if it has one, locked for this transaction.
+async fn account_cart(conn: &mut PgConnection, user: i64) -> Result<Option<i64>, Error> {
     Ok(
-        sqlx::query_scalar("INSERT INTO carts (user_id) VALUES ($1) RETURNING id")
-            .bind(owner)
-            .fetch_one(&mut *conn)
+        sqlx::query_scalar!("SELECT id FROM carts WHERE user_id = $1 FOR UPDATE", user)
+            .fetch_optional(&mut *conn)
             .await?,
     )
 }
 
 /// Marks the cart as used now; returns its number of units.
 async fn touch(conn: &mut PgConnection, cart: i64) -> Result<u32, Error> {
-    sqlx::query("UPDATE carts SET updated_at = now() WHERE id = $1")
-        .bind(cart)
+    sqlx::query!("UPDATE carts SET updated_at = now() WHERE id = $1", cart)
         .execute(&mut *conn)
         .await?;
-    let n: i64 = sqlx::query_scalar(
-        "SELECT coalesce(sum(quantity), 0)::bigint FROM cart_lines WHERE cart_id = $1",
+    units(conn, cart).await
+}
+
+/// The number of units in the cart.
+async fn units(conn: &mut PgConnection, cart: i64) -> Result<u32, Error> {
+    let n = sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(quantity), 0)::bigint AS "units!" FROM cart_lines
+           WHERE cart_id = $1"#,
+        cart,
     )
-    .bind(cart)
     .fetch_one(&mut *conn)
     .await?;
     Ok(u32::try_from(n).unwrap_or(0))
@@ -348,33 +363,34 @@ pub async fn merge_into_account(
     user: i64,
 ) -> Result<Option<i64>, Error> {
     let mut tx = pool.begin().await?;
-    let own: Option<i64> = sqlx::query_scalar("SELECT id FROM carts WHERE user_id = $1 FOR UPDATE")
-        .bind(user)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let guest: Option<i64> = match guest {
+    let own = account_cart(&mut tx, user).await?;
+    let guest = match guest {
         Some(id) => {
-            sqlx::query_scalar("SELECT id FROM carts WHERE id = $1 AND user_id IS NULL FOR UPDATE")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
+            sqlx::query_scalar!(
+                "SELECT id FROM carts WHERE id = $1 AND user_id IS NULL FOR UPDATE",
+                id,
+            )
+            .fetch_optional(&mut *tx)
+            .await?
         }
         None => None,
     };
     let cart = match (own, guest) {
         (own, None) => own,
         (None, Some(guest)) => {
-            sqlx::query("UPDATE carts SET user_id = $1, updated_at = now() WHERE id = $2")
-                .bind(user)
-                .bind(guest)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "UPDATE carts SET user_id = $1, updated_at = now() WHERE id = $2",
+                user,
+                guest,
+            )
+            .execute(&mut *tx)
+            .await?;
             Some(guest)
         }
         (Some(own), Some(guest)) => {
             // A sold-out variant keeps one unit here; the next view takes it out and
             // says so.
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO cart_lines (cart_id, variant_id, name, quantity, seen_price)
                  SELECT $1, g.variant_id, g.name, g.quantity, g.seen_price
                  FROM cart_lines g WHERE g.cart_id = $2 AND g.variant_id IS NOT NULL
@@ -384,24 +400,23 @@ pub async fn merge_into_account(
                          $3,
                          greatest(1, (SELECT on_hand FROM inventory
                                       WHERE variant_id = EXCLUDED.variant_id)))",
+                own,
+                guest,
+                MAX_PER_LINE as i32,
             )
-            .bind(own)
-            .bind(guest)
-            .bind(MAX_PER_LINE as i32)
             .execute(&mut *tx)
             .await?;
             // A coupon typed as a guest stays, unless the account's cart has its own.
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE carts SET coupon_id = coalesce(coupon_id,
                      (SELECT coupon_id FROM carts WHERE id = $2))
                  WHERE id = $1",
+                own,
+                guest,
             )
-            .bind(own)
-            .bind(guest)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM carts WHERE id = $1")
-                .bind(guest)
+            sqlx::query!("DELETE FROM carts WHERE id = $1", guest)
                 .execute(&mut *tx)
                 .await?;
             touch(&mut tx, own).await?;

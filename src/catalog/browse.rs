@@ -3,13 +3,15 @@
 //! A listing is two statements, run side by side: one picks the page of products (an
 //! index answers its ORDER BY ... LIMIT), the other counts every facet in one pass
 //! over the listing's products. Both read only the `products` row, whose listing
-//! columns the database keeps current (see the `listing` migration).
+//! columns the database keeps current (see the `listing` migration), through the
+//! `listed_products` view: which products are listed, and which are on sale, is said
+//! there once (see the `listed` migration).
 
+use super::cards::cards;
 use super::listing::{
     CategoryFacet, FacetValue, Facets, Listing, ListingQuery, OptionFacet, PriceBucket, Sort,
     PRICE_EDGES,
 };
-use super::read::{CardRow, CARDS_AFTER_IDS, CARDS_BEFORE_IDS};
 use crate::cache::Cache;
 use crate::{Currency, Error};
 use rust_decimal::Decimal;
@@ -18,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use super::read::PER_PAGE;
+pub use super::cards::PER_PAGE;
 
 /// Which products a listing starts from, before the shopper's filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,32 +132,29 @@ pub async fn suggest(pool: &PgPool, q: &str) -> Result<Option<String>, Error> {
         return Ok(None);
     }
     // For each word, the closest word of any product name that resembles it.
-    let closest: Vec<(i32, Option<String>)> = sqlx::query_as(
-        "SELECT w.n::int4, (
+    let closest = sqlx::query_scalar!(
+        "SELECT (
              SELECT x.word FROM (
                  SELECT DISTINCT lower(part) AS word
-                 FROM products p, regexp_split_to_table(p.name, '[^[:alnum:]]+') part
-                 WHERE p.status = 'active' AND w.word <% p.name
+                 FROM listed_products p, regexp_split_to_table(p.name, '[^[:alnum:]]+') part
+                 WHERE w.word <% p.name
              ) x
              WHERE x.word <> '' AND similarity(x.word, w.word) >= 0.3
              ORDER BY similarity(x.word, w.word) DESC, x.word
              LIMIT 1)
-         FROM unnest($1::text[]) WITH ORDINALITY AS w(word, n)",
+         FROM unnest($1::text[]) WITH ORDINALITY AS w(word, n)
+         ORDER BY w.n",
+        &words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>(),
     )
-    .bind(words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>())
     .fetch_all(pool)
     .await?;
     let mut suggestion = Vec::with_capacity(words.len());
-    for (word, (_, closest)) in words.iter().zip(closest) {
+    for (word, closest) in words.iter().zip(closest) {
         suggestion.push(closest.unwrap_or_else(|| word.to_lowercase()));
     }
     let suggestion = suggestion.join(" ");
     Ok((suggestion != q.to_lowercase()).then_some(suggestion))
 }
-
-/// A product is on sale when a compare-at price is above its lowest price: the rule of
-/// `view::is_on_sale`, over the listing columns, so cards and the filter agree.
-const ON_SALE: &str = "coalesce(p.compare_at > p.min_price, false)";
 
 /// `tree(id, branch)`: the categories a scope covers, each with the child of the scope
 /// (or the top-level category) it sits under; `branch` is NULL for the scope itself.
@@ -247,9 +246,7 @@ async fn page(
     } else {
         page_ids(pool, scope, query, PER_PAGE, offset).await?
     };
-    let sql = format!("{CARDS_BEFORE_IDS}SELECT unnest($1::bigint[]) AS id{CARDS_AFTER_IDS}");
-    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(&ids).fetch_all(pool).await?;
-    Ok(rows.into_iter().map(|r| r.into_card(currency)).collect())
+    cards(pool, currency, &ids).await
 }
 
 /// The ids of `limit` products of the listing from `offset` on, in the listing's order.
@@ -264,7 +261,7 @@ async fn page_ids(
     if let Scope::Category(_) = scope {
         push_tree(&mut sql, scope);
     }
-    sql.push(" SELECT p.id FROM products p WHERE p.status = 'active' AND p.min_price IS NOT NULL");
+    sql.push(" SELECT p.id FROM listed_products p WHERE true");
     if let Scope::Category(_) = scope {
         sql.push(" AND p.category_id = ANY (ARRAY(SELECT id FROM tree))");
     }
@@ -278,7 +275,7 @@ async fn page_ids(
         sql.push(" AND p.in_stock");
     }
     if query.on_sale {
-        sql.push(format_args!(" AND {ON_SALE}"));
+        sql.push(" AND p.on_sale");
     }
     for (_, entries) in option_groups(query) {
         sql.push(" AND p.facets && ");
@@ -321,14 +318,26 @@ pub struct Counts {
     options: BTreeMap<String, u64>,
 }
 
+/// One row of the counting statement: a `kind` of count ("option", "category", "price",
+/// "in_stock", …), what it counts (`key`, with a `label` and `position` for categories),
+/// and the count.
+#[derive(sqlx::FromRow)]
+struct CountRow {
+    kind: String,
+    key: String,
+    label: Option<String>,
+    position: i32,
+    n: i64,
+}
+
 async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Counts, Error> {
     let groups = option_groups(query);
     let mut sql = QueryBuilder::<Postgres>::new("");
     push_tree(&mut sql, scope);
-    sql.push(format_args!(
-        ", base AS MATERIALIZED (SELECT p.facets, p.min_price, p.in_stock, \
-         {ON_SALE} AS on_sale, tree.branch, "
-    ));
+    sql.push(
+        ", base AS MATERIALIZED (SELECT p.facets, p.min_price, p.in_stock, p.on_sale, \
+         tree.branch, ",
+    );
     push_price_filter(&mut sql, query);
     sql.push(" AS ok_price");
     if !query.q.is_empty() {
@@ -341,10 +350,7 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
         sql.push_bind(entries.clone());
         sql.push(format_args!(" AS ok_g{n}"));
     }
-    sql.push(
-        " FROM products p JOIN tree ON tree.id = p.category_id \
-         WHERE p.status = 'active' AND p.min_price IS NOT NULL",
-    );
+    sql.push(" FROM listed_products p JOIN tree ON tree.id = p.category_id WHERE true");
     if let Scope::Category(_) = scope {
         // Lets the planner read the scope's products through the covering index
         // instead of scanning every product to join them with the tree.
@@ -356,7 +362,11 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
     }
     sql.push(")");
     if !query.q.is_empty() {
-        sql.push(" SELECT 'exact', '', NULL, 0, count(*) FILTER (WHERE fts) FROM base UNION ALL");
+        // (The first SELECT of a UNION names the columns: CountRow's.)
+        sql.push(
+            " SELECT 'exact' AS kind, '' AS key, NULL AS label, 0 AS position, \
+             count(*) FILTER (WHERE fts) AS n FROM base UNION ALL",
+        );
     }
 
     // Each facet counts with every filter but its own, so its values stay choosable.
@@ -417,8 +427,7 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
         " UNION ALL SELECT 'total', '', NULL, 0, count(*) FILTER (WHERE {all}) FROM base"
     ));
 
-    let rows: Vec<(String, String, Option<String>, i32, i64)> =
-        sql.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<CountRow> = sql.build_query_as().fetch_all(pool).await?;
     let mut counts = Counts {
         total: 0,
         exact: 0,
@@ -429,7 +438,14 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
         categories: Vec::new(),
         options: BTreeMap::new(),
     };
-    for (kind, key, label, position, n) in rows {
+    for CountRow {
+        kind,
+        key,
+        label,
+        position,
+        n,
+    } in rows
+    {
         let n = u64::try_from(n).unwrap_or(0);
         match kind.as_str() {
             "option" => {

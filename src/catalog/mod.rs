@@ -9,6 +9,8 @@ pub mod art;
 #[cfg(feature = "server")]
 pub mod browse;
 #[cfg(feature = "server")]
+pub mod cards;
+#[cfg(feature = "server")]
 pub mod read;
 #[cfg(feature = "server")]
 pub mod seed;
@@ -29,11 +31,24 @@ pub enum ProductStatus {
 }
 
 impl ProductStatus {
-    pub fn as_str(&self) -> &'static str {
+    pub const ALL: [ProductStatus; 3] = [
+        ProductStatus::Draft,
+        ProductStatus::Active,
+        ProductStatus::Archived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
         match self {
             ProductStatus::Draft => "draft",
             ProductStatus::Active => "active",
             ProductStatus::Archived => "archived",
         }
     }
+
+    pub fn parse(s: &str) -> Option<ProductStatus> {
+        ProductStatus::ALL.into_iter().find(|p| p.as_str() == s)
+    }
 }
+
+#[cfg(feature = "server")]
+crate::text_enum!(ProductStatus);

@@ -1,67 +1,19 @@
 //! Reading the catalog for shoppers: only active products, one query per page section.
+//! Listings are `browse`'s; both read cards through `cards`.
 
 use super::browse::{self, ListingCache, Scope};
+use super::cards::cards;
 use super::listing::ListingQuery;
 use super::view::{
     Category, CategoryLink, CategoryPage, Image, ProductCard, ProductDetail, ProductOption,
     SearchPage, VariantView,
 };
+use super::ProductStatus;
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
-/// Products per page of a listing.
-pub const PER_PAGE: u32 = 24;
-
-/// Wrapped around a query that selects the ids of a page of products, in order, these
-/// give those products' cards in the same order. Choosing the page of ids first lets an
-/// index answer the ORDER BY ... LIMIT; only that page's images are then read.
-pub(crate) const CARDS_BEFORE_IDS: &str = "
-    SELECT p.slug, p.name, img.url AS image_url, img.alt AS image_alt,
-           p.min_price AS price, p.max_price, p.compare_at, p.in_stock
-    -- Numbered as the ordered subquery returns them (a plain scan keeps its order).
-    FROM (SELECT id, row_number() OVER () AS n FROM (";
-pub(crate) const CARDS_AFTER_IDS: &str = ") ids) page
-    JOIN products p ON p.id = page.id
-    LEFT JOIN LATERAL (
-        SELECT url, alt FROM product_images
-        WHERE product_id = p.id ORDER BY position LIMIT 1
-    ) img ON true
-    WHERE p.min_price IS NOT NULL
-    ORDER BY page.n";
-
-fn cards_for(ids_sql: &str) -> String {
-    format!("{CARDS_BEFORE_IDS}{ids_sql}{CARDS_AFTER_IDS}")
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct CardRow {
-    slug: String,
-    name: String,
-    image_url: Option<String>,
-    image_alt: Option<String>,
-    price: Decimal,
-    max_price: Decimal,
-    compare_at: Option<Decimal>,
-    in_stock: bool,
-}
-
-impl CardRow {
-    pub(crate) fn into_card(self, currency: Currency) -> ProductCard {
-        ProductCard {
-            slug: self.slug,
-            name: self.name,
-            image: self.image_url.map(|url| Image {
-                url,
-                alt: self.image_alt.unwrap_or_default(),
-            }),
-            price: Money::new(self.price, currency),
-            max_price: Money::new(self.max_price, currency),
-            compare_at: self.compare_at.map(|c| Money::new(c, currency)),
-            in_stock: self.in_stock,
-        }
-    }
-}
+pub use super::cards::PER_PAGE;
 
 /// Featured products for the home page, newest first.
 pub async fn featured(
@@ -69,36 +21,25 @@ pub async fn featured(
     currency: Currency,
     limit: u32,
 ) -> Result<Vec<ProductCard>, Error> {
-    let sql = cards_for(
-        "SELECT id FROM products
-         WHERE status = 'active' AND featured
-         ORDER BY created_at DESC, id DESC
-         LIMIT $1",
-    );
-    let rows: Vec<CardRow> = sqlx::query_as(&sql)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.into_iter().map(|r| r.into_card(currency)).collect())
+    let ids = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM listed_products WHERE featured
+           ORDER BY created_at DESC, id DESC LIMIT $1"#,
+        i64::from(limit),
+    )
+    .fetch_all(pool)
+    .await?;
+    cards(pool, currency, &ids).await
 }
 
 /// The top-level categories, for navigation.
 pub async fn departments(pool: &PgPool) -> Result<Vec<Category>, Error> {
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+    Ok(sqlx::query_as!(
+        Category,
         "SELECT slug, name, description, colour FROM categories
          WHERE parent_id IS NULL ORDER BY position, name",
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(slug, name, description, colour)| Category {
-            slug,
-            name,
-            description,
-            colour,
-        })
-        .collect())
+    .await?)
 }
 
 /// A category's page: where it sits in the tree and the listing `query` asks for of its
@@ -165,20 +106,20 @@ pub async fn search_page(
 }
 
 async fn category(pool: &PgPool, slug: &str) -> Result<Option<(i64, Category)>, Error> {
-    let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT id, slug, name, description, colour FROM categories WHERE slug = $1",
+        slug,
     )
-    .bind(slug)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(id, slug, name, description, colour)| {
+    Ok(row.map(|row| {
         (
-            id,
+            row.id,
             Category {
-                slug,
-                name,
-                description,
-                colour,
+                slug: row.slug,
+                name: row.name,
+                description: row.description,
+                colour: row.colour,
             },
         )
     }))
@@ -186,7 +127,8 @@ async fn category(pool: &PgPool, slug: &str) -> Result<Option<(i64, Category)>, 
 
 /// The category `id` and every category above it, top first.
 async fn category_path(pool: &PgPool, id: i64) -> Result<Vec<CategoryLink>, Error> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
+    Ok(sqlx::query_as!(
+        CategoryLink,
         "WITH RECURSIVE up AS (
              SELECT id, parent_id, 0 AS depth FROM categories WHERE id = $1
              UNION ALL
@@ -195,17 +137,12 @@ async fn category_path(pool: &PgPool, id: i64) -> Result<Vec<CategoryLink>, Erro
          )
          SELECT c.slug, c.name FROM up JOIN categories c ON c.id = up.id
          ORDER BY up.depth DESC",
+        id,
     )
-    .bind(id)
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(slug, name)| CategoryLink { slug, name })
-        .collect())
+    .await?)
 }
 
-#[derive(sqlx::FromRow)]
 struct VariantRow {
     id: i64,
     sku: String,
@@ -223,51 +160,42 @@ pub async fn product(
     currency: Currency,
     slug: &str,
 ) -> Result<ProductDetail, Error> {
-    type Row = (
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-    );
     let slug = super::Slug::parse(slug).map_err(|_| Error::NotFound)?;
-    let (id, category_id, slug, name, description, seo_title, seo_description): Row =
-        sqlx::query_as(
-            "SELECT id, category_id, slug, name, description, seo_title, seo_description
-             FROM products WHERE slug = $1 AND status = 'active'",
-        )
-        .bind(slug.as_str())
-        .fetch_optional(pool)
-        .await?
-        .ok_or(Error::NotFound)?;
-
-    let option_names: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM product_options WHERE product_id = $1 ORDER BY position",
+    let product = sqlx::query!(
+        "SELECT id, category_id, slug, name, description, seo_title, seo_description
+         FROM products WHERE slug = $1 AND status = $2",
+        slug.as_str(),
+        ProductStatus::Active as ProductStatus,
     )
-    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let id = product.id;
+
+    let option_names = sqlx::query_scalar!(
+        "SELECT name FROM product_options WHERE product_id = $1 ORDER BY position",
+        id,
+    )
     .fetch_all(pool)
     .await?;
-    let variant_rows: Vec<VariantRow> = sqlx::query_as(
+    let variant_rows = sqlx::query_as!(
+        VariantRow,
         "SELECT v.id, v.sku, v.option1, v.option2, v.option3, v.price, v.compare_at_price,
                 i.on_hand
          FROM variants v JOIN inventory i ON i.variant_id = v.id
          WHERE v.product_id = $1 ORDER BY v.position, v.id",
+        id,
     )
-    .bind(id)
     .fetch_all(pool)
     .await?;
-    let images: Vec<Image> = sqlx::query_as::<_, (String, String)>(
+    let images = sqlx::query_as!(
+        Image,
         "SELECT url, alt FROM product_images WHERE product_id = $1 ORDER BY position",
+        id,
     )
-    .bind(id)
     .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|(url, alt)| Image { url, alt })
-    .collect();
-    let categories = category_path(pool, category_id).await?;
+    .await?;
+    let categories = category_path(pool, product.category_id).await?;
 
     let variants: Vec<VariantView> = variant_rows
         .into_iter()
@@ -300,11 +228,11 @@ pub async fn product(
         })
         .collect();
     Ok(ProductDetail {
-        slug,
-        name,
-        description,
-        seo_title,
-        seo_description,
+        slug: product.slug,
+        name: product.name,
+        description: product.description,
+        seo_title: product.seo_title,
+        seo_description: product.seo_description,
         categories,
         options,
         variants,
@@ -315,26 +243,25 @@ pub async fn product(
 /// Paths of everything a search engine should index (active products and categories),
 /// `limit` of them from `offset`, in path order.
 pub async fn sitemap_paths(pool: &PgPool, offset: i64, limit: i64) -> Result<Vec<String>, Error> {
-    let paths: Vec<String> = sqlx::query_scalar(
-        "SELECT path FROM (
-             SELECT '/c/' || slug AS path FROM categories
-             UNION ALL
-             SELECT '/p/' || slug FROM products WHERE status = 'active'
-         ) AS paths
-         ORDER BY path OFFSET $1 LIMIT $2",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT path AS "path!" FROM (
+               SELECT '/c/' || slug AS path FROM categories
+               UNION ALL
+               SELECT '/p/' || slug FROM listed_products
+           ) AS paths
+           ORDER BY path OFFSET $1 LIMIT $2"#,
+        offset,
+        limit,
     )
-    .bind(offset)
-    .bind(limit)
     .fetch_all(pool)
-    .await?;
-    Ok(paths)
+    .await?)
 }
 
 /// How many paths [`sitemap_paths`] has in all.
 pub async fn sitemap_len(pool: &PgPool) -> Result<i64, Error> {
-    Ok(sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM categories)
-              + (SELECT count(*) FROM products WHERE status = 'active')",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT (SELECT count(*) FROM categories)
+                + (SELECT count(*) FROM listed_products) AS "paths!""#
     )
     .fetch_one(pool)
     .await?)

@@ -2,7 +2,8 @@
 //! and every test sees the same products. The same generator fills large catalogs for
 //! benchmarks.
 
-use super::{Sku, Slug};
+use super::{ProductStatus, Sku, Slug};
+use crate::inventory::MovementReason;
 use crate::Error;
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
@@ -602,35 +603,36 @@ pub async fn seed_demo_if_empty(pool: &PgPool) -> Result<Option<usize>, Error> {
     Ok(stored.then_some(catalog.products.len()))
 }
 
-/// Coupons that show each rule at work; the README lists them.
-pub const DEMO_COUPONS: &str = "
-    INSERT INTO coupons (code, description, kind, value, min_subtotal, starts_at, ends_at,
-                         max_uses, max_uses_per_customer)
-    VALUES
-      ('WELCOME10', '10% off your order', 'percent', 10, 0, NULL, NULL, NULL, 1),
-      ('TAKE10', '10% off for everyone', 'percent', 10, 0, NULL, NULL, NULL, NULL),
-      ('SAVE5', '5 off orders of 40 or more', 'fixed', 5, 40, NULL, NULL, NULL, NULL),
-      ('FREESHIP', 'Free shipping over 50', 'free_shipping', 0, 50, NULL, NULL, NULL, NULL),
-      ('SPRING', 'Last spring''s sale', 'percent', 20, 0,
-       now() - interval '90 days', now() - interval '1 day', NULL, NULL),
-      ('NEXTMONTH', 'Opens in a month', 'percent', 15, 0,
-       date_trunc('day', now()) + interval '30 days', NULL, NULL, NULL),
-      ('GONE', 'All used', 'percent', 50, 0, NULL, NULL, 1, NULL)
-    ON CONFLICT (code) DO NOTHING";
-
 /// The demo shop's coupons, shipping zones and rates, and tax rates.
 async fn insert_demo_settings(pool: &PgPool) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query(DEMO_COUPONS).execute(&mut *tx).await?;
+    // Coupons that show each rule at work; the README lists them.
+    sqlx::query!(
+        "INSERT INTO coupons (code, description, kind, value, min_subtotal, starts_at, ends_at,
+                              max_uses, max_uses_per_customer)
+         VALUES
+           ('WELCOME10', '10% off your order', 'percent', 10, 0, NULL, NULL, NULL, 1),
+           ('TAKE10', '10% off for everyone', 'percent', 10, 0, NULL, NULL, NULL, NULL),
+           ('SAVE5', '5 off orders of 40 or more', 'fixed', 5, 40, NULL, NULL, NULL, NULL),
+           ('FREESHIP', 'Free shipping over 50', 'free_shipping', 0, 50, NULL, NULL, NULL, NULL),
+           ('SPRING', 'Last spring''s sale', 'percent', 20, 0,
+            now() - interval '90 days', now() - interval '1 day', NULL, NULL),
+           ('NEXTMONTH', 'Opens in a month', 'percent', 15, 0,
+            date_trunc('day', now()) + interval '30 days', NULL, NULL, NULL),
+           ('GONE', 'All used', 'percent', 50, 0, NULL, NULL, 1, NULL)
+         ON CONFLICT (code) DO NOTHING"
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::raw_sql(crate::checkout::shipping::DEMO)
         .execute(&mut *tx)
         .await?;
     // GONE has had its one use.
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO coupon_redemptions (coupon_id, email)
          SELECT id, 'someone@example.com' FROM coupons
          WHERE code = 'GONE' AND NOT EXISTS
-             (SELECT 1 FROM coupon_redemptions r WHERE r.coupon_id = coupons.id)",
+             (SELECT 1 FROM coupon_redemptions r WHERE r.coupon_id = coupons.id)"
     )
     .execute(&mut *tx)
     .await?;
@@ -642,10 +644,10 @@ async fn insert_demo_settings(pool: &PgPool) -> Result<(), Error> {
 pub async fn insert_if_empty(pool: &PgPool, catalog: &Catalog) -> Result<bool, Error> {
     let mut tx = pool.begin().await?;
     // Two servers starting at once must not both seed.
-    sqlx::query("SELECT pg_advisory_xact_lock(7270001)")
+    sqlx::query!("SELECT pg_advisory_xact_lock(7270001)")
         .execute(&mut *tx)
         .await?;
-    let seeded: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM categories)")
+    let seeded = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM categories) AS "seeded!""#)
         .fetch_one(&mut *tx)
         .await?;
     if seeded {
@@ -655,7 +657,7 @@ pub async fn insert_if_empty(pool: &PgPool, catalog: &Catalog) -> Result<bool, E
     tx.commit().await?;
     // Fresh statistics for the planner, and a visibility map so that listings can
     // count from their covering index alone, without waiting for autovacuum.
-    sqlx::query("VACUUM (ANALYZE) categories, products, variants, inventory, product_images")
+    sqlx::raw_sql("VACUUM (ANALYZE) categories, products, variants, inventory, product_images")
         .execute(pool)
         .await?;
     Ok(true)
@@ -669,21 +671,24 @@ pub async fn insert_if_empty(pool: &PgPool, catalog: &Catalog) -> Result<bool, E
 /// recomputing them would nearly double the time of a large catalog. `ALTER TABLE` is
 /// transactional, so no other session ever sees the triggers off.
 async fn insert(conn: &mut PgConnection, catalog: &Catalog) -> Result<(), Error> {
-    const LISTING_TABLES: [&str; 3] = ["variants", "inventory", "product_options"];
-    for table in LISTING_TABLES {
-        sqlx::query(&format!("ALTER TABLE {table} DISABLE TRIGGER USER"))
-            .execute(&mut *conn)
-            .await?;
-    }
+    sqlx::raw_sql(
+        "ALTER TABLE variants DISABLE TRIGGER USER;
+         ALTER TABLE inventory DISABLE TRIGGER USER;
+         ALTER TABLE product_options DISABLE TRIGGER USER;",
+    )
+    .execute(&mut *conn)
+    .await?;
     let category_ids = insert_categories(conn, &catalog.categories).await?;
     for chunk in catalog.products.chunks(2_000) {
         insert_products(conn, chunk, &category_ids).await?;
     }
-    for table in LISTING_TABLES {
-        sqlx::query(&format!("ALTER TABLE {table} ENABLE TRIGGER USER"))
-            .execute(&mut *conn)
-            .await?;
-    }
+    sqlx::raw_sql(
+        "ALTER TABLE variants ENABLE TRIGGER USER;
+         ALTER TABLE inventory ENABLE TRIGGER USER;
+         ALTER TABLE product_options ENABLE TRIGGER USER;",
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -699,16 +704,16 @@ async fn insert_categories(
                 Some(p) => Some(*ids.get(p.as_str()).ok_or(Error::NotFound)?),
                 None => None,
             };
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO categories (parent_id, slug, name, description, colour, position) \
+            let id = sqlx::query_scalar!(
+                "INSERT INTO categories (parent_id, slug, name, description, colour, position)
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                parent,
+                c.slug.as_str(),
+                c.name,
+                c.description,
+                c.colour,
+                c.position,
             )
-            .bind(parent)
-            .bind(c.slug.as_str())
-            .bind(&c.name)
-            .bind(&c.description)
-            .bind(&c.colour)
-            .bind(c.position)
             .fetch_one(&mut *conn)
             .await?;
             ids.insert(c.slug.to_string(), id);
@@ -733,47 +738,42 @@ async fn insert_products(
     // The listing columns are stored with the product, so that the triggers that keep
     // them up to date find nothing to change and no row is written twice.
     let listings: Vec<Listing> = products.iter().map(NewProduct::listing).collect();
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "INSERT INTO products (category_id, slug, name, description, status, featured, \
-                               created_at, min_price, max_price, compare_at, in_stock, facets) \
-         SELECT c, s, n, d, 'active', f, now() - make_interval(hours => h), \
-                lo, hi, ca, st, string_to_array(fa, chr(31)) \
-         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int[], \
-                     $7::numeric[], $8::numeric[], $9::numeric[], $10::bool[], $11::text[]) \
-              AS t(c, s, n, d, f, h, lo, hi, ca, st, fa) \
+    // Arrays of arrays must be rectangular in Postgres, so each product's facets travel
+    // as one string, joined by the unit separator, which option values cannot contain.
+    let rows = sqlx::query!(
+        "INSERT INTO products (category_id, slug, name, description, status, featured,
+                               created_at, min_price, max_price, compare_at, in_stock, facets)
+         SELECT c, s, n, d, $12, f, now() - make_interval(hours => h),
+                lo, hi, ca, st, string_to_array(fa, chr(31))
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::int[],
+                     $7::numeric[], $8::numeric[], $9::numeric[], $10::bool[], $11::text[])
+              AS t(c, s, n, d, f, h, lo, hi, ca, st, fa)
          RETURNING id, slug",
-    )
-    .bind(&category)
-    .bind(
-        products
+        &category,
+        &products
             .iter()
             .map(|p| p.slug.to_string())
             .collect::<Vec<_>>(),
-    )
-    .bind(products.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
-    .bind(
-        products
+        &products.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+        &products
             .iter()
             .map(|p| p.description.clone())
             .collect::<Vec<_>>(),
-    )
-    .bind(products.iter().map(|p| p.featured).collect::<Vec<_>>())
-    .bind(products.iter().map(|p| p.age_hours).collect::<Vec<_>>())
-    .bind(listings.iter().map(|l| l.min_price).collect::<Vec<_>>())
-    .bind(listings.iter().map(|l| l.max_price).collect::<Vec<_>>())
-    .bind(listings.iter().map(|l| l.compare_at).collect::<Vec<_>>())
-    .bind(listings.iter().map(|l| l.in_stock).collect::<Vec<_>>())
-    // Arrays of arrays must be rectangular in Postgres, so each product's facets travel
-    // as one string, joined by the unit separator, which option values cannot contain.
-    .bind(
-        listings
+        &products.iter().map(|p| p.featured).collect::<Vec<_>>(),
+        &products.iter().map(|p| p.age_hours).collect::<Vec<_>>(),
+        &listings.iter().map(|l| l.min_price).collect::<Vec<_>>() as &[Option<Decimal>],
+        &listings.iter().map(|l| l.max_price).collect::<Vec<_>>() as &[Option<Decimal>],
+        &listings.iter().map(|l| l.compare_at).collect::<Vec<_>>() as &[Option<Decimal>],
+        &listings.iter().map(|l| l.in_stock).collect::<Vec<_>>(),
+        &listings
             .iter()
             .map(|l| l.facets.join("\u{1f}"))
             .collect::<Vec<_>>(),
+        ProductStatus::Active as ProductStatus,
     )
     .fetch_all(&mut *conn)
     .await?;
-    let product_ids: HashMap<String, i64> = rows.into_iter().map(|(id, s)| (s, id)).collect();
+    let product_ids: HashMap<String, i64> = rows.into_iter().map(|r| (r.slug, r.id)).collect();
     let id_of = |p: &NewProduct| {
         product_ids
             .get(p.slug.as_str())
@@ -814,53 +814,54 @@ async fn insert_products(
             i_alt.push(alt.clone());
         }
     }
-    sqlx::query(
-        "INSERT INTO product_options (product_id, position, name) \
+    sqlx::query!(
+        "INSERT INTO product_options (product_id, position, name)
          SELECT * FROM UNNEST($1::bigint[], $2::smallint[], $3::text[])",
+        &o_product,
+        &o_position,
+        &o_name,
     )
-    .bind(&o_product)
-    .bind(&o_position)
-    .bind(&o_name)
     .execute(&mut *conn)
     .await?;
     // Variants, their stock and the stock's first movement in one statement.
-    sqlx::query(
-        "WITH v AS ( \
-             INSERT INTO variants (product_id, sku, option1, option2, option3, price, \
-                                   compare_at_price, weight_grams, position) \
-             SELECT p, s, a, b, c, pr, cp, w, pos \
-             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
-                         $6::numeric[], $7::numeric[], $8::int[], $9::int[]) \
-                  AS t(p, s, a, b, c, pr, cp, w, pos) \
-             RETURNING id, sku), \
-         stock AS (SELECT * FROM UNNEST($2::text[], $10::int[]) AS t(sku, on_hand)), \
-         inv AS ( \
-             INSERT INTO inventory (variant_id, on_hand) \
-             SELECT v.id, stock.on_hand FROM v JOIN stock USING (sku) \
-             RETURNING variant_id, on_hand) \
-         INSERT INTO inventory_movements (variant_id, delta, reason) \
-         SELECT variant_id, on_hand, 'initial' FROM inv WHERE on_hand > 0",
+    sqlx::query!(
+        "WITH v AS (
+             INSERT INTO variants (product_id, sku, option1, option2, option3, price,
+                                   compare_at_price, weight_grams, position)
+             SELECT p, s, a, b, c, pr, cp, w, pos
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+                         $6::numeric[], $7::numeric[], $8::int[], $9::int[])
+                  AS t(p, s, a, b, c, pr, cp, w, pos)
+             RETURNING id, sku),
+         stock AS (SELECT * FROM UNNEST($2::text[], $10::int[]) AS t(sku, on_hand)),
+         inv AS (
+             INSERT INTO inventory (variant_id, on_hand)
+             SELECT v.id, stock.on_hand FROM v JOIN stock USING (sku)
+             RETURNING variant_id, on_hand)
+         INSERT INTO inventory_movements (variant_id, delta, reason)
+         SELECT variant_id, on_hand, $11 FROM inv WHERE on_hand > 0",
+        &v_product,
+        &v_sku,
+        &v1 as &[Option<String>],
+        &v2 as &[Option<String>],
+        &v3 as &[Option<String>],
+        &v_price,
+        &v_compare as &[Option<Decimal>],
+        &v_weight,
+        &v_position,
+        &v_stock,
+        MovementReason::Initial as MovementReason,
     )
-    .bind(&v_product)
-    .bind(&v_sku)
-    .bind(&v1)
-    .bind(&v2)
-    .bind(&v3)
-    .bind(&v_price)
-    .bind(&v_compare)
-    .bind(&v_weight)
-    .bind(&v_position)
-    .bind(&v_stock)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO product_images (product_id, position, url, alt) \
+    sqlx::query!(
+        "INSERT INTO product_images (product_id, position, url, alt)
          SELECT * FROM UNNEST($1::bigint[], $2::int[], $3::text[], $4::text[])",
+        &i_product,
+        &i_position,
+        &i_url,
+        &i_alt,
     )
-    .bind(&i_product)
-    .bind(&i_position)
-    .bind(&i_url)
-    .bind(&i_alt)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -15,7 +15,9 @@ use crate::accounts::address::Address;
 use crate::accounts::Email;
 use crate::cart::coupon::AppliedCoupon;
 use crate::cart::coupons::{self, Customer, Lookup};
-use crate::orders::OrderNumber;
+use crate::catalog::ProductStatus;
+use crate::inventory::MovementReason;
+use crate::orders::{OrderNumber, OrderStatus};
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
@@ -80,24 +82,29 @@ pub async fn place(
     }
     let mut tx = pool.begin().await?;
     // Submits with the same token wait for each other here; the second finds the order.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7270002))")
-        .bind(checkout.token)
-        .execute(&mut *tx)
-        .await?;
-    if let Some(placed) = find(&mut tx, checkout.token, checkout.currency).await? {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 7270002))",
+        checkout.token,
+    )
+    .execute(&mut *tx)
+    .await?;
+    if let Some(placed) = find(&mut tx, checkout.token).await? {
         return Ok(placed);
     }
-    sqlx::query("SELECT id FROM carts WHERE id = $1 FOR UPDATE")
-        .bind(checkout.cart)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(empty_cart)?;
+    sqlx::query_scalar!(
+        "SELECT id FROM carts WHERE id = $1 FOR UPDATE",
+        checkout.cart
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(empty_cart)?;
     // One checkout per cart waits for payment: an earlier unpaid order of this cart
     // (the shopper came back and changed something) gives its stock back first.
-    let earlier: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM orders WHERE cart_id = $1 AND status = 'pending_payment' FOR UPDATE",
+    let earlier = sqlx::query_scalar!(
+        "SELECT id FROM orders WHERE cart_id = $1 AND status = $2 FOR UPDATE",
+        checkout.cart,
+        OrderStatus::PendingPayment as OrderStatus,
     )
-    .bind(checkout.cart)
     .fetch_all(&mut *tx)
     .await?;
     for id in earlier {
@@ -124,14 +131,14 @@ pub async fn place(
     };
     let (id, number, access_key) = insert_order(&mut tx, checkout, &quote, coupon_id).await?;
     if let Some(coupon) = coupon_id {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO coupon_redemptions (coupon_id, order_id, user_id, email)
              VALUES ($1, $2, $3, $4)",
+            coupon,
+            id,
+            checkout.user,
+            checkout.email.as_str(),
         )
-        .bind(coupon)
-        .bind(id)
-        .bind(checkout.user)
-        .bind(checkout.email.as_str())
         .execute(&mut *tx)
         .await?;
     }
@@ -152,47 +159,39 @@ fn empty_cart() -> Error {
 }
 
 /// The order this token placed, if any.
-async fn find(
-    conn: &mut PgConnection,
-    token: &str,
-    currency: Currency,
-) -> Result<Option<Placed>, Error> {
-    let row: Option<(i64, i64, Decimal, String)> = sqlx::query_as(
-        "SELECT id, number, total, access_key FROM orders WHERE checkout_token = $1",
+async fn find(conn: &mut PgConnection, token: &str) -> Result<Option<Placed>, Error> {
+    let row = sqlx::query!(
+        r#"SELECT id, number, total, currency AS "currency: Currency", access_key
+           FROM orders WHERE checkout_token = $1"#,
+        token,
     )
-    .bind(token)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(|(id, number, total, access_key)| Placed {
-        id,
-        number: OrderNumber(number),
-        total: Money::new(total, currency),
-        access_key,
+    Ok(row.map(|row| Placed {
+        id: row.id,
+        number: OrderNumber(row.number),
+        total: Money::new(row.total, row.currency),
+        access_key: row.access_key,
         already_placed: true,
     }))
-}
-
-#[derive(sqlx::FromRow)]
-struct LineRow {
-    variant_id: Option<i64>,
-    sku: Option<String>,
-    name: String,
-    price: Option<Decimal>,
-    quantity: i32,
 }
 
 /// Prices the cart for `checkout` from the database: lines at today's prices, the
 /// coupon, the chosen shipping to the destination, and its tax.
 async fn price(conn: &mut PgConnection, checkout: &Checkout<'_>) -> Result<Quote, Error> {
-    let rows: Vec<LineRow> = sqlx::query_as(
-        "SELECT v.id AS variant_id, v.sku, l.name, v.price, l.quantity
-         FROM cart_lines l
-         LEFT JOIN variants v ON v.id = l.variant_id
-         LEFT JOIN products p ON p.id = v.product_id AND p.status = 'active'
-         WHERE l.cart_id = $1
-         ORDER BY l.variant_id",
+    // A line whose variant was deleted, or whose product is no longer active, has no
+    // price: it cannot be ordered.
+    let rows = sqlx::query!(
+        r#"SELECT l.variant_id, v.sku AS "sku?", l.name,
+                  CASE WHEN p.id IS NOT NULL THEN v.price END AS price, l.quantity
+           FROM cart_lines l
+           LEFT JOIN variants v ON v.id = l.variant_id
+           LEFT JOIN products p ON p.id = v.product_id AND p.status = $2
+           WHERE l.cart_id = $1
+           ORDER BY l.variant_id"#,
+        checkout.cart,
+        ProductStatus::Active as ProductStatus,
     )
-    .bind(checkout.cart)
     .fetch_all(&mut *conn)
     .await?;
     if rows.is_empty() {
@@ -260,8 +259,7 @@ async fn cart_coupon(
     checkout: &Checkout<'_>,
     subtotal: Money,
 ) -> Result<Option<AppliedCoupon>, Error> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT coupon_id FROM carts WHERE id = $1")
-        .bind(checkout.cart)
+    let id = sqlx::query_scalar!("SELECT coupon_id FROM carts WHERE id = $1", checkout.cart)
         .fetch_optional(&mut *conn)
         .await?
         .flatten();
@@ -289,10 +287,12 @@ async fn lock_and_recheck_coupon(
     applied: &AppliedCoupon,
     quote: &Quote,
 ) -> Result<i64, Error> {
-    let id: i64 = sqlx::query_scalar("SELECT id FROM coupons WHERE code = $1 FOR UPDATE")
-        .bind(&applied.code)
-        .fetch_one(&mut *conn)
-        .await?;
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM coupons WHERE code = $1 FOR UPDATE",
+        applied.code,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let customer = Customer {
         user: checkout.user,
         email: Some(checkout.email.as_str()),
@@ -313,22 +313,23 @@ async fn lock_and_recheck_coupon(
 async fn take_stock(conn: &mut PgConnection, lines: &[QuoteLine]) -> Result<(), Error> {
     let mut short = Vec::new();
     for line in lines {
-        let taken = sqlx::query(
+        let taken = sqlx::query!(
             "UPDATE inventory SET on_hand = on_hand - $2
              WHERE variant_id = $1 AND on_hand >= $2",
+            line.variant_id,
+            line.quantity as i32,
         )
-        .bind(line.variant_id)
-        .bind(line.quantity as i32)
         .execute(&mut *conn)
         .await?
         .rows_affected();
         if taken == 0 {
-            let left: i32 =
-                sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
-                    .bind(line.variant_id)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .unwrap_or(0);
+            let left = sqlx::query_scalar!(
+                "SELECT on_hand FROM inventory WHERE variant_id = $1",
+                line.variant_id,
+            )
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or(0);
             short.push(Shortage {
                 name: line.name.clone(),
                 left,
@@ -338,12 +339,13 @@ async fn take_stock(conn: &mut PgConnection, lines: &[QuoteLine]) -> Result<(), 
     if !short.is_empty() {
         return Err(CheckoutError::StockShort { short }.into());
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO inventory_movements (variant_id, delta, reason)
-         SELECT v, -q, 'order' FROM UNNEST($1::bigint[], $2::int[]) AS t(v, q)",
+         SELECT v, -q, $3 FROM UNNEST($1::bigint[], $2::int[]) AS t(v, q)",
+        &lines.iter().map(|l| l.variant_id).collect::<Vec<_>>(),
+        &lines.iter().map(|l| l.quantity as i32).collect::<Vec<_>>(),
+        MovementReason::Order as MovementReason,
     )
-    .bind(lines.iter().map(|l| l.variant_id).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.quantity as i32).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -357,53 +359,51 @@ async fn insert_order(
 ) -> Result<(i64, i64, String), Error> {
     let t = &quote.totals;
     let json = |a: &Address| serde_json::to_value(a).map_err(|e| Error::internal(e.to_string()));
-    let (id, number, access_key): (i64, i64, String) = sqlx::query_as(
+    let order = sqlx::query!(
         "INSERT INTO orders (checkout_token, user_id, email, currency, subtotal, discount,
              shipping, tax, tax_included, total, coupon_id, coupon_code, shipping_rate_id,
              shipping_method, shipping_address, billing_address, cart_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
          RETURNING id, number, access_key",
+        checkout.token,
+        checkout.user,
+        checkout.email.as_str(),
+        checkout.currency as Currency,
+        t.subtotal.amount(),
+        t.discount.amount(),
+        t.shipping.amount(),
+        t.tax.amount(),
+        t.tax_included,
+        t.total.amount(),
+        coupon_id,
+        quote.coupon.as_ref().map(|c| c.code.as_str()),
+        quote.shipping.id,
+        quote.shipping.name,
+        json(checkout.shipping_address)?,
+        json(checkout.billing_address)?,
+        checkout.cart,
     )
-    .bind(checkout.token)
-    .bind(checkout.user)
-    .bind(checkout.email.as_str())
-    .bind(checkout.currency.code())
-    .bind(t.subtotal.amount())
-    .bind(t.discount.amount())
-    .bind(t.shipping.amount())
-    .bind(t.tax.amount())
-    .bind(t.tax_included)
-    .bind(t.total.amount())
-    .bind(coupon_id)
-    .bind(quote.coupon.as_ref().map(|c| c.code.clone()))
-    .bind(quote.shipping.id)
-    .bind(&quote.shipping.name)
-    .bind(json(checkout.shipping_address)?)
-    .bind(json(checkout.billing_address)?)
-    .bind(checkout.cart)
     .fetch_one(&mut *conn)
     .await?;
     let lines = &quote.lines;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO order_lines (order_id, variant_id, sku, name, unit_price, quantity,
                                   line_total)
          SELECT $1, v, s, n, p, q, p * q
          FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::numeric[], $6::int[])
               AS t(v, s, n, p, q)",
-    )
-    .bind(id)
-    .bind(lines.iter().map(|l| l.variant_id).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.name.clone()).collect::<Vec<_>>())
-    .bind(
-        lines
+        order.id,
+        &lines.iter().map(|l| l.variant_id).collect::<Vec<_>>(),
+        &lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>(),
+        &lines.iter().map(|l| l.name.clone()).collect::<Vec<_>>(),
+        &lines
             .iter()
             .map(|l| l.unit_price.amount())
             .collect::<Vec<_>>(),
+        &lines.iter().map(|l| l.quantity as i32).collect::<Vec<_>>(),
     )
-    .bind(lines.iter().map(|l| l.quantity as i32).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
-    crate::orders::transition::placed(conn, id).await?;
-    Ok((id, number, access_key))
+    crate::orders::transition::placed(conn, order.id).await?;
+    Ok((order.id, order.number, order.access_key))
 }

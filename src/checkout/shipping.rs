@@ -5,7 +5,6 @@ use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 
-#[derive(sqlx::FromRow)]
 struct RateRow {
     id: i64,
     name: String,
@@ -28,20 +27,22 @@ impl RateRow {
     }
 }
 
-const RATES: &str = "SELECT r.id, r.name, r.price, r.free_over, r.min_days, r.max_days
-     FROM shipping_rates r JOIN shipping_zones z ON z.id = r.zone_id
-     WHERE r.active AND $1 = ANY (z.countries)";
-
 /// The ways to ship to `country`, cheapest first; empty when the shop does not ship there.
 pub async fn options_for(
     conn: &mut PgConnection,
     country: &str,
     currency: Currency,
 ) -> Result<Vec<ShippingOption>, Error> {
-    let rows: Vec<RateRow> = sqlx::query_as(&format!("{RATES} ORDER BY r.price, r.id"))
-        .bind(country)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query_as!(
+        RateRow,
+        "SELECT r.id, r.name, r.price, r.free_over, r.min_days, r.max_days
+         FROM shipping_rates r JOIN shipping_zones z ON z.id = r.zone_id
+         WHERE r.active AND $1 = ANY (z.countries)
+         ORDER BY r.price, r.id",
+        country,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     Ok(rows.into_iter().map(|r| r.into_option(currency)).collect())
 }
 
@@ -52,12 +53,10 @@ pub async fn option(
     country: &str,
     currency: Currency,
 ) -> Result<Option<ShippingOption>, Error> {
-    let row: Option<RateRow> = sqlx::query_as(&format!("{RATES} AND r.id = $2"))
-        .bind(country)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.map(|r| r.into_option(currency)))
+    Ok(options_for(conn, country, currency)
+        .await?
+        .into_iter()
+        .find(|option| option.id == id))
 }
 
 /// The tax at a destination: the region's rate where it has one, else the country's;
@@ -67,15 +66,16 @@ pub async fn tax_rate(
     country: &str,
     region: &str,
 ) -> Result<Option<(String, Decimal)>, Error> {
-    Ok(sqlx::query_as(
+    let rate = sqlx::query!(
         "SELECT name, rate FROM tax_rates
          WHERE country = $1 AND (region = '' OR upper(region) = upper($2))
          ORDER BY region DESC LIMIT 1",
+        country,
+        region.trim(),
     )
-    .bind(country)
-    .bind(region.trim())
     .fetch_optional(&mut *conn)
-    .await?)
+    .await?;
+    Ok(rate.map(|r| (r.name, r.rate)))
 }
 
 /// Zones, rates and taxes for the demo shop (the README lists them).

@@ -3,7 +3,7 @@
 //! the shopper or staff member reads it next to the slug field.
 //!
 //! ```ignore
-//! sqlx::query("INSERT INTO products (slug, …) VALUES ($1, …)")
+//! sqlx::query!("INSERT INTO products (slug, …) VALUES ($1, …)", slug, …)
 //!     .execute(&mut *tx)
 //!     .await
 //!     .on_constraint("products_slug_key", || Error::field("slug", "That slug is taken."))?

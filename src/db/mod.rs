@@ -74,12 +74,14 @@ pub async fn ensure_database(admin: &PgConnectOptions, database: &str) -> Result
             target: describe(admin),
             source,
         })?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(database)
-            .fetch_one(&mut conn)
-            .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+        database,
+    )
+    .fetch_one(&mut conn)
+    .await?;
     if !exists {
+        // A database name cannot be a bind parameter.
         sqlx::query(&format!("CREATE DATABASE {}", quote_ident(database)))
             .execute(&mut conn)
             .await?;
@@ -90,7 +92,7 @@ pub async fn ensure_database(admin: &PgConnectOptions, database: &str) -> Result
 
 /// True when the database answers a trivial query within `timeout`.
 pub async fn is_ready(pool: &PgPool, timeout: Duration) -> bool {
-    let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool);
+    let ping = sqlx::query_scalar!(r#"SELECT 1 AS "one!""#).fetch_one(pool);
     matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(1)))
 }
 

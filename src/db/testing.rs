@@ -128,13 +128,14 @@ async fn template(admin: &PgConnectOptions) -> Result<&'static str, TestDbError>
             let name = template_name();
             let mut conn = PgConnection::connect_with(admin).await?;
             // Serialise template creation across concurrently running test processes.
-            sqlx::query("SELECT pg_advisory_lock(727274)")
+            sqlx::query!("SELECT pg_advisory_lock(727274)")
                 .execute(&mut conn)
                 .await?;
-            let ready: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)",
+            let ready = sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)
+                       AS "ready!""#,
+                name,
             )
-            .bind(&name)
             .fetch_one(&mut conn)
             .await?;
             if !ready {
@@ -152,8 +153,8 @@ async fn template(admin: &PgConnectOptions) -> Result<&'static str, TestDbError>
                 .execute(&mut conn)
                 .await?;
             }
-            sqlx::query("SELECT pg_advisory_unlock(727274)")
-                .execute(&mut conn)
+            sqlx::query_scalar!("SELECT pg_advisory_unlock(727274)")
+                .fetch_one(&mut conn)
                 .await?;
             conn.close().await?;
             Ok(name)

@@ -3,10 +3,16 @@
 //! is an error when it is read, never a default.
 
 /// Implements sqlx's `Type`, `Encode` and `Decode` for Postgres `text` on `$ty`, which
-/// must have `fn as_str(self) -> &'static str` and `fn parse(&str) -> Option<Self>`.
+/// must have `fn as_str(self) -> &'static str` and `fn parse(&str) -> Option<Self>`
+/// (or name its own: `text_enum!(Currency, code, |s| Currency::parse(s).ok())`).
+/// In `query!`, a column is read as one with `status AS "status: OrderStatus"`, and a
+/// value is bound as one with `status as OrderStatus`.
 #[macro_export]
 macro_rules! text_enum {
     ($ty:ty) => {
+        $crate::text_enum!($ty, as_str, <$ty>::parse);
+    };
+    ($ty:ty, $as_str:ident, $parse:expr) => {
         impl sqlx::Type<sqlx::Postgres> for $ty {
             fn type_info() -> sqlx::postgres::PgTypeInfo {
                 <&str as sqlx::Type<sqlx::Postgres>>::type_info()
@@ -28,7 +34,7 @@ macro_rules! text_enum {
                 &self,
                 buf: &mut sqlx::postgres::PgArgumentBuffer,
             ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-                <&str as sqlx::Encode<'q, sqlx::Postgres>>::encode_by_ref(&self.as_str(), buf)
+                <&str as sqlx::Encode<'q, sqlx::Postgres>>::encode_by_ref(&self.$as_str(), buf)
             }
         }
 
@@ -37,7 +43,7 @@ macro_rules! text_enum {
                 value: sqlx::postgres::PgValueRef<'r>,
             ) -> Result<Self, sqlx::error::BoxDynError> {
                 let text = <&str as sqlx::Decode<'r, sqlx::Postgres>>::decode(value)?;
-                <$ty>::parse(text).ok_or_else(|| {
+                ($parse)(text).ok_or_else(|| {
                     format!("{:?} is not a {} this code knows", text, stringify!($ty)).into()
                 })
             }

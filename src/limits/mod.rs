@@ -76,22 +76,26 @@ impl Limit {
                 ceiling,
                 forget,
             } => {
-                sqlx::query_scalar("SELECT rate_limit_backoff($1, $2, $3, $4, $5)")
-                    .bind(&key)
-                    .bind(free)
-                    .bind(first)
-                    .bind(ceiling)
-                    .bind(forget)
-                    .fetch_one(conn)
-                    .await?
+                sqlx::query_scalar!(
+                    r#"SELECT rate_limit_backoff($1, $2, $3, $4, $5) AS "wait!""#,
+                    key,
+                    free,
+                    first,
+                    ceiling,
+                    forget,
+                )
+                .fetch_one(conn)
+                .await?
             }
             Shape::Bucket { burst, per_sec } => {
-                sqlx::query_scalar("SELECT rate_limit_bucket($1, $2, $3)")
-                    .bind(&key)
-                    .bind(burst)
-                    .bind(per_sec)
-                    .fetch_one(conn)
-                    .await?
+                sqlx::query_scalar!(
+                    r#"SELECT rate_limit_bucket($1, $2, $3) AS "wait!""#,
+                    key,
+                    burst,
+                    per_sec,
+                )
+                .fetch_one(conn)
+                .await?
             }
         };
         Ok(if wait > 0.0 {
@@ -108,10 +112,12 @@ impl Limit {
         conn: impl sqlx::PgExecutor<'e>,
         prefix: &str,
     ) -> Result<(), Error> {
-        sqlx::query("DELETE FROM rate_limits WHERE starts_with(key, $1)")
-            .bind(self.key(prefix))
-            .execute(conn)
-            .await?;
+        sqlx::query!(
+            "DELETE FROM rate_limits WHERE starts_with(key, $1)",
+            self.key(prefix),
+        )
+        .execute(conn)
+        .await?;
         Ok(())
     }
 
@@ -122,8 +128,7 @@ impl Limit {
         conn: impl sqlx::PgExecutor<'e>,
         subject: &str,
     ) -> Result<(), Error> {
-        sqlx::query("DELETE FROM rate_limits WHERE key = $1")
-            .bind(self.key(subject))
+        sqlx::query!("DELETE FROM rate_limits WHERE key = $1", self.key(subject))
             .execute(conn)
             .await?;
         Ok(())
@@ -133,7 +138,7 @@ impl Limit {
 /// Deletes the rows of keys whose attempts no longer count.
 pub async fn forget_old(pool: &sqlx::PgPool) -> Result<u64, Error> {
     Ok(
-        sqlx::query("DELETE FROM rate_limits WHERE forget_at < now()")
+        sqlx::query!("DELETE FROM rate_limits WHERE forget_at < now()")
             .execute(pool)
             .await?
             .rows_affected(),

@@ -4,9 +4,39 @@
 
 use super::transition::{transition, By};
 use super::{mail, OrderStatus};
+use crate::inventory::MovementReason;
 use crate::{Currency, Error, Money};
-use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
+
+/// How a recorded attempt to pay ended (`payments.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Succeeded,
+    Declined,
+    Failed,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Succeeded => "succeeded",
+            PaymentStatus::Declined => "declined",
+            PaymentStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentStatus> {
+        [
+            PaymentStatus::Succeeded,
+            PaymentStatus::Declined,
+            PaymentStatus::Failed,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+}
+
+crate::text_enum!(PaymentStatus);
 
 /// What a payment provider says about an attempt to pay.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -57,12 +87,12 @@ pub async fn record_payment(
 ) -> Result<Recorded, Error> {
     let mut tx = pool.begin().await?;
     if let Some(event) = report.event_id {
-        let fresh = sqlx::query(
+        let fresh = sqlx::query!(
             "INSERT INTO webhook_events (provider, event_id) VALUES ($1, $2)
              ON CONFLICT DO NOTHING",
+            report.provider,
+            event,
         )
-        .bind(report.provider)
-        .bind(event)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -70,46 +100,50 @@ pub async fn record_payment(
             return Ok(Recorded::DuplicateEvent);
         }
     }
-    let (status, total, currency): (OrderStatus, Decimal, String) =
-        sqlx::query_as("SELECT status, total, currency FROM orders WHERE id = $1 FOR UPDATE")
-            .bind(report.order_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(Error::NotFound)?;
+    let order = sqlx::query!(
+        r#"SELECT status AS "status: OrderStatus", total, currency AS "currency: Currency"
+           FROM orders WHERE id = $1 FOR UPDATE"#,
+        report.order_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
     let (reference, payment_status, message) = match &report.outcome {
-        Outcome::Succeeded { reference } => (reference.clone(), "succeeded", String::new()),
-        Outcome::Declined { reference, reason } => (reference.clone(), "declined", reason.clone()),
+        Outcome::Succeeded { reference } => {
+            (reference.clone(), PaymentStatus::Succeeded, String::new())
+        }
+        Outcome::Declined { reference, reason } => {
+            (reference.clone(), PaymentStatus::Declined, reason.clone())
+        }
         Outcome::Failed { reason } => {
             tx.commit().await?;
             return Ok(Recorded::NotPaid(reason.clone()));
         }
     };
-    let expected = Money::new(
-        total,
-        Currency::parse(&currency).unwrap_or(report.amount.currency()),
-    );
-    if payment_status == "succeeded" && report.amount != expected {
+    let expected = Money::new(order.total, order.currency);
+    if payment_status == PaymentStatus::Succeeded && report.amount != expected {
         tracing::error!(order = report.order_id, paid = %report.amount.format(),
             expected = %expected.format(), "payment amount differs from the order total");
         return Err(crate::payments::PaymentError::AmountMismatch.into());
     }
-    let inserted = sqlx::query(
+    // (The ON CONFLICT names the partial unique index by its predicate.)
+    let inserted = sqlx::query!(
         "INSERT INTO payments (order_id, provider, reference, amount, currency, status, message)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (provider, reference) WHERE status = 'succeeded' DO NOTHING",
+        report.order_id,
+        report.provider,
+        reference,
+        report.amount.amount(),
+        report.amount.currency() as Currency,
+        payment_status as PaymentStatus,
+        message,
     )
-    .bind(report.order_id)
-    .bind(report.provider)
-    .bind(&reference)
-    .bind(report.amount.amount())
-    .bind(report.amount.currency().code())
-    .bind(payment_status)
-    .bind(&message)
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let recorded = match (payment_status, status) {
-        ("declined", _) => Recorded::NotPaid(message),
+    let recorded = match (payment_status, order.status) {
+        (PaymentStatus::Declined, _) => Recorded::NotPaid(message),
         _ if inserted == 0 => Recorded::AlreadyPaid,
         (_, OrderStatus::PendingPayment) => {
             transition(
@@ -121,17 +155,17 @@ pub async fn record_payment(
                 By::Shop,
             )
             .await?;
-            sqlx::query(
+            sqlx::query!(
                 "DELETE FROM cart_lines WHERE cart_id = (SELECT cart_id FROM orders WHERE id = $1)",
+                report.order_id,
             )
-            .bind(report.order_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE carts SET coupon_id = NULL
                  WHERE id = (SELECT cart_id FROM orders WHERE id = $1)",
+                report.order_id,
             )
-            .bind(report.order_id)
             .execute(&mut *tx)
             .await?;
             mail::queue_confirmation(&mut tx, report.order_id, public_url).await?;
@@ -172,7 +206,7 @@ pub async fn cancel_unpaid(
         by,
     )
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "WITH lines AS (
              SELECT variant_id, sum(quantity)::int AS q FROM order_lines
              WHERE order_id = $1 AND variant_id IS NOT NULL GROUP BY variant_id
@@ -182,16 +216,19 @@ pub async fn cancel_unpaid(
              RETURNING i.variant_id, lines.q
          )
          INSERT INTO inventory_movements (variant_id, delta, reason, note)
-         SELECT variant_id, q, 'cancel', 'Order ' || (SELECT number FROM orders WHERE id = $1)
+         SELECT variant_id, q, $2, 'Order ' || (SELECT number FROM orders WHERE id = $1)
          FROM back",
+        order_id,
+        MovementReason::Cancel as MovementReason,
     )
-    .bind(order_id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM coupon_redemptions WHERE order_id = $1")
-        .bind(order_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM coupon_redemptions WHERE order_id = $1",
+        order_id
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -199,13 +236,14 @@ pub async fn cancel_unpaid(
 /// Several workers may run this at once: each order is taken by one.
 pub async fn expire_unpaid(pool: &PgPool, minutes: i32) -> Result<usize, Error> {
     let mut tx = pool.begin().await?;
-    let ids: Vec<i64> = sqlx::query_scalar(
+    let ids = sqlx::query_scalar!(
         "SELECT id FROM orders
-         WHERE status = 'pending_payment' AND placed_at < now() - make_interval(mins => $1)
+         WHERE status = $2 AND placed_at < now() - make_interval(mins => $1)
          ORDER BY placed_at LIMIT 100
          FOR UPDATE SKIP LOCKED",
+        minutes,
+        OrderStatus::PendingPayment as OrderStatus,
     )
-    .bind(minutes)
     .fetch_all(&mut *tx)
     .await?;
     for id in &ids {

@@ -13,12 +13,14 @@ pub async fn queue_confirmation(
     order_id: i64,
     public_url: &str,
 ) -> Result<(), Error> {
-    let (number, key): (i64, String) =
-        sqlx::query_as("SELECT number, access_key FROM orders WHERE id = $1")
-            .bind(order_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let view = super::read::order_on_conn(conn, number, Viewer::Key(&key)).await?;
+    let order = sqlx::query!(
+        "SELECT number, access_key FROM orders WHERE id = $1",
+        order_id,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let view =
+        super::read::order_on_conn(conn, order.number, Viewer::Key(&order.access_key)).await?;
     mail::enqueue(conn, &confirmation(&view, public_url)).await?;
     Ok(())
 }

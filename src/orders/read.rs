@@ -16,13 +16,13 @@ pub enum Viewer<'a> {
     Key(&'a str),
 }
 
-#[derive(sqlx::FromRow)]
 struct OrderRow {
     id: i64,
     number: i64,
     status: OrderStatus,
+    user_id: Option<i64>,
     email: String,
-    currency: String,
+    currency: Currency,
     subtotal: Decimal,
     discount: Decimal,
     shipping: Decimal,
@@ -49,25 +49,22 @@ pub async fn order_on_conn(
     number: i64,
     viewer: Viewer<'_>,
 ) -> Result<OrderView, Error> {
-    let row: OrderRow = sqlx::query_as(
-        "SELECT id, number, status, email, currency, subtotal, discount, shipping, tax,
-                tax_included, total, coupon_code, shipping_method, shipping_address,
-                to_char(placed_at AT TIME ZONE 'UTC', 'FMDD FMMonth YYYY, HH24:MI \"UTC\"') AS placed_label, access_key
-         FROM orders WHERE number = $1",
+    let row = sqlx::query_as!(
+        OrderRow,
+        r#"SELECT id, number, status AS "status: OrderStatus", user_id, email,
+                  currency AS "currency: Currency", subtotal, discount, shipping, tax,
+                  tax_included, total, coupon_code, shipping_method, shipping_address,
+                  to_char(placed_at AT TIME ZONE 'UTC', 'FMDD FMMonth YYYY, HH24:MI "UTC"')
+                      AS "placed_label!",
+                  access_key
+           FROM orders WHERE number = $1"#,
+        number,
     )
-    .bind(number)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound)?;
     let allowed = match viewer {
-        Viewer::User(user) => {
-            sqlx::query_scalar::<_, Option<bool>>("SELECT user_id = $2 FROM orders WHERE id = $1")
-                .bind(row.id)
-                .bind(user)
-                .fetch_one(&mut *conn)
-                .await?
-                .unwrap_or(false)
-        }
+        Viewer::User(user) => row.user_id == Some(user),
         Viewer::Key(key) => constant_time_eq(key.as_bytes(), row.access_key.as_bytes()),
     };
     if !allowed {
@@ -83,20 +80,21 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error> {
-    let currency = Currency::parse(&row.currency).map_err(|e| Error::internal(e.to_string()))?;
-    let m = |d: Decimal| Money::new(d, currency);
-    let lines: Vec<(String, String, Decimal, i32, Decimal)> = sqlx::query_as(
+    let m = |d: Decimal| Money::new(d, row.currency);
+    let lines = sqlx::query!(
         "SELECT name, sku, unit_price, quantity, line_total FROM order_lines
          WHERE order_id = $1 ORDER BY id",
+        row.id,
     )
-    .bind(row.id)
     .fetch_all(&mut *conn)
     .await?;
-    let events: Vec<(OrderStatus, String, String)> = sqlx::query_as(
-        "SELECT to_status, note, to_char(at AT TIME ZONE 'UTC', 'FMDD FMMonth YYYY, HH24:MI \"UTC\"') FROM order_events
-         WHERE order_id = $1 ORDER BY id",
+    let events = sqlx::query_as!(
+        OrderEvent,
+        r#"SELECT to_status AS "status: OrderStatus", note,
+                  to_char(at AT TIME ZONE 'UTC', 'FMDD FMMonth YYYY, HH24:MI "UTC"') AS "at!"
+           FROM order_events WHERE order_id = $1 ORDER BY id"#,
+        row.id,
     )
-    .bind(row.id)
     .fetch_all(&mut *conn)
     .await?;
     Ok(OrderView {
@@ -107,12 +105,12 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
         placed: row.placed_label,
         lines: lines
             .into_iter()
-            .map(|(name, sku, unit, quantity, total)| OrderLine {
-                name,
-                sku,
-                unit_price: m(unit),
-                quantity: u32::try_from(quantity).unwrap_or(0),
-                line_total: m(total),
+            .map(|line| OrderLine {
+                name: line.name,
+                sku: line.sku,
+                unit_price: m(line.unit_price),
+                quantity: u32::try_from(line.quantity).unwrap_or(0),
+                line_total: m(line.line_total),
             })
             .collect(),
         totals: Totals {
@@ -126,10 +124,7 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
         coupon_code: row.coupon_code,
         shipping_method: row.shipping_method,
         shipping_address: serde_json::from_value::<Address>(row.shipping_address).ok(),
-        events: events
-            .into_iter()
-            .map(|(status, note, at)| OrderEvent { status, note, at })
-            .collect(),
+        events,
         access_key: row.access_key,
     })
 }
@@ -147,16 +142,19 @@ pub enum Due {
 
 /// Where `order_id` stands for paying, in one query.
 pub async fn due(pool: &PgPool, order_id: i64) -> Result<Due, Error> {
-    let (status, attempts): (OrderStatus, i64) = sqlx::query_as(
-        "SELECT status, (SELECT count(*) FROM payments WHERE order_id = $1)
-         FROM orders WHERE id = $1",
+    let order = sqlx::query!(
+        r#"SELECT status AS "status: OrderStatus",
+                  (SELECT count(*) FROM payments WHERE order_id = $1) AS "attempts!"
+           FROM orders WHERE id = $1"#,
+        order_id,
     )
-    .bind(order_id)
     .fetch_optional(pool)
     .await?
     .ok_or(Error::NotFound)?;
-    Ok(match status {
-        OrderStatus::PendingPayment => Due::Open { attempts },
+    Ok(match order.status {
+        OrderStatus::PendingPayment => Due::Open {
+            attempts: order.attempts,
+        },
         OrderStatus::Cancelled => Due::Expired,
         _ => Due::Paid,
     })
@@ -164,25 +162,26 @@ pub async fn due(pool: &PgPool, order_id: i64) -> Result<Due, Error> {
 
 /// The account's orders, newest first.
 pub async fn orders_of(pool: &PgPool, user: i64) -> Result<Vec<OrderSummary>, Error> {
-    let rows: Vec<(i64, OrderStatus, String, Decimal, String, i64)> = sqlx::query_as(
-        "SELECT o.number, o.status, to_char(o.placed_at, 'FMDD FMMonth YYYY'), o.total,
-                o.currency, (SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE order_id = o.id)
-         FROM orders o WHERE o.user_id = $1 ORDER BY o.placed_at DESC, o.id DESC LIMIT 200",
+    let rows = sqlx::query!(
+        r#"SELECT o.number, o.status AS "status: OrderStatus",
+                  to_char(o.placed_at, 'FMDD FMMonth YYYY') AS "placed!", o.total,
+                  o.currency AS "currency: Currency",
+                  (SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE order_id = o.id)
+                      AS "items!"
+           FROM orders o WHERE o.user_id = $1 ORDER BY o.placed_at DESC, o.id DESC LIMIT 200"#,
+        user,
     )
-    .bind(user)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(number, status, placed, total, currency, items)| OrderSummary {
-                number: OrderNumber(number),
-                status,
-                placed,
-                total: Money::new(total, Currency::parse(&currency).unwrap_or(Currency::EUR)),
-                items: u32::try_from(items).unwrap_or(0),
-            },
-        )
+        .map(|row| OrderSummary {
+            number: OrderNumber(row.number),
+            status: row.status,
+            placed: row.placed,
+            total: Money::new(row.total, row.currency),
+            items: u32::try_from(row.items).unwrap_or(0),
+        })
         .collect())
 }
 

@@ -35,23 +35,24 @@ pub async fn transition(
     if let Some(&bad) = from.iter().find(|f| !f.can_become(to)) {
         return Err(TransitionError { from: bad, to }.into());
     }
-    let moved: Option<(OrderStatus, i64)> = sqlx::query_as(
-        "WITH old AS (SELECT status, number FROM orders WHERE id = $1 FOR UPDATE)
-         UPDATE orders o SET status = $2, updated_at = now()
-         FROM old WHERE o.id = $1 AND old.status = ANY($3)
-         RETURNING old.status, old.number",
+    let moved = sqlx::query!(
+        r#"WITH old AS (SELECT status, number FROM orders WHERE id = $1 FOR UPDATE)
+           UPDATE orders o SET status = $2, updated_at = now()
+           FROM old WHERE o.id = $1 AND old.status = ANY($3)
+           RETURNING old.status AS "from: OrderStatus", old.number"#,
+        order_id,
+        to as OrderStatus,
+        from as &[OrderStatus],
     )
-    .bind(order_id)
-    .bind(to)
-    .bind(from)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((from, number)) = moved else {
-        let now: Option<OrderStatus> =
-            sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-                .bind(order_id)
-                .fetch_optional(&mut *conn)
-                .await?;
+    let Some(moved) = moved else {
+        let now = sqlx::query_scalar!(
+            r#"SELECT status AS "status: OrderStatus" FROM orders WHERE id = $1"#,
+            order_id,
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
         return Err(match now {
             None => Error::NotFound,
             Some(from) => TransitionError { from, to }.into(),
@@ -61,6 +62,7 @@ pub async fn transition(
         By::Staff(staff) => Some(staff),
         By::Shop => None,
     };
+    let from = moved.from;
     event(&mut *conn, order_id, Some(from), to, note, staff).await?;
     if let Some(staff) = staff {
         audit::record(
@@ -69,7 +71,7 @@ pub async fn transition(
             "order.status",
             Subject {
                 kind: "order",
-                id: &number.to_string(),
+                id: &moved.number.to_string(),
             },
             Some(serde_json::json!({ "status": from.as_str() })),
             Some(serde_json::json!({ "status": to.as_str(), "note": note })),
@@ -100,15 +102,15 @@ async fn event(
     note: &str,
     staff: Option<&Staff>,
 ) -> Result<(), Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO order_events (order_id, from_status, to_status, note, staff_id)
          VALUES ($1, $2, $3, $4, $5)",
+        order_id,
+        from as Option<OrderStatus>,
+        to as OrderStatus,
+        note,
+        staff.map(Staff::id),
     )
-    .bind(order_id)
-    .bind(from)
-    .bind(to)
-    .bind(note)
-    .bind(staff.map(Staff::id))
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -254,23 +254,24 @@ impl StripeProvider {
 
     /// The intent that pays `order`: the one made for it before, or a new one.
     async fn intent_for(&self, pool: &PgPool, order: &Payable) -> Result<Intent, Error> {
-        let known: Option<String> =
-            sqlx::query_scalar("SELECT payment_intent FROM orders WHERE id = $1")
-                .bind(order.order_id)
-                .fetch_optional(pool)
-                .await?
-                .flatten();
+        let known = sqlx::query_scalar!(
+            "SELECT payment_intent FROM orders WHERE id = $1",
+            order.order_id,
+        )
+        .fetch_optional(pool)
+        .await?
+        .flatten();
         if let Some(id) = known {
             return self.retrieve(&id).await;
         }
         let intent = self.create(order).await?;
         // Two tabs starting at once get the same intent (same idempotency key); the
         // first to get here records it.
-        sqlx::query(
+        sqlx::query!(
             "UPDATE orders SET payment_intent = $2 WHERE id = $1 AND payment_intent IS NULL",
+            order.order_id,
+            intent.id,
         )
-        .bind(order.order_id)
-        .bind(&intent.id)
         .execute(pool)
         .await?;
         Ok(intent)
@@ -330,9 +331,8 @@ impl StripeProvider {
         if !plausible {
             return Err(Error::NotFound);
         }
-        let ours: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM orders WHERE payment_intent = $1")
-                .bind(intent_id)
+        let ours =
+            sqlx::query_scalar!("SELECT id FROM orders WHERE payment_intent = $1", intent_id,)
                 .fetch_optional(pool)
                 .await?;
         if ours.is_none() {
@@ -360,16 +360,17 @@ impl StripeProvider {
             None if intent.status == IntentStatus::Processing => Finished::Processing,
             None => Finished::NotPaid(PaymentError::NotCompleted),
         };
-        let (number, access_key, checkout_token): (i64, String, String) =
-            sqlx::query_as("SELECT number, access_key, checkout_token FROM orders WHERE id = $1")
-                .bind(order_id)
-                .fetch_one(pool)
-                .await?;
+        let order = sqlx::query!(
+            "SELECT number, access_key, checkout_token FROM orders WHERE id = $1",
+            order_id,
+        )
+        .fetch_one(pool)
+        .await?;
         Ok(Returned {
             order_id,
-            checkout_token,
-            number,
-            access_key,
+            checkout_token: order.checkout_token,
+            number: order.number,
+            access_key: order.access_key,
             outcome,
         })
     }
@@ -444,14 +445,14 @@ impl StripeProvider {
 /// The order an intent pays: the one it was recorded on, or (when the server stopped
 /// before recording it) the one its metadata names, if that order has no other intent.
 async fn order_of(pool: &PgPool, intent: &Intent) -> Result<Option<i64>, Error> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "SELECT id FROM orders
          WHERE payment_intent = $1 OR (id = $2 AND payment_intent IS NULL)
          ORDER BY payment_intent IS NULL
          LIMIT 1",
+        intent.id,
+        intent.order_id,
     )
-    .bind(&intent.id)
-    .bind(intent.order_id)
     .fetch_optional(pool)
     .await?)
 }

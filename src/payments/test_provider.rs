@@ -2,7 +2,7 @@
 //! page that uses it. Refunds always go through (for amounts it took).
 
 use super::{PaymentError, PaymentProvider, RefundOutcome, RefundRequest, TestCard};
-use crate::orders::lifecycle::{record_payment, Outcome, PaymentReport};
+use crate::orders::lifecycle::{record_payment, Outcome, PaymentReport, PaymentStatus};
 use crate::orders::read::{due, Due};
 use crate::orders::Payable;
 use crate::Error;
@@ -24,12 +24,14 @@ impl PaymentProvider for TestProvider {
         pool: &PgPool,
         request: &RefundRequest<'_>,
     ) -> Result<RefundOutcome, Error> {
-        let paid: Option<Decimal> = sqlx::query_scalar(
+        let paid = sqlx::query_scalar!(
             "SELECT amount FROM payments
-             WHERE provider = 'test' AND order_id = $1 AND reference = $2 AND status = 'succeeded'",
+             WHERE provider = $3 AND order_id = $1 AND reference = $2 AND status = $4",
+            request.order_id,
+            request.payment,
+            self.name(),
+            PaymentStatus::Succeeded as PaymentStatus,
         )
-        .bind(request.order_id)
-        .bind(request.payment)
         .fetch_optional(pool)
         .await?;
         let Some(paid) = paid else {

@@ -8,7 +8,6 @@ use sqlx::{PgConnection, PgPool};
 /// Addresses one account may keep.
 pub const MAX_ADDRESSES: i64 = 20;
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     name: String,
@@ -41,26 +40,27 @@ impl From<Row> for SavedAddress {
     }
 }
 
-const COLUMNS: &str =
-    "id, name, line1, line2, city, region, postal_code, country, phone, is_default";
-
 /// The account's addresses, the default first, then oldest first.
 pub async fn list(pool: &PgPool, user: i64) -> Result<Vec<SavedAddress>, Error> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM addresses WHERE user_id = $1 ORDER BY is_default DESC, id"
-    ))
-    .bind(user)
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, name, line1, line2, city, region, postal_code, country, phone, is_default
+         FROM addresses WHERE user_id = $1 ORDER BY is_default DESC, id",
+        user,
+    )
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(SavedAddress::from).collect())
 }
 
 pub async fn get(pool: &PgPool, user: i64, id: i64) -> Result<SavedAddress, Error> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM addresses WHERE user_id = $1 AND id = $2"
-    ))
-    .bind(user)
-    .bind(id)
+    let row = sqlx::query_as!(
+        Row,
+        "SELECT id, name, line1, line2, city, region, postal_code, country, phone, is_default
+         FROM addresses WHERE user_id = $1 AND id = $2",
+        user,
+        id,
+    )
     .fetch_optional(pool)
     .await?;
     row.map(SavedAddress::from).ok_or(Error::NotFound)
@@ -78,48 +78,58 @@ pub async fn save(
     let a = input.validate().map_err(Error::Fields)?;
     let mut tx = pool.begin().await?;
     // One writer per account at a time: the count and the default stay consistent.
-    sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user)
+    sqlx::query_scalar!("SELECT id FROM users WHERE id = $1 FOR UPDATE", user)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound)?;
-    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM addresses WHERE user_id = $1")
-        .bind(user)
-        .fetch_one(&mut *tx)
-        .await?;
+    let held = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM addresses WHERE user_id = $1"#,
+        user,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let id = match id {
-        Some(id) => sqlx::query_scalar(
+        Some(id) => sqlx::query_scalar!(
             "UPDATE addresses SET name = $3, line1 = $4, line2 = $5, city = $6, region = $7,
                  postal_code = $8, country = $9, phone = $10, updated_at = now()
              WHERE user_id = $1 AND id = $2 RETURNING id",
+            user,
+            id,
+            a.name,
+            a.line1,
+            a.line2,
+            a.city,
+            a.region,
+            a.postal_code,
+            a.country,
+            a.phone,
         )
-        .bind(user)
-        .bind(id),
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?,
         None => {
             if held >= MAX_ADDRESSES {
                 return Err(AddressError::BookFull(MAX_ADDRESSES).into());
             }
-            sqlx::query_scalar(
+            sqlx::query_scalar!(
                 "INSERT INTO addresses (user_id, name, line1, line2, city, region,
                                         postal_code, country, phone)
-                 SELECT $1, $3, $4, $5, $6, $7, $8, $9, $10 WHERE $2::bigint IS NULL
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  RETURNING id",
+                user,
+                a.name,
+                a.line1,
+                a.line2,
+                a.city,
+                a.region,
+                a.postal_code,
+                a.country,
+                a.phone,
             )
-            .bind(user)
-            .bind(None::<i64>)
+            .fetch_one(&mut *tx)
+            .await?
         }
-    }
-    .bind(&a.name)
-    .bind(&a.line1)
-    .bind(&a.line2)
-    .bind(&a.city)
-    .bind(&a.region)
-    .bind(&a.postal_code)
-    .bind(&a.country)
-    .bind(&a.phone)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    };
     if make_default || held == 0 {
         mark_default(&mut tx, user, id).await?;
     }
@@ -136,42 +146,47 @@ pub async fn set_default(pool: &PgPool, user: i64, id: i64) -> Result<(), Error>
 }
 
 async fn mark_default(conn: &mut PgConnection, user: i64, id: i64) -> Result<(), Error> {
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM addresses WHERE user_id = $1 AND id = $2 FOR UPDATE")
-            .bind(user)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    exists.ok_or(Error::NotFound)?;
-    sqlx::query("UPDATE addresses SET is_default = false WHERE user_id = $1 AND is_default")
-        .bind(user)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE addresses SET is_default = true WHERE user_id = $1 AND id = $2")
-        .bind(user)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query_scalar!(
+        "SELECT id FROM addresses WHERE user_id = $1 AND id = $2 FOR UPDATE",
+        user,
+        id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    sqlx::query!(
+        "UPDATE addresses SET is_default = false WHERE user_id = $1 AND is_default",
+        user,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE addresses SET is_default = true WHERE user_id = $1 AND id = $2",
+        user,
+        id,
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 /// Deletes the address `id`. When it was the default, the oldest one left takes over.
 pub async fn delete(pool: &PgPool, user: i64, id: i64) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
-    let was_default: bool = sqlx::query_scalar(
+    let was_default = sqlx::query_scalar!(
         "DELETE FROM addresses WHERE user_id = $1 AND id = $2 RETURNING is_default",
+        user,
+        id,
     )
-    .bind(user)
-    .bind(id)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound)?;
     if was_default {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE addresses SET is_default = true
              WHERE id = (SELECT min(id) FROM addresses WHERE user_id = $1)",
+            user,
         )
-        .bind(user)
         .execute(&mut *tx)
         .await?;
     }
