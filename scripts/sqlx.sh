@@ -23,7 +23,7 @@ bindir=$(pg_config --bindir 2>/dev/null || true)
 base=/tmp
 [ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
 dir=$(mktemp -d "$base/mercato-sqlx.XXXXXX")
-chmod 755 "$dir"
+chmod 700 "$dir"
 # PostgreSQL refuses to run as root: as root, its files belong to `postgres`.
 as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

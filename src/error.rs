@@ -135,14 +135,21 @@ impl Error {
             | Error::Internal(_) => false,
             Error::PaymentService(_) | Error::Busy => true,
             #[cfg(feature = "server")]
-            Error::Database(e) => matches!(
-                e,
+            Error::Database(e) => match e {
                 sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::WorkerCrashed
-            ),
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed => true,
+                // Transient by Postgres's own account: a deadlock or serialization
+                // failure (the transaction was rolled back; trying again succeeds), too
+                // many connections, or a server shutting down.
+                sqlx::Error::Database(db) => matches!(
+                    db.code().as_deref(),
+                    Some("40P01" | "40001" | "53300" | "57P01" | "57P02" | "57P03")
+                ),
+                _ => false,
+            },
         }
     }
 }

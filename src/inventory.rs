@@ -3,49 +3,27 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Why a variant's stock moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MovementReason {
-    /// The stock a variant was created with.
-    Initial,
-    /// Taken by an order when it was placed.
-    Order,
-    /// Given back by an order cancelled before it was paid.
-    Cancel,
-    /// New stock arrived.
-    Restock,
-    /// A staff member corrected the count.
-    StaffEdit,
-    /// A customer sent units back.
-    Return,
+crate::text_enum! {
+    /// Why a variant's stock moved.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum MovementReason {
+        /// The stock a variant was created with.
+        Initial = "initial",
+        /// Taken by an order when it was placed.
+        Order = "order",
+        /// Given back by an order cancelled before it was paid.
+        Cancel = "cancel",
+        /// New stock arrived.
+        Restock = "restock",
+        /// A staff member corrected the count.
+        StaffEdit = "staff_edit",
+        /// A customer sent units back.
+        Return = "return",
+    }
 }
 
 impl MovementReason {
-    pub const ALL: [MovementReason; 6] = [
-        MovementReason::Initial,
-        MovementReason::Order,
-        MovementReason::Cancel,
-        MovementReason::Restock,
-        MovementReason::StaffEdit,
-        MovementReason::Return,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MovementReason::Initial => "initial",
-            MovementReason::Order => "order",
-            MovementReason::Cancel => "cancel",
-            MovementReason::Restock => "restock",
-            MovementReason::StaffEdit => "staff_edit",
-            MovementReason::Return => "return",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<MovementReason> {
-        MovementReason::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     /// Moves made outside orders after a variant was created: restocks, corrections and
     /// returns.
     pub const ADJUSTMENTS: [MovementReason; 3] = [
@@ -54,9 +32,6 @@ impl MovementReason {
         MovementReason::Return,
     ];
 }
-
-#[cfg(feature = "server")]
-crate::text_enum!(MovementReason);
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,9 @@
 //! The types here compile everywhere, the browser's wasm build included. Services and SQL
 //! compile only with the `server` feature, so nothing database-shaped reaches the wasm.
 
+#[macro_use]
+mod text_enum;
+
 pub mod accounts;
 pub mod admin;
 pub mod cart;

@@ -92,7 +92,7 @@ impl Currency {
 
 // Stored as its code (`EUR`); a code this shop does not know is an error when read.
 #[cfg(feature = "server")]
-crate::text_enum!(Currency, code, |s: &str| Currency::parse(s).ok());
+crate::sql_text!(Currency, code, |s: &str| Currency::parse(s).ok());
 
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

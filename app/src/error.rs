@@ -30,8 +30,9 @@ pub enum AppError {
     TooManyRequests(u32),
     #[error("Please sign in to continue.")]
     SignInRequired,
-    #[error("Your account can't do that. Ask an administrator if you need to.")]
-    Forbidden,
+    /// Not staff at all (`None`), or staff without the permission named.
+    #[error("Your account can't do that{}. Ask an administrator if you need to.", .0.map(|p| format!(": it needs the {} permission", p.as_str())).unwrap_or_default())]
+    Forbidden(Option<mercato::admin::Permission>),
     /// The shopper's input broke one of the shop's rules; says which and what to do.
     #[error("{0}")]
     Rule(Rule),
@@ -51,7 +52,7 @@ impl AppError {
             AppError::BadRequest(_) => 400,
             AppError::Rule(_) | AppError::Fields(_) => 422,
             AppError::SignInRequired => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden(_) => 403,
             AppError::TooManyRequests(_) => 429,
             AppError::Unavailable | AppError::PaymentUnavailable | AppError::Busy => 503,
             AppError::Internal | AppError::Network => 500,
@@ -107,7 +108,7 @@ impl From<mercato::Error> for AppError {
             mercato::Error::TooManyAttempts { wait_secs } => AppError::TooManyRequests(wait_secs),
             mercato::Error::NotPermitted(missing) => {
                 tracing::warn!(%missing, "refused: a permission is missing");
-                AppError::Forbidden
+                AppError::Forbidden(Some(missing.0))
             }
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");

@@ -80,13 +80,17 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
         // Every session is checked (password changed since? staff lifetime?) before
         // any page or server function reads it, once per request.
         .layer(middleware::from_fn(app::session::prepare_check))
+        // Inside the session layer, which saves a changed session only when the status
+        // is not 5xx: it must see a refused payment's 422, not the 500 every server
+        // function error starts as, or what the function changed (a checkout started
+        // again) would be lost.
+        .layer(middleware::from_fn(server_fn_error_status))
         // Only handlers that touch the session load or save it.
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
             crate::page_cache::PageCache::new(page_cache, PAGE_CACHE_ENTRIES),
             crate::page_cache::serve,
         ))
-        .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn_with_state(own_origin, check_origin))
         // Outside the origin check, so its refusals carry the headers too.
         .layer(middleware::from_fn_with_state(
@@ -250,7 +254,7 @@ async fn stripe_webhook(
         }
         Err(WebhookError::Failed(error)) => {
             tracing::error!(%error, "stripe webhook failed");
-            (StatusCode::BAD_REQUEST, error.to_string()).into_response()
+            (StatusCode::BAD_REQUEST, "not handled").into_response()
         }
     }
 }

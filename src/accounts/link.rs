@@ -6,27 +6,16 @@ use super::{Role, User};
 use crate::Error;
 use sqlx::{PgConnection, PgPool};
 
-/// Which kind of link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Link {
-    Reset,
-    Confirm,
+crate::text_enum! {
+    /// Which kind of link.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(super) enum Link {
+        Reset = "reset",
+        Confirm = "confirm",
+    }
 }
 
 impl Link {
-    fn as_str(self) -> &'static str {
-        match self {
-            Link::Reset => "reset",
-            Link::Confirm => "confirm",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Link> {
-        [Link::Reset, Link::Confirm]
-            .into_iter()
-            .find(|l| l.as_str() == s)
-    }
-
     /// A new link for `user`, working for `minutes`; returns the token to mail.
     pub(super) async fn create(
         self,
@@ -118,5 +107,3 @@ impl Link {
         Ok(())
     }
 }
-
-crate::text_enum!(Link);

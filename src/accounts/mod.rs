@@ -26,35 +26,16 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 /// nothing (a passphrase of 128 characters is still welcome).
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
-/// What an account may do. Each role may do everything the ones before it may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Customer,
-    Staff,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Customer => "customer",
-            Role::Staff => "staff",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        [Role::Customer, Role::Staff, Role::Admin]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+crate::text_enum! {
+    /// What an account may do. Each role may do everything the ones before it may.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role {
+        Customer = "customer",
+        Staff = "staff",
+        Admin = "admin",
     }
 }
-
-// A role read from the database that the code does not know is a fault, never a
-// customer by default.
-#[cfg(feature = "server")]
-crate::text_enum!(Role);
 
 /// An email address, trimmed; compared without regard to case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,20 +6,37 @@ use super::Staff;
 use crate::Error;
 use sqlx::PgConnection;
 
-/// What a change was about: `("order", "10042")`, `("product", "17")`.
+crate::text_enum! {
+    /// What a staff member did, as the log names it. One variant per kind of change, so
+    /// a screen cannot misspell one.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Action {
+        /// An order moved to another status.
+        OrderStatus = "order.status",
+    }
+}
+
+crate::text_enum! {
+    /// What kind of thing a change was about.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum SubjectKind {
+        Order = "order",
+    }
+}
+
+/// What a change was about: an order by its number, a product by its id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
-    pub kind: &'static str,
+    pub kind: SubjectKind,
     pub id: &'a str,
 }
 
-/// Records that `staff` did `action` (`order.cancel`, `product.update`) to `subject`,
-/// with the changed fields `before` and `after` (JSON objects, or `None` for a creation
-/// or a deletion).
+/// Records that `staff` did `action` to `subject`, with the changed fields `before` and
+/// `after` (JSON objects, or `None` for a creation or a deletion).
 pub async fn record(
     conn: &mut PgConnection,
     staff: &Staff,
-    action: &str,
+    action: Action,
     subject: Subject<'_>,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
@@ -29,8 +46,8 @@ pub async fn record(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
         staff.id(),
         staff.user().email,
-        action,
-        subject.kind,
+        action as Action,
+        subject.kind as SubjectKind,
         subject.id,
         before,
         after,

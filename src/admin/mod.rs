@@ -10,53 +10,31 @@ use crate::accounts::{Role, User};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// What a staff member may do. Reading is allowed with the permission to change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Permission {
-    /// Products, categories, images, imports.
-    Catalog,
-    /// Stock levels and their movements.
-    Inventory,
-    /// Orders: fulfil, cancel an unpaid order.
-    Orders,
-    /// Money back to customers.
-    Refunds,
-    /// Customers' accounts and data.
-    Customers,
-    /// Coupons.
-    Discounts,
-    /// Shipping, tax and shop settings.
-    Settings,
-    /// Staff accounts and their roles.
-    Staff,
+crate::text_enum! {
+    /// What a staff member may do. Reading is allowed with the permission to change.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Permission {
+        /// Products, categories, images, imports.
+        Catalog = "catalog",
+        /// Stock levels and their movements.
+        Inventory = "inventory",
+        /// Orders: fulfil, cancel an unpaid order.
+        Orders = "orders",
+        /// Money back to customers.
+        Refunds = "refunds",
+        /// Customers' accounts and data.
+        Customers = "customers",
+        /// Coupons.
+        Discounts = "discounts",
+        /// Shipping, tax and shop settings.
+        Settings = "settings",
+        /// Staff accounts and their roles.
+        Staff = "staff",
+    }
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
-        Permission::Catalog,
-        Permission::Inventory,
-        Permission::Orders,
-        Permission::Refunds,
-        Permission::Customers,
-        Permission::Discounts,
-        Permission::Settings,
-        Permission::Staff,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::Catalog => "catalog",
-            Permission::Inventory => "inventory",
-            Permission::Orders => "orders",
-            Permission::Refunds => "refunds",
-            Permission::Customers => "customers",
-            Permission::Discounts => "discounts",
-            Permission::Settings => "settings",
-            Permission::Staff => "staff",
-        }
-    }
-
     /// The permissions a role gives: an admin may do everything; staff everything but
     /// managing staff and the shop's settings. (Named roles with chosen permissions come
     /// with the staff screens.)
@@ -73,9 +51,10 @@ impl Permission {
 }
 
 /// A staff member, as the server found them signed in: the capability every staff write
-/// takes. Only the session check makes one (`Staff::of`), so holding one means the
-/// account was checked; each write still asks for the one permission it needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// takes, and each write asks it for the one permission it needs. The web layer makes
+/// one from the account its session check read (`Staff::of`). It cannot be serialized,
+/// so no server function can take one from a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staff {
     user: User,
     permissions: BTreeSet<Permission>,
@@ -91,6 +70,15 @@ impl Staff {
     pub fn of(user: User) -> Option<Staff> {
         let permissions = Permission::of_role(user.role);
         (!permissions.is_empty()).then_some(Staff { user, permissions })
+    }
+
+    /// A staff member with exactly `permissions`, for tests of what each one allows.
+    #[cfg(feature = "test-support")]
+    pub fn with_permissions(user: User, permissions: &[Permission]) -> Staff {
+        Staff {
+            user,
+            permissions: permissions.iter().copied().collect(),
+        }
     }
 
     pub fn user(&self) -> &User {
@@ -112,10 +100,6 @@ impl Staff {
         } else {
             Err(Missing(permission))
         }
-    }
-
-    pub fn permissions(&self) -> &BTreeSet<Permission> {
-        &self.permissions
     }
 }
 

@@ -22,6 +22,28 @@ pub enum CouponKind {
     FreeShipping,
 }
 
+crate::text_enum! {
+    /// A coupon's kind as stored (`coupons.kind`); its `value` column says how much.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DiscountKind {
+        Percent = "percent",
+        Fixed = "fixed",
+        FreeShipping = "free_shipping",
+    }
+}
+
+impl CouponKind {
+    /// The kind stored with `value` in the currency `currency`.
+    pub fn stored(kind: DiscountKind, value: Decimal, currency: crate::Currency) -> CouponKind {
+        match kind {
+            DiscountKind::Percent => CouponKind::Percent(value),
+            DiscountKind::Fixed => CouponKind::Fixed(Money::new(value, currency)),
+            DiscountKind::FreeShipping => CouponKind::FreeShipping,
+        }
+    }
+}
+
 /// A coupon as stored, with the times as Unix seconds (they are compared, not shown).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Coupon {

@@ -1,8 +1,8 @@
 //! Coupons in Postgres: putting one on a cart, re-checking it on every view, and
 //! reading one with its usage (for checkout, which counts the redemption).
 
-use super::coupon::{self, AppliedCoupon, Coupon, CouponError, CouponKind, Usage};
-use super::{CartView, Notice};
+use super::coupon::{self, AppliedCoupon, Coupon, CouponError, CouponKind, DiscountKind, Usage};
+use super::{CartView, Notice, WaitingCoupon};
 use crate::limits::{Limit, Shape, MINUTE};
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
@@ -21,13 +21,13 @@ pub const COUPON: Limit = Limit {
     },
 };
 
-/// Whose uses count against a per-customer limit: the account, and the email (the one
-/// given at checkout; the account's own otherwise). Only a confirmed account counts as a
-/// customer (see [`Usage`]).
+/// Whose uses count against a per-customer limit: a signed-in account, by its id and
+/// its own address. Only a confirmed account counts as a customer (see [`Usage`]). The
+/// address typed at checkout does not count: looking it up would tell a shopper
+/// whether someone else had ordered with a code.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Customer<'a> {
+pub struct Customer {
     pub user: Option<i64>,
-    pub email: Option<&'a str>,
 }
 
 /// Re-checks the cart's coupon against its (re-checked) subtotal: it applies, it waits
@@ -52,7 +52,6 @@ pub(crate) async fn check_on_cart(
         Lookup::Id(on_cart.coupon_id),
         Customer {
             user: on_cart.user_id,
-            email: None,
         },
         view.currency,
     )
@@ -63,7 +62,10 @@ pub(crate) async fn check_on_cart(
     match found.coupon.apply(view.subtotal(), found.now, found.usage) {
         Ok(applied) => view.coupon = Some(applied),
         Err(e @ CouponError::BelowMinimum { .. }) => {
-            view.coupon_waiting = Some((found.coupon.code, e.to_string()));
+            view.coupon_waiting = Some(WaitingCoupon {
+                code: found.coupon.code,
+                why: e,
+            });
         }
         Err(e) => {
             sqlx::query!("UPDATE carts SET coupon_id = NULL WHERE id = $1", cart)
@@ -92,7 +94,7 @@ struct CouponRow {
     id: i64,
     code: String,
     description: String,
-    kind: String,
+    kind: DiscountKind,
     value: Decimal,
     min_subtotal: Decimal,
     starts_at: Option<i64>,
@@ -113,7 +115,7 @@ struct CouponRow {
 pub async fn load(
     conn: &mut PgConnection,
     lookup: Lookup<'_>,
-    customer: Customer<'_>,
+    customer: Customer,
     currency: Currency,
 ) -> Result<Option<FoundCoupon>, Error> {
     let (id, code) = match lookup {
@@ -122,7 +124,8 @@ pub async fn load(
     };
     let row = sqlx::query_as!(
         CouponRow,
-        r#"SELECT c.id, c.code, c.description, c.kind, c.value, c.min_subtotal,
+        r#"SELECT c.id, c.code, c.description, c.kind AS "kind: DiscountKind", c.value,
+                  c.min_subtotal,
                   extract(epoch FROM c.starts_at)::bigint AS starts_at,
                   to_char(c.starts_at, 'FMDD FMMonth YYYY') AS starts_label,
                   extract(epoch FROM c.ends_at)::bigint AS ends_at,
@@ -133,8 +136,8 @@ pub async fn load(
                   (SELECT count(*) FROM coupon_redemptions r
                    WHERE r.coupon_id = c.id
                      AND (r.user_id = $3
-                          OR lower(r.email) = lower((SELECT email FROM users WHERE id = $3))
-                          OR lower(r.email) = lower($4))) AS used_by_customer,
+                          OR lower(r.email) = lower((SELECT email FROM users WHERE id = $3))))
+                      AS used_by_customer,
                   coalesce((SELECT email_verified_at IS NOT NULL FROM users WHERE id = $3),
                            false) AS "confirmed!"
            FROM coupons c
@@ -142,17 +145,11 @@ pub async fn load(
         id,
         code,
         customer.user,
-        customer.email,
     )
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let kind = match row.kind.as_str() {
-        "percent" => CouponKind::Percent(row.value),
-        "fixed" => CouponKind::Fixed(Money::new(row.value, currency)),
-        "free_shipping" => CouponKind::FreeShipping,
-        other => return Err(Error::internal(format!("unknown coupon kind {other:?}"))),
-    };
+    let kind = CouponKind::stored(row.kind, row.value, currency);
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(Some(FoundCoupon {
         id: row.id,
@@ -208,10 +205,7 @@ pub async fn apply(
         .fetch_optional(&mut *tx)
         .await?
         .flatten();
-    let customer = Customer {
-        user: owner,
-        email: None,
-    };
+    let customer = Customer { user: owner };
     let found = load(&mut tx, Lookup::Code(&code), customer, currency)
         .await?
         .ok_or_else(|| CouponError::Unknown(code.clone()))?;

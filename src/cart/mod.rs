@@ -17,6 +17,11 @@ use std::fmt;
 /// How many of one variant a cart line may hold, whatever the stock.
 pub const MAX_PER_LINE: u32 = 99;
 
+/// How many different variants one cart may hold: far more than a shopper fills, few
+/// enough that a script cannot make every cart view and checkout price thousands of
+/// lines.
+pub const MAX_LINES: u32 = 50;
+
 /// A quantity a shopper asked for: a whole number from 1 to [`MAX_PER_LINE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Quantity(u32);
@@ -102,6 +107,8 @@ pub enum CartError {
     SoldOut { name: String },
     #[error("{name} is no longer available, so its quantity cannot change.")]
     Unavailable { name: String },
+    #[error("A cart holds at most {max} different items. Check out or remove one first.", max = MAX_LINES)]
+    TooManyLines,
 }
 
 /// What changed in a cart since the shopper last saw it.
@@ -172,8 +179,15 @@ pub struct CartView {
     /// The coupon on the cart, when it applies.
     pub coupon: Option<AppliedCoupon>,
     /// A coupon kept on the cart that does not apply yet (the subtotal is below its
-    /// minimum): its code and what to do.
-    pub coupon_waiting: Option<(String, String)>,
+    /// minimum).
+    pub coupon_waiting: Option<WaitingCoupon>,
+}
+
+/// A coupon kept on a cart that does not apply yet, and why (what to add).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingCoupon {
+    pub code: String,
+    pub why: coupon::CouponError,
 }
 
 impl CartView {

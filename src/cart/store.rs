@@ -1,7 +1,7 @@
 //! Carts in Postgres. Every function takes the cart id the caller found for the shopper
 //! (in their session); a line id from another cart is "not found".
 
-use super::{Added, CartError, CartLine, CartView, Notice, Quantity, MAX_PER_LINE};
+use super::{Added, CartError, CartLine, CartView, Notice, Quantity, MAX_LINES, MAX_PER_LINE};
 use crate::catalog::view::Image;
 use crate::catalog::ProductStatus;
 use crate::orders::OrderStatus;
@@ -52,6 +52,9 @@ pub async fn add(
     .await?
     .and_then(|q| u32::try_from(q).ok())
     .unwrap_or(0);
+    if before == 0 && line_count(&mut tx, cart).await? >= MAX_LINES {
+        return Err(CartError::TooManyLines.into());
+    }
     let wanted = before.saturating_add(quantity.get());
     let in_cart = wanted.min(on_hand).min(MAX_PER_LINE);
     sqlx::query!(
@@ -354,6 +357,17 @@ async fn units(conn: &mut PgConnection, cart: i64) -> Result<u32, Error> {
     Ok(u32::try_from(n).unwrap_or(0))
 }
 
+/// How many lines `cart` holds (locked by the caller).
+async fn line_count(conn: &mut PgConnection, cart: i64) -> Result<u32, Error> {
+    let n = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM cart_lines WHERE cart_id = $1"#,
+        cart
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 /// On sign-in: the guest cart `guest` joins the account's cart. The same variant in
 /// both adds up, within the stock and [`MAX_PER_LINE`]; a guest cart that already
 /// belongs to an account is left alone. Returns the account's cart, if it has one now.
@@ -389,11 +403,26 @@ pub async fn merge_into_account(
         }
         (Some(own), Some(guest)) => {
             // A sold-out variant keeps one unit here; the next view takes it out and
-            // says so.
+            // says so. Variants new to the account's cart join while it has room for
+            // them (oldest first), so the merged cart keeps to [`MAX_LINES`].
             sqlx::query!(
                 "INSERT INTO cart_lines (cart_id, variant_id, name, quantity, seen_price)
                  SELECT $1, g.variant_id, g.name, g.quantity, g.seen_price
-                 FROM cart_lines g WHERE g.cart_id = $2 AND g.variant_id IS NOT NULL
+                 FROM (SELECT g.*,
+                              EXISTS (SELECT 1 FROM cart_lines o
+                                      WHERE o.cart_id = $1 AND o.variant_id = g.variant_id)
+                                  AS known
+                       FROM cart_lines g
+                       WHERE g.cart_id = $2 AND g.variant_id IS NOT NULL) g
+                 WHERE g.known
+                    OR g.id IN (SELECT n.id FROM cart_lines n
+                                WHERE n.cart_id = $2 AND n.variant_id IS NOT NULL
+                                  AND NOT EXISTS (SELECT 1 FROM cart_lines o
+                                                  WHERE o.cart_id = $1
+                                                    AND o.variant_id = n.variant_id)
+                                ORDER BY n.id
+                                LIMIT greatest(0, $4 - (SELECT count(*) FROM cart_lines
+                                                        WHERE cart_id = $1)))
                  ON CONFLICT (cart_id, variant_id) DO UPDATE
                  SET quantity = least(
                          cart_lines.quantity + EXCLUDED.quantity,
@@ -403,6 +432,7 @@ pub async fn merge_into_account(
                 own,
                 guest,
                 MAX_PER_LINE as i32,
+                i64::from(MAX_LINES),
             )
             .execute(&mut *tx)
             .await?;

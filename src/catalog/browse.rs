@@ -183,6 +183,21 @@ fn push_search_match(sql: &mut QueryBuilder<'_, Postgres>, q: &str) {
     sql.push(" <% p.name)");
 }
 
+/// `AND`s what every listing of `scope` searching for `q` keeps: products of the
+/// scope's categories (from `tree`, which the statement must start with in a category)
+/// and, with words, products they match.
+fn push_scope_and_words(sql: &mut QueryBuilder<'_, Postgres>, scope: Scope, q: &str) {
+    if let Scope::Category(_) = scope {
+        // Lets the planner read the scope's products through the covering index
+        // instead of scanning every product to join them with the tree.
+        sql.push(" AND p.category_id = ANY (ARRAY(SELECT id FROM tree))");
+    }
+    if !q.is_empty() {
+        sql.push(" AND ");
+        push_search_match(sql, q);
+    }
+}
+
 fn push_price_filter(sql: &mut QueryBuilder<'_, Postgres>, query: &ListingQuery) {
     sql.push("(true");
     if let Some(min) = query.min_price {
@@ -262,13 +277,7 @@ async fn page_ids(
         push_tree(&mut sql, scope);
     }
     sql.push(" SELECT p.id FROM listed_products p WHERE true");
-    if let Scope::Category(_) = scope {
-        sql.push(" AND p.category_id = ANY (ARRAY(SELECT id FROM tree))");
-    }
-    if !query.q.is_empty() {
-        sql.push(" AND ");
-        push_search_match(&mut sql, &query.q);
-    }
+    push_scope_and_words(&mut sql, scope, &query.q);
     sql.push(" AND ");
     push_price_filter(&mut sql, query);
     if query.in_stock {
@@ -312,8 +321,8 @@ pub struct Counts {
     in_stock: u64,
     on_sale: u64,
     prices: Vec<u64>,
-    /// (slug, name, position, count) of each branch below the scope.
-    categories: Vec<(String, String, i32, u64)>,
+    /// Each branch below the scope, in the shop's order.
+    categories: Vec<CategoryFacet>,
     /// "Name:value" → count, for every value some product in the listing has.
     options: BTreeMap<String, u64>,
 }
@@ -351,15 +360,7 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
         sql.push(format_args!(" AS ok_g{n}"));
     }
     sql.push(" FROM listed_products p JOIN tree ON tree.id = p.category_id WHERE true");
-    if let Scope::Category(_) = scope {
-        // Lets the planner read the scope's products through the covering index
-        // instead of scanning every product to join them with the tree.
-        sql.push(" AND p.category_id = ANY (ARRAY(SELECT id FROM tree))");
-    }
-    if !query.q.is_empty() {
-        sql.push(" AND ");
-        push_search_match(&mut sql, &query.q);
-    }
+    push_scope_and_words(&mut sql, scope, &query.q);
     sql.push(")");
     if !query.q.is_empty() {
         // (The first SELECT of a UNION names the columns: CountRow's.)
@@ -428,6 +429,7 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
     ));
 
     let rows: Vec<CountRow> = sql.build_query_as().fetch_all(pool).await?;
+    let mut branches = Vec::new();
     let mut counts = Counts {
         total: 0,
         exact: 0,
@@ -451,9 +453,14 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
             "option" => {
                 counts.options.insert(key, n);
             }
-            "category" => counts
-                .categories
-                .push((key, label.unwrap_or_default(), position, n)),
+            "category" => branches.push((
+                position,
+                CategoryFacet {
+                    slug: key,
+                    name: label.unwrap_or_default(),
+                    count: n,
+                },
+            )),
             "price" => {
                 if let Some(slot) = key
                     .parse::<usize>()
@@ -470,9 +477,8 @@ async fn counts(pool: &PgPool, scope: Scope, query: &ListingQuery) -> Result<Cou
             _ => {}
         }
     }
-    counts
-        .categories
-        .sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
+    branches.sort_by(|(a, x), (b, y)| (a, &x.name).cmp(&(b, &y.name)));
+    counts.categories = branches.into_iter().map(|(_, facet)| facet).collect();
     Ok(counts)
 }
 
@@ -524,15 +530,7 @@ impl Counts {
             sort_values(&mut option.values);
         }
         Facets {
-            categories: self
-                .categories
-                .iter()
-                .map(|(slug, name, _, count)| CategoryFacet {
-                    slug: slug.clone(),
-                    name: name.clone(),
-                    count: *count,
-                })
-                .collect(),
+            categories: self.categories.clone(),
             prices: PriceBucket::all(&self.prices),
             options,
             in_stock: self.in_stock,

@@ -21,34 +21,13 @@ pub use slug::{Sku, SkuError, Slug, SlugError};
 
 use serde::{Deserialize, Serialize};
 
-/// Whether shoppers can see a product. Drafts and archived products answer 404.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductStatus {
-    Draft,
-    Active,
-    Archived,
-}
-
-impl ProductStatus {
-    pub const ALL: [ProductStatus; 3] = [
-        ProductStatus::Draft,
-        ProductStatus::Active,
-        ProductStatus::Archived,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProductStatus::Draft => "draft",
-            ProductStatus::Active => "active",
-            ProductStatus::Archived => "archived",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ProductStatus> {
-        ProductStatus::ALL.into_iter().find(|p| p.as_str() == s)
+crate::text_enum! {
+    /// Whether shoppers can see a product. Drafts and archived products answer 404.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ProductStatus {
+        Draft = "draft",
+        Active = "active",
+        Archived = "archived",
     }
 }
-
-#[cfg(feature = "server")]
-crate::text_enum!(ProductStatus);

@@ -13,8 +13,6 @@ use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
-pub use super::cards::PER_PAGE;
-
 /// Featured products for the home page, newest first.
 pub async fn featured(
     pool: &PgPool,

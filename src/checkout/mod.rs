@@ -71,6 +71,40 @@ pub struct Quote {
     pub totals: Totals,
 }
 
+impl Quote {
+    /// This quote, as the shopper reviewed it: what placing the order must still come to.
+    #[cfg(feature = "server")]
+    pub fn reviewed(&self) -> session::Reviewed {
+        session::Reviewed {
+            total: self.totals.total,
+            digest: self.digest(),
+        }
+    }
+
+    /// What the shopper agrees to when reviewing this quote, as one string: each line's
+    /// variant, quantity and price, the delivery option, the coupon and the total. Two
+    /// quotes with the same digest charge the same for the same things.
+    #[cfg(feature = "server")]
+    pub fn digest(&self) -> String {
+        let mut digest = String::new();
+        for l in &self.lines {
+            digest.push_str(&format!(
+                "{}x{}@{};",
+                l.variant_id,
+                l.quantity,
+                l.unit_price.amount()
+            ));
+        }
+        digest.push_str(&format!(
+            "|rate {}|coupon {}|total {}",
+            self.shipping.id,
+            self.coupon.as_ref().map_or("", |c| c.code.as_str()),
+            self.totals.total.format()
+        ));
+        digest
+    }
+}
+
 /// Why a checkout cannot go on. Nothing was charged in any of these; each says what to
 /// do next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -87,12 +121,16 @@ pub enum CheckoutError {
     CartChanged(crate::cart::Notice),
     #[error("{name} is no longer sold. Check your cart, then continue to checkout.")]
     NoLongerSold { name: String },
-    #[error("Choose one of the delivery options shown.")]
-    NotAnOption,
-    #[error("That delivery option doesn't go to your country. Choose another one.")]
+    /// A made-up rate, one switched off since, or one for another country.
+    #[error(
+        "That delivery option isn't available to your address. Choose one of the options shown."
+    )]
     RateNotForCountry,
     #[error("Your order's total changed from {} to {} since you reviewed it (a price, the stock or the coupon changed). Nothing was charged: review it again.", reviewed.format(), now.format())]
     TotalChanged { reviewed: Money, now: Money },
+    /// The total is the same, but not what it buys (the cart changed in another tab).
+    #[error("Your order changed since you reviewed it (your cart changed). Nothing was charged: review it again.")]
+    QuoteChanged,
     #[error("{0} Remove the coupon from your cart to order without it.")]
     Coupon(crate::cart::coupon::CouponError),
     #[error("That coupon no longer exists. Remove it from your cart to order without it.")]

@@ -8,16 +8,20 @@
 //! changed. The checkout token makes placing idempotent: a second submit gets the order
 //! the first one placed.
 
+use super::session::Reviewed;
 use super::shipping;
 use super::totals::{Totals, TotalsInput};
-use super::{CheckoutError, Quote, QuoteLine, ShippingOption, Shortage};
+use super::{CheckoutError, Quote, QuoteLine, Shortage};
 use crate::accounts::address::Address;
 use crate::accounts::Email;
 use crate::cart::coupon::AppliedCoupon;
 use crate::cart::coupons::{self, Customer, Lookup};
 use crate::catalog::ProductStatus;
 use crate::inventory::MovementReason;
+use crate::limits::client::ClientKey;
+use crate::limits::{Limit, Shape, HOUR};
 use crate::orders::{OrderNumber, OrderStatus};
+use crate::payments::PaymentError;
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
@@ -35,7 +39,21 @@ pub struct Checkout<'a> {
     pub shipping_rate: i64,
     pub currency: Currency,
     pub prices_include_tax: bool,
+    /// Who is placing it, for [`PLACE`].
+    pub client: ClientKey,
 }
+
+/// New orders placed from one client. Each unpaid order holds its stock until it
+/// expires, so a script placing orders from fresh carts could hold a shop's whole stock;
+/// this keeps one client to a burst of twenty and thirty an hour after it (an office
+/// behind one address included). A retry of an order already placed is not counted.
+pub const PLACE: Limit = Limit {
+    name: "place-order",
+    shape: Shape::Bucket {
+        burst: 20.0,
+        per_sec: 30.0 / HOUR,
+    },
+};
 
 /// An order that exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,11 +89,13 @@ pub async fn quote(pool: &PgPool, checkout: &Checkout<'_>) -> Result<Quote, Erro
     price(&mut conn, checkout).await
 }
 
-/// Places the order, if its total is still `reviewed_total`.
+/// Places the order, if it still comes to what the shopper `reviewed`. The order this
+/// checkout's token placed before, if any, is the answer (a repeated submit); if that
+/// order was cancelled meanwhile, [`PaymentError::OrderCancelled`].
 pub async fn place(
     pool: &PgPool,
     checkout: &Checkout<'_>,
-    reviewed_total: Money,
+    reviewed: &Reviewed,
 ) -> Result<Placed, Error> {
     if !(16..=100).contains(&checkout.token.len()) {
         return Err(CheckoutError::Expired.into());
@@ -88,9 +108,16 @@ pub async fn place(
     )
     .execute(&mut *tx)
     .await?;
-    if let Some(placed) = find(&mut tx, checkout.token).await? {
+    if let Some((placed, status)) = find(&mut tx, checkout.token).await? {
+        if status == OrderStatus::Cancelled {
+            return Err(PaymentError::OrderCancelled.into());
+        }
         return Ok(placed);
     }
+    PLACE
+        .take(&mut *tx, checkout.client.as_str())
+        .await?
+        .map_err(Error::wait)?;
     sqlx::query_scalar!(
         "SELECT id FROM carts WHERE id = $1 FOR UPDATE",
         checkout.cart
@@ -117,25 +144,28 @@ pub async fn place(
         .await?;
     }
     let quote = price(&mut tx, checkout).await?;
-    if quote.totals.total != reviewed_total {
+    if quote.totals.total != reviewed.total {
         return Err(CheckoutError::TotalChanged {
-            reviewed: reviewed_total,
+            reviewed: reviewed.total,
             now: quote.totals.total,
         }
         .into());
+    }
+    if quote.digest() != reviewed.digest {
+        return Err(CheckoutError::QuoteChanged.into());
     }
     take_stock(&mut tx, &quote.lines).await?;
     let coupon_id = match &quote.coupon {
         Some(applied) => Some(lock_and_recheck_coupon(&mut tx, checkout, applied, &quote).await?),
         None => None,
     };
-    let (id, number, access_key) = insert_order(&mut tx, checkout, &quote, coupon_id).await?;
+    let placed = insert_order(&mut tx, checkout, &quote, coupon_id).await?;
     if let Some(coupon) = coupon_id {
         sqlx::query!(
             "INSERT INTO coupon_redemptions (coupon_id, order_id, user_id, email)
              VALUES ($1, $2, $3, $4)",
             coupon,
-            id,
+            placed.id,
             checkout.user,
             checkout.email.as_str(),
         )
@@ -144,14 +174,8 @@ pub async fn place(
     }
     // The cart stays as it is until the order is paid: a declined card loses nothing.
     tx.commit().await?;
-    tracing::info!(order = number, total = %quote.totals.total.format(), "order placed");
-    Ok(Placed {
-        id,
-        number: OrderNumber(number),
-        total: quote.totals.total,
-        access_key,
-        already_placed: false,
-    })
+    tracing::info!(order = placed.number.0, total = %placed.total.format(), "order placed");
+    Ok(placed)
 }
 
 fn empty_cart() -> Error {
@@ -159,20 +183,27 @@ fn empty_cart() -> Error {
 }
 
 /// The order this token placed, if any.
-async fn find(conn: &mut PgConnection, token: &str) -> Result<Option<Placed>, Error> {
+async fn find(
+    conn: &mut PgConnection,
+    token: &str,
+) -> Result<Option<(Placed, OrderStatus)>, Error> {
     let row = sqlx::query!(
-        r#"SELECT id, number, total, currency AS "currency: Currency", access_key
+        r#"SELECT id, number, total, currency AS "currency: Currency", access_key,
+                  status AS "status: OrderStatus"
            FROM orders WHERE checkout_token = $1"#,
         token,
     )
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(|row| Placed {
-        id: row.id,
-        number: OrderNumber(row.number),
-        total: Money::new(row.total, row.currency),
-        access_key: row.access_key,
-        already_placed: true,
+    Ok(row.map(|row| {
+        let placed = Placed {
+            id: row.id,
+            number: OrderNumber(row.number),
+            total: Money::new(row.total, row.currency),
+            access_key: row.access_key,
+            already_placed: true,
+        };
+        (placed, row.status)
     }))
 }
 
@@ -223,10 +254,8 @@ async fn price(conn: &mut PgConnection, checkout: &Checkout<'_>) -> Result<Quote
         .map_err(money)?;
     let coupon = cart_coupon(conn, checkout, subtotal).await?;
     let destination = checkout.shipping_address;
-    let shipping: ShippingOption =
-        shipping::option(conn, checkout.shipping_rate, &destination.country, currency)
-            .await?
-            .ok_or(CheckoutError::RateNotForCountry)?;
+    let shipping =
+        shipping::choose(conn, checkout.shipping_rate, &destination.country, currency).await?;
     let tax = shipping::tax_rate(conn, &destination.country, &destination.region).await?;
     let totals = Totals::compute(TotalsInput {
         subtotal,
@@ -236,14 +265,14 @@ async fn price(conn: &mut PgConnection, checkout: &Checkout<'_>) -> Result<Quote
             .unwrap_or(Money::zero(currency)),
         shipping: Some(shipping.charge()),
         free_shipping: coupon.as_ref().is_some_and(|c| c.free_shipping),
-        tax_rate: tax.as_ref().map(|t| t.1).unwrap_or(Decimal::ZERO),
+        tax_rate: tax.as_ref().map_or(Decimal::ZERO, |t| t.rate),
         prices_include_tax: checkout.prices_include_tax,
     });
     Ok(Quote {
         lines,
         coupon,
         shipping,
-        tax_name: tax.map(|t| t.0),
+        tax_name: tax.map(|t| t.name),
         totals,
     })
 }
@@ -266,7 +295,6 @@ async fn cart_coupon(
     let Some(id) = id else { return Ok(None) };
     let customer = Customer {
         user: checkout.user,
-        email: Some(checkout.email.as_str()),
     };
     let Some(found) = coupons::load(conn, Lookup::Id(id), customer, checkout.currency).await?
     else {
@@ -291,11 +319,11 @@ async fn lock_and_recheck_coupon(
         "SELECT id FROM coupons WHERE code = $1 FOR UPDATE",
         applied.code,
     )
-    .fetch_one(&mut *conn)
-    .await?;
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(CheckoutError::CouponGone)?;
     let customer = Customer {
         user: checkout.user,
-        email: Some(checkout.email.as_str()),
     };
     let found = coupons::load(conn, Lookup::Id(id), customer, checkout.currency)
         .await?
@@ -356,14 +384,15 @@ async fn insert_order(
     checkout: &Checkout<'_>,
     quote: &Quote,
     coupon_id: Option<i64>,
-) -> Result<(i64, i64, String), Error> {
+) -> Result<Placed, Error> {
     let t = &quote.totals;
     let json = |a: &Address| serde_json::to_value(a).map_err(|e| Error::internal(e.to_string()));
     let order = sqlx::query!(
         "INSERT INTO orders (checkout_token, user_id, email, currency, subtotal, discount,
              shipping, tax, tax_included, total, coupon_id, coupon_code, shipping_rate_id,
-             shipping_method, shipping_address, billing_address, cart_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+             shipping_method, shipping_address, billing_address, cart_id, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18)
          RETURNING id, number, access_key",
         checkout.token,
         checkout.user,
@@ -382,6 +411,7 @@ async fn insert_order(
         json(checkout.shipping_address)?,
         json(checkout.billing_address)?,
         checkout.cart,
+        OrderStatus::PendingPayment as OrderStatus,
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -405,5 +435,11 @@ async fn insert_order(
     .execute(&mut *conn)
     .await?;
     crate::orders::transition::placed(conn, order.id).await?;
-    Ok((order.id, order.number, order.access_key))
+    Ok(Placed {
+        id: order.id,
+        number: OrderNumber(order.number),
+        total: t.total,
+        access_key: order.access_key,
+        already_placed: false,
+    })
 }

@@ -1,6 +1,6 @@
 //! Shipping rates and tax rates, by destination.
 
-use super::ShippingOption;
+use super::{CheckoutError, ShippingOption};
 use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -46,17 +46,28 @@ pub async fn options_for(
     Ok(rows.into_iter().map(|r| r.into_option(currency)).collect())
 }
 
-/// The rate `id`, if it ships to `country`.
-pub async fn option(
+/// The rate `id`, if it ships to `country`; otherwise
+/// [`CheckoutError::RateNotForCountry`] (a made-up id, a rate switched off since, an
+/// address changed to another country).
+pub async fn choose(
     conn: &mut PgConnection,
     id: i64,
     country: &str,
     currency: Currency,
-) -> Result<Option<ShippingOption>, Error> {
-    Ok(options_for(conn, country, currency)
+) -> Result<ShippingOption, Error> {
+    options_for(conn, country, currency)
         .await?
         .into_iter()
-        .find(|option| option.id == id))
+        .find(|option| option.id == id)
+        .ok_or_else(|| CheckoutError::RateNotForCountry.into())
+}
+
+/// A tax that applies at a destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxRate {
+    pub name: String,
+    /// Percent.
+    pub rate: Decimal,
 }
 
 /// The tax at a destination: the region's rate where it has one, else the country's;
@@ -65,8 +76,9 @@ pub async fn tax_rate(
     conn: &mut PgConnection,
     country: &str,
     region: &str,
-) -> Result<Option<(String, Decimal)>, Error> {
-    let rate = sqlx::query!(
+) -> Result<Option<TaxRate>, Error> {
+    Ok(sqlx::query_as!(
+        TaxRate,
         "SELECT name, rate FROM tax_rates
          WHERE country = $1 AND (region = '' OR upper(region) = upper($2))
          ORDER BY region DESC LIMIT 1",
@@ -74,8 +86,7 @@ pub async fn tax_rate(
         region.trim(),
     )
     .fetch_optional(&mut *conn)
-    .await?;
-    Ok(rate.map(|r| (r.name, r.rate)))
+    .await?)
 }
 
 /// Zones, rates and taxes for the demo shop (the README lists them).

@@ -1,16 +1,13 @@
-//! Enums stored as text (`orders.status`, `products.status`): bound and read as values of
-//! their Rust type, so a query cannot misspell one, and a value the code does not know
-//! is an error when it is read, never a default.
+//! sqlx's side of a type stored as text: `crate::text_enum!` declares enums with it;
+//! `Currency` uses it directly.
 
 /// Implements sqlx's `Type`, `Encode` and `Decode` for Postgres `text` on `$ty`, which
 /// must have `fn as_str(self) -> &'static str` and `fn parse(&str) -> Option<Self>`
-/// (or name its own: `text_enum!(Currency, code, |s| Currency::parse(s).ok())`).
-/// In `query!`, a column is read as one with `status AS "status: OrderStatus"`, and a
-/// value is bound as one with `status as OrderStatus`.
+/// (or name its own: `sql_text!(Currency, code, |s| Currency::parse(s).ok())`).
 #[macro_export]
-macro_rules! text_enum {
+macro_rules! sql_text {
     ($ty:ty) => {
-        $crate::text_enum!($ty, as_str, <$ty>::parse);
+        $crate::sql_text!($ty, as_str, <$ty>::parse);
     };
     ($ty:ty, $as_str:ident, $parse:expr) => {
         impl sqlx::Type<sqlx::Postgres> for $ty {

@@ -8,45 +8,26 @@ use crate::inventory::MovementReason;
 use crate::{Currency, Error, Money};
 use sqlx::{PgConnection, PgPool};
 
-/// How a recorded attempt to pay ended (`payments.status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentStatus {
-    Succeeded,
-    Declined,
-    Failed,
-}
-
-impl PaymentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentStatus::Succeeded => "succeeded",
-            PaymentStatus::Declined => "declined",
-            PaymentStatus::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PaymentStatus> {
-        [
-            PaymentStatus::Succeeded,
-            PaymentStatus::Declined,
-            PaymentStatus::Failed,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == s)
+crate::text_enum! {
+    /// How a recorded attempt to pay ended (`payments.status`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum PaymentStatus {
+        Succeeded = "succeeded",
+        Declined = "declined",
     }
 }
-
-crate::text_enum!(PaymentStatus);
 
 /// What a payment provider says about an attempt to pay.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     /// The money is ours; `reference` is the provider's id for the payment.
     Succeeded { reference: String },
-    /// The card was refused; the shopper may try another.
-    Declined { reference: String, reason: String },
-    /// The provider could not answer; nothing was charged.
-    Failed { reason: String },
+    /// The card was refused; the shopper may try another. `reason` is the provider's
+    /// words for the shopper, when it gave any ("Your card has insufficient funds.").
+    Declined {
+        reference: String,
+        reason: Option<String>,
+    },
 }
 
 /// A provider's report about a payment for an order.
@@ -70,9 +51,9 @@ pub enum Recorded {
     AlreadyPaid,
     /// This event was handled before: nothing changed.
     DuplicateEvent,
-    /// The attempt failed; the order still waits for payment. The message is for the
-    /// shopper.
-    NotPaid(String),
+    /// The card was refused; the order still waits for payment. `reason` is the
+    /// provider's words, when it gave any.
+    Declined { reason: Option<String> },
     /// Money arrived for an order cancelled meanwhile: recorded, and logged for a
     /// refund by staff.
     PaidAfterCancel,
@@ -100,6 +81,15 @@ pub async fn record_payment(
             return Ok(Recorded::DuplicateEvent);
         }
     }
+    // Locks are taken cart first, then order, as placing an order takes them: the
+    // other way round, a payment and a new checkout of the same cart could deadlock.
+    sqlx::query!(
+        "SELECT c.id FROM carts c JOIN orders o ON o.cart_id = c.id
+         WHERE o.id = $1 FOR UPDATE OF c",
+        report.order_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     let order = sqlx::query!(
         r#"SELECT status AS "status: OrderStatus", total, currency AS "currency: Currency"
            FROM orders WHERE id = $1 FOR UPDATE"#,
@@ -108,23 +98,23 @@ pub async fn record_payment(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound)?;
-    let (reference, payment_status, message) = match &report.outcome {
-        Outcome::Succeeded { reference } => {
-            (reference.clone(), PaymentStatus::Succeeded, String::new())
-        }
+    let (reference, payment_status, reason) = match &report.outcome {
+        Outcome::Succeeded { reference } => (reference, PaymentStatus::Succeeded, None),
         Outcome::Declined { reference, reason } => {
-            (reference.clone(), PaymentStatus::Declined, reason.clone())
-        }
-        Outcome::Failed { reason } => {
-            tx.commit().await?;
-            return Ok(Recorded::NotPaid(reason.clone()));
+            (reference, PaymentStatus::Declined, reason.clone())
         }
     };
     let expected = Money::new(order.total, order.currency);
     if payment_status == PaymentStatus::Succeeded && report.amount != expected {
-        tracing::error!(order = report.order_id, paid = %report.amount.format(),
-            expected = %expected.format(), "payment amount differs from the order total");
-        return Err(crate::payments::PaymentError::AmountMismatch.into());
+        // A provider's fault or ours, never the shopper's: nothing is recorded, and
+        // someone must look.
+        return Err(Error::internal(format!(
+            "order {}: {} paid {}, the order's total is {}",
+            report.order_id,
+            report.provider,
+            report.amount.format(),
+            expected.format()
+        )));
     }
     // (The ON CONFLICT names the partial unique index by its predicate.)
     let inserted = sqlx::query!(
@@ -137,13 +127,13 @@ pub async fn record_payment(
         report.amount.amount(),
         report.amount.currency() as Currency,
         payment_status as PaymentStatus,
-        message,
+        reason.as_deref().unwrap_or_default(),
     )
     .execute(&mut *tx)
     .await?
     .rows_affected();
     let recorded = match (payment_status, order.status) {
-        (PaymentStatus::Declined, _) => Recorded::NotPaid(message),
+        (PaymentStatus::Declined, _) => Recorded::Declined { reason },
         _ if inserted == 0 => Recorded::AlreadyPaid,
         (_, OrderStatus::PendingPayment) => {
             transition(
@@ -191,7 +181,7 @@ pub async fn record_payment(
 /// goes back with a movement per line, and its coupon use is released. An order that
 /// is no longer unpaid (paid meanwhile, or cancelled by someone else) is refused and
 /// nothing changes.
-pub async fn cancel_unpaid(
+pub(crate) async fn cancel_unpaid(
     conn: &mut PgConnection,
     order_id: i64,
     note: &str,
@@ -205,6 +195,16 @@ pub async fn cancel_unpaid(
         note,
         by,
     )
+    .await?;
+    // Stock rows are locked in variant order, as placing an order takes them, so two
+    // transactions never wait for each other in a circle.
+    sqlx::query!(
+        "SELECT i.variant_id FROM inventory i
+         WHERE i.variant_id IN (SELECT variant_id FROM order_lines WHERE order_id = $1)
+         ORDER BY i.variant_id FOR UPDATE",
+        order_id,
+    )
+    .fetch_all(&mut *conn)
     .await?;
     sqlx::query!(
         "WITH lines AS (
@@ -260,16 +260,16 @@ pub async fn expire_unpaid(pool: &PgPool, minutes: i32) -> Result<usize, Error> 
 }
 
 /// A staff member cancels an order that is still waiting for payment: its stock goes
-/// back on sale and its coupon use is released, with the move in its history and the
-/// audit log. Needs the orders permission. Cancelling a paid order (with its refund) is
-/// a separate step.
+/// back on sale and its coupon use is released, with the move in its history (which
+/// says only that the shop cancelled it) and the audit log (which keeps `reason`).
+/// Needs the orders permission. Cancelling a paid order (with its refund) is a separate
+/// step.
 pub async fn cancel_unpaid_by_staff(
     pool: &PgPool,
     staff: &crate::admin::Staff,
     order_id: i64,
     reason: &str,
 ) -> Result<(), Error> {
-    staff.require(crate::admin::Permission::Orders)?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(Error::field(
@@ -278,7 +278,13 @@ pub async fn cancel_unpaid_by_staff(
         ));
     }
     let mut tx = pool.begin().await?;
-    cancel_unpaid(&mut tx, order_id, reason, By::Staff(staff)).await?;
+    cancel_unpaid(
+        &mut tx,
+        order_id,
+        "Cancelled by the shop",
+        By::Staff { staff, reason },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

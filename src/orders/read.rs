@@ -136,8 +136,9 @@ pub enum Due {
     Open { attempts: i64 },
     /// Paid already (or further along): a repeated submit, nothing to charge.
     Paid,
-    /// Cancelled while unpaid: it cannot be paid any more.
-    Expired,
+    /// Cancelled while unpaid (not paid in time, replaced by a newer checkout, or by
+    /// the shop): it cannot be paid any more.
+    Cancelled,
 }
 
 /// Where `order_id` stands for paying, in one query.
@@ -155,7 +156,7 @@ pub async fn due(pool: &PgPool, order_id: i64) -> Result<Due, Error> {
         OrderStatus::PendingPayment => Due::Open {
             attempts: order.attempts,
         },
-        OrderStatus::Cancelled => Due::Expired,
+        OrderStatus::Cancelled => Due::Cancelled,
         _ => Due::Paid,
     })
 }

@@ -6,8 +6,8 @@
 //! audit row, are written in the caller's transaction.
 
 use super::{OrderStatus, TransitionError};
-use crate::admin::audit::{self, Subject};
-use crate::admin::Staff;
+use crate::admin::audit::{self, Action, Subject, SubjectKind};
+use crate::admin::{Permission, Staff};
 use crate::Error;
 use sqlx::PgConnection;
 
@@ -16,15 +16,28 @@ use sqlx::PgConnection;
 pub enum By<'a> {
     /// The shop itself: a payment, the expiry worker, a shopper's checkout.
     Shop,
-    /// A staff member, whose move is audited.
-    Staff(&'a Staff),
+    /// A staff member, who needs the permission for the move, and whose move is
+    /// audited with `reason` (for staff eyes: the order's history, which its customer
+    /// reads, gets only the note).
+    Staff { staff: &'a Staff, reason: &'a str },
+}
+
+/// The permission a staff member needs to move an order to `to`.
+fn permission_for(to: OrderStatus) -> Permission {
+    match to {
+        OrderStatus::Refunded | OrderStatus::PartiallyRefunded => Permission::Refunds,
+        _ => Permission::Orders,
+    }
 }
 
 /// Moves order `order_id` to `to` if its status now is one of `from` (each of which the
-/// rules must allow to become `to`); `note` says why, in the order's history. Returns the
-/// status it moved from. An order that is gone is not found; one in another status
-/// (perhaps because someone else moved it first) is refused with [`TransitionError`].
-pub async fn transition(
+/// rules must allow to become `to`); `note` says why, in the order's history (which its
+/// customer reads). Returns the status it moved from. An order that is gone is not
+/// found; one in another status (perhaps because someone else moved it first) is refused
+/// with [`TransitionError`]; a staff member without the move's permission, with
+/// [`crate::admin::Missing`]. Crate-private: each kind of move is a function of its own
+/// (`lifecycle`), which says who may make it.
+pub(crate) async fn transition(
     conn: &mut PgConnection,
     order_id: i64,
     from: &[OrderStatus],
@@ -32,6 +45,9 @@ pub async fn transition(
     note: &str,
     by: By<'_>,
 ) -> Result<OrderStatus, Error> {
+    if let By::Staff { staff, .. } = by {
+        staff.require(permission_for(to))?;
+    }
     if let Some(&bad) = from.iter().find(|f| !f.can_become(to)) {
         return Err(TransitionError { from: bad, to }.into());
     }
@@ -58,31 +74,30 @@ pub async fn transition(
             Some(from) => TransitionError { from, to }.into(),
         });
     };
-    let staff = match by {
-        By::Staff(staff) => Some(staff),
-        By::Shop => None,
-    };
     let from = moved.from;
-    event(&mut *conn, order_id, Some(from), to, note, staff).await?;
-    if let Some(staff) = staff {
-        audit::record(
-            conn,
-            staff,
-            "order.status",
-            Subject {
-                kind: "order",
-                id: &moved.number.to_string(),
-            },
-            Some(serde_json::json!({ "status": from.as_str() })),
-            Some(serde_json::json!({ "status": to.as_str(), "note": note })),
-        )
-        .await?;
+    match by {
+        By::Shop => event(&mut *conn, order_id, Some(from), to, note, None).await?,
+        By::Staff { staff, reason } => {
+            event(&mut *conn, order_id, Some(from), to, note, Some(staff)).await?;
+            audit::record(
+                conn,
+                staff,
+                Action::OrderStatus,
+                Subject {
+                    kind: SubjectKind::Order,
+                    id: &moved.number.to_string(),
+                },
+                Some(serde_json::json!({ "status": from.as_str() })),
+                Some(serde_json::json!({ "status": to.as_str(), "reason": reason })),
+            )
+            .await?;
+        }
     }
     Ok(from)
 }
 
 /// Records a new order's first status in its history.
-pub async fn placed(conn: &mut PgConnection, order_id: i64) -> Result<(), Error> {
+pub(crate) async fn placed(conn: &mut PgConnection, order_id: i64) -> Result<(), Error> {
     event(
         conn,
         order_id,

@@ -20,15 +20,15 @@ use serde::{Deserialize, Serialize};
 /// otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum PaymentError {
-    /// The card or the bank said no; the provider's words.
-    #[error("{0}")]
-    Declined(String),
-    #[error("This order expired before it was paid, and its items went back on sale. Review your cart and check out again.")]
-    OrderExpired,
-    #[error("Your payment arrived after the order had expired. We will refund it; please check out again.")]
+    /// The card or the bank said no; `reason` is the provider's words, when it gave any.
+    #[error("{} Nothing was charged: try again or use another card; your order and cart are kept.", reason.as_deref().unwrap_or("Your card was declined."))]
+    Declined { reason: Option<String> },
+    /// The order was cancelled (not paid in time, replaced by a newer checkout, or by
+    /// the shop) before this payment.
+    #[error("This order was cancelled before it was paid, and its items went back on sale. Review your cart and check out again.")]
+    OrderCancelled,
+    #[error("Your payment arrived after the order was cancelled. We will refund it; please check out again.")]
     PaidAfterCancel,
-    #[error("The amount paid doesn't match the order. Nothing was recorded; contact us.")]
-    AmountMismatch,
     #[error("Test cards are not taken here. Reload the page to pay by card.")]
     NotTestCards,
     #[error("Card payments are taken on this page with a test card. Reload the page.")]
@@ -46,7 +46,7 @@ impl PaymentError {
         use crate::orders::lifecycle::Recorded;
         match recorded {
             Recorded::Paid | Recorded::AlreadyPaid | Recorded::DuplicateEvent => Ok(()),
-            Recorded::NotPaid(message) => Err(PaymentError::Declined(message)),
+            Recorded::Declined { reason } => Err(PaymentError::Declined { reason }),
             Recorded::PaidAfterCancel => Err(PaymentError::PaidAfterCancel),
         }
     }
@@ -71,8 +71,20 @@ pub enum RefundOutcome {
     Succeeded { reference: String },
     /// Accepted, not yet settled (the provider reports the end later).
     Pending { reference: String },
-    /// Refused by the provider; nothing was refunded.
-    Failed { reason: String },
+    /// Refused; nothing was refunded.
+    Refused(RefundRefusal),
+}
+
+/// Why a refund was refused. Asking again the same way would be refused again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum RefundRefusal {
+    #[error("This order has no such payment to refund.")]
+    NoSuchPayment,
+    #[error("A refund must be more than nothing and at most what was paid.")]
+    AmountOutOfRange,
+    /// The provider said no (more than is left to refund, a disputed charge); its words.
+    #[error("The payment provider refused the refund: {0}")]
+    Provider(String),
 }
 
 /// A way to take payments and give money back.
@@ -115,13 +127,6 @@ pub enum Started {
 
 #[cfg(feature = "server")]
 impl Payments {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Payments::Test(p) => p.name(),
-            Payments::Stripe(p) => p.name(),
-        }
-    }
-
     /// Pays `order` with a test card typed on our own page (the test provider only).
     /// A declined card is [`PaymentError::Declined`]: the order waits, the cart is kept.
     pub async fn pay_with_test_card(

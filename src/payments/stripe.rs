@@ -10,7 +10,7 @@
 //! report changes nothing.
 
 use super::signature::{self, SignatureError};
-use super::{PaymentError, PaymentProvider, RefundOutcome, RefundRequest};
+use super::{PaymentError, PaymentProvider, RefundOutcome, RefundRefusal, RefundRequest};
 use crate::orders::lifecycle::{record_payment, Outcome, PaymentReport, Recorded};
 use crate::orders::read::{constant_time_eq, due, Due};
 use crate::orders::Payable;
@@ -86,12 +86,21 @@ impl PaymentProvider for StripeProvider {
     /// `refund.updated` events tell the end.
     async fn refund(
         &self,
-        _pool: &PgPool,
+        pool: &PgPool,
         request: &RefundRequest<'_>,
     ) -> Result<RefundOutcome, Error> {
-        let intent: PaymentIntentId = request.payment.parse().map_err(|_| {
-            Error::internal(format!("{:?} is no PaymentIntent id", request.payment))
-        })?;
+        // Only the intent that paid this order: a mistaken pairing must not refund
+        // someone else's payment.
+        let ours = sqlx::query_scalar!(
+            "SELECT id FROM orders WHERE id = $1 AND payment_intent = $2",
+            request.order_id,
+            request.payment,
+        )
+        .fetch_optional(pool)
+        .await?;
+        let (Some(_), Ok(intent)) = (ours, request.payment.parse::<PaymentIntentId>()) else {
+            return Ok(RefundOutcome::Refused(RefundRefusal::NoSuchPayment));
+        };
         let mut params = stripe::CreateRefund::new();
         params.payment_intent = Some(intent);
         params.amount = Some(
@@ -111,35 +120,25 @@ impl PaymentProvider for StripeProvider {
                 "mercato-refund-{}",
                 request.key
             )));
-        let refund =
-            match tokio::time::timeout(TIMEOUT, stripe::Refund::create(&client, params)).await {
-                Ok(Ok(refund)) => refund,
-                // Stripe answered, and said no (more than what is left, a disputed charge):
-                // nothing was refunded, and asking again would not change that.
-                Ok(Err(StripeError::Stripe(e))) if (400..500).contains(&e.http_status) => {
-                    return Ok(RefundOutcome::Failed {
-                        reason: e
-                            .message
-                            .unwrap_or_else(|| "Stripe refused the refund.".to_owned()),
-                    })
-                }
-                Ok(Err(error)) => return Err(Error::PaymentService(error.to_string())),
-                Err(_) => {
-                    return Err(Error::PaymentService(format!(
-                        "no answer from Stripe in {} s",
-                        TIMEOUT.as_secs()
-                    )))
-                }
-            };
+        let refund = match call(stripe::Refund::create(&client, params)).await? {
+            Ok(refund) => refund,
+            // Stripe said no (more than what is left, a disputed charge): nothing was
+            // refunded, and asking again would not change that.
+            Err(refused) => {
+                return Ok(RefundOutcome::Refused(RefundRefusal::Provider(
+                    refused.message,
+                )))
+            }
+        };
         let reference = refund.id.to_string();
         Ok(match refund.status.as_deref() {
             Some("succeeded") => RefundOutcome::Succeeded { reference },
             Some("pending") | Some("requires_action") | None => {
                 RefundOutcome::Pending { reference }
             }
-            Some(other) => RefundOutcome::Failed {
-                reason: format!("Stripe did not refund it ({other})."),
-            },
+            Some(other) => {
+                RefundOutcome::Refused(RefundRefusal::Provider(format!("the refund ended {other}")))
+            }
         })
     }
 }
@@ -215,8 +214,9 @@ pub enum WebhookError {
     Signature(#[from] SignatureError),
     #[error("malformed event: {0}")]
     Malformed(String),
-    /// Believed, but not handled now (the database is down): answered with 500, so
-    /// Stripe sends it again later.
+    /// Believed, but not handled: answered with 503 when the shop cannot reach its
+    /// database (Stripe sends it again later), otherwise with 400 and logged as an
+    /// error for someone to look at (Stripe retries those too, for three days).
     #[error("{0}")]
     Failed(#[from] Error),
 }
@@ -248,7 +248,7 @@ impl StripeProvider {
         match due(pool, order.order_id).await? {
             Due::Open { .. } => self.intent_for(pool, order).await.map(Some),
             Due::Paid => Ok(None),
-            Due::Expired => Err(PaymentError::OrderExpired.into()),
+            Due::Cancelled => Err(PaymentError::OrderCancelled.into()),
         }
     }
 
@@ -427,7 +427,7 @@ impl StripeProvider {
             (IntentStatus::Succeeded, _) => Outcome::Succeeded { reference },
             (IntentStatus::AwaitingShopper, Some(reason)) => Outcome::Declined {
                 reference,
-                reason: format!("{reason} Nothing was charged: try again or use another card; your order and cart are kept."),
+                reason: Some(reason.clone()),
             },
             _ => return Ok(None),
         };
@@ -457,17 +457,62 @@ async fn order_of(pool: &PgPool, intent: &Intent) -> Result<Option<i64>, Error> 
     .await?)
 }
 
-async fn within_timeout<T>(
-    call: impl std::future::Future<Output = Result<T, StripeError>>,
-) -> Result<T, Error> {
-    match tokio::time::timeout(TIMEOUT, call).await {
-        Ok(Ok(value)) => Ok(value),
-        // No such intent: a made-up id in a return link, not an outage.
-        Ok(Err(StripeError::Stripe(e))) if e.http_status == 404 => Err(Error::NotFound),
+/// Stripe answered a request and refused it for a reason asking again would not change
+/// (a 4xx other than those `call` treats as faults).
+#[derive(Debug)]
+struct Refused {
+    status: u16,
+    message: String,
+}
+
+/// Makes one call to Stripe, within [`TIMEOUT`]. `Ok(Err(_))`: Stripe refused the
+/// request itself. Faults are errors: no answer, a 5xx, a rate limit or a request still
+/// in flight under the same idempotency key (409, 429: [`Error::PaymentService`], try
+/// again with the same key), or Stripe refusing our key (401, 403: [`Error::Internal`],
+/// the configuration is wrong).
+async fn call<T>(
+    request: impl std::future::Future<Output = Result<T, StripeError>>,
+) -> Result<Result<T, Refused>, Error> {
+    match tokio::time::timeout(TIMEOUT, request).await {
+        Ok(Ok(value)) => Ok(Ok(value)),
+        Ok(Err(StripeError::Stripe(e))) => match e.http_status {
+            401 | 403 => Err(Error::internal(format!(
+                "Stripe refused the secret key ({}): {}",
+                e.http_status,
+                e.message.unwrap_or_default()
+            ))),
+            409 | 429 => Err(Error::PaymentService(format!(
+                "Stripe asked to try again later ({})",
+                e.http_status
+            ))),
+            status @ 400..=499 => Ok(Err(Refused {
+                status,
+                message: e.message.unwrap_or_else(|| format!("HTTP {status}")),
+            })),
+            status => Err(Error::PaymentService(format!(
+                "Stripe answered {status}: {}",
+                e.message.unwrap_or_default()
+            ))),
+        },
         Ok(Err(error)) => Err(Error::PaymentService(error.to_string())),
         Err(_) => Err(Error::PaymentService(format!(
             "no answer from Stripe in {} s",
             TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// [`call`] for requests Stripe should never refuse: a 404 is a made-up intent id (in a
+/// return link, say), anything else refused is a fault.
+async fn within_timeout<T>(
+    request: impl std::future::Future<Output = Result<T, StripeError>>,
+) -> Result<T, Error> {
+    match call(request).await? {
+        Ok(value) => Ok(value),
+        Err(Refused { status: 404, .. }) => Err(Error::NotFound),
+        Err(refused) => Err(Error::PaymentService(format!(
+            "Stripe refused the request ({}): {}",
+            refused.status, refused.message
         ))),
     }
 }

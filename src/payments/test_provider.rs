@@ -1,7 +1,7 @@
 //! The offline provider: a card number decides the outcome. Labelled as a test on every
 //! page that uses it. Refunds always go through (for amounts it took).
 
-use super::{PaymentError, PaymentProvider, RefundOutcome, RefundRequest, TestCard};
+use super::{PaymentError, PaymentProvider, RefundOutcome, RefundRefusal, RefundRequest, TestCard};
 use crate::orders::lifecycle::{record_payment, Outcome, PaymentReport, PaymentStatus};
 use crate::orders::read::{due, Due};
 use crate::orders::Payable;
@@ -35,14 +35,10 @@ impl PaymentProvider for TestProvider {
         .fetch_optional(pool)
         .await?;
         let Some(paid) = paid else {
-            return Ok(RefundOutcome::Failed {
-                reason: "No such payment to refund.".to_owned(),
-            });
+            return Ok(RefundOutcome::Refused(RefundRefusal::NoSuchPayment));
         };
         if request.amount.amount() <= Decimal::ZERO || request.amount.amount() > paid {
-            return Ok(RefundOutcome::Failed {
-                reason: "The amount is more than the payment, or nothing.".to_owned(),
-            });
+            return Ok(RefundOutcome::Refused(RefundRefusal::AmountOutOfRange));
         }
         Ok(RefundOutcome::Succeeded {
             reference: format!("test_re_{}", request.key),
@@ -51,21 +47,25 @@ impl PaymentProvider for TestProvider {
 }
 
 impl TestProvider {
-    /// Charges `payable` to `card`. Each attempt gets its own reference.
-    pub fn charge(&self, payable: &Payable, card: TestCard, attempt: i64) -> Outcome {
+    /// Charges `payable` to `card`. Each attempt gets its own reference. The card that
+    /// errors plays the provider failing: [`Error::PaymentService`], nothing charged.
+    pub fn charge(
+        &self,
+        payable: &Payable,
+        card: TestCard,
+        attempt: i64,
+    ) -> Result<Outcome, Error> {
         let reference = format!("test_{}_{attempt}", payable.number);
         match card {
-            TestCard::Succeeds => Outcome::Succeeded { reference },
-            TestCard::Declines => Outcome::Declined {
+            TestCard::Succeeds => Ok(Outcome::Succeeded { reference }),
+            TestCard::Declines => Ok(Outcome::Declined {
                 reference,
-                reason: "Your card was declined. Try another card; your order and cart are kept."
-                    .to_owned(),
-            },
-            TestCard::Errors => Outcome::Failed {
-                reason:
-                    "The payment service had a problem and charged nothing. Try again in a moment."
-                        .to_owned(),
-            },
+                reason: None,
+            }),
+            TestCard::Errors => Err(Error::PaymentService(format!(
+                "the test card that errors, for order {}",
+                payable.number
+            ))),
         }
     }
 
@@ -81,14 +81,14 @@ impl TestProvider {
     ) -> Result<(), Error> {
         let attempts = match due(pool, order.order_id).await? {
             Due::Open { attempts } => attempts,
-            Due::Expired => return Err(PaymentError::OrderExpired.into()),
+            Due::Cancelled => return Err(PaymentError::OrderCancelled.into()),
             Due::Paid => return Ok(()),
         };
         let report = PaymentReport {
             order_id: order.order_id,
             provider: self.name(),
             amount: order.amount,
-            outcome: self.charge(order, card, attempts + 1),
+            outcome: self.charge(order, card, attempts + 1)?,
             event_id: None,
         };
         let recorded = record_payment(pool, &report, public_url).await?;

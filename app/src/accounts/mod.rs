@@ -252,7 +252,7 @@ pub async fn require_staff() -> Result<mercato::admin::Staff, AppError> {
     let id = user.id;
     mercato::admin::Staff::of(user).ok_or_else(|| {
         tracing::warn!(user = id, "refused: not staff");
-        AppError::Forbidden
+        AppError::Forbidden(None)
     })
 }
 

@@ -211,14 +211,14 @@ struct Coupons {
 fn CouponBox(
     coupons: Coupons,
     coupon: Option<mercato::cart::coupon::AppliedCoupon>,
-    waiting: Option<(String, String)>,
+    waiting: Option<mercato::cart::WaitingCoupon>,
 ) -> impl IntoView {
     let Coupons { apply, remove } = coupons;
     let has_coupon = coupon.is_some();
     let applied_code = coupon
         .as_ref()
         .map(|c| c.code.clone())
-        .or(waiting.as_ref().map(|w| w.0.clone()));
+        .or(waiting.as_ref().map(|w| w.code.clone()));
     view! {
         <section aria-labelledby="coupon-heading" class="rounded-2xl border border-stone-200 bg-white p-5">
             <h2 id="coupon-heading" class="font-semibold">"Coupon"</h2>
@@ -228,8 +228,8 @@ fn CouponBox(
                 {move || apply.value().get().and_then(Result::ok).filter(|_| has_coupon).map(|a| view! {
                     <p role="status" class="rounded-xl bg-teal-50 px-4 py-3 text-sm font-medium text-teal-900">{coupon_applied(&a)}</p>
                 })}
-                {waiting.map(|(_, message)| view! {
-                    <p role="status" class="rounded-xl bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="coupon-waiting">{message}</p>
+                {waiting.map(|w| view! {
+                    <p role="status" class="rounded-xl bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="coupon-waiting">{w.why.to_string()}</p>
                 })}
             </div>
             {match applied_code {

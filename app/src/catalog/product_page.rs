@@ -212,7 +212,7 @@ fn availability(v: &VariantView) -> AnyView {
 /// it, the page says what was added and the header's count follows.
 #[component]
 fn BuyBox(variant: VariantView) -> impl IntoView {
-    let max = variant.available.clamp(1, 99);
+    let max = variant.available.clamp(1, mercato::cart::MAX_PER_LINE);
     let sold_out = variant.available == 0;
     let add = ServerAction::<AddToCart>::new();
     let version = cart_version();

@@ -88,7 +88,7 @@ impl BillingInput {
 #[cfg(feature = "ssr")]
 use crate::session;
 #[cfg(feature = "ssr")]
-use mercato::checkout::session::{CheckoutSession, Posted};
+use mercato::checkout::session::Posted;
 
 #[server(prefix = "/api", endpoint = "checkout/details/load")]
 pub async fn load_details(use_address: Option<i64>) -> Result<DetailsStep, AppError> {
@@ -185,9 +185,8 @@ pub async fn choose_shipping(rate: i64) -> Result<(), AppError> {
     let mut checkout = session::checkout(&s).await?;
     let details = checkout.details().cloned().ok_or_else(start_again)?;
     let mut conn = state.pool.acquire().await.map_err(mercato::Error::from)?;
-    mercato::checkout::shipping::option(&mut conn, rate, &details.shipping.country, state.currency)
-        .await?
-        .ok_or(Rule::from(CheckoutError::NotAnOption))?;
+    mercato::checkout::shipping::choose(&mut conn, rate, &details.shipping.country, state.currency)
+        .await?;
     checkout.choose_rate(rate);
     session::set_checkout(&s, &checkout).await?;
     leptos_axum::redirect("/checkout/review");
@@ -203,6 +202,7 @@ fn order_of<'a>(
     user: Option<i64>,
     details: &'a Details,
     rate: i64,
+    client: mercato::limits::client::ClientKey,
 ) -> mercato::checkout::place::Checkout<'a> {
     mercato::checkout::place::Checkout {
         token,
@@ -214,6 +214,7 @@ fn order_of<'a>(
         shipping_rate: rate,
         currency: state.currency,
         prices_include_tax: state.prices_include_tax,
+        client,
     }
 }
 
@@ -236,12 +237,13 @@ pub async fn load_review() -> Result<Option<ReviewStep>, AppError> {
         .await?
         .ok_or(Rule::from(CheckoutError::EmptyCart))?;
     let user = session::user().await?;
+    let client = crate::request::client().await?;
     let quote = mercato::checkout::place::quote(
         &state.pool,
-        &order_of(&state, checkout.token(), cart, user, &details, rate),
+        &order_of(&state, checkout.token(), cart, user, &details, rate, client),
     )
     .await?;
-    checkout.reviewed(quote.totals.total);
+    checkout.reviewed(&quote);
     session::set_checkout(&s, &checkout).await?;
     Ok(Some(ReviewStep {
         quote,
@@ -276,13 +278,44 @@ async fn place_reviewed(
     let ready = checkout.ready().ok_or_else(start_again)?;
     let cart = session::cart(s).await?.ok_or_else(start_again)?;
     let user = session::user().await?;
+    let client = crate::request::client().await?;
     let placed = mercato::checkout::place::place(
         &state.pool,
-        &order_of(state, ready.token, cart, user, ready.details, ready.rate),
-        ready.reviewed_total,
+        &order_of(
+            state,
+            ready.token,
+            cart,
+            user,
+            ready.details,
+            ready.rate,
+            client,
+        ),
+        &ready.reviewed,
     )
-    .await?;
-    Ok(Placing::Placed(ready.token.to_owned(), placed))
+    .await;
+    match placed {
+        Ok(placed) => Ok(Placing::Placed(ready.token.to_owned(), placed)),
+        Err(e) => Err(restart_if_cancelled(s, e).await),
+    }
+}
+
+/// When the order a checkout placed was cancelled before it was paid (not paid in
+/// time), the checkout starts again under a new token, so the next review can place a
+/// new order: the shopper reads why, and reviews again. Returns the error to show.
+#[cfg(feature = "ssr")]
+async fn restart_if_cancelled(s: &tower_sessions::Session, e: mercato::Error) -> AppError {
+    use mercato::error::Rule;
+    if let mercato::Error::Rule(Rule::Payment(PaymentError::OrderCancelled)) = &e {
+        let restarted = async {
+            let mut checkout = session::checkout(s).await?;
+            checkout.order_cancelled();
+            session::set_checkout(s, &checkout).await
+        };
+        if let Err(fault) = restarted.await {
+            return fault;
+        }
+    }
+    AppError::from(e)
 }
 
 /// Places the order and pays it with the test provider. Paid: off to the order's page.
@@ -300,10 +333,13 @@ pub async fn pay(token: String, card_number: String) -> Result<(), AppError> {
         }
         Placing::Placed(token, placed) => (token, placed),
     };
-    state
+    if let Err(e) = state
         .payments
         .pay_with_test_card(&state.pool, &placed.payable(), card, &state.public_url)
-        .await?;
+        .await
+    {
+        return Err(restart_if_cancelled(&s, e).await);
+    }
     let page = order_page(placed.number.0, &placed.access_key);
     paid(&s, &token, &page).await?;
     leptos_axum::redirect(&page);
@@ -334,11 +370,15 @@ pub async fn start_stripe(token: String) -> Result<StripeStep, AppError> {
         Placing::Paid(page) => return Ok(StripeStep::Done { page }),
         Placing::Placed(token, placed) => (token, placed),
     };
-    match state
+    let started = match state
         .payments
         .start(&state.pool, &placed.payable(), &state.public_url)
-        .await?
+        .await
     {
+        Ok(started) => started,
+        Err(e) => return Err(restart_if_cancelled(&s, e).await),
+    };
+    match started {
         Started::Stripe {
             client_secret,
             return_url,
@@ -405,9 +445,7 @@ pub async fn finish_stripe(
     Ok(match returned.outcome {
         Finished::Paid => {
             let s = session::current().await?;
-            if session::checkout(&s).await?.token() == returned.checkout_token {
-                paid(&s, &returned.checkout_token, &page).await?;
-            }
+            paid(&s, &returned.checkout_token, &page).await?;
             // The page's <Redirect> sends the shopper on (a 302 when rendered on the server).
             ReturnView::Paid { page }
         }
@@ -425,11 +463,13 @@ fn order_page(number: i64, access_key: &str) -> String {
     )
 }
 
-/// The checkout is over: a fresh one starts next time, and a repeated submit of this
-/// one goes to the order's `page`.
+/// The checkout with `token` was paid, its order is at `page`: if it is the session's
+/// checkout, a fresh one starts next time, and a repeated submit goes to `page`.
 #[cfg(feature = "ssr")]
 async fn paid(s: &tower_sessions::Session, token: &str, page: &str) -> Result<(), AppError> {
-    session::set_checkout(s, &CheckoutSession::paid(token, page)).await?;
+    if let Some(next) = session::checkout(s).await?.paid(token, page) {
+        session::set_checkout(s, &next).await?;
+    }
     Ok(())
 }
 

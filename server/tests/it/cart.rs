@@ -6,7 +6,7 @@ use crate::common::{
 };
 use app::error::AppError;
 use mercato::cart::store;
-use mercato::cart::{CartError, Notice, Quantity, QuantityError};
+use mercato::cart::{CartError, Notice, Quantity, QuantityError, MAX_LINES};
 use mercato::error::Rule;
 use mercato::{Currency, Error};
 
@@ -58,6 +58,111 @@ async fn adding_sums_quantities_up_to_the_stock() {
         .await
         .expect("add to a new cart");
     assert_ne!(fresh, cart);
+}
+
+/// `n` different variants that can be added (active, in stock).
+async fn sellable_variants(app: &TestApp, n: u32) -> Vec<i64> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT v.id FROM variants v
+         JOIN products p ON p.id = v.product_id AND p.status = 'active'
+         JOIN inventory i ON i.variant_id = v.id AND i.on_hand > 0
+         ORDER BY v.id LIMIT $1",
+    )
+    .bind(i64::from(n))
+    .fetch_all(&app.pool)
+    .await
+    .expect("variants");
+    assert_eq!(ids.len(), n as usize, "the demo catalog has enough");
+    ids
+}
+
+#[tokio::test]
+async fn a_cart_holds_a_bounded_number_of_lines_even_after_a_merge() {
+    let app = seeded_app().await;
+    let variants = sellable_variants(&app, MAX_LINES + 10).await;
+    let (full, rest) = variants.split_at(MAX_LINES as usize);
+    let mut cart = None;
+    for &v in full {
+        cart = Some(
+            store::add(&app.pool, cart, None, v, qty(1))
+                .await
+                .expect("add")
+                .0,
+        );
+    }
+    let one_more = store::add(&app.pool, cart, None, rest[0], qty(1)).await;
+    assert!(
+        matches!(
+            one_more,
+            Err(Error::Rule(Rule::Cart(CartError::TooManyLines)))
+        ),
+        "{one_more:?}"
+    );
+    // More of a line it holds is still fine.
+    let (_, added) = store::add(&app.pool, cart, None, full[0], qty(1))
+        .await
+        .expect("more of the same");
+    assert_eq!(added.in_cart, 2);
+
+    // A guest cart that joins a full account cart brings what fits: more of the
+    // variants both hold, none of the new ones.
+    let user = mercato::accounts::store::upsert_with_role(
+        &app.pool,
+        "full@example.com",
+        crate::common::PASSWORD,
+        mercato::accounts::Role::Customer,
+    )
+    .await
+    .expect("account")
+    .id;
+    exec(&app, "UPDATE carts SET user_id = $1", user).await;
+    let (guest, _) = store::add(&app.pool, None, None, full[1], qty(1))
+        .await
+        .expect("guest add");
+    for &v in &rest[1..4] {
+        store::add(&app.pool, Some(guest), None, v, qty(1))
+            .await
+            .expect("guest add");
+    }
+    let merged = store::merge_into_account(&app.pool, Some(guest), user)
+        .await
+        .expect("merge")
+        .expect("the account's cart");
+    let view = store::view(&app.pool, Some(merged), Currency::EUR)
+        .await
+        .expect("view");
+    assert_eq!(view.lines.len(), MAX_LINES as usize);
+    let line = |v: i64| {
+        view.lines
+            .iter()
+            .find(|l| l.variant_id == v)
+            .map(|l| l.quantity)
+    };
+    assert_eq!(line(full[1]), Some(2), "the shared variant adds up");
+    assert_eq!(line(rest[1]), None);
+
+    // With room for three, the three oldest new lines join.
+    for &v in &full[..3] {
+        exec(&app, "DELETE FROM cart_lines WHERE variant_id = $1", v).await;
+    }
+    let (guest, _) = store::add(&app.pool, None, None, rest[1], qty(1))
+        .await
+        .expect("guest add");
+    for &v in &rest[2..5] {
+        store::add(&app.pool, Some(guest), None, v, qty(1))
+            .await
+            .expect("guest add");
+    }
+    store::merge_into_account(&app.pool, Some(guest), user)
+        .await
+        .expect("merge");
+    let view = store::view(&app.pool, Some(merged), Currency::EUR)
+        .await
+        .expect("view");
+    assert_eq!(view.lines.len(), MAX_LINES as usize);
+    let held: Vec<i64> = view.lines.iter().map(|l| l.variant_id).collect();
+    assert!(held.contains(&rest[1]) && held.contains(&rest[2]) && held.contains(&rest[3]));
+    assert!(!held.contains(&rest[4]), "no room left for the newest");
 }
 
 #[tokio::test]

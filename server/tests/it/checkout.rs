@@ -2,14 +2,18 @@
 //! coupon's use limit holds, a double submit places one order, and a total that changed
 //! since the review places nothing.
 
+use crate::common::checkout::{
+    address, checkout, guest_cart, standard_rate, stock_of, variant_with_stock,
+};
 use crate::common::{seeded_db, Shop};
-use mercato::accounts::address::{Address, AddressInput};
 use mercato::accounts::Email;
 use mercato::cart::coupon::CouponError;
 use mercato::cart::{coupons, store, Notice, Quantity};
-use mercato::checkout::place::{place, quote, Checkout, Placed};
+use mercato::checkout::place::{place, quote, Placed};
+use mercato::checkout::session::Reviewed;
 use mercato::checkout::CheckoutError;
 use mercato::error::Rule;
+use mercato::limits::client::ClientKey;
 use mercato::{Currency, Error, Money};
 
 /// Runs every future at once, each on its own task, and returns their outputs in order.
@@ -24,72 +28,15 @@ async fn join_all<T: Send + 'static>(
     out
 }
 
-fn address() -> Address {
-    AddressInput {
-        name: "Ada Lovelace".into(),
-        line1: "Unter den Linden 1".into(),
-        city: "Berlin".into(),
-        postal_code: "10117".into(),
-        country: "DE".into(),
-        ..AddressInput::default()
-    }
-    .validate()
-    .expect("address")
-}
-
-/// A variant with exactly `stock` units, priced €20.00.
-async fn variant_with_stock(app: &Shop, stock: i32) -> i64 {
-    let variant: i64 = sqlx::query_scalar(
-        "SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id
-         WHERE p.status = 'active' ORDER BY v.id LIMIT 1",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("variant");
-    sqlx::query("UPDATE variants SET price = 20.00, compare_at_price = NULL WHERE id = $1")
-        .bind(variant)
-        .execute(&app.pool)
-        .await
-        .expect("price");
-    // As staff would: the change is a movement, so the stock audit still adds up.
-    sqlx::query(
-        "WITH old AS (SELECT on_hand FROM inventory WHERE variant_id = $1),
-              moved AS (INSERT INTO inventory_movements (variant_id, delta, reason)
-                        SELECT $1, $2 - on_hand, 'staff_edit' FROM old WHERE on_hand <> $2)
-         UPDATE inventory SET on_hand = $2 WHERE variant_id = $1",
-    )
-    .bind(variant)
-    .bind(stock)
-    .execute(&app.pool)
-    .await
-    .expect("stock");
-    variant
-}
-
-async fn standard_rate(app: &Shop) -> i64 {
-    sqlx::query_scalar("SELECT id FROM shipping_rates WHERE name = 'Standard' ORDER BY id LIMIT 1")
-        .fetch_one(&app.pool)
-        .await
-        .expect("rate")
-}
-
-/// A shopper's cart with `quantity` of `variant`, reviewed: (cart, reviewed total).
+/// A shopper's cart with `quantity` of `variant`, reviewed: (cart, what was reviewed).
 async fn reviewed_cart(
     app: &Shop,
     variant: i64,
     quantity: u32,
     coupon: Option<&str>,
     token: &str,
-) -> (i64, Money) {
-    let (cart, _) = store::add(
-        &app.pool,
-        None,
-        None,
-        variant,
-        Quantity::new(quantity).expect("q"),
-    )
-    .await
-    .expect("add");
+) -> (i64, Reviewed) {
+    let cart = guest_cart(app, variant, quantity).await;
     if let Some(code) = coupon {
         // Each shopper from an address of their own, as in a shop.
         let client = mercato::limits::client::ClientKey::of(std::net::IpAddr::from([
@@ -108,41 +55,23 @@ async fn reviewed_cart(
     let q = quote(&app.pool, &checkout(token, cart, &email, &a, rate))
         .await
         .expect("quote");
-    (cart, q.totals.total)
+    (cart, q.reviewed())
 }
 
-fn checkout<'a>(
-    token: &'a str,
-    cart: i64,
-    email: &'a Email,
-    a: &'a Address,
-    rate: i64,
-) -> Checkout<'a> {
-    Checkout {
-        token,
-        cart,
-        user: None,
-        email,
-        shipping_address: a,
-        billing_address: a,
-        shipping_rate: rate,
-        currency: Currency::EUR,
-        prices_include_tax: true,
-    }
-}
+/// Who places the orders here.
+const SHOPPER: &str = "shopper@example.com";
 
 /// Places the order of `cart` as reviewed; owned arguments, for spawning.
 async fn place_owned(
     pool: sqlx::PgPool,
     token: String,
     cart: i64,
-    email: &'static str,
     rate: i64,
-    total: Money,
+    reviewed: Reviewed,
 ) -> Result<Placed, Error> {
-    let email = Email::parse(email).expect("email");
+    let email = Email::parse(SHOPPER).expect("email");
     let a = address();
-    place(&pool, &checkout(&token, cart, &email, &a, rate), total).await
+    place(&pool, &checkout(&token, cart, &email, &a, rate), &reviewed).await
 }
 
 /// `shoppers` carts of one unit of `variant` each (with `coupon`), reviewed one by one,
@@ -157,21 +86,14 @@ async fn place_at_once(
     let mut carts = vec![];
     for i in 0..shoppers {
         let token = format!("token-at-once-{i:04}");
-        let (cart, total) = reviewed_cart(app, variant, 1, coupon, &token).await;
-        carts.push((token, cart, total));
+        let (cart, reviewed) = reviewed_cart(app, variant, 1, coupon, &token).await;
+        carts.push((token, cart, reviewed));
     }
     join_all(
         carts
             .into_iter()
-            .map(|(token, cart, total)| {
-                place_owned(
-                    app.pool.clone(),
-                    token,
-                    cart,
-                    "shopper@example.com",
-                    rate,
-                    total,
-                )
+            .map(|(token, cart, reviewed)| {
+                place_owned(app.pool.clone(), token, cart, rate, reviewed)
             })
             .collect(),
     )
@@ -257,7 +179,7 @@ async fn a_double_submit_places_one_order() {
     let variant = variant_with_stock(&app, 10).await;
     let rate = standard_rate(&app).await;
     let token = "token-double-submit-0001";
-    let (cart, total) = reviewed_cart(&app, variant, 2, None, token).await;
+    let (cart, reviewed) = reviewed_cart(&app, variant, 2, None, token).await;
     let results = join_all(
         (0..2)
             .map(|_| {
@@ -265,9 +187,8 @@ async fn a_double_submit_places_one_order() {
                     app.pool.clone(),
                     token.to_owned(),
                     cart,
-                    "shopper@example.com",
                     rate,
-                    total,
+                    reviewed.clone(),
                 )
             })
             .collect(),
@@ -280,17 +201,104 @@ async fn a_double_submit_places_one_order() {
     let on_hand = stock_of(&app, variant).await;
     assert_eq!(on_hand, 8, "stock taken once");
     // A retry later still answers with the same order.
-    let again = place_owned(
+    let again = place_owned(app.pool.clone(), token.to_owned(), cart, rate, reviewed)
+        .await
+        .expect("retry");
+    assert_eq!((again.id, again.already_placed), (placed[0].id, true));
+}
+
+#[tokio::test]
+async fn the_same_total_for_other_things_places_nothing_and_says_so() {
+    let app = seeded_db().await;
+    let variant = variant_with_stock(&app, 10).await;
+    let rate = standard_rate(&app).await;
+    let token = "token-quote-changed-001";
+    let (cart, reviewed) = reviewed_cart(&app, variant, 1, None, token).await;
+    // In another tab the shopper swaps the item for another at the same price.
+    let other: i64 = sqlx::query_scalar(
+        "SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id
+         JOIN inventory i ON i.variant_id = v.id
+         WHERE p.status = 'active' AND v.id <> $1 AND i.on_hand > 0 ORDER BY v.id LIMIT 1",
+    )
+    .bind(variant)
+    .fetch_one(&app.pool)
+    .await
+    .expect("another variant");
+    sqlx::query("UPDATE variants SET price = 20.00, compare_at_price = NULL WHERE id = $1")
+        .bind(other)
+        .execute(&app.pool)
+        .await
+        .expect("same price");
+    sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1")
+        .bind(cart)
+        .execute(&app.pool)
+        .await
+        .expect("emptied");
+    store::add(
+        &app.pool,
+        Some(cart),
+        None,
+        other,
+        Quantity::new(1).expect("q"),
+    )
+    .await
+    .expect("the other item");
+    let err = place_owned(app.pool.clone(), token.to_owned(), cart, rate, reviewed)
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            Error::Rule(Rule::Checkout(CheckoutError::QuoteChanged))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM orders").await, 0);
+}
+
+#[tokio::test]
+async fn a_checkout_whose_order_was_cancelled_is_told_so_and_places_nothing_more() {
+    let app = seeded_db().await;
+    let variant = variant_with_stock(&app, 10).await;
+    let rate = standard_rate(&app).await;
+    let token = "token-order-cancelled-1";
+    let (cart, reviewed) = reviewed_cart(&app, variant, 2, None, token).await;
+    let first = place_owned(
         app.pool.clone(),
         token.to_owned(),
         cart,
-        "shopper@example.com",
         rate,
-        total,
+        reviewed.clone(),
     )
     .await
-    .expect("retry");
-    assert_eq!((again.id, again.already_placed), (placed[0].id, true));
+    .expect("placed");
+    // Not paid in time: the worker cancels it and the stock goes back.
+    sqlx::query("UPDATE orders SET placed_at = now() - interval '2 hours' WHERE id = $1")
+        .bind(first.id)
+        .execute(&app.pool)
+        .await
+        .expect("aged");
+    assert_eq!(
+        mercato::orders::lifecycle::expire_unpaid(&app.pool, 30)
+            .await
+            .expect("expired"),
+        1
+    );
+    // The same checkout posted again: said so, not placed again under that token.
+    let err = place_owned(app.pool.clone(), token.to_owned(), cart, rate, reviewed)
+        .await
+        .expect_err("cancelled");
+    assert!(
+        matches!(
+            err,
+            Error::Rule(Rule::Payment(
+                mercato::payments::PaymentError::OrderCancelled
+            ))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM orders").await, 1);
+    assert_eq!(stock_of(&app, variant).await, 10, "the stock is back");
 }
 
 #[tokio::test]
@@ -299,9 +307,9 @@ async fn a_price_changed_since_the_review_places_nothing_and_says_so() {
     let variant = variant_with_stock(&app, 10).await;
     let rate = standard_rate(&app).await;
     let token = "token-price-changed-0001";
-    let (cart, total) = reviewed_cart(&app, variant, 1, None, token).await;
+    let (cart, reviewed) = reviewed_cart(&app, variant, 1, None, token).await;
     assert_eq!(
-        total,
+        reviewed.total,
         Money::parse("24.95", Currency::EUR).expect("total"),
         "20.00 + 4.95"
     );
@@ -310,16 +318,9 @@ async fn a_price_changed_since_the_review_places_nothing_and_says_so() {
         .execute(&app.pool)
         .await
         .expect("reprice");
-    let err = place_owned(
-        app.pool.clone(),
-        token.to_owned(),
-        cart,
-        "shopper@example.com",
-        rate,
-        total,
-    )
-    .await
-    .expect_err("refused");
+    let err = place_owned(app.pool.clone(), token.to_owned(), cart, rate, reviewed)
+        .await
+        .expect_err("refused");
     assert!(
         matches!(&err, Error::Rule(Rule::Checkout(CheckoutError::TotalChanged { reviewed, now }))
             if reviewed.format() == "€24.95" && now.format() == "€26.95"),
@@ -344,19 +345,13 @@ async fn an_order_keeps_snapshots_its_history_and_empties_the_cart() {
         .execute(&app.pool)
         .await
         .expect("unlimited");
-    let (cart, total) = reviewed_cart(&app, variant, 3, Some("WELCOME10"), token).await;
+    let (cart, reviewed) = reviewed_cart(&app, variant, 3, Some("WELCOME10"), token).await;
     // 3 × 20.00 = 60.00, −6.00, free shipping over 50 (54.00 after the discount).
+    let total = reviewed.total;
     assert_eq!(total, Money::parse("54.00", Currency::EUR).expect("total"));
-    let placed = place_owned(
-        app.pool.clone(),
-        token.to_owned(),
-        cart,
-        "ada@example.com",
-        rate,
-        total,
-    )
-    .await
-    .expect("placed");
+    let placed = place_owned(app.pool.clone(), token.to_owned(), cart, rate, reviewed)
+        .await
+        .expect("placed");
     assert!(placed.number.0 >= 10001);
     let row: (String, String, rust_decimal::Decimal, rust_decimal::Decimal, rust_decimal::Decimal, Option<String>, serde_json::Value) = sqlx::query_as(
         "SELECT status, email, discount, tax, total, coupon_code, shipping_address FROM orders WHERE id = $1",
@@ -366,7 +361,7 @@ async fn an_order_keeps_snapshots_its_history_and_empties_the_cart() {
     .await
     .expect("order");
     assert_eq!(row.0, "pending_payment");
-    assert_eq!(row.1, "ada@example.com");
+    assert_eq!(row.1, SHOPPER);
     assert_eq!(row.2.to_string(), "6.00");
     // 54.00 × 19 / 119 = 8.6218… (Germany's VAT, included in the prices)
     assert_eq!(row.3.to_string(), "8.62");
@@ -445,26 +440,12 @@ async fn an_order_keeps_snapshots_its_history_and_empties_the_cart() {
 async fn placed_order(app: &Shop, token: &str) -> (Placed, i64, Money) {
     let variant = variant_with_stock(app, 10).await;
     let rate = standard_rate(app).await;
-    let (cart, total) = reviewed_cart(app, variant, 2, None, token).await;
-    let placed = place_owned(
-        app.pool.clone(),
-        token.to_owned(),
-        cart,
-        "ada@example.com",
-        rate,
-        total,
-    )
-    .await
-    .expect("placed");
-    (placed, variant, total)
-}
-
-async fn stock_of(app: &Shop, variant: i64) -> i32 {
-    sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
-        .bind(variant)
-        .fetch_one(&app.pool)
+    let (cart, reviewed) = reviewed_cart(app, variant, 2, None, token).await;
+    let total = reviewed.total;
+    let placed = place_owned(app.pool.clone(), token.to_owned(), cart, rate, reviewed)
         .await
-        .expect("stock")
+        .expect("placed");
+    (placed, variant, total)
 }
 
 #[tokio::test]
@@ -482,10 +463,15 @@ async fn a_payment_is_recorded_once_and_queues_one_confirmation() {
     };
     let declined = Outcome::Declined {
         reference: "test_1".into(),
-        reason: "Declined.".into(),
+        reason: Some("Declined.".into()),
     };
     let r = record_payment(&app.pool, &report(declined, None), "https://shop.example").await;
-    assert_eq!(r.expect("recorded"), Recorded::NotPaid("Declined.".into()));
+    assert_eq!(
+        r.expect("recorded"),
+        Recorded::Declined {
+            reason: Some("Declined.".into())
+        }
+    );
     assert_eq!(
         count(&app, "SELECT count(*) FROM cart_lines").await,
         1,
@@ -538,7 +524,7 @@ async fn a_payment_is_recorded_once_and_queues_one_confirmation() {
     .await
     .expect("mail");
     assert_eq!(mails.len(), 1);
-    assert_eq!(mails[0].0, "ada@example.com");
+    assert_eq!(mails[0].0, SHOPPER);
     assert!(mails[0].1.contains(&placed.number.to_string()));
     assert!(mails[0].2.contains(&format!(
         "https://shop.example/orders/{}?key=",
@@ -623,7 +609,7 @@ async fn checking_out_again_replaces_the_carts_unpaid_order() {
     let a = address();
     let c = checkout("token-replace-000002", cart, &email, &a, rate);
     let q = quote(&app.pool, &c).await.expect("quote");
-    let second = place(&app.pool, &c, q.totals.total).await.expect("placed");
+    let second = place(&app.pool, &c, &q.reviewed()).await.expect("placed");
     assert_ne!(second.id, first.id);
     assert_eq!(stock_of(&app, variant).await, 8, "held once, not twice");
     let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
@@ -665,8 +651,8 @@ async fn a_confirmed_customers_second_use_of_a_once_per_customer_coupon_is_refus
         .expect("a confirmed customer's first use");
     let mut first = checkout("token-per-customer-00001", cart, &email, &a, rate);
     first.user = Some(ada);
-    let total = quote(&app.pool, &first).await.expect("quote").totals.total;
-    let placed = place(&app.pool, &first, total).await.expect("placed");
+    let reviewed = quote(&app.pool, &first).await.expect("quote").reviewed();
+    let placed = place(&app.pool, &first, &reviewed).await.expect("placed");
     sqlx::query("UPDATE orders SET status = 'paid' WHERE id = $1")
         .bind(placed.id)
         .execute(&app.pool)
@@ -697,7 +683,9 @@ async fn a_confirmed_customers_second_use_of_a_once_per_customer_coupon_is_refus
 #[tokio::test]
 async fn the_test_provider_refunds_what_it_took_and_nothing_else() {
     use mercato::payments::test_provider::TestProvider;
-    use mercato::payments::{PaymentProvider, RefundOutcome, RefundRequest, TestCard};
+    use mercato::payments::{
+        PaymentProvider, RefundOutcome, RefundRefusal, RefundRequest, TestCard,
+    };
     let app = seeded_db().await;
     let (placed, _, total) = placed_order(&app, "token-test-refund-0001").await;
     let provider = TestProvider;
@@ -740,7 +728,10 @@ async fn the_test_provider_refunds_what_it_took_and_nothing_else() {
         }
     );
     let more = Money::parse("1000.00", Currency::EUR).expect("amount");
-    for (payment, amount) in [(reference.as_str(), more), ("test_nope", total)] {
+    for (payment, amount, why) in [
+        (reference.as_str(), more, RefundRefusal::AmountOutOfRange),
+        ("test_nope", total, RefundRefusal::NoSuchPayment),
+    ] {
         let refused = provider
             .refund(
                 &app.pool,
@@ -751,9 +742,60 @@ async fn the_test_provider_refunds_what_it_took_and_nothing_else() {
             )
             .await
             .expect("answers");
-        assert!(
-            matches!(refused, RefundOutcome::Failed { .. }),
-            "{refused:?}"
-        );
+        assert_eq!(refused, RefundOutcome::Refused(why));
     }
+}
+
+#[tokio::test]
+async fn one_client_places_a_bounded_number_of_new_orders_but_may_always_retry_one() {
+    use mercato::checkout::place::PLACE;
+    use mercato::limits::Shape;
+    let Shape::Bucket { burst, .. } = PLACE.shape else {
+        panic!("placing is limited by a bucket");
+    };
+    let app = seeded_db().await;
+    let variant = variant_with_stock(&app, 1000).await;
+    let rate = standard_rate(&app).await;
+    let email = Email::parse("ada@example.com").expect("email");
+    let a = address();
+    let client = ClientKey::of([198, 51, 100, 7].into());
+    let mut first = None;
+    for i in 0..=(burst as usize) {
+        let token = format!("token-flood-{i:06}");
+        let (cart, reviewed) = reviewed_cart(&app, variant, 1, None, &token).await;
+        let mut c = checkout(&token, cart, &email, &a, rate);
+        c.client = client.clone();
+        let placed = place(&app.pool, &c, &reviewed).await;
+        if i < burst as usize {
+            let placed = placed.expect("within the burst");
+            first.get_or_insert((c.token.to_owned(), cart, reviewed, placed));
+        } else {
+            assert!(
+                matches!(placed, Err(Error::TooManyAttempts { wait_secs }) if wait_secs > 0),
+                "{placed:?}"
+            );
+        }
+    }
+    let placed_orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(placed_orders, burst as i64, "the refused one wrote nothing");
+    // A retry of an order already placed (a double submit) is answered, not counted.
+    let (token, cart, reviewed, placed) = first.expect("a first order");
+    let mut again = checkout(&token, cart, &email, &a, rate);
+    again.client = client.clone();
+    let retry = place(&app.pool, &again, &reviewed)
+        .await
+        .expect("the retry");
+    assert_eq!((retry.id, retry.already_placed), (placed.id, true));
+    // Another client is not held up.
+    let (cart, reviewed) = reviewed_cart(&app, variant, 1, None, "token-flood-other").await;
+    place(
+        &app.pool,
+        &checkout("token-flood-other", cart, &email, &a, rate),
+        &reviewed,
+    )
+    .await
+    .expect("another client");
 }

@@ -67,6 +67,81 @@ pub async fn at_review(app: &TestApp) -> (String, String) {
 }
 
 #[tokio::test]
+async fn after_an_unpaid_order_expired_the_shopper_reviews_again_and_pays() {
+    let app = seeded_app().await;
+    let (cookie, review) = at_review(&app).await;
+    let token = hidden(&review, "token");
+    let res = pay_without_js(&app, &cookie, &token, "4000+0000+0000+0002").await;
+    assert!(error_shown(&app, res, &cookie)
+        .await
+        .contains("Your card was declined."));
+    // The shopper leaves; the unpaid order expires and its stock goes back.
+    sqlx::query("UPDATE orders SET placed_at = now() - interval '2 hours'")
+        .execute(&app.pool)
+        .await
+        .expect("aged");
+    mercato::orders::lifecycle::expire_unpaid(&app.pool, 30)
+        .await
+        .expect("expired");
+    // Back on the same review page, paying says what happened...
+    let res = app
+        .call(
+            "/api/checkout/pay",
+            &format!("token={token}&card_number=4242424242424242"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(
+        answered_error(res, 422).await,
+        AppError::Rule(Rule::Payment(
+            mercato::payments::PaymentError::OrderCancelled
+        ))
+    );
+    // ...and the review, shown again, is a new checkout that can be paid.
+    let review = app.page("/checkout/review", &cookie).await;
+    let again = hidden(&review, "token");
+    assert_ne!(again, token);
+    let res = pay_without_js(&app, &cookie, &again, "4242424242424242").await;
+    let location = res.headers()["location"].to_str().expect("location");
+    assert!(location.starts_with("/orders/"), "{location}");
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM orders ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .expect("orders");
+    assert_eq!(statuses, ["cancelled", "paid"]);
+}
+
+#[tokio::test]
+async fn a_payment_service_fault_charges_nothing_and_says_to_try_again() {
+    let app = seeded_app().await;
+    let (cookie, review) = at_review(&app).await;
+    let token = hidden(&review, "token");
+    // The test card that plays the provider failing.
+    let res = app
+        .call(
+            "/api/checkout/pay",
+            &format!("token={token}&card_number=4000000000000119"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(answered_error(res, 503).await, AppError::PaymentUnavailable);
+    let (status, payments, lines): (String, i64, i64) = sqlx::query_as(
+        "SELECT status, (SELECT count(*) FROM payments), (SELECT count(*) FROM cart_lines)
+         FROM orders",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("order");
+    assert_eq!(status, "pending_payment", "the order waits");
+    assert_eq!(payments, 0, "nothing was charged or recorded");
+    assert_eq!(lines, 1, "the cart is kept");
+    // And the same checkout pays once the service is back.
+    let res = pay_without_js(&app, &cookie, &token, "4242424242424242").await;
+    let location = res.headers()["location"].to_str().expect("location");
+    assert!(location.starts_with("/orders/"), "{location}");
+}
+
+#[tokio::test]
 async fn a_guest_pays_after_a_declined_card_without_javascript() {
     let app = seeded_app().await;
     let (cookie, review) = at_review(&app).await;

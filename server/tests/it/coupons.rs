@@ -135,9 +135,16 @@ async fn the_cart_rechecks_its_coupon_on_every_view() {
         .await
         .expect("view");
     assert_eq!(view.coupon, None);
-    let (code, message) = view.coupon_waiting.clone().expect("waiting");
-    assert_eq!(code, "SAVE5");
-    assert!(message.contains("Add €15.00 more"), "{message}");
+    let waiting = view.coupon_waiting.clone().expect("waiting");
+    assert_eq!(waiting.code, "SAVE5");
+    assert_eq!(
+        waiting.why,
+        CouponError::BelowMinimum {
+            code: "SAVE5".into(),
+            minimum: eur("40.00"),
+            short_by: eur("15.00"),
+        }
+    );
     assert_eq!(view.total(), eur("25.00"));
     store::set_quantity(&app.pool, cart_id, line, Quantity::new(2).expect("2"))
         .await

@@ -2,7 +2,7 @@
 //! sorting, pagination and search ranking, checked against plain SQL over the same data.
 
 use crate::common::{seeded_app, TestApp};
-use mercato::catalog::browse::ListingCache;
+use mercato::catalog::browse::{self, ListingCache};
 use mercato::catalog::listing::{ListingQuery, Sort};
 use mercato::catalog::read;
 use mercato::catalog::view::{CategoryPage, SearchPage};
@@ -74,7 +74,7 @@ async fn a_department_lists_its_subcategories_products_with_counts() {
         )
         .await
     );
-    assert_eq!(clothing.listing.products.len(), read::PER_PAGE as usize);
+    assert_eq!(clothing.listing.products.len(), browse::PER_PAGE as usize);
 }
 
 #[tokio::test]
@@ -104,7 +104,7 @@ async fn pages_split_a_listing_without_overlap_newest_first() {
         "the count does not depend on the page"
     );
     assert!(past.products.is_empty());
-    let listed = (u64::from(pages) - 1) * u64::from(read::PER_PAGE) + last.products.len() as u64;
+    let listed = (u64::from(pages) - 1) * u64::from(browse::PER_PAGE) + last.products.len() as u64;
     assert_eq!(listed, first.total);
 }
 
@@ -304,7 +304,7 @@ async fn sorting_by_price_orders_every_page() {
             sorted.reverse();
         }
         assert_eq!(prices, sorted, "{query}");
-        assert_eq!(prices.len(), 2 * read::PER_PAGE as usize);
+        assert_eq!(prices.len(), 2 * browse::PER_PAGE as usize);
     }
 }
 

@@ -3,18 +3,17 @@
 //! every move has its history row, a staff move its audit row; the audit log refuses to
 //! be changed; a status the code does not know is an error, never "awaiting payment".
 
+use crate::common::checkout::{self, stock_of};
 use crate::common::{seeded_db, Shop, PASSWORD};
-use mercato::accounts::address::AddressInput;
-use mercato::accounts::{Email, Role};
-use mercato::admin::audit::{self, Subject};
-use mercato::admin::Staff;
-use mercato::cart::{store, Quantity};
-use mercato::checkout::place::{place, quote, Checkout, Placed};
+use mercato::accounts::Role;
+use mercato::admin::audit::{self, Action, Subject, SubjectKind};
+use mercato::admin::{Missing, Permission, Staff};
+use mercato::checkout::place::Placed;
 use mercato::error::Rule;
 use mercato::orders::lifecycle::Outcome;
 use mercato::orders::lifecycle::{self, cancel_unpaid_by_staff, PaymentReport, Recorded};
 use mercato::orders::{OrderStatus, TransitionError};
-use mercato::{Currency, Error};
+use mercato::Error;
 
 async fn staff_member(shop: &Shop) -> Staff {
     let user = mercato::accounts::store::upsert_with_role(
@@ -30,62 +29,8 @@ async fn staff_member(shop: &Shop) -> Staff {
 
 /// An unpaid order of two units; (the order, its variant, the stock before it).
 async fn unpaid_order(shop: &Shop, token: &str) -> (Placed, i64, i32) {
-    let (variant, on_hand) = variant_in_stock_db(shop).await;
-    let (cart, _) = store::add(
-        &shop.pool,
-        None,
-        None,
-        variant,
-        Quantity::new(2).expect("q"),
-    )
-    .await
-    .expect("add");
-    let rate: i64 = sqlx::query_scalar(
-        "SELECT id FROM shipping_rates WHERE name = 'Standard' ORDER BY id LIMIT 1",
-    )
-    .fetch_one(&shop.pool)
-    .await
-    .expect("rate");
-    let email = Email::parse("ada@example.com").expect("email");
-    let address = AddressInput {
-        name: "Ada Lovelace".into(),
-        line1: "Unter den Linden 1".into(),
-        city: "Berlin".into(),
-        postal_code: "10117".into(),
-        country: "DE".into(),
-        ..AddressInput::default()
-    }
-    .validate()
-    .expect("address");
-    let checkout = Checkout {
-        token,
-        cart,
-        user: None,
-        email: &email,
-        shipping_address: &address,
-        billing_address: &address,
-        shipping_rate: rate,
-        currency: Currency::EUR,
-        prices_include_tax: true,
-    };
-    let total = quote(&shop.pool, &checkout)
-        .await
-        .expect("quote")
-        .totals
-        .total;
-    let placed = place(&shop.pool, &checkout, total).await.expect("placed");
-    (placed, variant, on_hand)
-}
-
-async fn variant_in_stock_db(shop: &Shop) -> (i64, i32) {
-    sqlx::query_as(
-        "SELECT v.id, i.on_hand FROM variants v JOIN inventory i ON i.variant_id = v.id
-         JOIN products p ON p.id = v.product_id
-         WHERE p.status = 'active' AND i.on_hand >= 5 ORDER BY v.id LIMIT 1",
-    )
-    .fetch_one(&shop.pool)
-    .await
-    .expect("a variant in stock")
+    let (order, variant) = checkout::unpaid_order(shop, token, 2).await;
+    (order, variant, 10)
 }
 
 async fn status_and_moves(shop: &Shop, order: i64) -> (OrderStatus, Vec<OrderStatus>) {
@@ -103,14 +48,6 @@ async fn status_and_moves(shop: &Shop, order: i64) -> (OrderStatus, Vec<OrderSta
     (status, moves)
 }
 
-async fn on_hand(shop: &Shop, variant: i64) -> i32 {
-    sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
-        .bind(variant)
-        .fetch_one(&shop.pool)
-        .await
-        .expect("stock")
-}
-
 async fn audit_rows(shop: &Shop) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM audit_log")
         .fetch_one(&shop.pool)
@@ -123,7 +60,7 @@ async fn two_staff_cancelling_one_order_at_once_cancel_it_once() {
     let shop = seeded_db().await;
     let staff = staff_member(&shop).await;
     let (order, variant, before) = unpaid_order(&shop, "token-two-cancels-0001").await;
-    assert_eq!(on_hand(&shop, variant).await, before - 2);
+    assert_eq!(stock_of(&shop, variant).await, before - 2);
     let (a, b) = tokio::join!(
         cancel_unpaid_by_staff(&shop.pool, &staff, order.id, "Customer asked by phone"),
         cancel_unpaid_by_staff(&shop.pool, &staff, order.id, "Duplicate order"),
@@ -145,7 +82,7 @@ async fn two_staff_cancelling_one_order_at_once_cancel_it_once() {
     assert_eq!(status, OrderStatus::Cancelled);
     assert_eq!(moves, [OrderStatus::PendingPayment, OrderStatus::Cancelled]);
     assert_eq!(
-        on_hand(&shop, variant).await,
+        stock_of(&shop, variant).await,
         before,
         "the stock came back once"
     );
@@ -154,14 +91,31 @@ async fn two_staff_cancelling_one_order_at_once_cancel_it_once() {
         1,
         "one audit row for the one change"
     );
-    let (staff_id, action, subject): (Option<i64>, String, String) =
-        sqlx::query_as("SELECT staff_id, action, subject_id FROM audit_log")
+    let (staff_id, action, subject, after): (Option<i64>, String, String, serde_json::Value) =
+        sqlx::query_as("SELECT staff_id, action, subject_id, after FROM audit_log")
             .fetch_one(&shop.pool)
             .await
             .expect("the audit row");
     assert_eq!(staff_id, Some(staff.id()));
     assert_eq!(action, "order.status");
     assert_eq!(subject, order.number.0.to_string());
+    assert_eq!(after["status"], "cancelled");
+    let reason = after["reason"].as_str().expect("the reason");
+    assert!(
+        ["Customer asked by phone", "Duplicate order"].contains(&reason),
+        "{reason}"
+    );
+    // The history names the staff member; its note, which the customer reads, keeps
+    // the staff's reason to the audit log.
+    let (event_staff, note): (Option<i64>, String) = sqlx::query_as(
+        "SELECT staff_id, note FROM order_events WHERE order_id = $1 AND to_status = 'cancelled'",
+    )
+    .bind(order.id)
+    .fetch_one(&shop.pool)
+    .await
+    .expect("the cancel's event");
+    assert_eq!(event_staff, Some(staff.id()));
+    assert_eq!(note, "Cancelled by the shop");
 }
 
 #[tokio::test]
@@ -195,14 +149,14 @@ async fn a_cancel_racing_a_payment_leaves_one_of_them() {
             (Ok(()), Recorded::PaidAfterCancel) => {
                 assert_eq!(status, OrderStatus::Cancelled);
                 assert_eq!(moves, [OrderStatus::PendingPayment, OrderStatus::Cancelled]);
-                assert_eq!(on_hand(&shop, variant).await, before);
+                assert_eq!(stock_of(&shop, variant).await, before);
             }
             // Paid first: the cancel is refused and nothing of it happens.
             (Err(Error::Rule(Rule::Transition(refused))), Recorded::Paid) => {
                 assert_eq!(refused.from, OrderStatus::Paid);
                 assert_eq!(status, OrderStatus::Paid);
                 assert_eq!(moves, [OrderStatus::PendingPayment, OrderStatus::Paid]);
-                assert_eq!(on_hand(&shop, variant).await, before - 2);
+                assert_eq!(stock_of(&shop, variant).await, before - 2);
             }
             other => panic!("both or neither happened: {other:?}"),
         }
@@ -224,15 +178,23 @@ async fn a_cancel_racing_the_expiry_worker_cancels_once() {
         lifecycle::expire_unpaid(&shop.pool, 30),
     );
     let expired = expired.expect("the worker runs");
-    assert!(
-        cancel.is_ok() != (expired == 1),
-        "exactly one of them cancels: {cancel:?}, {expired}"
-    );
+    match (&cancel, expired) {
+        (Ok(()), 0) => {}
+        // The worker was first: the staff member is told the order is cancelled already.
+        (
+            Err(Error::Rule(Rule::Transition(TransitionError {
+                from: OrderStatus::Cancelled,
+                ..
+            }))),
+            1,
+        ) => {}
+        other => panic!("exactly one of them cancels: {other:?}"),
+    }
     let (status, moves) = status_and_moves(&shop, order.id).await;
     assert_eq!(status, OrderStatus::Cancelled);
     assert_eq!(moves, [OrderStatus::PendingPayment, OrderStatus::Cancelled]);
     assert_eq!(
-        on_hand(&shop, variant).await,
+        stock_of(&shop, variant).await,
         before,
         "the stock came back once"
     );
@@ -257,10 +219,19 @@ async fn staff_need_the_orders_permission_and_a_reason() {
         role: Role::Customer,
     });
     assert_eq!(customer, None, "a customer is no staff member");
-    assert_eq!(
-        status_and_moves(&shop, order.id).await.0,
-        OrderStatus::PendingPayment
+    // A staff member who may edit the catalog but not orders.
+    let cataloguer = Staff::with_permissions(staff.user().clone(), &[Permission::Catalog]);
+    let err = cancel_unpaid_by_staff(&shop.pool, &cataloguer, order.id, "Customer asked")
+        .await
+        .expect_err("no orders permission");
+    assert!(
+        matches!(err, Error::NotPermitted(Missing(Permission::Orders))),
+        "{err:?}"
     );
+    let (status, moves) = status_and_moves(&shop, order.id).await;
+    assert_eq!(status, OrderStatus::PendingPayment);
+    assert_eq!(moves, [OrderStatus::PendingPayment], "no history row");
+    assert_eq!(audit_rows(&shop).await, 0, "no audit row");
 }
 
 #[tokio::test]
@@ -271,24 +242,25 @@ async fn the_audit_log_can_be_added_to_but_never_changed() {
     audit::record(
         &mut conn,
         &staff,
-        "product.update",
+        Action::OrderStatus,
         Subject {
-            kind: "product",
-            id: "17",
+            kind: SubjectKind::Order,
+            id: "10017",
         },
-        Some(serde_json::json!({ "price": "10.00" })),
-        Some(serde_json::json!({ "price": "12.00" })),
+        Some(serde_json::json!({ "status": "pending_payment" })),
+        Some(serde_json::json!({ "status": "cancelled" })),
     )
     .await
     .expect("recorded");
     for change in [
         "UPDATE audit_log SET after = '{}'",
         "UPDATE audit_log SET staff_email = 'someone-else@example.com'",
+        // What the staff account's deletion does, but asked for directly.
+        "UPDATE audit_log SET staff_id = NULL",
         "DELETE FROM audit_log",
         "TRUNCATE audit_log",
     ] {
-        let refused = sqlx::query(change).execute(&shop.pool).await;
-        assert!(refused.is_err(), "{change} went through");
+        refused_by_the_log(sqlx::query(change).execute(&shop.pool).await, change);
     }
     assert_eq!(audit_rows(&shop).await, 1);
     // Deleting the staff account keeps the entry (who it was stays in staff_email).
@@ -303,6 +275,58 @@ async fn the_audit_log_can_be_added_to_but_never_changed() {
             .await
             .expect("still there");
     assert_eq!((staff_id, email.as_str()), (None, "sam@example.com"));
+}
+
+/// The append-only triggers' refusal: SQLSTATE 42501 (insufficient_privilege), not some
+/// other failure of the statement.
+fn refused_by_the_log<T: std::fmt::Debug>(result: Result<T, sqlx::Error>, change: &str) {
+    let code = result
+        .as_ref()
+        .err()
+        .and_then(|e| e.as_database_error())
+        .and_then(|e| e.code().map(|c| c.into_owned()));
+    assert_eq!(code.as_deref(), Some("42501"), "{change}: {result:?}");
+}
+
+#[tokio::test]
+async fn an_orders_history_can_be_added_to_but_never_changed() {
+    let shop = seeded_db().await;
+    let (order, _, _) = unpaid_order(&shop, "token-history-fixed-1").await;
+    for change in [
+        "UPDATE order_events SET note = 'Nothing happened'",
+        "DELETE FROM order_events",
+        "TRUNCATE order_events",
+    ] {
+        refused_by_the_log(sqlx::query(change).execute(&shop.pool).await, change);
+    }
+    assert_eq!(
+        status_and_moves(&shop, order.id).await.1,
+        [OrderStatus::PendingPayment]
+    );
+}
+
+#[tokio::test]
+async fn every_status_the_code_knows_is_one_the_database_accepts() {
+    let shop = seeded_db().await;
+    let (order, _, _) = unpaid_order(&shop, "token-every-status-01").await;
+    let mut tx = shop.pool.begin().await.expect("tx");
+    for status in OrderStatus::ALL {
+        sqlx::query(
+            "INSERT INTO order_events (order_id, from_status, to_status) VALUES ($1, $2, $2)",
+        )
+        .bind(order.id)
+        .bind(status)
+        .execute(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("{status:?} in an order's history: {e}"));
+        sqlx::query("UPDATE orders SET status = $2 WHERE id = $1")
+            .bind(order.id)
+            .bind(status)
+            .execute(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("{status:?} as an order's status: {e}"));
+    }
+    tx.rollback().await.expect("rollback");
 }
 
 #[tokio::test]

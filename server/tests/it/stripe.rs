@@ -458,7 +458,7 @@ async fn stripe_unreachable_says_so_and_keeps_the_cart() {
 
 #[tokio::test]
 async fn stripe_refunds_what_was_paid_once_per_key_and_never_more() {
-    use mercato::payments::{PaymentProvider, RefundOutcome, RefundRequest};
+    use mercato::payments::{PaymentProvider, RefundOutcome, RefundRefusal, RefundRequest};
     let (app, fake) = stripe_shop().await;
     let p = at_payment(&app).await;
     let paid = fake.settle(&p.intent, None);
@@ -502,9 +502,36 @@ async fn stripe_refunds_what_was_paid_once_per_key_and_never_more() {
     // More than what is left: Stripe says no, and nothing is refunded.
     let left = Money::from_minor(amount - amount / 2 + 1, Currency::EUR);
     match refund("order-1-refund-2", left).await.expect("answers") {
-        RefundOutcome::Failed { reason } => assert!(reason.contains("greater than"), "{reason}"),
+        RefundOutcome::Refused(RefundRefusal::Provider(message)) => {
+            assert!(message.contains("greater than"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
+    assert_eq!(fake.refunds().len(), 1);
+    // Stripe's rate limit: an error to retry with the same key, not a refusal.
+    let busy = refund("busy-order-1-refund-3", part).await;
+    assert!(
+        matches!(busy, Err(mercato::Error::PaymentService(_))),
+        "{busy:?}"
+    );
+    // Another order's payment is never refunded through this one, and Stripe is not
+    // even asked.
+    let other_order = provider
+        .refund(
+            &app.pool,
+            &RefundRequest {
+                order_id: p.order + 1_000,
+                payment: &p.intent,
+                amount: part,
+                key: "order-x-refund-1",
+            },
+        )
+        .await
+        .expect("answers");
+    assert_eq!(
+        other_order,
+        RefundOutcome::Refused(RefundRefusal::NoSuchPayment)
+    );
     assert_eq!(fake.refunds().len(), 1);
     // Stripe unreachable: an error to retry, not a refusal.
     let down =

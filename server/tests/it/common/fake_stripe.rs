@@ -236,7 +236,8 @@ async fn retrieve(
 }
 
 /// `POST /v1/refunds`: a refund of (part of) a succeeded intent, never more than what is
-/// left of it; the same idempotency key gives the same refund.
+/// left of it; the same idempotency key gives the same refund. A key starting with
+/// `busy-` is answered 429, as Stripe's rate limit would.
 async fn refund(
     State(fake): State<FakeStripe>,
     headers: HeaderMap,
@@ -252,6 +253,13 @@ async fn refund(
         .map(str::to_owned);
     if let Some(id) = key.as_ref().and_then(|k| inner.refund_keys.get(k)).cloned() {
         return Json(inner.refunds[&id].clone()).into_response();
+    }
+    if key.as_deref().is_some_and(|k| k.contains("busy-")) {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            "Too many requests hit the API too quickly.",
+        );
     }
     let Some(intent_id) = form.get("payment_intent") else {
         return error(

@@ -1,5 +1,6 @@
 //! Spawns the real router on a random port against a fresh, migrated database.
 
+pub mod checkout;
 pub mod fake_stripe;
 
 use app::state::AppState;
