@@ -5,15 +5,19 @@
 MERCATO_SETUP_BROWSER=0 scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 
-install_wrk() {
-  if ! command -v wrk >/dev/null; then
+install_tool() { # the command and its Debian package
+  if ! command -v "$1" >/dev/null; then
     if [ "$(id -u)" = 0 ]; then
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
     else
-      echo "bench: wrk is missing: sudo apt-get install -y wrk" >&2
+      echo "bench: $1 is missing: sudo apt-get install -y $2" >&2
       exit 1
     fi
   fi
+}
+
+install_wrk() {
+  install_tool wrk wrk
 }
 
 start_server() { # port

@@ -12,6 +12,9 @@ process.env.MERCATO_E2E_DATA_DIR ??= path.join(os.tmpdir(), `mercato-e2e-${port}
 const stripePort = port + 1;
 const fakeStripePort = port + 2;
 const stripeShopURL = `http://127.0.0.1:${stripePort}`;
+// The staff account the first shop is started with (tests/shop.ts signs in with it).
+const adminEmail = 'e2e-admin@mercato.test';
+const adminPassword = 'e2e admin password, long enough';
 
 export default defineConfig({
   testDir: './tests',
@@ -64,6 +67,8 @@ export default defineConfig({
         E2E_PORT: String(port),
         MERCATO_E2E_DATA_DIR: process.env.MERCATO_E2E_DATA_DIR,
         MERCATO_TRUSTED_PROXIES: '127.0.0.1',
+        E2E_ADMIN_EMAIL: adminEmail,
+        E2E_ADMIN_PASSWORD: adminPassword,
       },
     },
     {

@@ -12,4 +12,9 @@ export MERCATO_DATA_DIR="$data"
 export MERCATO_ADDR="127.0.0.1:${E2E_PORT:-3107}"
 export LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=mercato
 export RUST_LOG="${RUST_LOG:-warn}"
-exec "$root/target/${MERCATO_E2E_PROFILE:-release}/mercato"
+bin="$root/target/${MERCATO_E2E_PROFILE:-release}/mercato"
+# A staff account for the tests of staff pages (its password is the tests' own).
+if [ -n "${E2E_ADMIN_EMAIL:-}" ]; then
+  MERCATO_ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" "$bin" admin create --email "$E2E_ADMIN_EMAIL" >/dev/null
+fi
+exec "$bin"

@@ -7,37 +7,42 @@
 //! the success flash: the next view of that page shows it once. A page asked for with
 //! `__err` or `__path` in its URL is sent to the same URL without them.
 //!
-//! The page's `<body>` names the error (`data-form-error-*`), so the browser, taking over
-//! the page, shows the same error the server rendered.
+//! What the shopper typed comes back with the error (but never a password or a card
+//! number): the form is shown again as it was sent, with the message by the field, and
+//! nothing typed is lost. [`kept`] gives a field's value.
 
 use leptos::prelude::*;
-use leptos::server::ServerActionError;
 
-/// The attributes of `<body>` that carry the error to the browser.
-pub const PATH_ATTRIBUTE: &str = "data-form-error-path";
-pub const ERROR_ATTRIBUTE: &str = "data-form-error";
-
-/// Gives this page's server actions the error its last plain post failed with, if any.
-/// On the server it comes from the session (see [`keep`]); in the browser from the
-/// attributes the server wrote on `<body>`.
+/// Gives this page's server actions the error its last plain post failed with, if any,
+/// and its forms the values that post sent. Pages are rendered on the server, where it
+/// comes from the session (see [`keep`]).
 pub fn provide_form_error() {
-    if let Some((path, err)) = waiting() {
-        provide_context(ServerActionError::new(&path, &err));
+    #[cfg(feature = "ssr")]
+    if let Some(error) = server::for_this_request() {
+        provide_context(leptos::server::ServerActionError::new(
+            &error.path,
+            &error.err,
+        ));
+        provide_context(Kept(error.values));
     }
 }
 
-#[cfg(feature = "ssr")]
-fn waiting() -> Option<(String, String)> {
-    server::for_this_request().map(|e| (e.path, e.err))
+/// The values of the plain post that failed, for the page that shows its error.
+#[derive(Debug, Clone)]
+struct Kept(Vec<(String, String)>);
+
+/// What the failed post sent in the field `name`, to show it again.
+pub fn kept(name: &str) -> Option<String> {
+    use_context::<Kept>()
+        .and_then(|Kept(values)| values.into_iter().find(|(k, _)| k == name).map(|(_, v)| v))
 }
 
-#[cfg(not(feature = "ssr"))]
-fn waiting() -> Option<(String, String)> {
-    let body = document().body()?;
-    Some((
-        body.get_attribute(PATH_ATTRIBUTE)?,
-        body.get_attribute(ERROR_ATTRIBUTE)?,
-    ))
+/// Fields whose values are never kept: secrets a page must not show again.
+pub fn is_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["password", "card", "token", "secret"]
+        .iter()
+        .any(|s| name.contains(s))
 }
 
 #[cfg(feature = "ssr")]
@@ -50,6 +55,9 @@ pub struct FormError {
     pub path: String,
     /// As Leptos encodes it (base64 of the error's JSON).
     pub err: String,
+    /// The fields the post sent, but the secret ones ([`is_secret`]).
+    #[serde(default)]
+    pub values: Vec<(String, String)>,
 }
 
 #[cfg(feature = "ssr")]
@@ -107,6 +115,11 @@ mod server {
             return next.run(req).await;
         }
         let post = req.method() == Method::POST && api;
+        let (req, values) = if post {
+            sent_values(req).await
+        } else {
+            (req, Vec::new())
+        };
         let mut res = next.run(req).await;
         if !post || !res.status().is_redirection() {
             return res;
@@ -116,9 +129,10 @@ mod server {
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let Some((clean, error)) = location.as_deref().and_then(split_error) else {
+        let Some((clean, mut error)) = location.as_deref().and_then(split_error) else {
             return res;
         };
+        error.values = values;
         if let Err(e) = session.insert(KEY, &error).await {
             tracing::warn!(error = %e, "could not keep a form's error in the session");
         }
@@ -132,6 +146,41 @@ mod server {
             }
         }
         res
+    }
+
+    /// A form post's fields, read from its body (which is put back for the handler):
+    /// only a form's urlencoded body, of a length it declares and up to 64 KiB.
+    async fn sent_values(req: Request) -> (Request, Vec<(String, String)>) {
+        const MAX: usize = 64 * 1024;
+        let headers = req.headers();
+        let form = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let small = headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n <= MAX);
+        if !form || !small {
+            return (req, Vec::new());
+        }
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX).await else {
+            // Shorter or longer than it said: the handler gets an empty body, and says so.
+            return (
+                Request::from_parts(parts, axum::body::Body::empty()),
+                Vec::new(),
+            );
+        };
+        let values = form_urlencoded::parse(&bytes)
+            .filter(|(k, _)| !super::is_secret(k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        (
+            Request::from_parts(parts, axum::body::Body::from(bytes)),
+            values,
+        )
     }
 
     /// The query without `__path` and `__err`, when it had either.
@@ -178,7 +227,15 @@ mod server {
                 .find('/')
                 .map_or("/".to_owned(), |i| after_scheme[i..].to_owned())
         };
-        Some((clean, FormError { page, path, err }))
+        Some((
+            clean,
+            FormError {
+                page,
+                path,
+                err,
+                values: Vec::new(),
+            },
+        ))
     }
 
     #[cfg(test)]

@@ -36,10 +36,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     state::provide_request_nonce();
     #[cfg(feature = "ssr")]
-    let form_error = form_errors::for_this_request();
+    let error_path = form_errors::for_this_request().map(|e| e.path);
     #[cfg(not(feature = "ssr"))]
-    let form_error: Option<form_errors::FormError> = None;
-    let (error_path, error) = form_error.map(|e| (e.path, e.err)).unzip();
+    let error_path: Option<String> = None;
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -48,16 +47,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="theme-color" content="#0f766e" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options=options.clone() />
+                <HydrationScripts options=options.clone() islands=true />
                 <HashedStylesheet options id="leptos" />
                 <MetaTags />
             </head>
-            <body
-                class="min-h-screen bg-stone-50 text-stone-900 antialiased"
-                data-form-error-path=error_path
-                data-form-error=error
-            >
+            // Names the server function whose failed post this page answers, if any
+            // (for tests and whoever reads the HTML; the message is in the page).
+            <body class="min-h-screen bg-stone-50 text-stone-900 antialiased" data-form-error-path=error_path>
                 <App />
+                // Last in the page: islands hydrate in document order.
+                <components::HydratedMarker />
             </body>
         </html>
     }
@@ -69,7 +68,6 @@ pub fn App() -> impl IntoView {
     form_errors::provide_form_error();
     shop::provide_shop_info();
     cart::provide_cart_version();
-    mark_hydrated();
 
     view! {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
@@ -113,14 +111,4 @@ pub fn App() -> impl IntoView {
             </div>
         </Router>
     }
-}
-
-/// Sets `data-hydrated` on `<body>` once the browser has taken over the page, so that
-/// tests (and curious developers) can tell a hydrated page from a static one.
-fn mark_hydrated() {
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 }

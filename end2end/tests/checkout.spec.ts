@@ -96,19 +96,37 @@ test('a signed-in shopper buys with a saved address and finds the order in the h
   await expect(page.getByRole('heading', { name: 'History' })).toBeVisible();
 });
 
+/** The purchase through plain form posts, as a browser without the shop's code makes it. */
+async function plainPurchase(page: Page, who: string) {
+  await addFirstInStock(page, 'mug', false);
+  await page.getByRole('link', { name: 'Check out' }).click();
+  await fillAddress(page, uniqueEmail(who));
+  await page.getByRole('button', { name: 'Continue to delivery' }).click();
+  await expect(page).toHaveURL(/\/checkout\/shipping$/);
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await expect(page).toHaveURL(/\/checkout\/review$/);
+  await pay(page, '4242 4242 4242 4242');
+  await expect(page.getByText('Thank you! Your order is placed.')).toBeVisible();
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+}
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
   test('the whole purchase works through plain form posts', async ({ page }) => {
-    await addFirstInStock(page, 'mug', false);
-    await page.getByRole('link', { name: 'Check out' }).click();
-    await fillAddress(page, uniqueEmail('nojs'));
-    await page.getByRole('button', { name: 'Continue to delivery' }).click();
-    await expect(page).toHaveURL(/\/checkout\/shipping$/);
-    await page.getByRole('button', { name: 'Continue to review' }).click();
-    await expect(page).toHaveURL(/\/checkout\/review$/);
-    await pay(page, '4242 4242 4242 4242');
-    await expect(page.getByText('Thank you! Your order is placed.')).toBeVisible();
-    await expect(page.getByTestId('order-status')).toHaveText('Paid');
+    await plainPurchase(page, 'nojs');
   });
+});
+
+test('when the shop\'s code fails to download, the purchase still works as plain HTML', async ({ page }) => {
+  // JavaScript is on, but the wasm never arrives (a flaky mobile network, a blocked
+  // request): nothing hydrates, and every step is a plain page load or post.
+  let blocked = 0;
+  await page.route(/\.wasm$/, (route) => {
+    blocked += 1;
+    return route.abort();
+  });
+  await plainPurchase(page, 'nowasm');
+  expect(blocked).toBeGreaterThan(0);
+  await expect(page.locator('body')).not.toHaveAttribute('data-hydrated', 'true');
 });

@@ -50,3 +50,12 @@ export async function registerAndConfirm(page: Page, email: string, password: st
   await page.getByRole('button', { name: 'Confirm and sign in' }).click();
   await expect(page.getByTestId('account-email')).toHaveText(email);
 }
+
+/** Signs in as the staff account the test shop was started with (playwright.config.ts). */
+export async function signInAsStaff(page: Page) {
+  await page.goto('/account');
+  await page.getByLabel('Email').fill('e2e-admin@mercato.test');
+  await page.getByLabel('Password').fill('e2e admin password, long enough');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('account-email')).toHaveText('e2e-admin@mercato.test');
+}

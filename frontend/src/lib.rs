@@ -1,7 +1,14 @@
-//! The wasm entry point: takes over the page the server rendered.
+//! The wasm entry point. The shop is rendered on the server; only its islands (the
+//! `#[island]` components in `app`: the product panel, the search box's clear button,
+//! the Stripe step, the filters' auto-apply) come alive in the browser. Everything else
+//! is plain HTML: links and forms are ordinary page loads and posts.
+
+// Links `app`, whose every `#[island]` exports its own hydration function; nothing here
+// names them.
+extern crate app;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

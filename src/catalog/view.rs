@@ -108,6 +108,24 @@ pub struct ProductDetail {
 }
 
 impl ProductDetail {
+    /// What the variant picker needs of this product.
+    pub fn choice(&self) -> VariantChoice {
+        VariantChoice {
+            options: self.options.clone(),
+            variants: self.variants.clone(),
+        }
+    }
+}
+
+/// A product's options and variants: what the variant picker chooses among (and all
+/// the browser is sent of a product).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantChoice {
+    pub options: Vec<ProductOption>,
+    pub variants: Vec<VariantView>,
+}
+
+impl VariantChoice {
     /// The variant with exactly these option values.
     pub fn variant_with(&self, values: &[String]) -> Option<&VariantView> {
         self.variants.iter().find(|v| v.values == values)
@@ -152,21 +170,14 @@ mod tests {
         }
     }
 
-    fn product() -> ProductDetail {
-        ProductDetail {
-            slug: "tee".into(),
-            name: "Tee".into(),
-            description: String::new(),
-            seo_title: None,
-            seo_description: None,
-            categories: vec![],
+    fn product() -> VariantChoice {
+        VariantChoice {
             options: vec![],
             variants: vec![
                 variant(1, &["S", "Black"], 0),
                 variant(2, &["M", "Black"], 3),
                 variant(3, &["M", "White"], 1),
             ],
-            images: vec![],
         }
     }
 

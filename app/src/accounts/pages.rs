@@ -15,7 +15,7 @@ pub(super) fn EmailField() -> impl IntoView {
     view! {
         <div>
             <label for="email" class=LABEL>"Email"</label>
-            <input id="email" name="email" type="email" autocomplete="email" required maxlength="254" class=INPUT />
+            <input id="email" name="email" type="email" autocomplete="email" required maxlength="254" value=crate::form_errors::kept("email") class=INPUT />
         </div>
     }
 }

@@ -126,9 +126,18 @@ pub fn CartCount() -> impl IntoView {
     }
 }
 
-#[component]
+/// The header's cart link with its count: an island, so that an add on the product
+/// page ([`show_count`]) updates it without a reload.
+#[island]
 fn CartLink(count: Option<u32>) -> impl IntoView {
-    let label = match count {
+    let count = RwSignal::new(count);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(n) = LIVE_COUNT.get() {
+            count.set(Some(n));
+        }
+    });
+    let label = move || match count.get() {
         Some(1) => "Cart, 1 item".to_owned(),
         Some(n) => format!("Cart, {n} items"),
         None => "Cart".to_owned(),
@@ -137,9 +146,24 @@ fn CartLink(count: Option<u32>) -> impl IntoView {
         <a href="/cart" aria-label=label data-testid="cart-link" class="relative flex items-center gap-1.5 rounded-full px-3 py-2 text-sm font-medium text-stone-700 hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
             <crate::components::CartIcon />
             <span class="hidden sm:inline">"Cart"</span>
-            {count.filter(|n| *n > 0).map(|n| view! {
+            {move || count.get().filter(|n| *n > 0).map(|n| view! {
                 <span aria-hidden="true" data-testid="cart-count" class="rounded-full bg-teal-700 px-2 py-0.5 text-xs font-semibold text-white">{n}</span>
             })}
         </a>
     }
+}
+
+/// The cart's item count as this page last learned it (after an add), for every island
+/// of the page that shows it. Only the browser has one: on the server, pages are
+/// rendered for many shoppers at once.
+#[cfg(feature = "hydrate")]
+static LIVE_COUNT: std::sync::LazyLock<ArcRwSignal<Option<u32>>> =
+    std::sync::LazyLock::new(|| ArcRwSignal::new(None));
+
+/// Tells the page's cart count that the cart now holds `n` items.
+pub fn show_count(n: u32) {
+    #[cfg(feature = "hydrate")]
+    LIVE_COUNT.set(Some(n));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = n;
 }

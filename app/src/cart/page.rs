@@ -245,7 +245,7 @@ fn CouponBox(
                     <ActionForm action=apply attr:class="mt-3 flex items-end gap-2">
                         <label class="flex-1 text-sm font-medium text-stone-700">
                             "Code"
-                            <input name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="60" required class=INPUT />
+                            <input name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="60" required value=crate::form_errors::kept("code") class=INPUT />
                         </label>
                         <button type="submit" class="h-11 rounded-full border border-stone-300 bg-white px-5 text-sm font-semibold hover:bg-stone-100" disabled=move || apply.pending().get()>"Apply"</button>
                     </ActionForm>

@@ -4,7 +4,12 @@ use mercato::catalog::view;
 
 /// A product in a grid: picture, name, price, and its sale or sold-out state.
 #[component]
-pub fn ProductCard(product: view::ProductCard) -> impl IntoView {
+pub fn ProductCard(
+    product: view::ProductCard,
+    /// Loads the picture at once (above the fold) instead of when scrolled near.
+    #[prop(optional)]
+    eager: bool,
+) -> impl IntoView {
     let on_sale = product.on_sale();
     let from = product.price_varies();
     let href = format!("/p/{}", product.slug);
@@ -18,7 +23,7 @@ pub fn ProductCard(product: view::ProductCard) -> impl IntoView {
                             <img
                                 src=img.url
                                 alt=img.alt
-                                loading="lazy"
+                                loading=if eager { "eager" } else { "lazy" }
                                 width="600"
                                 height="600"
                                 class="h-full w-full object-cover transition duration-300 group-hover:scale-105"
@@ -53,11 +58,20 @@ pub fn ProductCard(product: view::ProductCard) -> impl IntoView {
 }
 
 /// Products in a responsive grid.
+/// The cards of a grid's first row (four on a wide screen, two rows on a phone) load at
+/// once: one of them is the largest picture above the fold. The rest wait until
+/// scrolled near.
+const EAGER: usize = 4;
+
 #[component]
 pub fn ProductGrid(products: Vec<view::ProductCard>) -> impl IntoView {
     view! {
         <ul class="grid grid-cols-2 gap-x-4 gap-y-8 sm:grid-cols-3 lg:grid-cols-4">
-            {products.into_iter().map(|product| view! { <ProductCard product /> }).collect_view()}
+            {products
+                .into_iter()
+                .enumerate()
+                .map(|(n, product)| view! { <ProductCard product eager={n < EAGER} /> })
+                .collect_view()}
         </ul>
     }
 }

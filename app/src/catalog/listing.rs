@@ -1,12 +1,13 @@
 //! A listing with its controls: facets, sort, result count, grid and pagination.
 //!
-//! Every control is a link or a GET form, so a listing works before (or without) the
-//! wasm bundle and every view has its own URL. Once hydrated, the router turns those
-//! links and forms into in-place navigation, and the filters apply as they change.
+//! Every control is a link or a GET form: each view of a listing is a page load with
+//! its own URL (served from the page cache when it can be). The filters and the sort
+//! apply as soon as they change once the page's code runs ([`AutoSubmit`]); before,
+//! and without JavaScript, their buttons do.
 
 use super::ProductGrid;
+use crate::components::AutoSubmit;
 use leptos::prelude::*;
-use leptos_router::components::Form;
 use mercato::catalog::listing::{Listing, ListingQuery, PriceBucket, Sort};
 use mercato::{Currency, Money};
 
@@ -55,20 +56,22 @@ pub fn ListingView(listing: Listing, place: Place) -> impl IntoView {
     let empty = listing.products.is_empty();
     let filtered = query.is_filtered();
     let clear_href = query.without_filters().href(&path);
-    // Once hydrated, a change applies at once; before, the Apply button does.
-    let auto_submit = move |_: leptos::ev::Event| submit_filters();
     view! {
+        <AutoSubmit>
         <div class="mt-6 lg:grid lg:grid-cols-[15rem_1fr] lg:gap-10">
             // A checkbox opens the filters on small screens: no script needed.
-            <input type="checkbox" id="show-filters" class="peer sr-only" />
+            <input type="checkbox" id="show-filters" class="peer sr-only lg:hidden" />
             <label for="show-filters" class="flex cursor-pointer items-center justify-between rounded-2xl border border-stone-200 bg-white px-4 py-3 text-sm font-semibold peer-focus-visible:ring-2 peer-focus-visible:ring-teal-600 lg:hidden">
                 <span>"Filters"</span>
                 <span class="text-stone-500">{if filtered { "On" } else { "Show" }}</span>
             </label>
             <aside aria-label="Filters" class="mt-3 hidden rounded-2xl border border-stone-200 bg-white p-4 peer-checked:block lg:mt-0 lg:block lg:border-0 lg:bg-transparent lg:p-0">
-                <Facets listing=listing.clone() place=place.clone() auto_submit />
+                <Facets listing=listing.clone() place=place.clone() />
             </aside>
-            <section aria-label="Products" class="mt-6 lg:mt-0">
+            <section aria-labelledby="products-heading" class="mt-6 lg:mt-0">
+                // The cards' names are h3: this keeps the outline whole while the filters'
+                // h2s are folded away on a phone.
+                <h2 id="products-heading" class="sr-only">"Products"</h2>
                 <div class="flex flex-wrap items-center justify-between gap-3 border-b border-stone-200 pb-3">
                     <p class="text-sm text-stone-600" data-testid="result-count">
                         {match listing.total {
@@ -86,7 +89,6 @@ pub fn ListingView(listing: Listing, place: Place) -> impl IntoView {
                             // The choice shown follows the page even after the shopper
                             // changed it (a `selected` attribute alone would not).
                             prop:value=listing.sort.as_str()
-                            on:change=auto_submit
                             class="h-9 rounded-full border border-stone-300 bg-white pl-3 pr-8 text-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30"
                         >
                             {Sort::ALL
@@ -132,6 +134,7 @@ pub fn ListingView(listing: Listing, place: Place) -> impl IntoView {
                 <Pagination query=query.clone() path=path.clone() current pages />
             </section>
         </div>
+        </AutoSubmit>
     }
 }
 
@@ -157,11 +160,7 @@ const CHOICE: &str =
     "flex items-center justify-between gap-2 rounded-lg px-2 py-1 text-sm hover:bg-stone-100";
 
 #[component]
-fn Facets(
-    listing: Listing,
-    place: Place,
-    auto_submit: impl Fn(leptos::ev::Event) + Clone + Send + Sync + 'static,
-) -> impl IntoView {
+fn Facets(listing: Listing, place: Place) -> impl IntoView {
     let query = listing.query.clone();
     let path = place.path();
     let facets = listing.facets.clone();
@@ -224,7 +223,6 @@ fn Facets(
         .options
         .iter()
         .map(|option| {
-            let auto_submit = auto_submit.clone();
             view! {
                 <fieldset class=SECTION>
                     // Floated, so the legend lays out like the other sections' headings.
@@ -235,7 +233,6 @@ fn Facets(
                             .iter()
                             .filter(|v| v.count > 0 || v.selected)
                             .map(|v| {
-                                let auto_submit = auto_submit.clone();
                                 let id = format!("opt-{}-{}", slugish(&option.name), slugish(&v.value));
                                 let label_for = id.clone();
                                 view! {
@@ -249,7 +246,6 @@ fn Facets(
                                                     value=format!("{}:{}", option.name, v.value)
                                                     checked=v.selected
                                                     prop:checked=v.selected
-                                                    on:change=auto_submit
                                                     class="h-4 w-4 rounded border-stone-300 text-teal-700 focus:ring-teal-600"
                                                 />
                                                 <span class="text-stone-800">{v.value.clone()}</span>
@@ -276,13 +272,13 @@ fn Facets(
 
     view! {
         {categories}
-        <Form method="get" action=path.clone() attr:id=FORM_ID noscroll=true>
+        <form method="get" action=path.clone() id=FORM_ID>
             {(!q.is_empty()).then(|| view! { <input type="hidden" name="q" value=q.clone() /> })}
             {search_scope.map(|c| view! { <input type="hidden" name="category" value=c /> })}
             <div class=SECTION>
                 <h2 class=HEADING>"Availability"</h2>
-                <Toggle id="in-stock" name="in_stock" label="In stock only" checked=query.in_stock count=facets.in_stock on_change=auto_submit.clone() />
-                <Toggle id="on-sale" name="sale" label="On sale" checked=query.on_sale count=facets.on_sale on_change=auto_submit.clone() />
+                <Toggle id="in-stock" name="in_stock" label="In stock only" checked=query.in_stock count=facets.in_stock />
+                <Toggle id="on-sale" name="sale" label="On sale" checked=query.on_sale count=facets.on_sale />
             </div>
             <div class=SECTION>
                 <h2 class=HEADING>"Price"</h2>
@@ -308,21 +304,7 @@ fn Facets(
                 </button>
                 {clear}
             </div>
-        </Form>
-    }
-}
-
-/// Submits the filter form as if its button were pressed (the router then navigates).
-fn submit_filters() {
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        if let Some(form) = document()
-            .get_element_by_id(FORM_ID)
-            .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
-        {
-            let _ = form.request_submit();
-        }
+        </form>
     }
 }
 
@@ -334,7 +316,6 @@ fn Toggle(
     label: &'static str,
     checked: bool,
     count: u64,
-    on_change: impl Fn(leptos::ev::Event) + Send + Sync + 'static,
 ) -> impl IntoView {
     view! {
         <label for=id class=CHOICE>
@@ -346,7 +327,6 @@ fn Toggle(
                     value="1"
                     checked=checked
                     prop:checked=checked
-                    on:change=on_change
                     class="h-4 w-4 rounded border-stone-300 text-teal-700 focus:ring-teal-600"
                 />
                 <span class="text-stone-800">{label}</span>

@@ -1,18 +1,19 @@
 use super::category_page::Breadcrumbs;
 use super::{load_product, Price};
-use crate::cart::{cart_version, AddToCart};
+use crate::cart::AddToCart;
 use crate::components::{absolute, loaded, JsonLd, PageMeta};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use mercato::catalog::view::{ProductDetail, VariantView};
+use mercato::catalog::view::{ProductDetail, VariantChoice, VariantView};
 
 /// Below this many units, the page says "only N left".
 const LOW_STOCK: u32 = 5;
 
 /// `/p/:slug`: pictures, description, and a variant picker that updates price,
 /// availability and SKU. The chosen variant lives in the URL (`?variant=`), so the picker
-/// is made of links: it works without JavaScript and a link reproduces the choice.
+/// is made of links: it works without JavaScript and a link reproduces the choice. With
+/// it, [`ProductPanel`] (an island) switches in place.
 #[component]
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
@@ -25,16 +26,14 @@ pub fn ProductPage() -> impl IntoView {
 
 #[component]
 fn ProductView(product: ProductDetail) -> impl IntoView {
-    let query = use_query_map();
+    let requested = use_query_map()
+        .read_untracked()
+        .get("variant")
+        .and_then(|v| v.parse::<i64>().ok());
+    let choice = product.choice();
+    let selected = choice.initial_variant(requested).map(|v| v.id);
     let product = StoredValue::new(product);
-    let selected = Memo::new(move |_| {
-        let requested = query
-            .read()
-            .get("variant")
-            .and_then(|v| v.parse::<i64>().ok());
-        product.with_value(|p| p.initial_variant(requested).cloned())
-    });
-    let (name, title, description, categories, images, options, slug) = product.with_value(|p| {
+    let (name, title, description, categories, images, slug) = product.with_value(|p| {
         let description = p.seo_description.clone().unwrap_or_else(|| {
             let mut d: String = p.description.chars().take(155).collect();
             if p.description.chars().count() > 155 {
@@ -48,7 +47,6 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
             description,
             p.categories.clone(),
             p.images.clone(),
-            p.options.clone(),
             p.slug.clone(),
         )
     });
@@ -91,41 +89,7 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
                 </section>
                 <section aria-labelledby="product-name">
                     <h1 id="product-name" class="text-3xl font-bold tracking-tight">{name}</h1>
-                    <div class="mt-3" data-testid="price">
-                        {move || selected.get().map(|v| view! { <Price price=v.price compare_at=v.compare_at large=true /> })}
-                    </div>
-                    <p class="mt-2 text-sm" data-testid="availability">
-                        {move || selected.get().map(|v| availability(&v))}
-                    </p>
-                    <p class="mt-1 text-xs text-stone-500">
-                        "SKU: " <span data-testid="sku">{move || selected.get().map(|v| v.sku)}</span>
-                    </p>
-                    <div class="mt-6 space-y-5">
-                        {options
-                            .into_iter()
-                            .enumerate()
-                            .map(|(n, option)| {
-                                view! {
-                                    <fieldset>
-                                        <legend class="text-sm font-semibold text-stone-900">
-                                            {option.name.clone()} ": "
-                                            <span class="font-normal text-stone-600">
-                                                {move || selected.get().and_then(|v| v.values.get(n).cloned())}
-                                            </span>
-                                        </legend>
-                                        <ul class="mt-2 flex flex-wrap gap-2">
-                                            {option
-                                                .values
-                                                .into_iter()
-                                                .map(|value| view! { <OptionValue product selected option=n value /> })
-                                                .collect_view()}
-                                        </ul>
-                                    </fieldset>
-                                }
-                            })
-                            .collect_view()}
-                    </div>
-                    {move || selected.get().map(|v| view! { <BuyBox variant=v /> })}
+                    <ProductPanel choice selected />
                     <div class="prose mt-8 max-w-none text-stone-700">
                         <h2 class="text-sm font-semibold text-stone-900">"About this product"</h2>
                         <p class="mt-2 leading-relaxed">{body}</p>
@@ -136,11 +100,59 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
     }
 }
 
+/// Price, availability, SKU, the variant picker and the add-to-cart form of the chosen
+/// variant. Sent to the browser as an island: choosing a value switches all of them in
+/// place and puts the choice in the URL; adding says what was added and updates the
+/// header's count. Without JavaScript the values are links and the form a plain post.
+#[island]
+fn ProductPanel(choice: VariantChoice, selected: Option<i64>) -> impl IntoView {
+    let options = choice.options.clone();
+    let choice = StoredValue::new(choice);
+    let selected = RwSignal::new(choice.with_value(|c| c.initial_variant(selected).cloned()));
+    view! {
+        <div class="mt-3" data-testid="price">
+            {move || selected.get().map(|v| view! { <Price price=v.price compare_at=v.compare_at large=true /> })}
+        </div>
+        <p class="mt-2 text-sm" data-testid="availability">
+            {move || selected.get().map(|v| availability(&v))}
+        </p>
+        <p class="mt-1 text-xs text-stone-500">
+            "SKU: " <span data-testid="sku">{move || selected.get().map(|v| v.sku)}</span>
+        </p>
+        <div class="mt-6 space-y-5">
+            {options
+                .into_iter()
+                .enumerate()
+                .map(|(n, option)| {
+                    view! {
+                        <fieldset>
+                            <legend class="text-sm font-semibold text-stone-900">
+                                {option.name.clone()} ": "
+                                <span class="font-normal text-stone-600">
+                                    {move || selected.get().and_then(|v| v.values.get(n).cloned())}
+                                </span>
+                            </legend>
+                            <ul class="mt-2 flex flex-wrap gap-2">
+                                {option
+                                    .values
+                                    .into_iter()
+                                    .map(|value| view! { <OptionValue choice selected option=n value /> })
+                                    .collect_view()}
+                            </ul>
+                        </fieldset>
+                    }
+                })
+                .collect_view()}
+        </div>
+        {move || selected.get().map(|v| view! { <BuyBox variant=v /> })}
+    }
+}
+
 /// One value of an option, as a link to the variant that has it.
 #[component]
 fn OptionValue(
-    product: StoredValue<ProductDetail>,
-    selected: Memo<Option<VariantView>>,
+    choice: StoredValue<VariantChoice>,
+    selected: RwSignal<Option<VariantView>>,
     option: usize,
     value: String,
 ) -> impl IntoView {
@@ -148,7 +160,7 @@ fn OptionValue(
         let value = value.clone();
         Memo::new(move |_| {
             let current = selected.get()?;
-            product.with_value(|p| p.switch(&current, option, &value).cloned())
+            choice.with_value(|c| c.switch(&current, option, &value).cloned())
         })
     };
     let is_current = {
@@ -180,10 +192,31 @@ fn OptionValue(
         };
         format!("{base} {state}{stock}")
     };
+    // A plain click switches in place and keeps the choice in the URL (replacing it:
+    // the back button leaves the product); a click meant for a new tab is left alone.
+    let choose = move |ev: leptos::ev::MouseEvent| {
+        if ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() || ev.button() != 0 {
+            return;
+        }
+        let Some(variant) = target.get_untracked() else {
+            return;
+        };
+        ev.prevent_default();
+        let url = format!("?variant={}", variant.id);
+        selected.set(Some(variant));
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(
+                &leptos::wasm_bindgen::JsValue::NULL,
+                "",
+                Some(&url),
+            );
+        }
+    };
     view! {
         <li>
             <a
                 href=href
+                on:click=choose
                 class=class
                 aria-current=move || is_current.get().then_some("true")
                 rel="nofollow"
@@ -215,14 +248,10 @@ fn BuyBox(variant: VariantView) -> impl IntoView {
     let max = variant.available.clamp(1, mercato::cart::MAX_PER_LINE);
     let sold_out = variant.available == 0;
     let add = ServerAction::<AddToCart>::new();
-    let version = cart_version();
-    Effect::new(move |previous: Option<usize>| {
-        let now = add.version().get();
-        if previous.is_some_and(|p| p != now) && matches!(add.value().get_untracked(), Some(Ok(_)))
-        {
-            version.update(|v| *v += 1);
+    Effect::new(move |_| {
+        if let Some(Ok(added)) = add.value().get() {
+            crate::cart::show_count(added.item_count);
         }
-        now
     });
     let result = move || {
         add.value().get().map(|result| match result {

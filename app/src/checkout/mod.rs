@@ -485,7 +485,7 @@ fn Steps(current: u8) -> impl IntoView {
         let class = match state {
             "current" => "font-semibold text-teal-800",
             "done" => "text-stone-700 underline",
-            _ => "text-stone-400",
+            _ => "text-stone-500",
         };
         view! {
             <li class="flex items-center gap-2">

@@ -13,7 +13,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Script};
 use leptos_router::components::Redirect;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use mercato::money::Money;
 use mercato::payments::{PayWith, TEST_CARDS};
 
@@ -84,6 +84,7 @@ fn Review(step: ReviewStep, pay: ServerAction<Pay>) -> impl IntoView {
                 {match step.pay_with {
                     PayWith::TestCard => view! { <TestCardForm pay token=step.token.clone() total=quote.totals.total /> }.into_any(),
                     PayWith::Stripe { publishable_key, js_url } => view! {
+                        <Script src="/stripe-checkout.js" defer="true" />
                         <StripePay token=step.token.clone() total=quote.totals.total publishable_key js_url />
                     }.into_any(),
                 }}
@@ -115,8 +116,8 @@ fn TestCardForm(pay: ServerAction<Pay>, token: String, total: Money) -> impl Int
 
 /// Stripe: "Continue to payment" places the order and opens its PaymentIntent; then
 /// Stripe's Payment Element (mounted by `/stripe-checkout.js`) takes the card, and
-/// Stripe sends the shopper to `/checkout/return`.
-#[component]
+/// Stripe sends the shopper to `/checkout/return`. An island: the step happens in place.
+#[island]
 fn StripePay(
     token: String,
     total: Money,
@@ -124,15 +125,13 @@ fn StripePay(
     js_url: String,
 ) -> impl IntoView {
     let start = ServerAction::<StartStripe>::new();
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(StripeStep::Done { page })) = start.value().get() {
-            navigate(&page, Default::default());
+            let _ = window().location().assign(&page);
         }
     });
     let pay_label = format!("Pay {}", total.format());
     view! {
-        <Script src="/stripe-checkout.js" defer="true" />
         <div class="mt-4 space-y-4 rounded-2xl border border-stone-200 bg-white p-4">
             <noscript>
                 <p class="text-sm text-red-700">"Paying by card needs JavaScript. Turn it on and reload this page; your cart is kept."</p>

@@ -22,7 +22,7 @@ pub fn AddressFields(
             .and_then(Result::err)
             .and_then(|e: AppError| e.field(&format!("{prefix}country")))
     };
-    let selected = input.country.clone();
+    let selected = crate::form_errors::kept(&country).unwrap_or_else(|| input.country.clone());
     view! {
         <div class="sm:col-span-2">
             <TextField name=name("name") label="Full name" value=input.name autocomplete="name" required=true maxlength=100 outcome />

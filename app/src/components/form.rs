@@ -58,6 +58,8 @@ pub fn TextField<T: Clone + Send + Sync + 'static>(
     #[prop(optional)] hint: &'static str,
     outcome: Signal<Outcome<T>>,
 ) -> impl IntoView {
+    // What the shopper sent, when the page shows that post's errors.
+    let value = crate::form_errors::kept(&name).unwrap_or(value);
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let error = {

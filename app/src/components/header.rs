@@ -27,7 +27,7 @@ pub fn Header() -> impl IntoView {
                     <ShopName />
                 </a>
                 <div class="order-3 w-full sm:order-2 sm:max-w-md sm:flex-1">
-                    <SearchBox id="header-search" />
+                    <SearchBox id="header-search" large=false value=String::new() />
                 </div>
                 <nav aria-label="Account and cart" class="order-2 ml-auto flex items-center gap-1 sm:order-3">
                     <AccountLink />

@@ -1,16 +1,15 @@
 use super::icons::{CloseIcon, SearchIcon};
 use leptos::prelude::*;
 
-/// The product search form. A plain GET form, so it works before the page hydrates; once
-/// hydrated it offers a button that clears what was typed.
-#[component]
+/// The product search form. A plain GET form, so it works before (or without) the
+/// page's code; once that runs, this island offers a button that clears what was typed.
+#[island]
 pub fn SearchBox(
     /// The input's id, unique on the page (the header and a page body may both have one).
     #[prop(into)]
     id: String,
-    #[prop(optional)] large: bool,
+    large: bool,
     /// What the box shows at first (the search being shown, on the results page).
-    #[prop(optional, into)]
     value: String,
 ) -> impl IntoView {
     let (query, set_query) = signal(value.clone());

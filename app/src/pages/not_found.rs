@@ -18,7 +18,7 @@ pub fn NotFoundPage() -> impl IntoView {
                 "The link may be old, or the product may no longer be sold. Try a search instead:"
             </p>
             <div class="mx-auto mt-6 max-w-md">
-                <SearchBox id="not-found-search" large=true />
+                <SearchBox id="not-found-search" large=true value=String::new() />
             </div>
             <PopularCategories />
             <p class="mt-8">

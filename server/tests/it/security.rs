@@ -212,6 +212,53 @@ async fn a_form_error_written_into_a_url_is_never_shown() {
     assert!(!again.contains("match an account"), "once");
 }
 
+#[tokio::test]
+async fn a_refused_form_comes_back_with_what_was_typed_but_never_a_secret() {
+    let app = seeded_app().await;
+    let secret = "my+very+secret+password";
+    let res = sign_in(&app, "ada%40example.com", secret, None).await;
+    let cookie = crate::common::session_cookie(&res).expect("a session for the message");
+    let shown = app.page("/account", &cookie).await;
+    assert!(shown.contains("match an account"), "the message");
+    assert!(
+        shown.contains(r#"value="ada@example.com""#),
+        "the email typed is in its field"
+    );
+    assert!(!shown.contains("very secret"), "the password is not");
+    // Shown once: the next view starts empty.
+    let again = app.page("/account", &cookie).await;
+    assert!(!again.contains(r#"value="ada@example.com""#));
+
+    // A checkout form with one field missing keeps the others, and its choices.
+    let (variant, _) = crate::common::variant_in_stock(&app, 1).await;
+    let cookie = crate::common::add_to_cart(&app, variant, 1, None)
+        .await
+        .expect("a cart");
+    let res = app
+        .post_form(
+            "/api/checkout/details",
+            "email=grace%40example.com&name=&line1=Keizersgracht+1&line2=&city=Amsterdam\
+             &region=&postal_code=1015+CJ&country=NL&phone=&billing_differs=on\
+             &billing_name=G.+Hopper&billing_line1=&billing_line2=&billing_city=\
+             &billing_region=&billing_postal_code=&billing_country=",
+            Some(&cookie),
+            "/checkout",
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    let shown = app.page("/checkout", &cookie).await;
+    for kept in [
+        r#"value="grace@example.com""#,
+        r#"value="Keizersgracht 1""#,
+        r#"value="G. Hopper""#,
+        r#"<option value="NL" selected"#,
+        "<details open",
+        r#"name="billing_differs" value="on" checked"#,
+    ] {
+        assert!(shown.contains(kept), "{kept} was lost");
+    }
+}
+
 fn base64_url(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
