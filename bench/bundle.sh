@@ -47,27 +47,27 @@ if [ ! -f "$named" ]; then
   exit 0
 fi
 command -v twiggy >/dev/null || cargo install --locked --quiet twiggy
-echo "== the wasm by crate (pre-wasm-opt $(size "$named") B; the shipped file is smaller)"
-twiggy top -n 100000 --format csv "$named" |
-  awk -F, 'NR > 1 {
-      name = $5
-      gsub(/^"|"$/, "", name)
-      crate = name
-      if (match(name, /^<?[A-Za-z_][A-Za-z0-9_]*::/)) {
-        crate = substr(name, RSTART, RLENGTH - 2)
-        sub(/^</, "", crate)
-      } else if (name ~ /^(data|code|type|elem|global|import|export|table|memory)/) {
-        crate = "(" name ")"
-        sub(/\[.*/, "", crate)
-      } else {
-        crate = "(other)"
-      }
-      bytes[crate] += $1
-      total += $1
-    }
-    END {
-      for (c in bytes) printf "%10d %5.1f%%  %s\n", bytes[c], 100 * bytes[c] / total, c
-    }' | sort -rn | head -n 20
+echo "== the wasm by crate, before wasm-opt (which shrinks it further), names not counted"
+twiggy top -n 100000 --format csv "$named" | python3 -c '
+import csv, re, sys, collections
+sizes = collections.Counter()
+for row in csv.DictReader(sys.stdin):
+    name, size = row["Name"], int(row["ShallowSize"])
+    # The crate a symbol names first (the type of a trait impl, the path of a function).
+    m = re.match(r"^<?&?(?:mut )?([A-Za-z_][A-Za-z0-9_]*)(?:\[[0-9a-f]+\])?::", name)
+    if m:
+        crate = m.group(1)
+    elif name.startswith("data segment"):
+        crate = "(data)"
+    elif "function names" in name or name.startswith("custom section"):
+        continue  # names and wasm-bindgen sections: not shipped
+    else:
+        crate = "(generic code, by type: tachys and reactive_graph mostly)"
+    sizes[crate] += size
+total = sum(sizes.values())
+for crate, size in sizes.most_common(20):
+    print(f"{size:10d} {100 * size / total:5.1f}%  {crate}")
+'
 echo
 echo "== the largest functions"
 twiggy top -n "${BUNDLE_TOP:-25}" "$named"

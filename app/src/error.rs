@@ -1,5 +1,6 @@
-//! The one error type every `#[server]` function returns. Domain errors are mapped to it
-//! once, here; what it displays is what the shopper reads.
+//! The error type every `#[server]` function returns ([`Shown`], its words, for those
+//! the browser's islands call). Domain errors are mapped to it once, here; what it
+//! displays is what the shopper reads.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -12,12 +13,10 @@ pub enum AppError {
     NotFound,
     #[error("The shop is briefly unavailable. Please try again in a moment.")]
     Unavailable,
-    #[error(
-        "Something went wrong on our side. Please try again; if it keeps happening, contact us."
-    )]
+    #[error("{INTERNAL}")]
     Internal,
     /// The request never reached us, or its answer never reached the browser.
-    #[error("We couldn't reach the shop. Check your connection and try again.")]
+    #[error("{NETWORK}")]
     Network,
     /// The payment provider could not be reached: nothing was charged.
     #[error("The payment service is unavailable right now. Nothing was charged and your cart is safe: please try again in a few minutes.")]
@@ -40,9 +39,14 @@ pub enum AppError {
     #[error("{0}")]
     Fields(mercato::error::FieldErrors),
     /// The request was malformed (for example a hand-made form post).
-    #[error("That request didn't make sense to us: {0}")]
+    #[error("{BAD_REQUEST}{0}")]
     BadRequest(String),
 }
+
+const INTERNAL: &str =
+    "Something went wrong on our side. Please try again; if it keeps happening, contact us.";
+const NETWORK: &str = "We couldn't reach the shop. Check your connection and try again.";
+const BAD_REQUEST: &str = "That request didn't make sense to us: ";
 
 impl AppError {
     /// The HTTP status a page showing this error is served with.
@@ -67,6 +71,52 @@ impl AppError {
             AppError::Fields(errors) => errors.get(name).map(str::to_owned),
             _ => None,
         }
+    }
+}
+
+/// An error as the browser shows it: the status and the words of an [`AppError`]
+/// (decided above, once). The server functions that islands call answer with this
+/// instead: an island only shows an error, and decoding the words keeps the decoder of
+/// every error type of the shop out of each shopper's download (23 KB brotli of it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct Shown {
+    pub status: u16,
+    pub message: String,
+}
+
+impl From<AppError> for Shown {
+    fn from(e: AppError) -> Self {
+        Shown {
+            status: e.status(),
+            message: e.to_string(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<mercato::Error> for Shown {
+    fn from(e: mercato::Error) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl FromServerFnError for Shown {
+    type Encoder = JsonEncoding;
+
+    /// As [`AppError`]'s, in words, without formatting an `AppError` in the browser
+    /// (which would bring every error's words into the download).
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let (status, message) = match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                (500, NETWORK.to_owned())
+            }
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
+                (400, format!("{BAD_REQUEST}{m}"))
+            }
+            _ => (500, INTERNAL.to_owned()),
+        };
+        Shown { status, message }
     }
 }
 
@@ -119,5 +169,40 @@ impl From<mercato::Error> for AppError {
                 AppError::Internal
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transport_fault_reads_the_same_whichever_error_type_answers() {
+        let faults = [
+            ServerFnErrorErr::Request("down".into()),
+            ServerFnErrorErr::Response("cut".into()),
+            ServerFnErrorErr::Args("bad".into()),
+            ServerFnErrorErr::Deserialization("odd".into()),
+            ServerFnErrorErr::ServerError("boom".into()),
+        ];
+        for fault in faults {
+            assert_eq!(
+                Shown::from_server_fn_error(fault.clone()),
+                Shown::from(AppError::from_server_fn_error(fault.clone())),
+                "{fault:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn shown_keeps_the_status_and_the_words() {
+        let e = AppError::TooManyRequests(40);
+        assert_eq!(
+            Shown::from(e.clone()),
+            Shown {
+                status: 429,
+                message: e.to_string()
+            }
+        );
     }
 }

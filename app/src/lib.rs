@@ -67,7 +67,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     form_errors::provide_form_error();
     shop::provide_shop_info();
-    cart::provide_cart_version();
 
     view! {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />

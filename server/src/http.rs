@@ -174,10 +174,11 @@ async fn server_fn_error_status(req: Request, next: Next) -> Response {
         Ok(bytes) => bytes,
         Err(_) => return Response::from_parts(parts, axum::body::Body::empty()),
     };
-    if let Ok(error) = serde_json::from_slice::<app::error::AppError>(&bytes) {
-        if let Ok(status) = StatusCode::from_u16(error.status()) {
-            parts.status = status;
-        }
+    let status = serde_json::from_slice::<app::error::AppError>(&bytes)
+        .map(|error| error.status())
+        .or_else(|_| serde_json::from_slice::<app::error::Shown>(&bytes).map(|shown| shown.status));
+    if let Ok(Ok(status)) = status.map(StatusCode::from_u16) {
+        parts.status = status;
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

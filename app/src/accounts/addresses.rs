@@ -39,7 +39,7 @@ pub fn AddressesPage() -> impl IntoView {
     let delete = ServerAction::<DeleteAddress>::new();
     let default = ServerAction::<MakeDefaultAddress>::new();
     let addresses = Resource::new(
-        move || (delete.version().get(), default.version().get()),
+        || (),
         |_| async { Ok::<_, AppError>(load_addresses().await) },
     );
     view! {

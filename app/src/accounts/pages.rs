@@ -1,6 +1,5 @@
 use super::{check_inbox, check_verify_token, load_user, ConfirmEmail};
 use super::{Register, SignIn, SignOut};
-use crate::cart::cart_version;
 use crate::components::form::{action_error, action_success, TextField, BUTTON, INPUT, LABEL};
 use crate::components::loaded;
 use crate::components::PageTitle;
@@ -20,28 +19,10 @@ pub(super) fn EmailField() -> impl IntoView {
     }
 }
 
-/// After a successful sign-in or sign-out, whatever shows the session (the account
-/// page, the header's cart) loads again.
-pub(super) fn bump_on_success(
-    version: impl Get<Value = usize> + Send + Sync + 'static,
-    value: impl GetUntracked<Value = Option<Result<(), crate::error::AppError>>> + Send + Sync + 'static,
-) {
-    let session = cart_version();
-    Effect::new(move |previous: Option<usize>| {
-        let now = version.get();
-        if previous.is_some_and(|p| p != now) && matches!(value.get_untracked(), Some(Ok(()))) {
-            session.update(|v| *v += 1);
-        }
-        now
-    });
-}
-
 /// `/account`: the profile and order history when signed in, the sign-in form when not.
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    // Signing in or out happens on this page: the account and the cart load again.
-    let version = cart_version();
-    let user = Resource::new(move || version.get(), |_| load_user());
+    let user = Resource::new(|| (), |_| load_user());
     view! {
         <Meta name="robots" content="noindex" />
         {loaded(user, |user| match user {
@@ -54,7 +35,6 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 fn SignInForm() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
-    bump_on_success(sign_in.version(), sign_in.value());
     view! {
         <PageTitle text="Sign in" />
         <div class="mx-auto max-w-md px-4 py-12">
@@ -115,7 +95,6 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let token = move || query.read().get("token").unwrap_or_default();
     let valid = Resource::new(token, check_verify_token);
     let confirm = ServerAction::<ConfirmEmail>::new();
-    bump_on_success(confirm.version(), confirm.value());
     view! {
         <PageTitle text="Confirm your email" />
         <Meta name="robots" content="noindex" />
@@ -153,7 +132,6 @@ pub fn VerifyEmailPage() -> impl IntoView {
 #[component]
 fn Profile(user: User) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
-    bump_on_success(sign_out.version(), sign_out.value());
     view! {
         <PageTitle text="Your account" />
         <div class="mx-auto max-w-3xl px-4 py-12">

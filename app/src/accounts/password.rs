@@ -1,11 +1,10 @@
 //! Forgotten passwords (a link by mail) and changing one's password.
 
-use super::pages::{bump_on_success, EmailField};
+use super::pages::EmailField;
 use super::{
     check_reset_token, load_user, ChangePassword, ForgotPassword, ResetPassword, PASSWORD_CHANGED,
     SENT_IF_EXISTS,
 };
-use crate::cart::cart_version;
 use crate::components::form::{action_error, action_success, BUTTON, INPUT, LABEL};
 use crate::components::loaded;
 use crate::components::PageTitle;
@@ -94,7 +93,6 @@ pub fn ResetPasswordPage() -> impl IntoView {
 #[component]
 fn ResetForm(token: String) -> impl IntoView {
     let reset = ServerAction::<ResetPassword>::new();
-    bump_on_success(reset.version(), reset.value());
     view! {
         <ActionForm action=reset attr:class="mt-8 space-y-5">
             {action_error(reset.value())}
@@ -108,8 +106,7 @@ fn ResetForm(token: String) -> impl IntoView {
 /// `/account/password`: change the password, given the current one.
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
-    let version = cart_version();
-    let user = Resource::new(move || version.get(), |_| load_user());
+    let user = Resource::new(|| (), |_| load_user());
     view! {
         <PageTitle text="Change your password" />
         <Meta name="robots" content="noindex" />

@@ -4,26 +4,10 @@ mod page;
 
 pub use page::CartPage;
 
-use crate::error::AppError;
+use crate::error::{AppError, Shown};
 use leptos::prelude::*;
 use mercato::cart::coupon::AppliedCoupon;
 use mercato::cart::{Added, CartView};
-
-/// Bumped after every change to the cart or the session (sign-in, sign-out), so
-/// whatever shows them loads them again.
-#[derive(Debug, Clone, Copy)]
-pub struct CartVersion(pub RwSignal<usize>);
-
-pub fn provide_cart_version() {
-    provide_context(CartVersion(RwSignal::new(0)));
-}
-
-/// The version signal; a fresh one if the page was built without it.
-pub fn cart_version() -> RwSignal<usize> {
-    use_context::<CartVersion>()
-        .map(|v| v.0)
-        .unwrap_or_else(|| RwSignal::new(0))
-}
 
 #[cfg(feature = "ssr")]
 use crate::session;
@@ -44,11 +28,16 @@ pub async fn load_cart_count() -> Result<u32, AppError> {
 
 /// Adds to the cart. Only the variant and the quantity are read from the form: any
 /// price or total a post carries is ignored. Without JavaScript, the shopper lands on
-/// the cart page; with it, the product page says what happened.
+/// the cart page; with it, the product page (an island) says what happened.
 #[server(prefix = "/api", endpoint = "cart/add")]
-pub async fn add_to_cart(variant_id: i64, quantity: String) -> Result<Added, AppError> {
+pub async fn add_to_cart(variant_id: i64, quantity: String) -> Result<Added, Shown> {
+    Ok(add(variant_id, &quantity).await?)
+}
+
+#[cfg(feature = "ssr")]
+async fn add(variant_id: i64, quantity: &str) -> Result<Added, AppError> {
     use mercato::cart::Quantity;
-    let quantity = Quantity::parse(&quantity).map_err(mercato::error::Rule::from)?;
+    let quantity = Quantity::parse(quantity).map_err(mercato::error::Rule::from)?;
     let pool = crate::state::pool()?;
     let session = session::current().await?;
     let cart = session::cart(&session).await?;
@@ -114,8 +103,7 @@ pub async fn remove_coupon() -> Result<(), AppError> {
 /// The header's link to the cart, with the number of items in it.
 #[component]
 pub fn CartCount() -> impl IntoView {
-    let version = cart_version();
-    let count = Resource::new(move || version.get(), |_| load_cart_count());
+    let count = Resource::new(|| (), |_| load_cart_count());
     view! {
         // The whole link waits for the count, so its label and badge always agree.
         <Transition fallback=|| view! { <CartLink count=None /> }>

@@ -1,7 +1,4 @@
-use super::{
-    cart_version, coupon_applied, load_cart, ApplyCoupon, RemoveCartLine, RemoveCoupon,
-    UpdateCartLine,
-};
+use super::{coupon_applied, load_cart, ApplyCoupon, RemoveCartLine, RemoveCoupon, UpdateCartLine};
 use crate::catalog::Price;
 use crate::components::form::{action_error, INPUT};
 use crate::components::loaded;
@@ -12,31 +9,17 @@ use leptos_meta::Meta;
 use mercato::cart::{CartLine, CartView};
 
 /// `/cart`: every line re-checked against the catalog, with what changed said plainly.
-/// Changing a quantity or removing a line is a form post, so it works without
-/// JavaScript; with it, the page updates in place.
+/// Changing a quantity, removing a line and the coupon are plain form posts that land
+/// back here, said in the page (an error by its form, a success in the flash).
 #[component]
 pub fn CartPage() -> impl IntoView {
-    let version = cart_version();
     let update = ServerAction::<UpdateCartLine>::new();
     let remove = ServerAction::<RemoveCartLine>::new();
     let coupons = Coupons {
         apply: ServerAction::<ApplyCoupon>::new(),
         remove: ServerAction::<RemoveCoupon>::new(),
     };
-    // Every finished change makes the cart (and the header's count) load again.
-    Effect::new(move |previous: Option<(usize, usize, usize, usize)>| {
-        let now = (
-            update.version().get(),
-            remove.version().get(),
-            coupons.apply.version().get(),
-            coupons.remove.version().get(),
-        );
-        if previous.is_some_and(|p| p != now) {
-            version.update(|v| *v += 1);
-        }
-        now
-    });
-    let data = Resource::new(move || version.get(), |_| load_cart());
+    let data = Resource::new(|| (), |_| load_cart());
     let error = move || {
         let failed = |r: Option<Result<_, crate::error::AppError>>| r.and_then(Result::err);
         failed(update.value().get().map(|r| r.map(|_| ()))).or_else(|| failed(remove.value().get()))

@@ -2,7 +2,6 @@ use super::category_page::Breadcrumbs;
 use super::{load_product, Price};
 use crate::cart::AddToCart;
 use crate::components::{absolute, loaded, JsonLd, PageMeta};
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use mercato::catalog::view::{ProductDetail, VariantChoice, VariantView};
@@ -268,13 +267,27 @@ fn BuyBox(variant: VariantView) -> impl IntoView {
             .into_any(),
         })
     };
+    // The form posts to the server function as it is; with the page's code running, the
+    // add is sent from here instead and the page stays. (Read from the field, not through
+    // `ActionForm`: that would bring a form-data parser into every shopper's download.)
+    let quantity = NodeRef::<leptos::html::Input>::new();
+    let id = variant.id;
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let quantity = quantity.get().map(|q| q.value()).unwrap_or_default();
+        add.dispatch(AddToCart {
+            variant_id: id,
+            quantity,
+        });
+    };
     view! {
-        <ActionForm action=add attr:class="mt-8 flex items-end gap-3">
+        <form action={<AddToCart as leptos::server_fn::ServerFn>::url()} method="post" on:submit=submit class="mt-8 flex items-end gap-3">
             <input type="hidden" name="variant_id" value=variant.id />
             <div>
                 <label for="quantity" class="block text-sm font-semibold text-stone-900">"Quantity"</label>
                 <input
                     id="quantity"
+                    node_ref=quantity
                     name="quantity"
                     type="number"
                     inputmode="numeric"
@@ -292,7 +305,7 @@ fn BuyBox(variant: VariantView) -> impl IntoView {
             >
                 {if sold_out { "Sold out" } else { "Add to cart" }}
             </button>
-        </ActionForm>
+        </form>
         {result}
     }
 }

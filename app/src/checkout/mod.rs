@@ -10,7 +10,7 @@ pub use details::DetailsPage;
 pub use review::{ReturnPage, ReviewPage};
 pub use shipping::ShippingPage;
 
-use crate::error::AppError;
+use crate::error::{AppError, Shown};
 use leptos::prelude::*;
 use mercato::accounts::address::{AddressInput, SavedAddress};
 #[cfg(feature = "ssr")]
@@ -362,11 +362,16 @@ pub enum StripeStep {
 /// is called). Stripe unreachable: nothing is charged, the cart is untouched, and the
 /// placed order waits for a retry (or expires and gives its stock back).
 #[server(prefix = "/api", endpoint = "checkout/stripe/start")]
-pub async fn start_stripe(token: String) -> Result<StripeStep, AppError> {
+pub async fn start_stripe(token: String) -> Result<StripeStep, Shown> {
+    Ok(stripe_step(&token).await?)
+}
+
+#[cfg(feature = "ssr")]
+async fn stripe_step(token: &str) -> Result<StripeStep, AppError> {
     use mercato::payments::Started;
     let state = crate::state::state()?;
     let s = session::current().await?;
-    let (token, placed) = match place_reviewed(&state, &s, &token).await? {
+    let (token, placed) = match place_reviewed(&state, &s, token).await? {
         Placing::Paid(page) => return Ok(StripeStep::Done { page }),
         Placing::Placed(token, placed) => (token, placed),
     };

@@ -19,16 +19,10 @@ use mercato::payments::{PayWith, TEST_CARDS};
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
+    // The test card's form is a plain post: paid, it lands on the order; refused, it
+    // comes back here, whose review is loaded again (the cart may have changed).
     let pay = ServerAction::<Pay>::new();
-    // Paid: the cart is empty now, and the header's count says so.
-    let cart = crate::cart::cart_version();
-    Effect::new(move |_| {
-        if matches!(pay.value().get(), Some(Ok(()))) {
-            cart.update(|v| *v += 1);
-        }
-    });
-    // A refused payment may mean the cart changed: the review loads again after each try.
-    let data = Resource::new(move || pay.version().get(), |_| load_review());
+    let data = Resource::new(|| (), |_| load_review());
     view! {
         <PageTitle text="Checkout: review and pay" />
         <Meta name="robots" content="noindex" />
@@ -150,18 +144,27 @@ fn StripePay(
                 }.into_any(),
                 _ => {
                     let token = token.clone();
+                    let sent = token.clone();
+                    // Sent from here, not through `ActionForm`: see the product page's
+                    // add to cart.
+                    let submit = move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        start.dispatch(StartStripe { token: sent.clone() });
+                    };
                     view! {
-                    <ActionForm action=start>
+                    <form action={<StartStripe as leptos::server_fn::ServerFn>::url()} method="post" on:submit=submit>
                         <input type="hidden" name="token" value=token />
                         <button type="submit" class=format!("{BUTTON} w-full") disabled=move || start.pending().get()>
                             {move || if start.pending().get() { "Preparing payment…" } else { "Continue to payment" }}
                         </button>
                         <p class="mt-2 text-center text-xs text-stone-600">"You'll enter your card on the next step, securely with Stripe."</p>
-                    </ActionForm>
+                    </form>
                     }.into_any()
                 }
             }}
-            {action_error(start.value())}
+            {move || start.value().get().and_then(Result::err).map(|e| view! {
+                <p role="alert" class="rounded-xl bg-rose-50 px-4 py-3 text-sm font-medium text-rose-800">{e.message}</p>
+            })}
         </div>
     }
 }

@@ -1,8 +1,7 @@
-//! A success message for a page reached by a plain form post (no JavaScript): the post
-//! answers with a redirect, and the page it lands on says what happened ("Coupon
-//! applied"). Errors take the same way through the session (`crate::form_errors`) and
-//! are shown by the form's action. With JavaScript, forms show their outcome in place
-//! and this stays empty.
+//! A success message for a page reached by a plain form post (every form outside an
+//! island): the post answers with a redirect, and the page it lands on says what
+//! happened ("Coupon applied"). Errors take the same way through the session
+//! (`crate::form_errors`) and are shown by the form's action.
 
 use crate::error::AppError;
 use leptos::prelude::*;

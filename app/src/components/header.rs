@@ -67,11 +67,10 @@ pub fn ShopName() -> impl IntoView {
     }
 }
 
-/// "Sign in" for a guest, "Account" once signed in; loads again when the session changes.
+/// "Sign in" for a guest, "Account" once signed in.
 #[component]
 fn AccountLink() -> impl IntoView {
-    let version = crate::cart::cart_version();
-    let user = Resource::new(move || version.get(), |_| crate::accounts::load_user());
+    let user = Resource::new(|| (), |_| crate::accounts::load_user());
     let link = |signed_in: bool| {
         let label = if signed_in { "Account" } else { "Sign in" };
         view! {

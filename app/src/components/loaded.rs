@@ -16,8 +16,8 @@ where
     V: IntoView + 'static,
 {
     view! {
-        // A transition: when the data changes (a filter, a page, a cart update), the page
-        // shown stays until the new one is ready, rather than flashing "Loading…".
+        // Rendered on the server, which waits for the data (`SsrMode::Async`): the
+        // fallback is never sent.
         <Transition fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-12 text-stone-500">"Loading…"</p> }>
             {move || {
                 let render = render.clone();

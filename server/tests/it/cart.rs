@@ -2,9 +2,9 @@
 //! lines that belong to someone else, and the plain form posts that drive it.
 
 use crate::common::{
-    answered_error, error_shown, seeded_app, session_cookie, variant_in_stock, TestApp,
+    answered_shown, error_shown, seeded_app, session_cookie, variant_in_stock, TestApp,
 };
-use app::error::AppError;
+use app::error::{AppError, Shown};
 use mercato::cart::store;
 use mercato::cart::{CartError, Notice, Quantity, QuantityError, MAX_LINES};
 use mercato::error::Rule;
@@ -490,9 +490,10 @@ async fn server_function_errors_carry_their_own_status() {
     let refused = call("/api/cart/add", "variant_id=1&quantity=abc")
         .await
         .expect("post");
+    // (Adding is called by the product page's island: it answers with the words.)
     assert_eq!(
-        answered_error(refused, 422).await,
-        AppError::Rule(Rule::Quantity(QuantityError::NotANumber))
+        answered_shown(refused, 422).await,
+        Shown::from(AppError::Rule(Rule::Quantity(QuantityError::NotANumber)))
     );
     let missing = call("/api/cart/remove", "line_id=1").await.expect("post");
     assert_eq!(missing.status(), 404);

@@ -346,6 +346,13 @@ pub async fn answered_error(res: reqwest::Response, status: u16) -> app::error::
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
+/// What a server function that islands call answered with: an error's words.
+pub async fn answered_shown(res: reqwest::Response, status: u16) -> app::error::Shown {
+    assert_eq!(res.status(), status);
+    let body = res.text().await.expect("body");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
 /// The first active variant with at least `min_stock` units: (variant id, on hand).
 pub async fn variant_in_stock(app: &TestApp, min_stock: i32) -> (i64, i32) {
     sqlx::query_as(

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Pages as a shopper with a cart gets them: rendered for their session, never from the
+# page cache for anonymous visitors. BENCH_SESSIONS (64) shoppers each put something in
+# a cart; wrk (2 threads, 32 connections, BENCH_SECS seconds, default 10) rotates their
+# session cookies over the home page, a category, a product page and a search. Printed
+# beside the same pages for a visitor without a session (served from the page cache).
+# No test asserts these figures.
+#   BENCH_PRODUCTS=1000   the catalog size (generated); unset: the demo catalog
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/server.sh
+install_wrk
+secs="${BENCH_SECS:-10}"
+sessions="${BENCH_SESSIONS:-64}"
+port="${BENCH_PORT:-3213}"
+start_server "$port"
+base="http://127.0.0.1:$port"
+
+# Shoppers with carts: a plain form post each, as a browser without JavaScript makes.
+variant_page=$(curl -fs "$base/c/hoodies" | grep -o 'href="/p/[^"]*"' | head -n 1 | sed 's/href="//; s/"$//')
+variant=$(curl -fs "$base$variant_page" | grep -o 'name="variant_id" value="[0-9]*"' | head -n 1 | grep -o '[0-9]*$')
+cookies=$(mktemp)
+jar=$(mktemp)
+for _ in $(seq 1 "$sessions"); do
+  rm -f "$jar"
+  curl -fs -c "$jar" -o /dev/null -H "Origin: $base" -H 'Accept: text/html' \
+    --data "variant_id=$variant&quantity=1" "$base/api/cart/add"
+  awk '$6 == "mercato_session" { print $6 "=" $7 }' "$jar" >>"$cookies"
+done
+rm -f "$jar"
+echo "$(wc -l <"$cookies") shoppers with a cart"
+
+# wrk sends each request with the next shopper's cookie.
+lua=$(mktemp --suffix=.lua)
+{
+  echo 'local cookies = {}'
+  while read -r c; do echo "table.insert(cookies, \"$c\")"; done <"$cookies"
+  cat <<'EOF'
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", nil, { ["Cookie"] = cookies[(n % #cookies) + 1],
+    ["Accept-Encoding"] = "gzip, br" })
+end
+EOF
+  cat bench/percentiles.lua
+} >"$lua"
+trap 'rm -f "$cookies" "$lua"; stop_server' EXIT
+
+run() { # name path
+  local name=$1 path=$2
+  echo "== $name ($path)"
+  printf 'shopper:   '
+  wrk -t2 -c32 -d"${secs}s" --latency -s "$lua" "$base$path" |
+    awk '/Requests\/sec/ { printf "%s requests/s, ", $2 } /^percentiles/ { print } /Non-2xx/ { print "NON-2xx: " $0 }'
+  printf 'anonymous: '
+  wrk -t2 -c32 -d"${secs}s" --latency -s bench/percentiles.lua -H 'Accept-Encoding: gzip, br' "$base$path" |
+    awk '/Requests\/sec/ { printf "%s requests/s, ", $2 } /^percentiles/ { print } /Non-2xx/ { print "NON-2xx: " $0 }'
+}
+run home /
+run category /c/clothing
+run product "$variant_page"
+run search "/search?q=hoodie"
