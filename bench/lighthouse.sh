@@ -22,11 +22,15 @@ mkdir -p "$out"
 # browser without JavaScript would, keeping the session cookie.
 jar=$(mktemp)
 variant=$(curl -fs "$base/c/hoodies" | grep -o 'href="/p/[^"]*"' | head -n 1 | sed 's/href="//; s/"$//')
-id=$(curl -fs "$base$variant" | grep -o 'name="variant_id" value="[0-9]*"' | head -n 1 | grep -o '[0-9]*$')
-curl -fs -c "$jar" -b "$jar" -o /dev/null -H "Origin: $base" -H 'Accept: text/html' \
+id=$(curl -fs "$base$variant" | grep -o 'name="variant_id" value="[0-9]*"' | head -n 1 | grep -o '[0-9][0-9]*')
+curl -fs -c "$jar" -b "$jar" -o /dev/null -H "Origin: $base" -H "Referer: $base$variant" -H 'Accept: text/html' \
   --data "variant_id=$id&quantity=1" "$base/api/cart/add"
 cookie=$(awk '$6 == "mercato_session" { print $6 "=" $7 }' "$jar")
 rm -f "$jar"
+if [ -z "$cookie" ]; then
+  echo "bench: adding to a cart failed" >&2
+  exit 1
+fi
 
 printf '%-9s %5s %5s %5s %5s %8s %7s %6s\n' page perf a11y best seo LCP TBT CLS
 for page in home:/ category:/c/clothing product:"$variant" search:"/search?q=hoodie" \

@@ -6,6 +6,10 @@
 # beside the same pages for a visitor without a session (served from the page cache).
 # No test asserts these figures.
 #   BENCH_PRODUCTS=1000   the catalog size (generated); unset: the demo catalog
+#   BENCH_PROFILE=1       record the server with perf during each shopper run and print
+#                         the top entries (bench/results/profile-<page>.txt)
+#   MERCATO_PAGE_CACHE_SECS=0   every page rendered per request (as for a signed-in
+#                         shopper): the render's own cost
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/server.sh
@@ -18,17 +22,22 @@ base="http://127.0.0.1:$port"
 
 # Shoppers with carts: a plain form post each, as a browser without JavaScript makes.
 variant_page=$(curl -fs "$base/c/hoodies" | grep -o 'href="/p/[^"]*"' | head -n 1 | sed 's/href="//; s/"$//')
-variant=$(curl -fs "$base$variant_page" | grep -o 'name="variant_id" value="[0-9]*"' | head -n 1 | grep -o '[0-9]*$')
+variant=$(curl -fs "$base$variant_page" | grep -o 'name="variant_id" value="[0-9]*"' | head -n 1 | grep -o '[0-9][0-9]*')
+work=$(mktemp -d)
 cookies=$(mktemp)
 jar=$(mktemp)
 for _ in $(seq 1 "$sessions"); do
   rm -f "$jar"
-  curl -fs -c "$jar" -o /dev/null -H "Origin: $base" -H 'Accept: text/html' \
+  curl -fs -c "$jar" -o /dev/null -H "Origin: $base" -H "Referer: $base$variant_page" -H 'Accept: text/html' \
     --data "variant_id=$variant&quantity=1" "$base/api/cart/add"
   awk '$6 == "mercato_session" { print $6 "=" $7 }' "$jar" >>"$cookies"
 done
 rm -f "$jar"
-echo "$(wc -l <"$cookies") shoppers with a cart"
+if [ "$(wc -l <"$cookies")" -ne "$sessions" ]; then
+  echo "bench: only $(wc -l <"$cookies") of $sessions shoppers got a cart" >&2
+  exit 1
+fi
+echo "$sessions shoppers with a cart"
 
 # wrk sends each request with the next shopper's cookie.
 lua=$(mktemp --suffix=.lua)
@@ -45,14 +54,28 @@ end
 EOF
   cat bench/percentiles.lua
 } >"$lua"
-trap 'rm -f "$cookies" "$lua"; stop_server' EXIT
+trap 'rm -rf "$cookies" "$lua" "$work"; stop_server' EXIT
 
 run() { # name path
   local name=$1 path=$2
   echo "== $name ($path)"
+  local perf=""
+  if [ -n "${BENCH_PROFILE:-}" ]; then
+    install_tool perf linux-perf
+    perf record -F 499 -g -p "$server" -o "$work/perf.data" >/dev/null 2>&1 &
+    perf=$!
+  fi
   printf 'shopper:   '
   wrk -t2 -c32 -d"${secs}s" --latency -s "$lua" "$base$path" |
     awk '/Requests\/sec/ { printf "%s requests/s, ", $2 } /^percentiles/ { print } /Non-2xx/ { print "NON-2xx: " $0 }'
+  if [ -n "$perf" ]; then
+    kill -INT "$perf" && wait "$perf" || true
+    mkdir -p bench/results
+    perf report -i "$work/perf.data" --no-children --sort symbol --percent-limit 1 --stdio \
+      -g none 2>/dev/null | grep -E '^ +[0-9.]+%' | sed -E 's/ +$//' >"bench/results/profile-$name.txt" || true
+    echo "  the server's time, top entries (bench/results/profile-$name.txt):"
+    head -n 12 "bench/results/profile-$name.txt" | sed 's/^/  /'
+  fi
   printf 'anonymous: '
   wrk -t2 -c32 -d"${secs}s" --latency -s bench/percentiles.lua -H 'Accept-Encoding: gzip, br' "$base$path" |
     awk '/Requests\/sec/ { printf "%s requests/s, ", $2 } /^percentiles/ { print } /Non-2xx/ { print "NON-2xx: " $0 }'

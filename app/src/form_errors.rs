@@ -46,7 +46,7 @@ pub fn is_secret(name: &str) -> bool {
 }
 
 #[cfg(feature = "ssr")]
-pub use server::{for_this_request, keep};
+pub use server::{for_this_request, keep, waiting_in};
 
 /// An error waiting for the page at `page`, for the server function at `path`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -71,6 +71,11 @@ mod server {
     use tower_sessions::Session;
 
     const KEY: &str = "form_error";
+
+    /// Whether an error waits in `session` for its page (one that cannot be read counts).
+    pub async fn waiting_in(session: &Session) -> bool {
+        !matches!(session.get::<FormError>(KEY).await, Ok(None))
+    }
 
     /// The error this page request brought along (put there by [`keep`]).
     pub fn for_this_request() -> Option<FormError> {

@@ -196,6 +196,29 @@ pub async fn flash_if_plain_form(message: impl Into<String>) -> Result<(), AppEr
     Ok(())
 }
 
+/// What a catalog page served to this session depends on besides its URL, when that
+/// is only the size of the cart in its header: the variant of a shared page it may be
+/// given (`cart=3`). `None` when the page must be rendered for this session alone: it is
+/// signed in (its account shows, and its session is checked on each request), or a
+/// message waits for its next page.
+pub async fn shared_page_variant(
+    session: &Session,
+    pool: &sqlx::PgPool,
+) -> Result<Option<String>, AppError> {
+    if user_id(session).await?.is_some()
+        || session
+            .get::<Flash>(FLASH)
+            .await
+            .map_err(unavailable)?
+            .is_some()
+        || crate::form_errors::waiting_in(session).await
+    {
+        return Ok(None);
+    }
+    let count = mercato::cart::store::item_count(pool, cart(session).await?).await?;
+    Ok(Some(format!("cart={count}")))
+}
+
 /// The waiting message, removed. A session without one is not written to (so a
 /// guest's page view creates no session).
 pub async fn take_flash(session: &Session) -> Result<Option<Flash>, AppError> {

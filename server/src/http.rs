@@ -34,8 +34,8 @@ const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
 /// 30-100 KB: at most about 50 MB).
 const PAGE_CACHE_ENTRIES: usize = 500;
 
-/// The whole HTTP stack. `page_cache`: how long a catalog page rendered for a visitor
-/// without a session is served to the next ones (zero: never).
+/// The whole HTTP stack. `page_cache`: how long a catalog page is served to the next
+/// shoppers it looks the same for (zero: never; see `page_cache`).
 pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) -> Router {
     let options = state.leptos_options.clone();
     let hashed = options.hash_files;
@@ -43,6 +43,7 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
     let secure_cookies = state.public_url.starts_with("https://");
     let own_origin = OwnOrigin::new(&state.public_url);
     let sessions = crate::sessions::layer(state.pool.clone(), secure_cookies);
+    let state_pool = state.pool.clone();
     let policy = crate::security::Policy::new(&state.public_url, state.payments.stripe_urls());
     let sitemaps = Arc::new(crate::sitemap::Sitemaps::new());
     Router::new()
@@ -85,12 +86,13 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
         // function error starts as, or what the function changed (a checkout started
         // again) would be lost.
         .layer(middleware::from_fn(server_fn_error_status))
-        // Only handlers that touch the session load or save it.
-        .layer(sessions)
+        // Inside the session layer: a guest's cart size picks the shared page.
         .layer(middleware::from_fn_with_state(
-            crate::page_cache::PageCache::new(page_cache, PAGE_CACHE_ENTRIES),
+            crate::page_cache::PageCache::new(page_cache, PAGE_CACHE_ENTRIES, state_pool),
             crate::page_cache::serve,
         ))
+        // Only handlers that touch the session load or save it.
+        .layer(sessions)
         .layer(middleware::from_fn_with_state(own_origin, check_origin))
         // Outside the origin check, so its refusals carry the headers too.
         .layer(middleware::from_fn_with_state(

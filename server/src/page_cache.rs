@@ -1,11 +1,14 @@
-//! Whole catalog pages kept for a few seconds, for visitors without a session.
+//! Whole catalog pages kept for a few seconds, shared by the shoppers they look the same
+//! for.
 //!
-//! A visitor with no session cookie has no cart, no account and no flash message, so
-//! the home page, a category, a product or a search renders the same for all of them:
-//! the first one's page is served to the others for `MERCATO_PAGE_CACHE_SECS` (stock
-//! and prices shown may be that old; adding to the cart always checks them afresh).
-//! Anyone with a session (a cart, a sign-in) gets a page rendered for them. Only `200`
-//! HTML answers that set no cookie are kept.
+//! The home page, a category, a product or a search renders the same for every visitor
+//! without a session, and for every guest whose cart holds as many items (the count in
+//! the header is the only part of such a page that is theirs): the first one's page is
+//! served to the others for `MERCATO_PAGE_CACHE_SECS` (stock and prices shown may be
+//! that old; adding to the cart, the cart page and the checkout always check them
+//! afresh). A signed-in shopper, or one with a message waiting for their next page,
+//! gets a page rendered for them (`app::session::shared_page_variant`). Only `200` HTML
+//! answers that set no cookie are kept.
 //!
 //! The pages are a [`mercato::cache::Cache`]: a popular page is rendered again in the
 //! background before it expires, never on a shopper's request, and requests for a page
@@ -25,10 +28,12 @@ use std::time::Duration;
 /// A page larger than this is not kept (catalog pages are tens of kilobytes).
 const MAX_PAGE_BYTES: usize = 2 << 20;
 
-/// Rendered pages by URL.
+/// Rendered pages by variant and URL.
 #[derive(Debug)]
 pub struct PageCache {
     pages: Cache<String, Page>,
+    /// For the size of a guest's cart.
+    pool: sqlx::PgPool,
 }
 
 #[derive(Debug, Clone)]
@@ -42,19 +47,33 @@ struct Page {
 
 impl PageCache {
     /// Keeps up to `max_entries` pages for `ttl` each; a zero `ttl` keeps nothing.
-    pub fn new(ttl: Duration, max_entries: usize) -> Arc<PageCache> {
+    pub fn new(ttl: Duration, max_entries: usize, pool: sqlx::PgPool) -> Arc<PageCache> {
         Arc::new(PageCache {
             pages: Cache::new(ttl, max_entries),
+            pool,
         })
     }
 }
 
-/// Middleware: answers cacheable requests from the cache, and keeps cacheable answers.
+/// Middleware (inside the session layer): answers cacheable requests from the cache,
+/// and keeps cacheable answers.
 pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
-    if cache.pages.is_off() || !cacheable_request(req.method(), req.uri().path(), req.headers()) {
+    if cache.pages.is_off() || !cacheable_request(req.method(), req.uri().path()) {
         return next.run(req).await;
     }
-    let key = req.uri().to_string();
+    let variant = if crate::sessions::carries_session(req.headers()) {
+        let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() else {
+            return next.run(req).await;
+        };
+        match app::session::shared_page_variant(&session, &cache.pool).await {
+            Ok(Some(variant)) => variant,
+            // Theirs alone, or unknown (the database is down: the render says so).
+            Ok(None) | Err(_) => return next.run(req).await,
+        }
+    } else {
+        String::new()
+    };
+    let key = page_key(&variant, &req.uri().to_string());
     let nonce = req.extensions().get::<CspNonce>().cloned();
     let render = {
         let nonce = nonce.clone();
@@ -83,6 +102,12 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next
             res
         }
     }
+}
+
+/// A kept page's key: the variant (empty without a session) and the URL. No URL holds
+/// a space, so no two keys meet.
+fn page_key(variant: &str, uri: &str) -> String {
+    format!("{variant} {uri}")
 }
 
 /// Says how a catalog page was answered: `hit` (kept), `refresh` (kept, and being
@@ -129,11 +154,11 @@ async fn page_in(res: Response, nonce: Option<CspNonce>) -> Result<Page, Respons
     }
 }
 
-/// Catalog pages, asked for by someone without a session.
-fn cacheable_request(method: &Method, path: &str, headers: &HeaderMap) -> bool {
+/// Catalog pages.
+fn cacheable_request(method: &Method, path: &str) -> bool {
     let catalog =
         path == "/" || path.starts_with("/c/") || path.starts_with("/p/") || path == "/search";
-    *method == Method::GET && catalog && !crate::sessions::carries_session(headers)
+    *method == Method::GET && catalog
 }
 
 fn cacheable_response(status: StatusCode, headers: &HeaderMap) -> bool {
@@ -148,7 +173,13 @@ fn cacheable_response(status: StatusCode, headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::header::COOKIE;
+
+    /// A pool that never connects: requests without a session never use it.
+    fn unused_pool() -> sqlx::PgPool {
+        sqlx::postgres::PgPoolOptions::new()
+            .connect_lazy("postgres:///unused")
+            .expect("a lazy pool")
+    }
 
     #[test]
     fn a_kept_page_gets_the_nonce_of_the_response_it_is_served_in() {
@@ -161,20 +192,10 @@ mod tests {
     }
 
     #[test]
-    fn only_catalog_pages_without_a_session_are_kept() {
-        let none = HeaderMap::new();
-        let mut session = HeaderMap::new();
-        session.insert(COOKIE, HeaderValue::from_static("a=1; mercato_session=xyz"));
-        let mut other_cookie = HeaderMap::new();
-        other_cookie.insert(COOKIE, HeaderValue::from_static("theme=dark"));
+    fn only_catalog_pages_are_kept() {
         for path in ["/", "/c/clothing", "/p/harbor-fleece-hoodie", "/search"] {
-            assert!(cacheable_request(&Method::GET, path, &none), "{path}");
-            assert!(
-                cacheable_request(&Method::GET, path, &other_cookie),
-                "{path}"
-            );
-            assert!(!cacheable_request(&Method::GET, path, &session), "{path}");
-            assert!(!cacheable_request(&Method::POST, path, &none), "{path}");
+            assert!(cacheable_request(&Method::GET, path), "{path}");
+            assert!(!cacheable_request(&Method::POST, path), "{path}");
         }
         for path in [
             "/cart",
@@ -185,7 +206,7 @@ mod tests {
             "/admin",
             "/searching",
         ] {
-            assert!(!cacheable_request(&Method::GET, path, &none), "{path}");
+            assert!(!cacheable_request(&Method::GET, path), "{path}");
         }
     }
 
@@ -244,7 +265,7 @@ mod tests {
     #[tokio::test]
     async fn requests_for_a_page_being_rendered_wait_for_that_render() {
         use std::sync::atomic::Ordering;
-        let cache = PageCache::new(Duration::from_secs(60), 10);
+        let cache = PageCache::new(Duration::from_secs(60), 10, unused_pool());
         let (app, renders) = counting_app(cache, StatusCode::OK, Duration::from_millis(50));
         let answers = together(&app, 8).await;
         assert_eq!(renders.load(Ordering::SeqCst), 1, "{answers:?}");
@@ -255,7 +276,7 @@ mod tests {
     #[tokio::test]
     async fn when_the_awaited_render_gives_nothing_to_keep_each_request_renders_its_own() {
         use std::sync::atomic::Ordering;
-        let cache = PageCache::new(Duration::from_secs(60), 10);
+        let cache = PageCache::new(Duration::from_secs(60), 10, unused_pool());
         let (app, renders) = counting_app(cache, StatusCode::NOT_FOUND, Duration::from_millis(50));
         let answers = together(&app, 4).await;
         assert_eq!(renders.load(Ordering::SeqCst), 4, "{answers:?}");
@@ -283,7 +304,7 @@ mod tests {
     #[tokio::test]
     async fn the_background_render_replaces_the_page_without_a_request_waiting_for_it() {
         use std::sync::atomic::Ordering;
-        let cache = PageCache::new(Duration::from_secs(8), 10);
+        let cache = PageCache::new(Duration::from_secs(8), 10, unused_pool());
         let (app, renders) = counting_app(cache.clone(), StatusCode::OK, Duration::ZERO);
         assert_eq!(get(&app).await, ("miss".into(), "render 1".into()));
         assert_eq!(get(&app).await, ("hit".into(), "render 1".into()));
@@ -291,7 +312,7 @@ mod tests {
         // Age the kept page into its last quarter.
         cache
             .pages
-            .backdate(&"/c/a".to_owned(), Duration::from_secs(7));
+            .backdate(&page_key("", "/c/a"), Duration::from_secs(7));
         assert_eq!(get(&app).await, ("refresh".into(), "render 1".into()));
         for _ in 0..500 {
             if renders.load(Ordering::SeqCst) == 2 && get(&app).await.1 == "render 2" {

@@ -118,13 +118,18 @@ pub fn CartCount() -> impl IntoView {
 /// page ([`show_count`]) updates it without a reload.
 #[island]
 fn CartLink(count: Option<u32>) -> impl IntoView {
-    let count = RwSignal::new(count);
+    // Reference-counted, as in every island (see the product panel).
+    let count = ArcRwSignal::new(count);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(n) = LIVE_COUNT.get() {
-            count.set(Some(n));
+    Effect::new({
+        let count = count.clone();
+        move |_| {
+            if let Some(n) = LIVE_COUNT.get() {
+                count.set(Some(n));
+            }
         }
     });
+    let badge = count.clone();
     let label = move || match count.get() {
         Some(1) => "Cart, 1 item".to_owned(),
         Some(n) => format!("Cart, {n} items"),
@@ -134,7 +139,7 @@ fn CartLink(count: Option<u32>) -> impl IntoView {
         <a href="/cart" aria-label=label data-testid="cart-link" class="relative flex items-center gap-1.5 rounded-full px-3 py-2 text-sm font-medium text-stone-700 hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
             <crate::components::CartIcon />
             <span class="hidden sm:inline">"Cart"</span>
-            {move || count.get().filter(|n| *n > 0).map(|n| view! {
+            {move || badge.get().filter(|n| *n > 0).map(|n| view! {
                 <span aria-hidden="true" data-testid="cart-count" class="rounded-full bg-teal-700 px-2 py-0.5 text-xs font-semibold text-white">{n}</span>
             })}
         </a>

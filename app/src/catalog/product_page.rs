@@ -5,6 +5,7 @@ use crate::components::{absolute, loaded, JsonLd, PageMeta};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use mercato::catalog::view::{ProductDetail, VariantChoice, VariantView};
+use std::sync::Arc;
 
 /// Below this many units, the page says "only N left".
 const LOW_STOCK: u32 = 5;
@@ -105,37 +106,50 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
 /// header's count. Without JavaScript the values are links and the form a plain post.
 #[island]
 fn ProductPanel(choice: VariantChoice, selected: Option<i64>) -> impl IntoView {
+    // Reference-counted state, not the arena's (`StoredValue`, `RwSignal`, `Memo`): under
+    // load the server rendered a memo whose arena slot had been freed (a panic about once
+    // in 8,000 product pages, bench/sessions.sh). What a closure holds stays alive here.
     let options = choice.options.clone();
-    let choice = StoredValue::new(choice);
-    let selected = RwSignal::new(choice.with_value(|c| c.initial_variant(selected).cloned()));
+    let selected = ArcRwSignal::new(choice.initial_variant(selected).cloned());
+    let choice = Arc::new(choice);
+    let shown = {
+        let selected = selected.clone();
+        move |f: fn(&VariantView) -> AnyView| {
+            let selected = selected.clone();
+            move || selected.get().map(|v| f(&v))
+        }
+    };
     view! {
         <div class="mt-3" data-testid="price">
-            {move || selected.get().map(|v| view! { <Price price=v.price compare_at=v.compare_at large=true /> })}
+            {shown(|v| view! { <Price price=v.price compare_at=v.compare_at large=true /> }.into_any())}
         </div>
-        <p class="mt-2 text-sm" data-testid="availability">
-            {move || selected.get().map(|v| availability(&v))}
-        </p>
+        <p class="mt-2 text-sm" data-testid="availability">{shown(availability)}</p>
         <p class="mt-1 text-xs text-stone-500">
-            "SKU: " <span data-testid="sku">{move || selected.get().map(|v| v.sku)}</span>
+            "SKU: " <span data-testid="sku">{shown(|v| v.sku.clone().into_any())}</span>
         </p>
         <div class="mt-6 space-y-5">
             {options
                 .into_iter()
                 .enumerate()
                 .map(|(n, option)| {
+                    let current = {
+                        let selected = selected.clone();
+                        move || selected.get().and_then(|v| v.values.get(n).cloned())
+                    };
                     view! {
                         <fieldset>
                             <legend class="text-sm font-semibold text-stone-900">
                                 {option.name.clone()} ": "
-                                <span class="font-normal text-stone-600">
-                                    {move || selected.get().and_then(|v| v.values.get(n).cloned())}
-                                </span>
+                                <span class="font-normal text-stone-600">{current}</span>
                             </legend>
                             <ul class="mt-2 flex flex-wrap gap-2">
                                 {option
                                     .values
                                     .into_iter()
-                                    .map(|value| view! { <OptionValue choice selected option=n value /> })
+                                    .map(|value| {
+                                        let (choice, selected) = (choice.clone(), selected.clone());
+                                        view! { <OptionValue choice selected option=n value /> }
+                                    })
                                     .collect_view()}
                             </ul>
                         </fieldset>
@@ -143,53 +157,62 @@ fn ProductPanel(choice: VariantChoice, selected: Option<i64>) -> impl IntoView {
                 })
                 .collect_view()}
         </div>
-        {move || selected.get().map(|v| view! { <BuyBox variant=v /> })}
+        {shown(|v| view! { <BuyBox variant=v.clone() /> }.into_any())}
     }
 }
 
 /// One value of an option, as a link to the variant that has it.
 #[component]
 fn OptionValue(
-    choice: StoredValue<VariantChoice>,
-    selected: RwSignal<Option<VariantView>>,
+    choice: Arc<VariantChoice>,
+    selected: ArcRwSignal<Option<VariantView>>,
     option: usize,
     value: String,
 ) -> impl IntoView {
-    let target = {
-        let value = value.clone();
-        Memo::new(move |_| {
+    let target = ArcMemo::new({
+        let (selected, value) = (selected.clone(), value.clone());
+        move |_| {
             let current = selected.get()?;
-            choice.with_value(|c| c.switch(&current, option, &value).cloned())
-        })
-    };
-    let is_current = {
-        let value = value.clone();
-        Memo::new(move |_| {
+            choice.switch(&current, option, &value).cloned()
+        }
+    });
+    let is_current = ArcMemo::new({
+        let (selected, value) = (selected.clone(), value.clone());
+        move |_| {
             selected
                 .get()
                 .is_some_and(|v| v.values.get(option) == Some(&value))
-        })
+        }
+    });
+    let href = {
+        let target = target.clone();
+        move || {
+            target
+                .get()
+                .map(|v| format!("?variant={}", v.id))
+                .unwrap_or_default()
+        }
     };
-    let href = move || {
-        target
-            .get()
-            .map(|v| format!("?variant={}", v.id))
-            .unwrap_or_default()
+    let sold_out = {
+        let target = target.clone();
+        move || target.get().is_some_and(|v| v.available == 0)
     };
-    let sold_out = move || target.get().is_some_and(|v| v.available == 0);
-    let class = move || {
-        let base = "block rounded-full border px-4 py-1.5 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600";
-        let state = if is_current.get() {
-            "border-teal-700 bg-teal-700 text-white"
-        } else {
-            "border-stone-300 bg-white text-stone-800 hover:border-teal-700"
-        };
-        let stock = if sold_out() {
-            " line-through decoration-stone-400"
-        } else {
-            ""
-        };
-        format!("{base} {state}{stock}")
+    let class = {
+        let (is_current, sold_out) = (is_current.clone(), sold_out.clone());
+        move || {
+            let base = "block rounded-full border px-4 py-1.5 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600";
+            let state = if is_current.get() {
+                "border-teal-700 bg-teal-700 text-white"
+            } else {
+                "border-stone-300 bg-white text-stone-800 hover:border-teal-700"
+            };
+            let stock = if sold_out() {
+                " line-through decoration-stone-400"
+            } else {
+                ""
+            };
+            format!("{base} {state}{stock}")
+        }
     };
     // A plain click switches in place and keeps the choice in the URL (replacing it:
     // the back button leaves the product); a click meant for a new tab is left alone.
@@ -246,14 +269,19 @@ fn availability(v: &VariantView) -> AnyView {
 fn BuyBox(variant: VariantView) -> impl IntoView {
     let max = variant.available.clamp(1, mercato::cart::MAX_PER_LINE);
     let sold_out = variant.available == 0;
-    let add = ServerAction::<AddToCart>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(added)) = add.value().get() {
-            crate::cart::show_count(added.item_count);
+    let add = ArcServerAction::<AddToCart>::new();
+    Effect::new({
+        let add = add.clone();
+        move |_| {
+            if let Some(Ok(added)) = add.value().get() {
+                crate::cart::show_count(added.item_count);
+            }
         }
     });
-    let result = move || {
-        add.value().get().map(|result| match result {
+    let result = {
+        let add = add.clone();
+        move || {
+            add.value().get().map(|result| match result {
             Ok(added) => view! {
                 <p role="status" class="mt-3 text-sm font-medium text-emerald-800">
                     {added.to_string()} " "
@@ -266,20 +294,25 @@ fn BuyBox(variant: VariantView) -> impl IntoView {
             }
             .into_any(),
         })
+        }
     };
     // The form posts to the server function as it is; with the page's code running, the
     // add is sent from here instead and the page stays. (Read from the field, not through
     // `ActionForm`: that would bring a form-data parser into every shopper's download.)
     let quantity = NodeRef::<leptos::html::Input>::new();
     let id = variant.id;
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let quantity = quantity.get().map(|q| q.value()).unwrap_or_default();
-        add.dispatch(AddToCart {
-            variant_id: id,
-            quantity,
-        });
+    let submit = {
+        let add = add.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let quantity = quantity.get().map(|q| q.value()).unwrap_or_default();
+            add.dispatch(AddToCart {
+                variant_id: id,
+                quantity,
+            });
+        }
     };
+    let pending = add.pending();
     view! {
         <form action={<AddToCart as leptos::server_fn::ServerFn>::url()} method="post" on:submit=submit class="mt-8 flex items-end gap-3">
             <input type="hidden" name="variant_id" value=variant.id />
@@ -300,7 +333,7 @@ fn BuyBox(variant: VariantView) -> impl IntoView {
             </div>
             <button
                 type="submit"
-                disabled=move || sold_out || add.pending().get()
+                disabled=move || sold_out || pending.get()
                 class="h-12 flex-1 rounded-full bg-teal-700 px-6 font-semibold text-white shadow-sm hover:bg-teal-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:bg-stone-300 disabled:text-stone-600"
             >
                 {if sold_out { "Sold out" } else { "Add to cart" }}

@@ -118,51 +118,64 @@ fn StripePay(
     publishable_key: String,
     js_url: String,
 ) -> impl IntoView {
-    let start = ServerAction::<StartStripe>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(StripeStep::Done { page })) = start.value().get() {
-            let _ = window().location().assign(&page);
+    // Reference-counted, as in every island (see the product panel).
+    let start = ArcServerAction::<StartStripe>::new();
+    Effect::new({
+        let start = start.clone();
+        move |_| {
+            if let Some(Ok(StripeStep::Done { page })) = start.value().get() {
+                let _ = window().location().assign(&page);
+            }
         }
     });
     let pay_label = format!("Pay {}", total.format());
+    let (value, pending) = (start.value(), start.pending());
+    let refused = value.clone();
+    let step = move || {
+        match value.get() {
+        Some(Ok(StripeStep::Pay { client_secret, return_url })) => view! {
+            <div data-stripe-payment="" data-publishable-key=publishable_key.clone() data-client-secret=client_secret
+                data-return-url=return_url data-js-url=js_url.clone() class="space-y-4">
+                <div data-payment-element="" class="min-h-40">
+                    <p data-stripe-loading="" class="text-sm text-stone-600">"Loading the secure card form…"</p>
+                </div>
+                <p data-stripe-message="" role="alert" class="text-sm font-semibold text-red-700"></p>
+                <button type="button" data-stripe-pay="" class=format!("{BUTTON} w-full")>{pay_label.clone()}</button>
+                <p class="text-xs text-stone-600">"Card details go straight to Stripe; this shop never sees them."</p>
+            </div>
+        }.into_any(),
+        _ => {
+            let token = token.clone();
+            let sent = token.clone();
+            // Sent from here, not through `ActionForm`: see the product page's add to
+            // cart.
+            let submit = {
+                let start = start.clone();
+                move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    start.dispatch(StartStripe { token: sent.clone() });
+                }
+            };
+            let (busy, label) = (pending.clone(), pending.clone());
+            view! {
+            <form action={<StartStripe as leptos::server_fn::ServerFn>::url()} method="post" on:submit=submit>
+                <input type="hidden" name="token" value=token />
+                <button type="submit" class=format!("{BUTTON} w-full") disabled=move || busy.get()>
+                    {move || if label.get() { "Preparing payment…" } else { "Continue to payment" }}
+                </button>
+                <p class="mt-2 text-center text-xs text-stone-600">"You'll enter your card on the next step, securely with Stripe."</p>
+            </form>
+            }.into_any()
+        }
+    }
+    };
     view! {
         <div class="mt-4 space-y-4 rounded-2xl border border-stone-200 bg-white p-4">
             <noscript>
                 <p class="text-sm text-red-700">"Paying by card needs JavaScript. Turn it on and reload this page; your cart is kept."</p>
             </noscript>
-            {move || match start.value().get() {
-                Some(Ok(StripeStep::Pay { client_secret, return_url })) => view! {
-                    <div data-stripe-payment="" data-publishable-key=publishable_key.clone() data-client-secret=client_secret
-                        data-return-url=return_url data-js-url=js_url.clone() class="space-y-4">
-                        <div data-payment-element="" class="min-h-40">
-                            <p data-stripe-loading="" class="text-sm text-stone-600">"Loading the secure card form…"</p>
-                        </div>
-                        <p data-stripe-message="" role="alert" class="text-sm font-semibold text-red-700"></p>
-                        <button type="button" data-stripe-pay="" class=format!("{BUTTON} w-full")>{pay_label.clone()}</button>
-                        <p class="text-xs text-stone-600">"Card details go straight to Stripe; this shop never sees them."</p>
-                    </div>
-                }.into_any(),
-                _ => {
-                    let token = token.clone();
-                    let sent = token.clone();
-                    // Sent from here, not through `ActionForm`: see the product page's
-                    // add to cart.
-                    let submit = move |ev: leptos::ev::SubmitEvent| {
-                        ev.prevent_default();
-                        start.dispatch(StartStripe { token: sent.clone() });
-                    };
-                    view! {
-                    <form action={<StartStripe as leptos::server_fn::ServerFn>::url()} method="post" on:submit=submit>
-                        <input type="hidden" name="token" value=token />
-                        <button type="submit" class=format!("{BUTTON} w-full") disabled=move || start.pending().get()>
-                            {move || if start.pending().get() { "Preparing payment…" } else { "Continue to payment" }}
-                        </button>
-                        <p class="mt-2 text-center text-xs text-stone-600">"You'll enter your card on the next step, securely with Stripe."</p>
-                    </form>
-                    }.into_any()
-                }
-            }}
-            {move || start.value().get().and_then(Result::err).map(|e| view! {
+            {step}
+            {move || refused.get().and_then(Result::err).map(|e| view! {
                 <p role="alert" class="rounded-xl bg-rose-50 px-4 py-3 text-sm font-medium text-rose-800">{e.message}</p>
             })}
         </div>

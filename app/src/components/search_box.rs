@@ -12,15 +12,22 @@ pub fn SearchBox(
     /// What the box shows at first (the search being shown, on the results page).
     value: String,
 ) -> impl IntoView {
-    let (query, set_query) = signal(value.clone());
+    // Reference-counted, as in every island (see the product panel): an island rendered
+    // inside a page's suspense must not hold state the arena may free first.
+    let query = ArcRwSignal::new(value.clone());
     let input = NodeRef::<leptos::html::Input>::new();
-    let clear = move |_| {
-        set_query.set(String::new());
-        if let Some(el) = input.get() {
-            el.set_value("");
-            let _ = el.focus();
+    let clear = {
+        let query = query.clone();
+        move |_| {
+            query.set(String::new());
+            if let Some(el) = input.get() {
+                el.set_value("");
+                let _ = el.focus();
+            }
         }
     };
+    let typed = query.clone();
+    let has_text = move || !query.get().is_empty();
     let height = if large {
         "h-12 text-base"
     } else {
@@ -43,7 +50,7 @@ pub fn SearchBox(
                 maxlength="100"
                 autocomplete="off"
                 placeholder="Search products"
-                on:input=move |ev| set_query.set(event_target_value(&ev))
+                on:input=move |ev| typed.set(event_target_value(&ev))
                 class=format!(
                     "{height} w-full rounded-full border border-stone-300 bg-white pl-10 pr-10 \
                      text-stone-900 placeholder:text-stone-500 shadow-sm \
@@ -51,10 +58,10 @@ pub fn SearchBox(
                      [&::-webkit-search-cancel-button]:hidden",
                 )
             />
-            <Show when=move || !query.get().is_empty()>
+            <Show when=has_text>
                 <button
                     type="button"
-                    on:click=clear
+                    on:click=clear.clone()
                     aria-label="Clear search"
                     class="absolute inset-y-0 right-2 my-auto flex h-7 w-7 items-center justify-center rounded-full text-stone-500 hover:bg-stone-100 hover:text-stone-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600"
                 >

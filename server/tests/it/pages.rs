@@ -116,7 +116,7 @@ async fn the_shop_info_server_fn_reads_the_database() {
 }
 
 #[tokio::test]
-async fn visitors_without_a_session_share_recent_catalog_pages_and_shoppers_never_do() {
+async fn catalog_pages_are_shared_by_the_shoppers_they_look_the_same_for() {
     use crate::common::{add_to_cart, seeded_app_with_page_cache};
     let app = seeded_app_with_page_cache(std::time::Duration::from_secs(300)).await;
     let (product, slug, name): (i64, String, String) = sqlx::query_as(
@@ -160,21 +160,75 @@ async fn visitors_without_a_session_share_recent_catalog_pages_and_shoppers_neve
     );
     assert_eq!(second.replace(&nonce(&second), &nonce(&first)), first);
 
-    // ...while a shopper with a session (here, a cart) sees it as it is now, with
-    // their own header.
+    // Guests with a cart share it with guests whose carts hold as many items: the count
+    // in the header is the only part that is theirs.
     let variant: i64 = sqlx::query_scalar(
         "SELECT v.id FROM variants v JOIN inventory i ON i.variant_id = v.id
-         WHERE i.on_hand > 0 ORDER BY v.id LIMIT 1",
+         WHERE i.on_hand > 5 ORDER BY v.id LIMIT 1",
     )
     .fetch_one(&app.pool)
     .await
     .expect("variant");
-    let cookie = add_to_cart(&app, variant, 1, None)
+    let shopper = |n: u32| {
+        let app = &app;
+        async move { add_to_cart(app, variant, n, None).await.expect("a session") }
+    };
+    let (ada, grace, alan) = (shopper(1).await, shopper(1).await, shopper(2).await);
+    let view = |cookie: String| {
+        let (app, path) = (&app, path.clone());
+        async move {
+            let res = app
+                .client
+                .get(app.url(&path))
+                .header("cookie", cookie)
+                .header("accept", "text/html")
+                .send()
+                .await
+                .expect("page");
+            assert_eq!(res.status(), 200);
+            assert!(res.headers().get("set-cookie").is_none(), "nothing changed");
+            let how = res.headers()["x-page-cache"]
+                .to_str()
+                .expect("ascii")
+                .to_owned();
+            (how, res.text().await.expect("page"))
+        }
+    };
+    let (how, page) = view(ada).await;
+    assert_eq!(how, "miss", "the first guest with one item");
+    assert!(page.contains("Renamed Product") && page.contains("Cart, 1 item"));
+    let (how, page) = view(grace).await;
+    assert_eq!(how, "hit", "another guest with one item");
+    assert!(page.contains("Cart, 1 item"));
+    let (how, page) = view(alan.clone()).await;
+    assert_eq!(how, "miss", "two items: another page");
+    assert!(page.contains("Cart, 2 items"));
+
+    // A shopper signed in gets a page rendered for them, never a kept one.
+    mercato::accounts::store::upsert_with_role(
+        &app.pool,
+        "ada@example.com",
+        crate::common::PASSWORD,
+        mercato::accounts::Role::Customer,
+    )
+    .await
+    .expect("an account");
+    let signed_in =
+        crate::common::sign_in(&app, "ada@example.com", crate::common::PASSWORD, None).await;
+    let ada_account = crate::common::session_cookie(&signed_in).expect("signed in");
+    let res = app
+        .client
+        .get(app.url(&path))
+        .header("cookie", &ada_account)
+        .header("accept", "text/html")
+        .send()
         .await
-        .expect("a session");
-    let own = app.page(&path, &cookie).await;
-    assert!(own.contains("Renamed Product"));
-    assert!(own.contains("Cart, 1 item"), "their own cart in the header");
+        .expect("page");
+    assert!(
+        res.headers().get("x-page-cache").is_none(),
+        "not from the cache"
+    );
+    assert!(res.text().await.expect("page").contains("Account"));
 
     // Other URLs are other pages; errors are never kept.
     let missing = app.get("/p/no-such-product").await;
