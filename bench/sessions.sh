@@ -72,7 +72,8 @@ run() { # name path
     kill -INT "$perf" && wait "$perf" || true
     mkdir -p bench/results
     perf report -i "$work/perf.data" --no-children --sort symbol --percent-limit 1 --stdio \
-      -g none 2>/dev/null | grep -E '^ +[0-9.]+%' | sed -E 's/ +$//' >"bench/results/profile-$name.txt" || true
+      -g none 2>/dev/null | grep -E '^ +[0-9.]+%' | sed -E 's/^ +//; s/ {3,}.*$//' \
+      >"bench/results/profile-$name.txt" || true
     echo "  the server's time, top entries (bench/results/profile-$name.txt):"
     head -n 12 "bench/results/profile-$name.txt" | sed 's/^/  /'
   fi
