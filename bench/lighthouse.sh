@@ -49,7 +49,7 @@ for page in home:/ category:/c/clothing product:"$variant" search:"/search?q=hoo
   node -e '
     const r = require(process.argv[1]);
     const s = (c) => Math.round(r.categories[c].score * 100);
-    const a = (id) => r.audits[id].displayValue.replace(/\s/g, "");
+    const a = (id) => (r.audits[id]?.displayValue ?? "-").replace(/\s/g, "");
     console.log([process.argv[2].padEnd(9), ...["performance", "accessibility", "best-practices", "seo"]
       .map((c) => String(s(c)).padStart(5)), a("largest-contentful-paint").padStart(8),
       a("total-blocking-time").padStart(7), a("cumulative-layout-shift").padStart(6)].join(" "));

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Pages as a shopper with a cart gets them: rendered for their session, never from the
-# page cache for anonymous visitors. BENCH_SESSIONS (64) shoppers each put something in
-# a cart; wrk (2 threads, 32 connections, BENCH_SECS seconds, default 10) rotates their
-# session cookies over the home page, a category, a product page and a search. Printed
-# beside the same pages for a visitor without a session (served from the page cache).
+# Pages as guests with a cart get them: BENCH_SESSIONS (64) shoppers each put 1 to 5
+# items in a cart (so their pages are kept in five variants by cart size); wrk (2
+# threads, 32 connections, BENCH_SECS seconds, default 10) rotates their session
+# cookies over the home page, a category, a product page and a search. Printed beside
+# the same pages for a visitor without a session.
 # No test asserts these figures.
 #   BENCH_PRODUCTS=1000   the catalog size (generated); unset: the demo catalog
 #   BENCH_PROFILE=1       record the server with perf during each shopper run and print
@@ -26,10 +26,10 @@ variant=$(curl -fs "$base$variant_page" | grep -o 'name="variant_id" value="[0-9
 work=$(mktemp -d)
 cookies=$(mktemp)
 jar=$(mktemp)
-for _ in $(seq 1 "$sessions"); do
+for i in $(seq 1 "$sessions"); do
   rm -f "$jar"
   curl -fs -c "$jar" -o /dev/null -H "Origin: $base" -H "Referer: $base$variant_page" -H 'Accept: text/html' \
-    --data "variant_id=$variant&quantity=1" "$base/api/cart/add"
+    --data "variant_id=$variant&quantity=$((1 + i % 5))" "$base/api/cart/add"
   awk '$6 == "mercato_session" { print $6 "=" $7 }' "$jar" >>"$cookies"
 done
 rm -f "$jar"

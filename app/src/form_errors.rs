@@ -27,6 +27,24 @@ pub fn provide_form_error() {
     }
 }
 
+/// The error the server function `S` refused a plain post with, when this page shows
+/// it. For islands, which get it as a prop: the browser has no session to read it from,
+/// and an island must start as the server rendered it.
+pub fn refused<S>() -> Option<crate::error::Shown>
+where
+    S: leptos::server_fn::ServerFn<Error = crate::error::Shown>,
+{
+    #[cfg(feature = "ssr")]
+    {
+        use leptos::server_fn::error::ServerFnUrlError;
+        server::for_this_request()
+            .filter(|e| e.path == S::PATH)
+            .map(|e| ServerFnUrlError::<crate::error::Shown>::decode_err(&e.err))
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
 /// The values of the plain post that failed, for the page that shows its error.
 #[derive(Debug, Clone)]
 struct Kept(Vec<(String, String)>);
@@ -40,9 +58,33 @@ pub fn kept(name: &str) -> Option<String> {
 /// Fields whose values are never kept: secrets a page must not show again.
 pub fn is_secret(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    ["password", "card", "token", "secret"]
-        .iter()
-        .any(|s| name.contains(s))
+    [
+        "password", "card", "token", "secret", "cvc", "cvv", "pin", "otp", "iban", "key",
+    ]
+    .iter()
+    .any(|s| name.contains(s))
+}
+
+/// What of a form is kept for its page: the shop's forms have a dozen short fields; a
+/// post with more, or longer, keeps nothing (it would only fill the session table).
+const MAX_KEPT_FIELDS: usize = 40;
+const MAX_KEPT_VALUE: usize = 1024;
+const MAX_KEPT_TOTAL: usize = 4096;
+
+/// The fields of a post worth keeping, or none when it is larger than a form of ours.
+pub fn to_keep(fields: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut kept = Vec::new();
+    let mut total = 0;
+    for (n, (name, value)) in fields.enumerate() {
+        total += name.len() + value.len();
+        if n == MAX_KEPT_FIELDS || value.len() > MAX_KEPT_VALUE || total > MAX_KEPT_TOTAL {
+            return Vec::new();
+        }
+        if !is_secret(&name) {
+            kept.push((name, value));
+        }
+    }
+    kept
 }
 
 #[cfg(feature = "ssr")]
@@ -178,10 +220,9 @@ mod server {
                 Vec::new(),
             );
         };
-        let values = form_urlencoded::parse(&bytes)
-            .filter(|(k, _)| !super::is_secret(k))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let values = super::to_keep(
+            form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())),
+        );
         (
             Request::from_parts(parts, axum::body::Body::from(bytes)),
             values,
@@ -275,5 +316,56 @@ mod server {
             assert_eq!(without_error_params("__err=abc").as_deref(), Some(""));
             assert_eq!(without_error_params("q=hat&page=2"), None);
         }
+    }
+}
+
+#[cfg(test)]
+mod kept_tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn secrets_are_never_kept() {
+        for name in [
+            "password",
+            "password_again",
+            "current_password",
+            "new_Password",
+            "card_number",
+            "token",
+            "payment_intent_client_secret",
+            "cvc",
+            "iban",
+        ] {
+            assert!(is_secret(name), "{name}");
+        }
+        for name in ["email", "name", "line1", "code", "quantity", "billing_city"] {
+            assert!(!is_secret(name), "{name}");
+        }
+        assert_eq!(
+            to_keep(fields(&[("email", "a@b.c"), ("password", "hunter2")])),
+            [("email".to_owned(), "a@b.c".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_post_larger_than_a_form_of_ours_keeps_nothing() {
+        let many: Vec<(String, String)> = (0..=MAX_KEPT_FIELDS)
+            .map(|n| (format!("f{n}"), "x".to_owned()))
+            .collect();
+        assert!(to_keep(many.into_iter()).is_empty());
+        let long = "x".repeat(MAX_KEPT_VALUE + 1);
+        assert!(to_keep(fields(&[("name", &long)])).is_empty());
+        let total: Vec<(String, String)> = (0..10)
+            .map(|n| (format!("f{n}"), "x".repeat(MAX_KEPT_TOTAL / 8)))
+            .collect();
+        assert!(to_keep(total.into_iter()).is_empty());
     }
 }

@@ -1,5 +1,6 @@
-//! Mercato's user interface: routes, pages, components and the `#[server]` functions that
-//! both the server render and the browser call.
+//! Mercato's user interface: routes, pages, components, the islands that run in the
+//! browser (README, "Pages and islands") and the `#[server]` functions that pages and
+//! islands call.
 
 // Leptos views are deeply nested types; the release build of the cart page needs more
 // than the default depth of 128 to lay them out.

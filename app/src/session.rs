@@ -196,15 +196,40 @@ pub async fn flash_if_plain_form(message: impl Into<String>) -> Result<(), AppEr
     Ok(())
 }
 
-/// What a catalog page served to this session depends on besides its URL, when that
-/// is only the size of the cart in its header: the variant of a shared page it may be
-/// given (`cart=3`). `None` when the page must be rendered for this session alone: it is
-/// signed in (its account shows, and its session is checked on each request), or a
-/// message waits for its next page.
-pub async fn shared_page_variant(
+/// A catalog page rendered to be shared by every guest whose cart holds `cart_count`
+/// items: all of the page that is a guest's own. While it renders (the page cache puts
+/// it in the request), the header reads these facts ([`rendering_shared`]) and not the
+/// session, so that a render for one guest (a background refresh included) shows
+/// nothing else of theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedPage {
+    pub cart_count: u32,
+}
+
+impl SharedPage {
+    /// The part of the page cache's key that is not the URL.
+    pub fn variant(&self) -> String {
+        format!("cart={}", self.cart_count)
+    }
+}
+
+/// Carts of up to this many items share pages.
+const MAX_SHARED_CART: u32 = 20;
+
+/// The shared page this request renders, if it renders one.
+pub fn rendering_shared() -> Option<SharedPage> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SharedPage>().copied())
+}
+
+/// The shared catalog page this session may be given, when all of such a page that is
+/// its own is the size of its cart. `None` when the page must be rendered for this
+/// session alone: it is signed in (its account shows, and its session is checked on
+/// each request), or a message waits for its next page.
+pub async fn shared_page(
     session: &Session,
     pool: &sqlx::PgPool,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<SharedPage>, AppError> {
     if user_id(session).await?.is_some()
         || session
             .get::<Flash>(FLASH)
@@ -215,8 +240,10 @@ pub async fn shared_page_variant(
     {
         return Ok(None);
     }
-    let count = mercato::cart::store::item_count(pool, cart(session).await?).await?;
-    Ok(Some(format!("cart={count}")))
+    let cart_count = mercato::cart::store::item_count(pool, cart(session).await?).await?;
+    // Few shoppers hold more: their pages are rendered for them, rather than kept in
+    // variants that would push popular pages out of the cache.
+    Ok((cart_count <= MAX_SHARED_CART).then_some(SharedPage { cart_count }))
 }
 
 /// The waiting message, removed. A session without one is not written to (so a

@@ -60,6 +60,9 @@ test('the variant picker, quantity and add to cart work by keyboard alone', asyn
   await page.keyboard.press('Enter');
   await expect(last).toHaveAttribute('aria-current', 'true');
   await expect(page.getByTestId('sku')).not.toHaveText(sku ?? '');
+  // What the choice changed in place is announced.
+  await expect(page.getByTestId('price')).toHaveAttribute('aria-live', 'polite');
+  await expect(page.getByTestId('availability')).toHaveAttribute('aria-live', 'polite');
   // The quantity is a labelled number field; the button is next in the tab order.
   const quantity = page.getByRole('spinbutton', { name: 'Quantity' });
   // (A sold-out size has no add button to reach.)

@@ -119,7 +119,7 @@ test('filters and sorting apply as soon as they change, each view a page of its 
   await page.getByLabel('Sort by').selectOption('price_asc');
   await expect(page).toHaveURL(/sort=price_asc/);
   await expect(page).toHaveURL(/opt=Size%3AXS/);
-  // The new order arrives in place; wait for it rather than read the old one.
+  // The new order arrives with the page it loads; wait for it rather than read the old one.
   await expect
     .poll(async () => {
       const prices = await shownPrices(page);

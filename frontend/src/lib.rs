@@ -1,7 +1,7 @@
 //! The wasm entry point. The shop is rendered on the server; only its islands (the
-//! `#[island]` components in `app`: the product panel, the search box's clear button,
-//! the Stripe step, the filters' auto-apply) come alive in the browser. Everything else
-//! is plain HTML: links and forms are ordinary page loads and posts.
+//! `#[island]` components in `app`, listed in the README's "Pages and islands") come
+//! alive in the browser. Everything else is plain HTML: links and forms are ordinary
+//! page loads and posts.
 
 // Links `app`, whose every `#[island]` exports its own hydration function; nothing here
 // names them.

@@ -61,23 +61,38 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next
     if cache.pages.is_off() || !cacheable_request(req.method(), req.uri().path()) {
         return next.run(req).await;
     }
-    let variant = if crate::sessions::carries_session(req.headers()) {
-        let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() else {
-            return next.run(req).await;
-        };
-        match app::session::shared_page_variant(&session, &cache.pool).await {
-            Ok(Some(variant)) => variant,
-            // Theirs alone, or unknown (the database is down: the render says so).
-            Ok(None) | Err(_) => return next.run(req).await,
+    let mut req = req;
+    let session = req.extensions().get::<tower_sessions::Session>().cloned();
+    // Whether the session layer found a session id in the request (however its cookie
+    // was spelled), not a reading of the header of our own.
+    let (shared, variant) = match session.as_ref() {
+        Some(session) if session.id().is_some() => {
+            match app::session::shared_page(session, &cache.pool).await {
+                Ok(Some(shared)) => (shared, shared.variant()),
+                // Theirs alone, or unknown (the database is down: the render says so).
+                Ok(None) | Err(_) => return next.run(req).await,
+            }
         }
-    } else {
-        String::new()
+        _ => (app::session::SharedPage { cart_count: 0 }, String::new()),
     };
+    // A kept page never reads a session: its header shows these facts.
+    req.extensions_mut().insert(shared);
     let key = page_key(&variant, &req.uri().to_string());
     let nonce = req.extensions().get::<CspNonce>().cloned();
     let render = {
         let nonce = nonce.clone();
-        move || async move { page_in(next.run(req).await, nonce).await }
+        move || async move {
+            let res = next.run(req).await;
+            // A render that changed the session (the session layer adds its cookie
+            // later, outside this one) was that shopper's own.
+            if session
+                .as_ref()
+                .is_some_and(tower_sessions::Session::is_modified)
+            {
+                return Err(res);
+            }
+            page_in(res, nonce).await
+        }
     };
     match cache.pages.get_or_compute(key, render).await {
         Ok(Served { value: page, how }) => {

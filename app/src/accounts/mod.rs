@@ -19,6 +19,10 @@ use mercato::accounts::User;
 /// The signed-in account, or `None` for a guest.
 #[server(prefix = "/api", endpoint = "account/me")]
 pub async fn load_user() -> Result<Option<User>, AppError> {
+    // A page shared by guests shows none (see `session::SharedPage`).
+    if crate::session::rendering_shared().is_some() {
+        return Ok(None);
+    }
     current_user().await
 }
 

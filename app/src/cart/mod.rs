@@ -21,6 +21,9 @@ pub async fn load_cart() -> Result<CartView, AppError> {
 
 #[server(prefix = "/api", endpoint = "cart/count")]
 pub async fn load_cart_count() -> Result<u32, AppError> {
+    if let Some(shared) = session::rendering_shared() {
+        return Ok(shared.cart_count);
+    }
     let pool = crate::state::pool()?;
     let cart = session::cart(&session::current().await?).await?;
     Ok(mercato::cart::store::item_count(&pool, cart).await?)

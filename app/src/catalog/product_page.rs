@@ -2,6 +2,7 @@ use super::category_page::Breadcrumbs;
 use super::{load_product, Price};
 use crate::cart::AddToCart;
 use crate::components::{absolute, loaded, JsonLd, PageMeta};
+use crate::error::Shown;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use mercato::catalog::view::{ProductDetail, VariantChoice, VariantView};
@@ -89,7 +90,7 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
                 </section>
                 <section aria-labelledby="product-name">
                     <h1 id="product-name" class="text-3xl font-bold tracking-tight">{name}</h1>
-                    <ProductPanel choice selected />
+                    <ProductPanel choice selected refused={crate::form_errors::refused::<AddToCart>()} />
                     <div class="prose mt-8 max-w-none text-stone-700">
                         <h2 class="text-sm font-semibold text-stone-900">"About this product"</h2>
                         <p class="mt-2 leading-relaxed">{body}</p>
@@ -105,7 +106,12 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
 /// place and puts the choice in the URL; adding says what was added and updates the
 /// header's count. Without JavaScript the values are links and the form a plain post.
 #[island]
-fn ProductPanel(choice: VariantChoice, selected: Option<i64>) -> impl IntoView {
+fn ProductPanel(
+    choice: VariantChoice,
+    selected: Option<i64>,
+    /// Why the last add (a plain post) was refused, shown until the next try.
+    refused: Option<Shown>,
+) -> impl IntoView {
     // Reference-counted state, not the arena's (`StoredValue`, `RwSignal`, `Memo`): under
     // load the server rendered a memo whose arena slot had been freed (a panic about once
     // in 8,000 product pages, bench/sessions.sh). What a closure holds stays alive here.
@@ -120,10 +126,11 @@ fn ProductPanel(choice: VariantChoice, selected: Option<i64>) -> impl IntoView {
         }
     };
     view! {
-        <div class="mt-3" data-testid="price">
+        // Announced when a choice changes them in place.
+        <div class="mt-3" data-testid="price" aria-live="polite">
             {shown(|v| view! { <Price price=v.price compare_at=v.compare_at large=true /> }.into_any())}
         </div>
-        <p class="mt-2 text-sm" data-testid="availability">{shown(availability)}</p>
+        <p class="mt-2 text-sm" data-testid="availability" aria-live="polite">{shown(availability)}</p>
         <p class="mt-1 text-xs text-stone-500">
             "SKU: " <span data-testid="sku">{shown(|v| v.sku.clone().into_any())}</span>
         </p>
@@ -157,7 +164,17 @@ fn ProductPanel(choice: VariantChoice, selected: Option<i64>) -> impl IntoView {
                 })
                 .collect_view()}
         </div>
-        {shown(|v| view! { <BuyBox variant=v.clone() /> }.into_any())}
+        {
+            // Shown with the variant the page opened with (the one refused); another
+            // choice starts afresh.
+            let first = selected.get_untracked().map(|v| v.id);
+            move || {
+                selected.get().map(|v| {
+                    let refused = refused.clone().filter(|_| Some(v.id) == first);
+                    view! { <BuyBox variant=v refused /> }
+                })
+            }
+        }
     }
 }
 
@@ -266,10 +283,13 @@ fn availability(v: &VariantView) -> AnyView {
 /// the server function: without JavaScript the shopper lands on the cart page; with
 /// it, the page says what was added and the header's count follows.
 #[component]
-fn BuyBox(variant: VariantView) -> impl IntoView {
+fn BuyBox(variant: VariantView, refused: Option<Shown>) -> impl IntoView {
     let max = variant.available.clamp(1, mercato::cart::MAX_PER_LINE);
     let sold_out = variant.available == 0;
-    let add = ArcServerAction::<AddToCart>::new();
+    // Starts as the server rendered it: with the refusal of a plain post, if any.
+    let add = ArcAction::new_with_value(refused.map(Err), |input: &AddToCart| {
+        <AddToCart as leptos::server_fn::ServerFn>::run_on_client(input.clone())
+    });
     Effect::new({
         let add = add.clone();
         move |_| {

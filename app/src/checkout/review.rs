@@ -79,7 +79,8 @@ fn Review(step: ReviewStep, pay: ServerAction<Pay>) -> impl IntoView {
                     PayWith::TestCard => view! { <TestCardForm pay token=step.token.clone() total=quote.totals.total /> }.into_any(),
                     PayWith::Stripe { publishable_key, js_url } => view! {
                         <Script src="/stripe-checkout.js" defer="true" />
-                        <StripePay token=step.token.clone() total=quote.totals.total publishable_key js_url />
+                        <StripePay token=step.token.clone() total=quote.totals.total publishable_key js_url
+                            refused={crate::form_errors::refused::<StartStripe>()} />
                     }.into_any(),
                 }}
             </section>
@@ -117,9 +118,14 @@ fn StripePay(
     total: Money,
     publishable_key: String,
     js_url: String,
+    /// Why the last try (a plain post) was refused, shown until the next.
+    refused: Option<crate::error::Shown>,
 ) -> impl IntoView {
     // Reference-counted, as in every island (see the product panel).
-    let start = ArcServerAction::<StartStripe>::new();
+    // Starts as the server rendered it: with the refusal of a plain post, if any.
+    let start = ArcAction::new_with_value(refused.map(Err), |input: &StartStripe| {
+        <StartStripe as leptos::server_fn::ServerFn>::run_on_client(input.clone())
+    });
     Effect::new({
         let start = start.clone();
         move |_| {

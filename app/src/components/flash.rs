@@ -14,6 +14,10 @@ pub struct Flash(pub String);
 /// The message waiting in the session, taken (it shows once).
 #[server(prefix = "/api", endpoint = "flash")]
 pub async fn take_flash() -> Result<Option<Flash>, AppError> {
+    // A page shared by guests shows none (see `session::SharedPage`).
+    if crate::session::rendering_shared().is_some() {
+        return Ok(None);
+    }
     crate::session::take_flash(&crate::session::current().await?).await
 }
 

@@ -228,7 +228,34 @@ async fn catalog_pages_are_shared_by_the_shoppers_they_look_the_same_for() {
         res.headers().get("x-page-cache").is_none(),
         "not from the cache"
     );
-    assert!(res.text().await.expect("page").contains("Account"));
+    let account_link = ">Account</span>";
+    assert!(res.text().await.expect("page").contains(account_link));
+
+    // Their session sent under a cookie name spelled otherwise (the session layer
+    // decodes it) is still theirs: never rendered into the page kept for everyone.
+    let id = ada_account
+        .strip_prefix("mercato_session=")
+        .expect("the session cookie");
+    let other_path = "/c/clothing";
+    let sneaky = app
+        .client
+        .get(app.url(other_path))
+        .header("cookie", format!("mercato%5Fsession={id}"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("page");
+    assert!(
+        sneaky.headers().get("x-page-cache").is_none(),
+        "rendered for them"
+    );
+    assert!(sneaky.text().await.expect("page").contains(account_link));
+    let anyone = app.get(other_path).await.text().await.expect("page");
+    assert!(
+        !anyone.contains(account_link),
+        "the kept page shows a guest's header"
+    );
+    assert!(anyone.contains(">Sign in</span>"));
 
     // Other URLs are other pages; errors are never kept.
     let missing = app.get("/p/no-such-product").await;

@@ -225,6 +225,13 @@ async fn a_refused_form_comes_back_with_what_was_typed_but_never_a_secret() {
         "the email typed is in its field"
     );
     assert!(!shown.contains("very secret"), "the password is not");
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sessions WHERE position(convert_to('very secret', 'UTF8') IN data) > 0",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("sessions");
+    assert_eq!(stored, 0, "nor kept in the session");
     // Shown once: the next view starts empty.
     let again = app.page("/account", &cookie).await;
     assert!(!again.contains(r#"value="ada@example.com""#));
