@@ -4,6 +4,11 @@ use server::Config;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
+/// Rendering a page makes many short-lived allocations; mimalloc serves them faster than
+/// glibc's allocator (bench/README.md, 2026-12-01).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "\
 Usage: mercato [serve]
        mercato generate-catalog --products N   fill an empty shop with N generated products
