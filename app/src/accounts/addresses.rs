@@ -172,7 +172,7 @@ fn AddressForm(id: Option<i64>, input: AddressInput, is_default: bool) -> impl I
                 </label>
             })}
             <div class="flex gap-3 sm:col-span-2">
-                <button type="submit" class=BUTTON disabled=move || save.pending().get()>"Save address"</button>
+                <button type="submit" class=BUTTON>"Save address"</button>
                 <a href="/account/addresses" class=format!("{SECONDARY} inline-flex items-center")>"Cancel"</a>
             </div>
         </ActionForm>

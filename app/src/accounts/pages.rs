@@ -47,7 +47,7 @@ fn SignInForm() -> impl IntoView {
                     <label for="password" class=LABEL>"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required maxlength=MAX_PASSWORD_CHARS class=INPUT />
                 </div>
-                <button type="submit" class=format!("{BUTTON} w-full") disabled=move || sign_in.pending().get()>"Sign in"</button>
+                <button type="submit" class=format!("{BUTTON} w-full")>"Sign in"</button>
             </ActionForm>
             <p class="mt-6 text-center text-sm text-stone-600">
                 <a href="/account/forgot" class="font-semibold text-teal-800 underline">"Forgot your password?"</a>
@@ -77,7 +77,7 @@ pub fn RegisterPage() -> impl IntoView {
                     <EmailField />
                     <super::password::NewPasswordFields label="Password" hint=" A few words you will remember work well." />
                     <p class="text-sm text-stone-600">"We'll send a link to confirm your email; it signs you in."</p>
-                    <button type="submit" class=format!("{BUTTON} w-full") disabled=move || register.pending().get()>"Create account"</button>
+                    <button type="submit" class=format!("{BUTTON} w-full")>"Create account"</button>
                 </ActionForm>
             </div>
             <p class="mt-6 text-center text-sm text-stone-600">
@@ -110,7 +110,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                             <input type="hidden" name="token" value=token() />
                             <p class="text-stone-700">"Type the password you chose when you created the account, and it is ready: you will be signed in."</p>
                             <TextField name="password" label="Password" kind="password" autocomplete="current-password" required=true maxlength=MAX_PASSWORD_CHARS outcome=confirm.value().into() />
-                            <button type="submit" class=format!("{BUTTON} w-full") disabled=move || confirm.pending().get()>"Confirm and sign in"</button>
+                            <button type="submit" class=format!("{BUTTON} w-full")>"Confirm and sign in"</button>
                         </ActionForm>
                     }
                     .into_any()

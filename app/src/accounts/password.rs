@@ -49,7 +49,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 {action_error(forgot.value())}
                 {action_success(forgot.value(), |_| SENT_IF_EXISTS.to_owned())}
                 <EmailField />
-                <button type="submit" class=format!("{BUTTON} w-full") disabled=move || forgot.pending().get()>"Send the link"</button>
+                <button type="submit" class=format!("{BUTTON} w-full")>"Send the link"</button>
             </ActionForm>
             <p class="mt-6 text-center text-sm text-stone-600">
                 "Remembered it? " <a href="/account" class="font-semibold text-teal-800 underline">"Sign in"</a>
@@ -98,7 +98,7 @@ fn ResetForm(token: String) -> impl IntoView {
             {action_error(reset.value())}
             <input type="hidden" name="token" value=token />
             <NewPasswordFields />
-            <button type="submit" class=format!("{BUTTON} w-full") disabled=move || reset.pending().get()>"Set the new password"</button>
+            <button type="submit" class=format!("{BUTTON} w-full")>"Set the new password"</button>
         </ActionForm>
     }
 }
@@ -133,7 +133,7 @@ fn ChangeForm() -> impl IntoView {
                 <input id="current-password" name="current_password" type="password" autocomplete="current-password" required maxlength=MAX_PASSWORD_CHARS class=INPUT />
             </div>
             <NewPasswordFields />
-            <button type="submit" class=format!("{BUTTON} w-full") disabled=move || change.pending().get()>"Change password"</button>
+            <button type="submit" class=format!("{BUTTON} w-full")>"Change password"</button>
         </ActionForm>
     }
 }

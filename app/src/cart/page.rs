@@ -230,7 +230,7 @@ fn CouponBox(
                             "Code"
                             <input name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="60" required value=crate::form_errors::kept("code") class=INPUT />
                         </label>
-                        <button type="submit" class="h-11 rounded-full border border-stone-300 bg-white px-5 text-sm font-semibold hover:bg-stone-100" disabled=move || apply.pending().get()>"Apply"</button>
+                        <button type="submit" class="h-11 rounded-full border border-stone-300 bg-white px-5 text-sm font-semibold hover:bg-stone-100">"Apply"</button>
                     </ActionForm>
                 }.into_any(),
             }}

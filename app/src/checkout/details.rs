@@ -90,7 +90,7 @@ fn DetailsForm(step: DetailsStep) -> impl IntoView {
                 </div>
             </details>
             <div class="sm:col-span-2">
-                <button type="submit" class=BUTTON disabled=move || save.pending().get()>"Continue to delivery"</button>
+                <button type="submit" class=BUTTON>"Continue to delivery"</button>
             </div>
         </ActionForm>
     }

@@ -66,7 +66,7 @@ fn Options(step: ShippingStep) -> impl IntoView {
                     }).collect_view()}
                 </div>
             </fieldset>
-            <button type="submit" class=BUTTON disabled=move || choose.pending().get()>"Continue to review"</button>
+            <button type="submit" class=BUTTON>"Continue to review"</button>
         </ActionForm>
     }
     .into_any()

@@ -154,6 +154,14 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// The request's `Idempotency-Key`, if any.
+fn idempotency_key(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 async fn create(
     State(fake): State<FakeStripe>,
     headers: HeaderMap,
@@ -162,10 +170,7 @@ async fn create(
     if let Some(refused) = unauthorized(&headers) {
         return refused;
     }
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let key = idempotency_key(&headers);
     let mut inner = fake.lock();
     inner.creates.push(Create {
         idempotency_key: key.clone(),
@@ -247,10 +252,7 @@ async fn refund(
         return refused;
     }
     let mut inner = fake.lock();
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let key = idempotency_key(&headers);
     if let Some(id) = key.as_ref().and_then(|k| inner.refund_keys.get(k)).cloned() {
         return Json(inner.refunds[&id].clone()).into_response();
     }
