@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Pages as guests with a cart get them: BENCH_SESSIONS (64) shoppers each put 1 to 5
+# Pages as shoppers with a cart get them: BENCH_SESSIONS (64) shoppers each put 1 to 5
 # items in a cart (so their pages are kept in five variants by cart size); wrk (2
 # threads, 32 connections, BENCH_SECS seconds, default 10) rotates their session
 # cookies over the home page, a category, a product page and a search. Printed beside
 # the same pages for a visitor without a session.
 # No test asserts these figures.
 #   BENCH_PRODUCTS=1000   the catalog size (generated); unset: the demo catalog
+#   BENCH_SIGNED_IN=1     each shopper signs in to an account of their own first
 #   BENCH_PROFILE=1       record the server with perf during each shopper run and print
 #                         the top entries (bench/results/profile-<page>.txt)
 #   MERCATO_PAGE_CACHE_SECS=0   every page rendered per request (as for a signed-in
@@ -17,6 +18,8 @@ install_wrk
 secs="${BENCH_SECS:-10}"
 sessions="${BENCH_SESSIONS:-64}"
 port="${BENCH_PORT:-3213}"
+# Sign-ins are limited per client: each shopper signs in from an address of their own.
+export MERCATO_TRUSTED_PROXIES=127.0.0.1
 start_server "$port"
 base="http://127.0.0.1:$port"
 
@@ -26,9 +29,23 @@ variant=$(curl -fs "$base$variant_page" | grep -o 'name="variant_id" value="[0-9
 work=$(mktemp -d)
 cookies=$(mktemp)
 jar=$(mktemp)
+who=guest
+if [ -n "${BENCH_SIGNED_IN:-}" ]; then
+  who=signed-in
+  # Accounts with the bench admin's password (hashed once, by the server).
+  psql -q -h "$(sed -n 5p "$data/postgres/postmaster.pid")" -U postgres -d mercato -c "
+    INSERT INTO users (email, password_hash, role, email_verified_at)
+    SELECT 'shopper-' || i || '@bench.test', password_hash, 'customer', now()
+    FROM users, generate_series(1, $sessions) AS i WHERE email = '$BENCH_ADMIN_EMAIL'"
+fi
 for i in $(seq 1 "$sessions"); do
   rm -f "$jar"
-  curl -fs -c "$jar" -o /dev/null -H "Origin: $base" -H "Referer: $base$variant_page" -H 'Accept: text/html' \
+  if [ "$who" = signed-in ]; then
+    curl -fs -c "$jar" -b "$jar" -o /dev/null -H "Origin: $base" -H "Referer: $base/account" \
+      -H "X-Forwarded-For: 10.0.$((i / 250)).$((i % 250 + 1))" -H 'Accept: text/html' --data-urlencode "email=shopper-$i@bench.test" \
+      --data-urlencode "password=$BENCH_ADMIN_PASSWORD" "$base/api/account/sign-in"
+  fi
+  curl -fs -c "$jar" -b "$jar" -o /dev/null -H "Origin: $base" -H "Referer: $base$variant_page" -H 'Accept: text/html' \
     --data "variant_id=$variant&quantity=$((1 + i % 5))" "$base/api/cart/add"
   awk '$6 == "mercato_session" { print $6 "=" $7 }' "$jar" >>"$cookies"
 done
@@ -37,7 +54,11 @@ if [ "$(wc -l <"$cookies")" -ne "$sessions" ]; then
   echo "bench: only $(wc -l <"$cookies") of $sessions shoppers got a cart" >&2
   exit 1
 fi
-echo "$sessions shoppers with a cart"
+if [ "$who" = signed-in ] && ! curl -fs -b "$(tail -n 1 "$cookies")" "$base/" | grep -c '>Account</span>' >/dev/null; then
+  echo "bench: the shoppers are not signed in (sign-ins refused?)" >&2
+  exit 1
+fi
+echo "$sessions $who shoppers with a cart"
 
 # wrk sends each request with the next shopper's cookie.
 lua=$(mktemp --suffix=.lua)

@@ -134,30 +134,47 @@ pub async fn prepare_check(
 /// empty session, whether it asks for the account, the cart or the checkout.
 pub async fn signed_in() -> Result<Option<Account>, AppError> {
     use leptos::prelude::use_context;
-    let Some(Check(check)) = use_context::<axum::http::request::Parts>()
+    let Some(check) = use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Check>().cloned())
     else {
         tracing::error!("a session was read without the session check in front");
         return Err(AppError::Internal);
     };
+    let state = crate::state::state()?;
     check
-        .get_or_try_init(|| async {
-            let state = crate::state::state()?;
-            checked_account(&state, &session_of_request().await?).await
-        })
+        .account(
+            &session_of_request().await?,
+            &state.pool,
+            state.staff_session,
+        )
         .await
-        .cloned()
+}
+
+impl Check {
+    /// The signed-in account, checked on first use.
+    async fn account(
+        &self,
+        session: &Session,
+        pool: &sqlx::PgPool,
+        staff_session: std::time::Duration,
+    ) -> Result<Option<Account>, AppError> {
+        self.0
+            .get_or_try_init(|| checked_account(pool, staff_session, session))
+            .await
+            .cloned()
+    }
 }
 
 async fn checked_account(
-    state: &crate::state::AppState,
+    pool: &sqlx::PgPool,
+    staff_session: std::time::Duration,
     session: &Session,
 ) -> Result<Option<Account>, AppError> {
     use mercato::accounts::session::{verdict, SignedIn};
     let Some(id) = user_id(session).await? else {
         return Ok(None);
     };
-    let account = mercato::accounts::store::account(&state.pool, id).await?;
+    let account = mercato::accounts::store::account(pool, id).await?;
     let signed_in = SignedIn {
         epoch: epoch(session).await?,
         at: session
@@ -166,7 +183,7 @@ async fn checked_account(
             .map_err(unavailable)?
             .unwrap_or(0),
     };
-    let staff_lifetime = i64::try_from(state.staff_session.as_secs()).unwrap_or(i64::MAX);
+    let staff_lifetime = i64::try_from(staff_session.as_secs()).unwrap_or(i64::MAX);
     match verdict(account.as_ref(), signed_in, unix_now(), staff_lifetime) {
         Ok(()) => Ok(account),
         Err(ended) => {
@@ -196,20 +213,29 @@ pub async fn flash_if_plain_form(message: impl Into<String>) -> Result<(), AppEr
     Ok(())
 }
 
-/// A catalog page rendered to be shared by every guest whose cart holds `cart_count`
-/// items: all of the page that is a guest's own. While it renders (the page cache puts
-/// it in the request), the header reads these facts ([`rendering_shared`]) and not the
-/// session, so that a render for one guest (a background refresh included) shows
-/// nothing else of theirs.
+/// A catalog page rendered to be shared by every shopper whose header would look the
+/// same: signed in or not, and as many items in the cart. That is all of such a page
+/// that is a shopper's own. While it renders (the page cache puts it in the request),
+/// the header reads these facts ([`rendering_shared`]) and not the session, so that a
+/// render for one shopper (a background refresh included) shows nothing else of theirs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SharedPage {
     pub cart_count: u32,
+    /// "Account" in the header rather than "Sign in".
+    pub signed_in: bool,
 }
 
 impl SharedPage {
+    /// What a visitor without a session sees.
+    pub const NO_SESSION: SharedPage = SharedPage {
+        cart_count: 0,
+        signed_in: false,
+    };
+
     /// The part of the page cache's key that is not the URL.
     pub fn variant(&self) -> String {
-        format!("cart={}", self.cart_count)
+        let who = if self.signed_in { "account" } else { "guest" };
+        format!("{who},cart={}", self.cart_count)
     }
 }
 
@@ -222,15 +248,18 @@ pub fn rendering_shared() -> Option<SharedPage> {
         .and_then(|parts| parts.extensions.get::<SharedPage>().copied())
 }
 
-/// The shared catalog page this session may be given, when all of such a page that is
-/// its own is the size of its cart. `None` when the page must be rendered for this
-/// session alone: it is signed in (its account shows, and its session is checked on
-/// each request), or a message waits for its next page.
+/// The shared catalog page this session may be given. The session is checked first,
+/// as for any page ([`signed_in`]; the request's `check` keeps the answer for the
+/// render): a session that the check ends, or with a message waiting for its next page,
+/// gets a page rendered for it alone (`None`).
 pub async fn shared_page(
     session: &Session,
+    check: &Check,
     pool: &sqlx::PgPool,
+    staff_session: std::time::Duration,
 ) -> Result<Option<SharedPage>, AppError> {
-    if user_id(session).await?.is_some()
+    let account = check.account(session, pool, staff_session).await?;
+    if session.is_modified()
         || session
             .get::<Flash>(FLASH)
             .await
@@ -243,7 +272,10 @@ pub async fn shared_page(
     let cart_count = mercato::cart::store::item_count(pool, cart(session).await?).await?;
     // Few shoppers hold more: their pages are rendered for them, rather than kept in
     // variants that would push popular pages out of the cache.
-    Ok((cart_count <= MAX_SHARED_CART).then_some(SharedPage { cart_count }))
+    Ok((cart_count <= MAX_SHARED_CART).then_some(SharedPage {
+        cart_count,
+        signed_in: account.is_some(),
+    }))
 }
 
 /// The waiting message, removed. A session without one is not written to (so a

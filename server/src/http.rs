@@ -44,6 +44,7 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
     let own_origin = OwnOrigin::new(&state.public_url);
     let sessions = crate::sessions::layer(state.pool.clone(), secure_cookies);
     let state_pool = state.pool.clone();
+    let staff_session = state.staff_session;
     let policy = crate::security::Policy::new(&state.public_url, state.payments.stripe_urls());
     let sitemaps = Arc::new(crate::sitemap::Sitemaps::new());
     Router::new()
@@ -78,19 +79,26 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
         .with_state(state)
         // A plain post's error waits in the session for its page, never in a URL.
         .layer(middleware::from_fn(app::form_errors::keep))
-        // Every session is checked (password changed since? staff lifetime?) before
-        // any page or server function reads it, once per request.
-        .layer(middleware::from_fn(app::session::prepare_check))
         // Inside the session layer, which saves a changed session only when the status
         // is not 5xx: it must see a refused payment's 422, not the 500 every server
         // function error starts as, or what the function changed (a checkout started
         // again) would be lost.
         .layer(middleware::from_fn(server_fn_error_status))
-        // Inside the session layer: a guest's cart size picks the shared page.
+        // Inside the session layer: the shopper's header (signed in? cart size?)
+        // picks the shared page.
         .layer(middleware::from_fn_with_state(
-            crate::page_cache::PageCache::new(page_cache, PAGE_CACHE_ENTRIES, state_pool),
+            crate::page_cache::PageCache::new(
+                page_cache,
+                PAGE_CACHE_ENTRIES,
+                state_pool,
+                staff_session,
+            ),
             crate::page_cache::serve,
         ))
+        // Every session is checked (password changed since? staff lifetime?) before
+        // any page or server function reads it (the page cache included), once per
+        // request.
+        .layer(middleware::from_fn(app::session::prepare_check))
         // Only handlers that touch the session load or save it.
         .layer(sessions)
         .layer(middleware::from_fn_with_state(own_origin, check_origin))

@@ -2,13 +2,15 @@
 //! for.
 //!
 //! The home page, a category, a product or a search renders the same for every visitor
-//! without a session, and for every guest whose cart holds as many items (the count in
-//! the header is the only part of such a page that is theirs): the first one's page is
-//! served to the others for `MERCATO_PAGE_CACHE_SECS` (stock and prices shown may be
-//! that old; adding to the cart, the cart page and the checkout always check them
-//! afresh). A signed-in shopper, or one with a message waiting for their next page,
-//! gets a page rendered for them (`app::session::shared_page_variant`). Only `200` HTML
-//! answers that set no cookie are kept.
+//! without a session, and for every shopper whose header would read the same: signed
+//! in or not, and as many items in the cart (`app::session::SharedPage`; the rest of
+//! these pages is nobody's own). The first one's page is served to the others for
+//! `MERCATO_PAGE_CACHE_SECS` (stock and prices shown may be that old; adding to the
+//! cart, the cart page and the checkout always check them afresh). Every session is
+//! still checked on every request before a page is chosen for it (a session ended by a
+//! password change gets a page as a guest). A shopper with a message waiting for their
+//! next page, or more than 20 items in the cart, gets a page rendered for them. Only
+//! `200` HTML answers that set no cookie are kept.
 //!
 //! The pages are a [`mercato::cache::Cache`]: a popular page is rendered again in the
 //! background before it expires, never on a shopper's request, and requests for a page
@@ -32,8 +34,10 @@ const MAX_PAGE_BYTES: usize = 2 << 20;
 #[derive(Debug)]
 pub struct PageCache {
     pages: Cache<String, Page>,
-    /// For the size of a guest's cart.
+    /// For the session check and the size of a shopper's cart.
     pool: sqlx::PgPool,
+    /// The longest a staff member's sign-in lasts (the session check ends older ones).
+    staff_session: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -47,10 +51,16 @@ struct Page {
 
 impl PageCache {
     /// Keeps up to `max_entries` pages for `ttl` each; a zero `ttl` keeps nothing.
-    pub fn new(ttl: Duration, max_entries: usize, pool: sqlx::PgPool) -> Arc<PageCache> {
+    pub fn new(
+        ttl: Duration,
+        max_entries: usize,
+        pool: sqlx::PgPool,
+        staff_session: Duration,
+    ) -> Arc<PageCache> {
         Arc::new(PageCache {
             pages: Cache::new(ttl, max_entries),
             pool,
+            staff_session,
         })
     }
 }
@@ -65,15 +75,21 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next
     let session = req.extensions().get::<tower_sessions::Session>().cloned();
     // Whether the session layer found a session id in the request (however its cookie
     // was spelled), not a reading of the header of our own.
-    let (shared, variant) = match session.as_ref() {
-        Some(session) if session.id().is_some() => {
-            match app::session::shared_page(session, &cache.pool).await {
+    let check = req.extensions().get::<app::session::Check>().cloned();
+    let (shared, variant) = match (session.as_ref(), check) {
+        (Some(session), Some(check)) if session.id().is_some() => {
+            match app::session::shared_page(session, &check, &cache.pool, cache.staff_session).await
+            {
                 Ok(Some(shared)) => (shared, shared.variant()),
                 // Theirs alone, or unknown (the database is down: the render says so).
                 Ok(None) | Err(_) => return next.run(req).await,
             }
         }
-        _ => (app::session::SharedPage { cart_count: 0 }, String::new()),
+        (Some(session), None) if session.id().is_some() => {
+            tracing::error!("a session reached the page cache without the session check");
+            return next.run(req).await;
+        }
+        _ => (app::session::SharedPage::NO_SESSION, String::new()),
     };
     // A kept page never reads a session: its header shows these facts.
     req.extensions_mut().insert(shared);
@@ -280,7 +296,7 @@ mod tests {
     #[tokio::test]
     async fn requests_for_a_page_being_rendered_wait_for_that_render() {
         use std::sync::atomic::Ordering;
-        let cache = PageCache::new(Duration::from_secs(60), 10, unused_pool());
+        let cache = PageCache::new(Duration::from_secs(60), 10, unused_pool(), Duration::ZERO);
         let (app, renders) = counting_app(cache, StatusCode::OK, Duration::from_millis(50));
         let answers = together(&app, 8).await;
         assert_eq!(renders.load(Ordering::SeqCst), 1, "{answers:?}");
@@ -291,7 +307,7 @@ mod tests {
     #[tokio::test]
     async fn when_the_awaited_render_gives_nothing_to_keep_each_request_renders_its_own() {
         use std::sync::atomic::Ordering;
-        let cache = PageCache::new(Duration::from_secs(60), 10, unused_pool());
+        let cache = PageCache::new(Duration::from_secs(60), 10, unused_pool(), Duration::ZERO);
         let (app, renders) = counting_app(cache, StatusCode::NOT_FOUND, Duration::from_millis(50));
         let answers = together(&app, 4).await;
         assert_eq!(renders.load(Ordering::SeqCst), 4, "{answers:?}");
@@ -319,7 +335,7 @@ mod tests {
     #[tokio::test]
     async fn the_background_render_replaces_the_page_without_a_request_waiting_for_it() {
         use std::sync::atomic::Ordering;
-        let cache = PageCache::new(Duration::from_secs(8), 10, unused_pool());
+        let cache = PageCache::new(Duration::from_secs(8), 10, unused_pool(), Duration::ZERO);
         let (app, renders) = counting_app(cache.clone(), StatusCode::OK, Duration::ZERO);
         assert_eq!(get(&app).await, ("miss".into(), "render 1".into()));
         assert_eq!(get(&app).await, ("hit".into(), "render 1".into()));

@@ -19,11 +19,26 @@ use mercato::accounts::User;
 /// The signed-in account, or `None` for a guest.
 #[server(prefix = "/api", endpoint = "account/me")]
 pub async fn load_user() -> Result<Option<User>, AppError> {
-    // A page shared by guests shows none (see `session::SharedPage`).
+    // A page shared by several shoppers shows nobody's (see `session::SharedPage`).
     if crate::session::rendering_shared().is_some() {
         return Ok(None);
     }
     current_user().await
+}
+
+/// Whether the header links to "Account" rather than "Sign in": while a shared page
+/// renders, from its facts (`session::SharedPage`), never from the session.
+pub async fn signed_in_for_header() -> Result<bool, AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(shared) = crate::session::rendering_shared() {
+            return Ok(shared.signed_in);
+        }
+        Ok(current_user().await?.is_some())
+    }
+    // The header is server HTML: the browser never renders it.
+    #[cfg(not(feature = "ssr"))]
+    Ok(false)
 }
 
 /// Starts an account: a link to confirm the address goes to it (or, when the address

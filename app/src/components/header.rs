@@ -70,7 +70,7 @@ pub fn ShopName() -> impl IntoView {
 /// "Sign in" for a guest, "Account" once signed in.
 #[component]
 fn AccountLink() -> impl IntoView {
-    let user = Resource::new(|| (), |_| crate::accounts::load_user());
+    let signed_in = Resource::new(|| (), |_| crate::accounts::signed_in_for_header());
     let link = |signed_in: bool| {
         let label = if signed_in { "Account" } else { "Sign in" };
         view! {
@@ -83,7 +83,7 @@ fn AccountLink() -> impl IntoView {
     };
     view! {
         <Transition fallback=move || link(false)>
-            {move || Suspend::new(async move { link(matches!(user.await, Ok(Some(_)))) })}
+            {move || Suspend::new(async move { link(signed_in.await.unwrap_or(false)) })}
         </Transition>
     }
 }

@@ -204,35 +204,46 @@ async fn catalog_pages_are_shared_by_the_shoppers_they_look_the_same_for() {
     assert_eq!(how, "miss", "two items: another page");
     assert!(page.contains("Cart, 2 items"));
 
-    // A shopper signed in gets a page rendered for them, never a kept one.
-    mercato::accounts::store::upsert_with_role(
-        &app.pool,
-        "ada@example.com",
-        crate::common::PASSWORD,
-        mercato::accounts::Role::Customer,
-    )
-    .await
-    .expect("an account");
-    let signed_in =
-        crate::common::sign_in(&app, "ada@example.com", crate::common::PASSWORD, None).await;
-    let ada_account = crate::common::session_cookie(&signed_in).expect("signed in");
-    let res = app
-        .client
-        .get(app.url(&path))
-        .header("cookie", &ada_account)
-        .header("accept", "text/html")
-        .send()
+    // Signed-in shoppers share pages too, apart from guests: their header says
+    // "Account". Their session is still checked on each request.
+    for email in ["ada@example.com", "grace@example.com"] {
+        mercato::accounts::store::upsert_with_role(
+            &app.pool,
+            email,
+            crate::common::PASSWORD,
+            mercato::accounts::Role::Customer,
+        )
         .await
-        .expect("page");
-    assert!(
-        res.headers().get("x-page-cache").is_none(),
-        "not from the cache"
+        .expect("an account");
+    }
+    let account = |email: &'static str| {
+        let app = &app;
+        async move {
+            let signed_in = crate::common::sign_in(app, email, crate::common::PASSWORD, None).await;
+            crate::common::session_cookie(&signed_in).expect("signed in")
+        }
+    };
+    let (ada_account, grace_account) = (
+        account("ada@example.com").await,
+        account("grace@example.com").await,
     );
     let account_link = ">Account</span>";
-    assert!(res.text().await.expect("page").contains(account_link));
+    let (how, page) = view(ada_account.clone()).await;
+    assert_eq!(
+        how, "miss",
+        "the first signed-in shopper with an empty cart"
+    );
+    assert!(page.contains(account_link) && !page.contains(">Sign in</span>"));
+    assert!(
+        !page.contains("ada@example.com"),
+        "nothing of hers is in it"
+    );
+    let (how, page) = view(grace_account).await;
+    assert_eq!(how, "hit", "another signed-in shopper with an empty cart");
+    assert!(page.contains(account_link));
 
     // Their session sent under a cookie name spelled otherwise (the session layer
-    // decodes it) is still theirs: never rendered into the page kept for everyone.
+    // decodes it) is still theirs: never given the page kept for visitors without one.
     let id = ada_account
         .strip_prefix("mercato_session=")
         .expect("the session cookie");
@@ -245,17 +256,53 @@ async fn catalog_pages_are_shared_by_the_shoppers_they_look_the_same_for() {
         .send()
         .await
         .expect("page");
-    assert!(
-        sneaky.headers().get("x-page-cache").is_none(),
-        "rendered for them"
+    assert_eq!(
+        sneaky.headers()["x-page-cache"],
+        "miss",
+        "the signed-in page"
     );
     assert!(sneaky.text().await.expect("page").contains(account_link));
-    let anyone = app.get(other_path).await.text().await.expect("page");
-    assert!(
-        !anyone.contains(account_link),
-        "the kept page shows a guest's header"
-    );
+    let anyone = app.get(other_path).await;
+    assert_eq!(anyone.headers()["x-page-cache"], "miss", "another page");
+    let anyone = anyone.text().await.expect("page");
+    assert!(!anyone.contains(account_link), "a guest's header");
     assert!(anyone.contains(">Sign in</span>"));
+
+    // Her password changed on another device: the check ends this session before a
+    // page is chosen, and she is shown a guest's page, not the signed-in one.
+    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE email = $1")
+        .bind("ada@example.com")
+        .execute(&app.pool)
+        .await
+        .expect("password changed elsewhere");
+    let ended = app
+        .client
+        .get(app.url(&path))
+        .header("cookie", &ada_account)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(ended.status(), 200);
+    let ended = ended.text().await.expect("page");
+    assert!(!ended.contains(account_link), "signed out");
+    assert!(ended.contains(">Sign in</span>"));
+    let account_page = app
+        .client
+        .get(app.url("/account"))
+        .header("cookie", &ada_account)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("page");
+    assert!(
+        !account_page
+            .text()
+            .await
+            .expect("page")
+            .contains("ada@example.com"),
+        "the session stays ended"
+    );
 
     // Other URLs are other pages; errors are never kept.
     let missing = app.get("/p/no-such-product").await;
