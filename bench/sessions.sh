@@ -9,8 +9,7 @@
 #   BENCH_SIGNED_IN=1     each shopper signs in to an account of their own first
 #   BENCH_PROFILE=1       record the server with perf during each shopper run and print
 #                         the top entries (bench/results/profile-<page>.txt)
-#   MERCATO_PAGE_CACHE_SECS=0   every page rendered per request (as for a signed-in
-#                         shopper): the render's own cost
+#   MERCATO_PAGE_CACHE_SECS=0   every page rendered per request: the render's own cost
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/server.sh

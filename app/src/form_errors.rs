@@ -55,14 +55,17 @@ pub fn kept(name: &str) -> Option<String> {
         .and_then(|Kept(values)| values.into_iter().find(|(k, _)| k == name).map(|(_, v)| v))
 }
 
-/// Fields whose values are never kept: secrets a page must not show again.
+/// Fields (and query parameters) whose values are secrets: never kept for a page to
+/// show again, never written to the log. A name is a secret when one of its
+/// `_`-separated words is (`current_password`, `card_number`, `client_secret`), so
+/// that `shipping_*` is not taken for a `pin`.
 pub fn is_secret(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    [
+    const SECRET_WORDS: &[&str] = &[
         "password", "card", "token", "secret", "cvc", "cvv", "pin", "otp", "iban", "key",
-    ]
-    .iter()
-    .any(|s| name.contains(s))
+    ];
+    name.to_ascii_lowercase()
+        .split(['_', '-'])
+        .any(|word| SECRET_WORDS.contains(&word))
 }
 
 /// What of a form is kept for its page: the shop's forms have a dozen short fields; a
@@ -343,10 +346,22 @@ mod kept_tests {
             "payment_intent_client_secret",
             "cvc",
             "iban",
+            "key",
+            "client_secret",
+            "Card-Number",
         ] {
             assert!(is_secret(name), "{name}");
         }
-        for name in ["email", "name", "line1", "code", "quantity", "billing_city"] {
+        for name in [
+            "email",
+            "name",
+            "line1",
+            "code",
+            "quantity",
+            "billing_city",
+            "shipping_rate",
+            "keyboard",
+        ] {
             assert!(!is_secret(name), "{name}");
         }
         assert_eq!(

@@ -134,6 +134,13 @@ pub async fn prepare_check(
 /// empty session, whether it asks for the account, the cart or the checkout.
 pub async fn signed_in() -> Result<Option<Account>, AppError> {
     use leptos::prelude::use_context;
+    // A page shared by several shoppers is nobody's: what of it is a shopper's own
+    // comes from its `SharedPage` facts, never from the session of whoever's request
+    // rendered it.
+    if rendering_shared().is_some() {
+        tracing::error!("a shared page read the session");
+        return Err(AppError::Internal);
+    }
     let Some(check) = use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Check>().cloned())
     else {

@@ -278,15 +278,12 @@ async fn robots(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// Query parameters whose values are secrets (reset and confirmation tokens, order keys,
-/// Stripe's client secret) or not ours to log.
-const SECRET_PARAMS: &[&str] = &[
-    "token",
-    "key",
-    "payment_intent_client_secret",
-    "client_secret",
-    "__err",
-];
+/// Whether a query parameter's value stays out of the log: secrets (reset and
+/// confirmation tokens, order keys, Stripe's client secret; the one list of secret
+/// names is `app::form_errors::is_secret`) and Leptos's error parameter, not ours.
+fn secret_param(name: &str) -> bool {
+    app::form_errors::is_secret(name) || name == "__err"
+}
 
 /// A request's path and query for the log, with secret values replaced by `…`.
 pub fn loggable_uri(uri: &axum::http::Uri) -> String {
@@ -296,7 +293,7 @@ pub fn loggable_uri(uri: &axum::http::Uri) -> String {
     let redacted: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if SECRET_PARAMS.contains(&name) => format!("{name}=…"),
+            Some((name, _)) if secret_param(name) => format!("{name}=…"),
             _ => pair.to_owned(),
         })
         .collect();

@@ -89,7 +89,11 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next
             tracing::error!("a session reached the page cache without the session check");
             return next.run(req).await;
         }
-        _ => (app::session::SharedPage::NO_SESSION, String::new()),
+        // The same page as a guest's with an empty cart.
+        _ => (
+            app::session::SharedPage::NO_SESSION,
+            app::session::SharedPage::NO_SESSION.variant(),
+        ),
     };
     // A kept page never reads a session: its header shows these facts.
     req.extensions_mut().insert(shared);
@@ -341,9 +345,10 @@ mod tests {
         assert_eq!(get(&app).await, ("hit".into(), "render 1".into()));
 
         // Age the kept page into its last quarter.
-        cache
-            .pages
-            .backdate(&page_key("", "/c/a"), Duration::from_secs(7));
+        cache.pages.backdate(
+            &page_key(&app::session::SharedPage::NO_SESSION.variant(), "/c/a"),
+            Duration::from_secs(7),
+        );
         assert_eq!(get(&app).await, ("refresh".into(), "render 1".into()));
         for _ in 0..500 {
             if renders.load(Ordering::SeqCst) == 2 && get(&app).await.1 == "render 2" {
