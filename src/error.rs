@@ -75,6 +75,8 @@ pub enum Rule {
     /// first (the order is no longer where it was).
     #[error("{0}")]
     Transition(TransitionError),
+    #[error("{0}")]
+    Staff(crate::accounts::staff::StaffError),
 }
 
 /// Each area's error is a [`Rule`], and so an [`Error`]: `?` lifts it.
@@ -103,6 +105,7 @@ rules!(
     Checkout(CheckoutError),
     Payment(PaymentError),
     Transition(TransitionError),
+    Staff(crate::accounts::staff::StaffError),
 );
 
 impl Error {

@@ -72,43 +72,58 @@ pub fn App() -> impl IntoView {
     view! {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Router>
-            <div class="flex min-h-screen flex-col">
-                <Header />
-                <main id="main" class="flex-1">
-                    <FlashMessage />
-                    // No level holds more than 16 routes: the view macro splits longer
-                    // lists into tuples, and Leptos 0.8 then fails to hydrate every page
-                    // (found when the checkout routes made it 22).
-                    <Routes fallback=NotFoundPage>
-                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                        <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
-                        <Route path=path!("/p/:slug") view=ProductPage ssr=SsrMode::Async />
-                        <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
-                        <Route path=path!("/cart") view=cart::CartPage ssr=SsrMode::Async />
-                        <ParentRoute path=path!("/account") view=Outlet ssr=SsrMode::Async>
-                            <Route path=path!("") view=accounts::AccountPage ssr=SsrMode::Async />
-                            <Route path=path!("register") view=accounts::RegisterPage ssr=SsrMode::Async />
-                            <Route path=path!("verify") view=accounts::VerifyEmailPage ssr=SsrMode::Async />
-                            <Route path=path!("forgot") view=accounts::ForgotPasswordPage ssr=SsrMode::Async />
-                            <Route path=path!("reset") view=accounts::ResetPasswordPage ssr=SsrMode::Async />
-                            <Route path=path!("password") view=accounts::ChangePasswordPage ssr=SsrMode::Async />
-                            <Route path=path!("addresses") view=accounts::AddressesPage ssr=SsrMode::Async />
-                            <Route path=path!("addresses/new") view=accounts::NewAddressPage ssr=SsrMode::Async />
-                            <Route path=path!("addresses/:id") view=accounts::EditAddressPage ssr=SsrMode::Async />
-                            <Route path=path!("orders") view=accounts::OrdersPage ssr=SsrMode::Async />
-                        </ParentRoute>
-                        <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async />
-                        <ParentRoute path=path!("/checkout") view=Outlet ssr=SsrMode::Async>
-                            <Route path=path!("") view=checkout::DetailsPage ssr=SsrMode::Async />
-                            <Route path=path!("shipping") view=checkout::ShippingPage ssr=SsrMode::Async />
-                            <Route path=path!("review") view=checkout::ReviewPage ssr=SsrMode::Async />
-                            <Route path=path!("return") view=checkout::ReturnPage ssr=SsrMode::Async />
-                        </ParentRoute>
-                        <Route path=path!("/orders/:number") view=orders::OrderPage ssr=SsrMode::Async />
-                    </Routes>
-                </main>
-                <Footer />
-            </div>
+            // No level holds more than 16 routes: the view macro splits longer lists
+            // into tuples, and Leptos 0.8 then fails to hydrate every page (found when
+            // the checkout routes made it 22).
+            <Routes fallback=|| view! { <ShopLayout><NotFoundPage /></ShopLayout> }>
+                // The back office has its own layout.
+                <ParentRoute path=path!("/admin") view=admin::AdminLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=admin::DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("staff") view=admin::StaffPage ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=admin::AuditPage ssr=SsrMode::Async />
+                </ParentRoute>
+                <ParentRoute path=path!("") view=|| view! { <ShopLayout><Outlet /></ShopLayout> } ssr=SsrMode::Async>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/p/:slug") view=ProductPage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
+                    <Route path=path!("/cart") view=cart::CartPage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("/account") view=Outlet ssr=SsrMode::Async>
+                        <Route path=path!("") view=accounts::AccountPage ssr=SsrMode::Async />
+                        <Route path=path!("register") view=accounts::RegisterPage ssr=SsrMode::Async />
+                        <Route path=path!("verify") view=accounts::VerifyEmailPage ssr=SsrMode::Async />
+                        <Route path=path!("forgot") view=accounts::ForgotPasswordPage ssr=SsrMode::Async />
+                        <Route path=path!("reset") view=accounts::ResetPasswordPage ssr=SsrMode::Async />
+                        <Route path=path!("password") view=accounts::ChangePasswordPage ssr=SsrMode::Async />
+                        <Route path=path!("addresses") view=accounts::AddressesPage ssr=SsrMode::Async />
+                        <Route path=path!("addresses/new") view=accounts::NewAddressPage ssr=SsrMode::Async />
+                        <Route path=path!("addresses/:id") view=accounts::EditAddressPage ssr=SsrMode::Async />
+                        <Route path=path!("orders") view=accounts::OrdersPage ssr=SsrMode::Async />
+                    </ParentRoute>
+                    <ParentRoute path=path!("/checkout") view=Outlet ssr=SsrMode::Async>
+                        <Route path=path!("") view=checkout::DetailsPage ssr=SsrMode::Async />
+                        <Route path=path!("shipping") view=checkout::ShippingPage ssr=SsrMode::Async />
+                        <Route path=path!("review") view=checkout::ReviewPage ssr=SsrMode::Async />
+                        <Route path=path!("return") view=checkout::ReturnPage ssr=SsrMode::Async />
+                    </ParentRoute>
+                    <Route path=path!("/orders/:number") view=orders::OrderPage ssr=SsrMode::Async />
+                </ParentRoute>
+            </Routes>
         </Router>
+    }
+}
+
+/// The shop's frame around a shopper's page: header, the waiting message, footer.
+#[component]
+fn ShopLayout(children: Children) -> impl IntoView {
+    view! {
+        <div class="flex min-h-screen flex-col">
+            <Header />
+            <main id="main" class="flex-1">
+                <FlashMessage />
+                {children()}
+            </main>
+            <Footer />
+        </div>
     }
 }

@@ -1,5 +1,8 @@
 //! The Mercato server as a library, so integration tests run exactly what the binary runs.
 
+// The app's route tree is a deep type (as in `app`).
+#![recursion_limit = "256"]
+
 pub mod commands;
 pub mod config;
 pub mod http;

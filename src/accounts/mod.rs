@@ -16,6 +16,7 @@ pub mod verify;
 pub mod address;
 pub mod regions;
 pub mod session;
+pub mod staff;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -67,6 +68,10 @@ pub enum AccountError {
     WrongCurrentPassword,
     #[error("The new password is the same as the current one. Choose a different one.")]
     SamePassword,
+    #[error(
+        "This account has been deactivated. Ask the shop's administrator if you need it again."
+    )]
+    Deactivated,
 }
 
 impl Email {

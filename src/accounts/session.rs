@@ -2,16 +2,22 @@
 //! request, kept here so it is written once and tested without a server.
 
 use super::{Role, User};
+use crate::admin::Permission;
 
 /// An account as the session check sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub user: User,
-    /// Bumped by every password change (and, for staff, role changes): a session signed
-    /// in under an older epoch is over.
+    /// Bumped by every password change (and, for staff, role changes and
+    /// deactivation): a session signed in under an older epoch is over.
     pub epoch: i32,
     /// Whether its owner opened a link mailed to the address.
     pub verified: bool,
+    /// Deactivated by an administrator: it cannot sign in.
+    pub deactivated: bool,
+    /// What its staff role lets a staff account do (empty for others; an admin may do
+    /// everything: see `admin::Staff::of`).
+    pub staff_permissions: Vec<Permission>,
 }
 
 /// What a session remembers of its sign-in.
@@ -27,6 +33,7 @@ pub struct SignedIn {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
     AccountGone,
+    Deactivated,
     PasswordChanged,
     StaffLifetimeOver,
 }
@@ -35,6 +42,7 @@ impl Ended {
     pub fn as_str(self) -> &'static str {
         match self {
             Ended::AccountGone => "the account is gone",
+            Ended::Deactivated => "the account was deactivated",
             Ended::PasswordChanged => "the password changed since it signed in",
             Ended::StaffLifetimeOver => "a staff session past its lifetime",
         }
@@ -53,6 +61,9 @@ pub fn verdict(
     let Some(account) = account else {
         return Err(Ended::AccountGone);
     };
+    if account.deactivated {
+        return Err(Ended::Deactivated);
+    }
     if account.epoch != signed_in.epoch {
         return Err(Ended::PasswordChanged);
     }
@@ -75,6 +86,8 @@ mod tests {
             },
             epoch,
             verified: true,
+            deactivated: false,
+            staff_permissions: Vec::new(),
         }
     }
 
@@ -95,6 +108,17 @@ mod tests {
         assert_eq!(
             verdict(None, signed_in, 1, 12 * HOUR),
             Err(Ended::AccountGone)
+        );
+    }
+
+    #[test]
+    fn a_deactivated_account_has_no_sessions_whatever_its_epoch() {
+        let signed_in = SignedIn { epoch: 3, at: 0 };
+        let mut staff = account(Role::Staff, 3);
+        staff.deactivated = true;
+        assert_eq!(
+            verdict(Some(&staff), signed_in, 1, 12 * HOUR),
+            Err(Ended::Deactivated)
         );
     }
 

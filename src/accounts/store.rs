@@ -123,7 +123,8 @@ pub async fn sign_in(
     let turn = gate.turn()?;
     let row = sqlx::query!(
         r#"SELECT id, email, password_hash, role AS "role: Role",
-                  email_verified_at IS NOT NULL AS "confirmed!"
+                  email_verified_at IS NOT NULL AS "confirmed!",
+                  deactivated_at IS NOT NULL AS "deactivated!"
            FROM users WHERE lower(email) = lower($1)"#,
         email.as_str(),
     )
@@ -134,6 +135,8 @@ pub async fn sign_in(
         .map_or(password::DECOY, |row| row.password_hash.as_str());
     let matched = password::verify(&turn, password.to_owned(), hash.to_owned()).await?;
     match row {
+        // Said only to whoever knows the password.
+        Some(row) if matched && row.deactivated => Err(AccountError::Deactivated.into()),
         Some(row) if matched && row.confirmed => {
             limits::clear_sign_in(pool, &email_typed, client).await?;
             Ok(User {
@@ -149,9 +152,12 @@ pub async fn sign_in(
 /// The account `id`, if it still exists.
 pub async fn account(pool: &PgPool, id: i64) -> Result<Option<Account>, Error> {
     let row = sqlx::query!(
-        r#"SELECT id, email, role AS "role: Role", session_epoch,
-                  email_verified_at IS NOT NULL AS "verified!"
-           FROM users WHERE id = $1"#,
+        r#"SELECT u.id, u.email, u.role AS "role: Role", u.session_epoch,
+                  u.email_verified_at IS NOT NULL AS "verified!",
+                  u.deactivated_at IS NOT NULL AS "deactivated!",
+                  coalesce(r.permissions, '{}') AS "permissions!: Vec<crate::admin::Permission>"
+           FROM users u LEFT JOIN staff_roles r ON r.id = u.staff_role_id
+           WHERE u.id = $1"#,
         id,
     )
     .fetch_optional(pool)
@@ -164,12 +170,16 @@ pub async fn account(pool: &PgPool, id: i64) -> Result<Option<Account>, Error> {
         },
         epoch: row.session_epoch,
         verified: row.verified,
+        deactivated: row.deactivated,
+        staff_permissions: row.permissions,
     }))
 }
 
 /// Creates an account with `role`, or gives an existing one that role and password
-/// (the `mercato admin create` command and the demo seed). Whoever runs the command
-/// owns the address as far as the shop is concerned: it counts as confirmed.
+/// (the `mercato admin create` command and the demo seed), active again if it was
+/// deactivated. A staff account gets the first staff role (the seeded "Manager").
+/// Whoever runs the command owns the address as far as the shop is concerned: it counts
+/// as confirmed.
 pub async fn upsert_with_role(
     pool: &PgPool,
     email: &str,
@@ -180,10 +190,12 @@ pub async fn upsert_with_role(
     check_new_password(password, &email)?;
     let hash = hash_now(password).await?;
     let row = sqlx::query!(
-        "INSERT INTO users (email, password_hash, role, email_verified_at)
-         VALUES ($1, $2, $3, now())
+        "INSERT INTO users (email, password_hash, role, email_verified_at, staff_role_id)
+         VALUES ($1, $2, $3, now(),
+                 CASE WHEN $3 = 'staff' THEN (SELECT min(id) FROM staff_roles) END)
          ON CONFLICT (lower(email)) DO UPDATE
          SET password_hash = EXCLUDED.password_hash, role = EXCLUDED.role,
+             staff_role_id = EXCLUDED.staff_role_id, deactivated_at = NULL,
              email_verified_at = coalesce(users.email_verified_at, now()),
              session_epoch = users.session_epoch + 1, updated_at = now()
          RETURNING id, email",

@@ -2,25 +2,50 @@
 //! written in the same transaction as the change (so a change without its entry, or an
 //! entry without its change, cannot be). The table refuses updates and deletes.
 
+#[cfg(feature = "server")]
 use super::Staff;
+#[cfg(feature = "server")]
 use crate::Error;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "server")]
 use sqlx::PgConnection;
 
 crate::text_enum! {
     /// What a staff member did, as the log names it. One variant per kind of change, so
     /// a screen cannot misspell one.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     pub enum Action {
         /// An order moved to another status.
         OrderStatus = "order.status",
+        /// A staff member was made an admin or given another staff role.
+        StaffRole = "staff.role",
+        StaffDeactivate = "staff.deactivate",
+        StaffReactivate = "staff.reactivate",
+        /// Someone was invited to the staff (a new account, or a customer's made staff).
+        StaffInvite = "staff.invite",
+    }
+}
+
+impl Action {
+    /// What the log's page says was done.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::OrderStatus => "Changed an order's status",
+            Action::StaffRole => "Changed a staff member's role",
+            Action::StaffDeactivate => "Deactivated a staff account",
+            Action::StaffReactivate => "Reactivated a staff account",
+            Action::StaffInvite => "Invited someone to the staff",
+        }
     }
 }
 
 crate::text_enum! {
     /// What kind of thing a change was about.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     pub enum SubjectKind {
         Order = "order",
+        /// An account, by its id.
+        User = "user",
     }
 }
 
@@ -33,6 +58,7 @@ pub struct Subject<'a> {
 
 /// Records that `staff` did `action` to `subject`, with the changed fields `before` and
 /// `after` (JSON objects, or `None` for a creation or a deletion).
+#[cfg(feature = "server")]
 pub async fn record(
     conn: &mut PgConnection,
     staff: &Staff,
@@ -55,4 +81,56 @@ pub async fn record(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// One change as the audit log's page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: i64,
+    /// When, as `YYYY-MM-DD HH:MM:SS` (UTC).
+    pub at: String,
+    pub staff_email: String,
+    pub action: Action,
+    pub subject_kind: SubjectKind,
+    pub subject_id: String,
+    /// The changed fields before and after, as JSON text.
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A page of the log, newest first, and where the next (older) one starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryPage {
+    pub entries: Vec<Entry>,
+    /// Pass as `before` for the next page; `None` on the last.
+    pub next: Option<i64>,
+}
+
+/// Entries per page.
+pub const PER_PAGE: i64 = 50;
+
+/// The entries older than `before` (an entry id; `None`: the newest), [`PER_PAGE`] at a
+/// time: a keyset page, as fast on the millionth entry as on the first.
+#[cfg(feature = "server")]
+pub async fn page(pool: &sqlx::PgPool, before: Option<i64>) -> Result<EntryPage, Error> {
+    let mut entries = sqlx::query_as!(
+        Entry,
+        r#"SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS "at!",
+                  staff_email, action AS "action: Action",
+                  subject_kind AS "subject_kind: SubjectKind", subject_id,
+                  before::text AS before, after::text AS after
+           FROM audit_log WHERE id < coalesce($1, 9223372036854775807)
+           ORDER BY id DESC LIMIT $2"#,
+        before,
+        PER_PAGE + 1,
+    )
+    .fetch_all(pool)
+    .await?;
+    let next = if entries.len() as i64 > PER_PAGE {
+        entries.truncate(PER_PAGE as usize);
+        entries.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok(EntryPage { entries, next })
 }

@@ -3,7 +3,6 @@
 //! themselves live with the data they change (orders, catalog, inventory); each takes a
 //! `&Staff` and writes its audit row in the same transaction as the change.
 
-#[cfg(feature = "server")]
 pub mod audit;
 
 use crate::accounts::{Role, User};
@@ -35,17 +34,17 @@ crate::text_enum! {
 }
 
 impl Permission {
-    /// The permissions a role gives: an admin may do everything; staff everything but
-    /// managing staff and the shop's settings. (Named roles with chosen permissions come
-    /// with the staff screens.)
-    pub fn of_role(role: Role) -> BTreeSet<Permission> {
-        match role {
-            Role::Customer => BTreeSet::new(),
-            Role::Staff => Permission::ALL
-                .into_iter()
-                .filter(|p| !matches!(p, Permission::Staff | Permission::Settings))
-                .collect(),
-            Role::Admin => Permission::ALL.into_iter().collect(),
+    /// What a permission lets staff do, for the screens that grant them.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Permission::Catalog => "Products, categories, images and imports",
+            Permission::Inventory => "Stock levels and their movements",
+            Permission::Orders => "Orders: fulfil, cancel",
+            Permission::Refunds => "Money back to customers",
+            Permission::Customers => "Customers' accounts and data",
+            Permission::Discounts => "Coupons",
+            Permission::Settings => "Shipping, tax and the shop's settings",
+            Permission::Staff => "Staff accounts and their roles",
         }
     }
 }
@@ -66,10 +65,21 @@ pub struct Staff {
 pub struct Missing(pub Permission);
 
 impl Staff {
-    /// The capability of a signed-in account, if it is staff at all.
-    pub fn of(user: User) -> Option<Staff> {
-        let permissions = Permission::of_role(user.role);
-        (!permissions.is_empty()).then_some(Staff { user, permissions })
+    /// The capability of a signed-in account, if it is staff at all: an admin may do
+    /// everything; a staff account what its staff role lists (`role_permissions`,
+    /// possibly nothing but the dashboard); a customer is not staff.
+    pub fn of(user: User, role_permissions: &[Permission]) -> Option<Staff> {
+        let permissions = match user.role {
+            Role::Customer => return None,
+            Role::Staff => role_permissions.iter().copied().collect(),
+            Role::Admin => Permission::ALL.into_iter().collect(),
+        };
+        Some(Staff { user, permissions })
+    }
+
+    /// Everything this staff member may do, in the order declared.
+    pub fn permissions(&self) -> impl Iterator<Item = Permission> + '_ {
+        self.permissions.iter().copied()
     }
 
     /// A staff member with exactly `permissions`, for tests of what each one allows.
@@ -205,16 +215,22 @@ mod tests {
 
     #[test]
     fn only_staff_accounts_are_staff_and_admins_may_do_everything() {
-        assert_eq!(Staff::of(user(Role::Customer)), None);
-        let admin = Staff::of(user(Role::Admin)).expect("staff");
+        assert_eq!(Staff::of(user(Role::Customer), &Permission::ALL), None);
+        let admin = Staff::of(user(Role::Admin), &[]).expect("staff");
         assert!(Permission::ALL.iter().all(|p| admin.may(*p)));
-        let staff = Staff::of(user(Role::Staff)).expect("staff");
-        assert!(staff.require(Permission::Orders).is_ok());
+        let fulfilment = Staff::of(
+            user(Role::Staff),
+            &[Permission::Orders, Permission::Inventory],
+        )
+        .expect("staff");
+        assert!(fulfilment.require(Permission::Orders).is_ok());
         assert_eq!(
-            staff.require(Permission::Staff),
-            Err(Missing(Permission::Staff))
+            fulfilment.require(Permission::Refunds),
+            Err(Missing(Permission::Refunds))
         );
-        assert!(!staff.may(Permission::Settings));
+        assert!(!fulfilment.may(Permission::Staff));
+        let nothing = Staff::of(user(Role::Staff), &[]).expect("still staff");
+        assert_eq!(nothing.permissions().count(), 0);
         assert_eq!(
             Missing(Permission::Refunds).to_string(),
             "This needs the refunds permission. Ask an administrator if you need it."

@@ -19,10 +19,6 @@ use mercato::accounts::User;
 /// The signed-in account, or `None` for a guest.
 #[server(prefix = "/api", endpoint = "account/me")]
 pub async fn load_user() -> Result<Option<User>, AppError> {
-    // A page shared by several shoppers shows nobody's (see `session::SharedPage`).
-    if crate::session::rendering_shared().is_some() {
-        return Ok(None);
-    }
     current_user().await
 }
 
@@ -267,9 +263,11 @@ pub async fn require_user() -> Result<User, AppError> {
 /// gets 401, a customer 403. A function that needs a permission asks `require_permission`.
 #[cfg(feature = "ssr")]
 pub async fn require_staff() -> Result<mercato::admin::Staff, AppError> {
-    let user = require_user().await?;
-    let id = user.id;
-    mercato::admin::Staff::of(user).ok_or_else(|| {
+    let account = crate::session::signed_in()
+        .await?
+        .ok_or(AppError::SignInRequired)?;
+    let id = account.user.id;
+    mercato::admin::Staff::of(account.user, &account.staff_permissions).ok_or_else(|| {
         tracing::warn!(user = id, "refused: not staff");
         AppError::Forbidden(None)
     })

@@ -1,13 +1,54 @@
-//! `/admin`: the staff's pages. Every server function here starts with its role check.
+//! `/admin`: the back office. Its own layout (a side navigation filtered by what the
+//! staff member may do, breadcrumbs, flash messages); every page is `noindex`; every
+//! server function here has an explicit endpoint under `/api/admin/…` and starts with
+//! its permission check (`require_staff` for what any staff member may see,
+//! `require_permission` otherwise). The rules themselves live in `mercato`.
 
-use crate::components::loaded;
-use crate::components::PageTitle;
+mod audit;
+mod staff;
+
+pub use audit::AuditPage;
+pub use staff::StaffPage;
+
+use crate::components::{loaded, waiting_flash, FlashMessage, PageTitle, WaitingFlash};
 use crate::error::AppError;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Meta;
-use mercato::admin::Overview;
+use leptos_router::components::Outlet;
+use mercato::admin::{Overview, Permission};
+use serde::{Deserialize, Serialize};
 
-/// The shop at a glance. Staff and admins only.
+/// The signed-in staff member, as the back office's layout needs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub email: String,
+    pub role: String,
+    pub permissions: Vec<Permission>,
+}
+
+impl Me {
+    pub fn may(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+}
+
+/// Who is signed in to the back office. Any staff member.
+#[server(prefix = "/api", endpoint = "admin/me")]
+pub async fn load_me() -> Result<Me, AppError> {
+    let staff = crate::accounts::require_staff().await?;
+    let role = match staff.user().role {
+        mercato::accounts::Role::Admin => "Administrator".to_owned(),
+        _ => "Staff".to_owned(),
+    };
+    Ok(Me {
+        email: staff.user().email.clone(),
+        role,
+        permissions: staff.permissions().collect(),
+    })
+}
+
+/// The shop at a glance. Any staff member.
 #[server(prefix = "/api", endpoint = "admin/overview")]
 pub async fn load_overview() -> Result<Overview, AppError> {
     crate::accounts::require_staff().await?;
@@ -18,34 +59,189 @@ pub async fn load_overview() -> Result<Overview, AppError> {
 /// Whether stock adds up (for staff, and for the checkout benchmark's oversell check).
 #[server(prefix = "/api", endpoint = "admin/stock-audit")]
 pub async fn stock_audit() -> Result<mercato::admin::StockAudit, AppError> {
-    crate::accounts::require_staff().await?;
+    crate::accounts::require_permission(Permission::Inventory).await?;
     let pool = crate::state::pool()?;
     Ok(mercato::admin::stock_audit(&pool).await?)
 }
 
+/// The back office's sections, each with the permission it needs to be shown (`None`:
+/// every staff member). Only sections that exist are listed: none is a dead link.
+const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
+    ("Dashboard", "/admin", None),
+    ("Staff", "/admin/staff", Some(Permission::Staff)),
+    ("Audit log", "/admin/audit", Some(Permission::Staff)),
+];
+
+/// The back office's frame: navigation, the signed-in member, and the page. A guest is
+/// asked to sign in, a customer told the pages are for staff.
 #[component]
-pub fn AdminPage() -> impl IntoView {
-    let overview = Resource::new(
-        || (),
-        |_| async { Ok::<_, AppError>(load_overview().await) },
-    );
+pub fn AdminLayout() -> impl IntoView {
+    let me = Resource::new(|| (), |_| load_me());
+    // Taken here, once: the shell below may be rendered more than once.
+    let flash = waiting_flash();
     view! {
-        <PageTitle text="Admin" />
         <Meta name="robots" content="noindex" />
-        <div class="mx-auto max-w-5xl px-4 py-12">
-            <h1 class="text-3xl font-bold tracking-tight">"Admin"</h1>
-            {loaded(overview, |result| match result {
-                Ok(o) => view! { <Tiles overview=o /> }.into_any(),
-                Err(AppError::SignInRequired) => view! {
-                    <p class="mt-6 text-stone-700">"Staff only. "
-                        <a href="/account" class="font-semibold text-teal-800 underline">"Sign in"</a>
-                        " with a staff account."</p>
-                }.into_any(),
-                Err(e) => view! {
-                    <p role="alert" class="mt-6 rounded-xl bg-rose-50 px-4 py-3 text-sm font-medium text-rose-800">{e.to_string()}</p>
-                }.into_any(),
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(me) => view! { <Shell me flash /> }.into_any(),
+                    Err(error) => view! { <Refused error /> }.into_any(),
+                }
             })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Shell(me: Me, flash: WaitingFlash) -> impl IntoView {
+    let sign_out = ServerAction::<crate::accounts::SignOut>::new();
+    let path = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    let links = SECTIONS
+        .iter()
+        .filter(|(_, _, needs)| needs.is_none_or(|p| me.may(p)))
+        .map(|(label, href, _)| {
+            let current = path == *href;
+            view! {
+                <li class="shrink-0">
+                    <a
+                        href=*href
+                        aria-current=current.then_some("page")
+                        class="block rounded-lg px-3 py-2 text-sm font-medium text-stone-300 hover:bg-stone-800 hover:text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-400 aria-[current=page]:bg-stone-800 aria-[current=page]:text-white"
+                    >
+                        {*label}
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <a href="#admin-main" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-4 focus:py-2 focus:shadow">
+            "Skip to content"
+        </a>
+        <div class="min-h-screen bg-stone-100 lg:flex">
+            <aside class="bg-stone-900 text-white lg:sticky lg:top-0 lg:h-screen lg:w-60 lg:shrink-0">
+                <div class="flex items-center justify-between gap-3 px-4 py-3 lg:block lg:py-5">
+                    <a href="/admin" class="flex items-center gap-2 rounded font-bold focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-400">
+                        <span aria-hidden="true" class="flex h-8 w-8 items-center justify-center rounded-lg bg-teal-600 font-black">"M"</span>
+                        "Back office"
+                    </a>
+                    <a href="/" class="rounded text-sm text-stone-300 underline-offset-4 hover:text-white hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-400 lg:mt-3 lg:block">
+                        "View the shop"
+                    </a>
+                </div>
+                <nav aria-label="Back office">
+                    <ul class="flex gap-1 overflow-x-auto px-2 pb-2 lg:flex-col lg:px-3">{links}</ul>
+                </nav>
+            </aside>
+            <div class="min-w-0 flex-1">
+                <div class="flex flex-wrap items-center justify-end gap-x-4 gap-y-1 border-b border-stone-200 bg-white px-4 py-2 text-sm text-stone-600 lg:px-8">
+                    <span>
+                        <span class="sr-only">"Signed in as "</span>
+                        <span data-testid="admin-me" class="font-medium text-stone-900">{me.email.clone()}</span>
+                        " · " {me.role.clone()}
+                    </span>
+                    <ActionForm action=sign_out>
+                        <button type="submit" class="rounded font-semibold text-teal-800 underline-offset-4 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">"Sign out"</button>
+                    </ActionForm>
+                </div>
+                <main id="admin-main" class="px-4 pb-16 lg:px-8">
+                    <FlashMessage flash />
+                    <Outlet />
+                </main>
+            </div>
         </div>
+    }
+}
+
+/// The back office for someone who may not use it.
+#[component]
+fn Refused(error: AppError) -> impl IntoView {
+    let (title, body) = match error {
+        AppError::SignInRequired => ("Sign in to the back office", None),
+        AppError::Forbidden(_) => (
+            "Staff only",
+            Some("This account isn't on the shop's staff. Sign in with a staff account."),
+        ),
+        _ => ("The back office is unavailable", None),
+    };
+    let message = match (&error, body) {
+        (_, Some(body)) => body.to_owned(),
+        (AppError::SignInRequired, None) => "Sign in with a staff account.".to_owned(),
+        (error, None) => error.to_string(),
+    };
+    view! {
+        <PageTitle text=title />
+        <main id="main" class="mx-auto max-w-lg px-4 py-20 text-center">
+            <h1 class="text-2xl font-bold tracking-tight">{title}</h1>
+            <p class="mt-3 text-stone-700" role="alert">{message}</p>
+            <p class="mt-6 flex justify-center gap-4">
+                <a href="/account" class="font-semibold text-teal-800 underline">"Sign in"</a>
+                <a href="/" class="font-semibold text-teal-800 underline">"Back to the shop"</a>
+            </p>
+        </main>
+    }
+}
+
+/// A back-office page's top: breadcrumbs back up the sections, then the title.
+#[component]
+pub fn AdminHeader(
+    /// The pages above this one, as (label, link).
+    #[prop(optional)]
+    crumbs: Vec<(&'static str, &'static str)>,
+    title: &'static str,
+) -> impl IntoView {
+    view! {
+        <PageTitle text=format!("{title} · Back office") />
+        <nav aria-label="Breadcrumb" class="pt-5 text-sm text-stone-600">
+            <ol class="flex flex-wrap gap-1">
+                <li><a href="/admin" class="underline-offset-4 hover:underline">"Back office"</a></li>
+                {crumbs.into_iter().map(|(label, href)| view! {
+                    <li><span aria-hidden="true">" / "</span><a href=href class="underline-offset-4 hover:underline">{label}</a></li>
+                }).collect_view()}
+                <li aria-current="page"><span aria-hidden="true">" / "</span>{title}</li>
+            </ol>
+        </nav>
+        <h1 class="mt-1 text-2xl font-bold tracking-tight sm:text-3xl">{title}</h1>
+    }
+}
+
+/// A back-office table: it scrolls sideways on a narrow screen rather than squeezing
+/// its columns (`relative`, so that screen-reader-only labels inside scroll with it and
+/// never widen the page). `columns`: the headings (an empty one is read as "Actions").
+#[component]
+pub fn DataTable(
+    /// The narrowest the table gets before it scrolls, a Tailwind class such as
+    /// `min-w-[48rem]` (written out whole where it is used, so Tailwind sees it).
+    min_width: &'static str,
+    columns: &'static [&'static str],
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="relative overflow-x-auto rounded-2xl border border-stone-200 bg-white">
+            <table class=format!("w-full {min_width} text-left text-sm")>
+                <thead class="border-b border-stone-200 bg-stone-50 text-xs uppercase tracking-wide text-stone-600">
+                    <tr>
+                        {columns.iter().map(|c| match *c {
+                            "" => view! { <th scope="col" class="px-4 py-3 font-semibold"><span class="sr-only">"Actions"</span></th> }.into_any(),
+                            c => view! { <th scope="col" class="px-4 py-3 font-semibold">{c}</th> }.into_any(),
+                        }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-stone-100 align-top">{children()}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// `/admin`: the shop at a glance.
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| load_overview());
+    view! {
+        <AdminHeader title="Dashboard" />
+        {loaded(overview, |o| view! { <Tiles overview=o /> })}
     }
 }
 
@@ -62,14 +258,13 @@ fn Tiles(overview: Overview) -> impl IntoView {
         ("Mail waiting to send", overview.mail_waiting),
     ];
     view! {
-        <dl class="mt-8 grid grid-cols-2 gap-4 md:grid-cols-4">
+        <dl class="mt-6 grid grid-cols-2 gap-3 sm:gap-4 md:grid-cols-4">
             {tiles.into_iter().map(|(label, n)| view! {
-                <div class="rounded-2xl border border-stone-200 bg-white p-5">
+                <div class="rounded-2xl border border-stone-200 bg-white p-4 sm:p-5">
                     <dt class="text-sm text-stone-600">{label}</dt>
                     <dd class="mt-1 text-2xl font-bold">{n}</dd>
                 </div>
             }).collect_view()}
         </dl>
-        <p class="mt-8 text-sm text-stone-500">"Products, orders and coupons get their own admin pages next."</p>
     }
 }

@@ -107,8 +107,15 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
             "checkout/stripe/return",
             &["payment_intent", "payment_intent_client_secret"],
         ),
+        ("admin/me", vec![], Who::Staff),
         ("admin/overview", vec![], Who::Staff),
         ("admin/stock-audit", vec![], Who::Staff),
+        ("admin/staff", vec![], Who::Staff),
+        ("admin/staff/role", vec!["member", "role"], Who::Staff),
+        ("admin/staff/invite", vec!["email", "role"], Who::Staff),
+        ("admin/staff/deactivate", vec!["member"], Who::Staff),
+        ("admin/staff/reactivate", vec!["member"], Who::Staff),
+        ("admin/audit", vec!["before"], Who::Staff),
     ]
 }
 

@@ -24,7 +24,12 @@ async fn staff_member(shop: &Shop) -> Staff {
     )
     .await
     .expect("a staff account");
-    Staff::of(user).expect("staff")
+    // The seeded "Manager" role's permissions, as the database gave them.
+    let account = mercato::accounts::store::account(&shop.pool, user.id)
+        .await
+        .expect("read")
+        .expect("the account");
+    Staff::of(user, &account.staff_permissions).expect("staff")
 }
 
 /// An unpaid order of two units; (the order, its variant, the stock before it).
@@ -213,11 +218,14 @@ async fn staff_need_the_orders_permission_and_a_reason() {
         matches!(&err, Error::Fields(f) if f.get("reason").is_some()),
         "{err:?}"
     );
-    let customer = Staff::of(mercato::accounts::User {
-        id: staff.id(),
-        email: "sam@example.com".into(),
-        role: Role::Customer,
-    });
+    let customer = Staff::of(
+        mercato::accounts::User {
+            id: staff.id(),
+            email: "sam@example.com".into(),
+            role: Role::Customer,
+        },
+        &Permission::ALL,
+    );
     assert_eq!(customer, None, "a customer is no staff member");
     // A staff member who may edit the catalog but not orders.
     let cataloguer = Staff::with_permissions(staff.user().clone(), &[Permission::Catalog]);

@@ -206,7 +206,7 @@ async fn catalog_pages_are_shared_by_the_shoppers_they_look_the_same_for() {
 
     // Signed-in shoppers share pages too, apart from guests: their header says
     // "Account". Their session is still checked on each request.
-    for email in ["ada@example.com", "grace@example.com"] {
+    for email in ["ada@example.com", "grace@example.com", "sam@example.com"] {
         mercato::accounts::store::upsert_with_role(
             &app.pool,
             email,
@@ -238,9 +238,26 @@ async fn catalog_pages_are_shared_by_the_shoppers_they_look_the_same_for() {
         !page.contains("ada@example.com"),
         "nothing of hers is in it"
     );
-    let (how, page) = view(grace_account).await;
+    let (how, page) = view(grace_account.clone()).await;
     assert_eq!(how, "hit", "another signed-in shopper with an empty cart");
     assert!(page.contains(account_link));
+    // Signed in with one item: not the guests' one-item page (kept above).
+    add_to_cart(&app, variant, 1, Some(&grace_account)).await;
+    let (how, page) = view(grace_account).await;
+    assert_eq!(how, "miss", "signed in, one item: a page of its own");
+    assert!(page.contains(account_link) && page.contains("Cart, 1 item"));
+    // Staff see the shop as customers do: the same page.
+    let staff = account("sam@example.com").await;
+    crate::common::set_role(
+        &app.pool,
+        "sam@example.com",
+        mercato::accounts::Role::Staff,
+        Some("Manager"),
+    )
+    .await;
+    let (how, page) = view(staff).await;
+    assert_eq!(how, "hit", "a staff member with an empty cart");
+    assert!(page.contains(account_link) && !page.contains("/admin"));
 
     // Their session sent under a cookie name spelled otherwise (the session layer
     // decodes it) is still theirs: never given the page kept for visitors without one.
@@ -284,6 +301,15 @@ async fn catalog_pages_are_shared_by_the_shoppers_they_look_the_same_for() {
         .await
         .expect("page");
     assert_eq!(ended.status(), 200);
+    assert!(
+        ended.headers().get("x-page-cache").is_none(),
+        "rendered for this request alone"
+    );
+    assert!(
+        crate::common::session_cookie(&ended).is_some()
+            || ended.headers().get("set-cookie").is_some(),
+        "the ended session's cookie is replaced"
+    );
     let ended = ended.text().await.expect("page");
     assert!(!ended.contains(account_link), "signed out");
     assert!(ended.contains(">Sign in</span>"));

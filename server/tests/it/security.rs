@@ -321,10 +321,13 @@ async fn a_staff_sign_in_ends_after_its_lifetime_a_shoppers_does_not() {
         let app = seeded_app_tweaked(|state| state.staff_session = lifetime).await;
         let staff = register(&app, "sam@example.com", None).await;
         let shopper = register(&app, "ada@example.com", None).await;
-        sqlx::query("UPDATE users SET role = 'staff' WHERE email = 'sam@example.com'")
-            .execute(&app.pool)
-            .await
-            .expect("promote");
+        crate::common::set_role(
+            &app.pool,
+            "sam@example.com",
+            mercato::accounts::Role::Staff,
+            Some("Manager"),
+        )
+        .await;
         let res = app.call("/api/admin/overview", "", Some(&staff)).await;
         assert_eq!(res.status(), staff_status, "{lifetime:?}");
         if staff_status == 401 {

@@ -292,6 +292,62 @@ pub async fn register(app: &TestApp, email: &str, cookie: Option<&str>) -> Strin
     session_cookie(&res).expect("a signed-in session")
 }
 
+/// Gives the account `email` `role`; a staff account gets the staff role named
+/// `staff_role` (one of the seeded: "Manager", "Catalog manager", "Fulfilment",
+/// "Support", or one made by [`staff_role_with`]).
+pub async fn set_role(
+    pool: &PgPool,
+    email: &str,
+    role: mercato::accounts::Role,
+    staff_role: Option<&str>,
+) {
+    let changed = sqlx::query(
+        "UPDATE users SET role = $2, staff_role_id = (SELECT id FROM staff_roles WHERE name = $3)
+         WHERE lower(email) = lower($1)",
+    )
+    .bind(email)
+    .bind(role.as_str())
+    .bind(staff_role)
+    .execute(pool)
+    .await
+    .expect("role set")
+    .rows_affected();
+    assert_eq!(changed, 1, "{email}");
+}
+
+/// A signed-in session of a new confirmed account `email` with `role` (made directly,
+/// not through the form: registering is limited to a few accounts per client).
+pub async fn account_signed_in(
+    app: &TestApp,
+    email: &str,
+    role: mercato::accounts::Role,
+    staff_role: Option<&str>,
+) -> String {
+    mercato::accounts::store::upsert_with_role(&app.pool, email, PASSWORD, role)
+        .await
+        .expect("an account");
+    if role == mercato::accounts::Role::Staff {
+        set_role(&app.pool, email, role, staff_role).await;
+    }
+    let res = sign_in(app, email, PASSWORD, None).await;
+    session_cookie(&res).expect("signed in")
+}
+
+/// A staff role named `name` with exactly `permissions`.
+pub async fn staff_role_with(
+    pool: &PgPool,
+    name: &str,
+    permissions: &[mercato::admin::Permission],
+) -> i64 {
+    let permissions: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+    sqlx::query_scalar("INSERT INTO staff_roles (name, permissions) VALUES ($1, $2) RETURNING id")
+        .bind(name)
+        .bind(permissions)
+        .fetch_one(pool)
+        .await
+        .expect("a staff role")
+}
+
 /// The token of the newest link starting `link` mailed to `to` (from the outbox).
 pub async fn link_token(app: &TestApp, to: &str, link: &str) -> String {
     let body: String = sqlx::query_scalar(

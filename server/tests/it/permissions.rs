@@ -1,0 +1,133 @@
+//! Every back-office function and the permission it needs, called as a guest, a
+//! customer, a staff member without that permission and one with it: 401, 403, 403,
+//! 2xx. The table must list every `/api/admin/…` function the server registered, so a
+//! new one cannot be added without saying who may call it.
+
+use crate::common::{account_signed_in, seeded_app, staff_role_with, TestApp};
+use mercato::accounts::Role;
+use mercato::admin::Permission;
+use std::collections::BTreeSet;
+
+/// What a function needs: any staff member, or one permission.
+#[derive(Debug, Clone, Copy)]
+enum Needs {
+    AnyStaff,
+    Permission(Permission),
+}
+
+/// What the calls with the permission act on.
+struct Fixture {
+    /// A staff member the staff functions change.
+    member: i64,
+    /// A role with no permissions, which anyone with `staff` may give.
+    no_permissions_role: i64,
+}
+
+type Body = fn(&Fixture) -> String;
+
+/// Every back-office function: its path under `/api/admin/`, what it needs, and a
+/// well-formed call with the permission.
+fn table() -> Vec<(&'static str, Needs, Body)> {
+    use Needs::{AnyStaff, Permission as P};
+    vec![
+        ("me", AnyStaff, |_| String::new()),
+        ("overview", AnyStaff, |_| String::new()),
+        ("stock-audit", P(Permission::Inventory), |_| String::new()),
+        ("staff", P(Permission::Staff), |_| String::new()),
+        ("staff/role", P(Permission::Staff), |f| {
+            format!("member={}&role=role-{}", f.member, f.no_permissions_role)
+        }),
+        ("staff/invite", P(Permission::Staff), |f| {
+            format!(
+                "email=invited{}@example.com&role=role-{}",
+                f.member, f.no_permissions_role
+            )
+        }),
+        ("staff/deactivate", P(Permission::Staff), |f| {
+            format!("member={}", f.member)
+        }),
+        ("staff/reactivate", P(Permission::Staff), |f| {
+            format!("member={}", f.member)
+        }),
+        ("audit", P(Permission::Staff), |_| String::new()),
+    ]
+}
+
+#[tokio::test]
+async fn the_table_lists_every_back_office_function() {
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .filter_map(|(path, _)| path.strip_prefix("/api/admin/").map(str::to_owned))
+        .collect();
+    let listed: BTreeSet<String> = table().iter().map(|(p, _, _)| (*p).to_owned()).collect();
+    assert_eq!(
+        registered, listed,
+        "every /api/admin/ function needs a row in permissions::table()"
+    );
+    // And nothing outside /api/admin/ asks for staff (the shell, the tests and the
+    // hostile suite all find staff functions by that prefix).
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        assert!(
+            path.starts_with("/api/admin/") || !path.contains("admin"),
+            "{path}"
+        );
+    }
+}
+
+/// A signed-in staff account with exactly `permissions` (through a role of its own).
+async fn staff_with(app: &TestApp, email: &str, permissions: &[Permission]) -> String {
+    staff_role_with(&app.pool, email, permissions).await;
+    account_signed_in(app, email, Role::Staff, Some(email)).await
+}
+
+#[tokio::test]
+async fn each_back_office_function_answers_only_whom_its_permission_allows() {
+    let app = seeded_app().await;
+    let customer = account_signed_in(&app, "carol@example.com", Role::Customer, None).await;
+    account_signed_in(&app, "target@example.com", Role::Staff, Some("Support")).await;
+    let fixture = Fixture {
+        member: sqlx::query_scalar("SELECT id FROM users WHERE email = 'target@example.com'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("the member"),
+        no_permissions_role: staff_role_with(&app.pool, "Dashboard only", &[]).await,
+    };
+    let dashboard_only = staff_with(&app, "dash@example.com", &[]).await;
+    for (n, (path, needs, body)) in table().into_iter().enumerate() {
+        let path = format!("/api/admin/{path}");
+        let body = body(&fixture);
+        let status = |cookie: Option<String>| {
+            let (app, path, body) = (&app, &path, &body);
+            async move { app.call(path, body, cookie.as_deref()).await.status() }
+        };
+        assert_eq!(status(None).await, 401, "{path} as a guest");
+        assert_eq!(
+            status(Some(customer.clone())).await,
+            403,
+            "{path} as a customer"
+        );
+        let allowed = match needs {
+            Needs::AnyStaff => dashboard_only.clone(),
+            Needs::Permission(needed) => {
+                let others: Vec<Permission> = Permission::ALL
+                    .into_iter()
+                    .filter(|p| *p != needed)
+                    .collect();
+                let without = staff_with(&app, &format!("without-{n}@example.com"), &others).await;
+                assert_eq!(
+                    status(Some(without)).await,
+                    403,
+                    "{path} as staff with every permission but {}",
+                    needed.as_str()
+                );
+                staff_with(&app, &format!("with-{n}@example.com"), &[needed]).await
+            }
+        };
+        let res = app.call(&path, &body, Some(&allowed)).await;
+        let status = res.status();
+        assert!(
+            status.is_success(),
+            "{path} as staff allowed to: {status} {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+}
