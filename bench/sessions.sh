@@ -32,10 +32,22 @@ who=guest
 if [ -n "${BENCH_SIGNED_IN:-}" ]; then
   who=signed-in
   # Accounts with the bench admin's password (hashed once, by the server).
-  psql -q -h "$(sed -n 5p "$data/postgres/postmaster.pid")" -U postgres -d mercato -c "
-    INSERT INTO users (email, password_hash, role, email_verified_at)
-    SELECT 'shopper-' || i || '@bench.test', password_hash, 'customer', now()
-    FROM users, generate_series(1, $sessions) AS i WHERE email = '$BENCH_ADMIN_EMAIL'"
+  # The embedded cluster's socket folder and port: lines 5 and 4 of its pid file.
+  pid_file="$data/postgres/postmaster.pid"
+  made=$(psql -qAt -h "$(sed -n 5p "$pid_file")" -p "$(sed -n 4p "$pid_file")" -U postgres \
+    -d mercato -v n="$sessions" -v admin="$BENCH_ADMIN_EMAIL" <<'SQL'
+WITH made AS (
+  INSERT INTO users (email, password_hash, role, email_verified_at)
+  SELECT 'shopper-' || i || '@bench.test', password_hash, 'customer', now()
+  FROM users, generate_series(1, :n) AS i WHERE email = :'admin'
+  RETURNING 1)
+SELECT count(*) FROM made;
+SQL
+  )
+  if [ "$made" != "$sessions" ]; then
+    echo "bench: made $made of $sessions accounts" >&2
+    exit 1
+  fi
 fi
 for i in $(seq 1 "$sessions"); do
   rm -f "$jar"

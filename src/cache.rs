@@ -318,7 +318,7 @@ fn served<V, E>(result: Result<V, E>, how: How) -> Result<Served<V>, E> {
     result.map(|value| Served { value, how })
 }
 
-fn put<K: Eq + Hash, V>(
+fn put<K: Eq + Hash + Clone, V>(
     state: &Mutex<State<K, V>>,
     life: Lifetime,
     capacity: usize,
@@ -332,8 +332,20 @@ fn put<K: Eq + Hash, V>(
             .kept
             .retain(|_, kept| life.age(kept.stored, now) != Age::Expired);
         if state.kept.len() >= capacity {
-            // Still full of live values: start over rather than track recency.
-            state.kept.clear();
+            // Still full of live values: the quarter stored longest ago goes (at least
+            // one). A value asked for in the last quarter of its life is stored again
+            // by its refresh, so a burst of one-off keys pushes out other one-off keys
+            // first, rather than emptying the whole cache.
+            let mut by_age: Vec<(Instant, K)> = state
+                .kept
+                .iter()
+                .map(|(key, kept)| (kept.stored, key.clone()))
+                .collect();
+            by_age.sort_unstable_by_key(|(stored, _)| *stored);
+            let cut = (by_age.len() / 4).max(1);
+            for (_, key) in by_age.into_iter().take(cut) {
+                state.kept.remove(&key);
+            }
         }
     }
     state.kept.insert(
@@ -502,6 +514,23 @@ mod tests {
         }
         assert!(lock(&cache.state).kept.len() <= 2);
         assert!(cache.fresh(&"c").is_some(), "the newest is kept");
+
+        // Full of live values, only the oldest quarter goes: the rest stays.
+        let cache = Cache::new(Duration::from_secs(60), 8);
+        for key in 0..8 {
+            let _ = cache
+                .get_or_compute(key, move || async move { Ok::<_, String>(key) })
+                .await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let _ = cache
+            .get_or_compute(8, || async { Ok::<_, String>(8) })
+            .await;
+        assert!(
+            cache.fresh(&0).is_none() && cache.fresh(&1).is_none(),
+            "the oldest go"
+        );
+        assert!((2..=8).all(|k| cache.fresh(&k).is_some()), "the rest stay");
 
         for off in [
             Cache::new(Duration::ZERO, 2),

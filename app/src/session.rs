@@ -266,6 +266,9 @@ pub async fn shared_page(
     staff_session: std::time::Duration,
 ) -> Result<Option<SharedPage>, AppError> {
     let account = check.account(session, pool, staff_session).await?;
+    // A session the check ended (password or role changed, account gone or
+    // deactivated, staff lifetime over) was flushed, which marks it modified: its page,
+    // a guest's, is rendered for it alone, and the session layer clears its cookie.
     if session.is_modified()
         || session
             .get::<Flash>(FLASH)

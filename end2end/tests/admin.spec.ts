@@ -56,7 +56,6 @@ test('an admin invites a fulfilment member, who gets only their role, and deacti
   await expect(member.getByText('it needs the staff permission')).toBeVisible();
 
   // Deactivated: the member's very next page finds them signed out.
-  await page.reload();
   await page
     .getByTestId('staff-row')
     .filter({ hasText: email })
@@ -72,5 +71,5 @@ test('an admin invites a fulfilment member, who gets only their role, and deacti
   await page.getByRole('navigation', { name: 'Back office' }).getByRole('link', { name: 'Audit log' }).click();
   const entries = page.getByTestId('audit-entry').filter({ hasText: email });
   await expect(entries.filter({ hasText: 'Invited someone to the staff' })).toHaveCount(1);
-  await expect(page.getByTestId('audit-entry').filter({ hasText: 'Deactivated a staff account' }).first()).toBeVisible();
+  await expect(entries.filter({ hasText: 'Deactivated a staff account' })).toHaveCount(1);
 });

@@ -7,10 +7,10 @@
 //! these pages is nobody's own). The first one's page is served to the others for
 //! `MERCATO_PAGE_CACHE_SECS` (stock and prices shown may be that old; adding to the
 //! cart, the cart page and the checkout always check them afresh). Every session is
-//! still checked on every request before a page is chosen for it (a session ended by a
-//! password change gets a page as a guest). A shopper with a message waiting for their
-//! next page, or more than 20 items in the cart, gets a page rendered for them. Only
-//! `200` HTML answers that set no cookie are kept.
+//! still checked on every request before a page is chosen for it; which sessions get a
+//! page rendered for them alone (one the check ends, a message waiting, a large cart)
+//! is `app::session::shared_page`'s to say. Only `200` HTML answers that set no cookie
+//! are kept.
 //!
 //! The pages are a [`mercato::cache::Cache`]: a popular page is rendered again in the
 //! background before it expires, never on a shopper's request, and requests for a page

@@ -34,7 +34,7 @@ pub struct SignedIn {
 pub enum Ended {
     AccountGone,
     Deactivated,
-    PasswordChanged,
+    EpochChanged,
     StaffLifetimeOver,
 }
 
@@ -43,7 +43,7 @@ impl Ended {
         match self {
             Ended::AccountGone => "the account is gone",
             Ended::Deactivated => "the account was deactivated",
-            Ended::PasswordChanged => "the password changed since it signed in",
+            Ended::EpochChanged => "its password or staff role changed since it signed in",
             Ended::StaffLifetimeOver => "a staff session past its lifetime",
         }
     }
@@ -65,7 +65,7 @@ pub fn verdict(
         return Err(Ended::Deactivated);
     }
     if account.epoch != signed_in.epoch {
-        return Err(Ended::PasswordChanged);
+        return Err(Ended::EpochChanged);
     }
     if account.user.role >= Role::Staff && now.saturating_sub(signed_in.at) >= staff_lifetime {
         return Err(Ended::StaffLifetimeOver);
@@ -103,7 +103,7 @@ mod tests {
         );
         assert_eq!(
             verdict(Some(&account(Role::Customer, 4)), signed_in, 1, 12 * HOUR),
-            Err(Ended::PasswordChanged)
+            Err(Ended::EpochChanged)
         );
         assert_eq!(
             verdict(None, signed_in, 1, 12 * HOUR),

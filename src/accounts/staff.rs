@@ -4,10 +4,15 @@
 //! - An admin may do everything; a staff account may do what its staff role lists.
 //! - Only an admin grants or takes away admin, and nobody grants a role with more than
 //!   they may do themselves (so the `staff` permission is not a way to become admin).
-//! - Nobody changes or deactivates their own account here: another admin does.
-//! - The shop always keeps an active admin: the last one cannot be demoted or
-//!   deactivated, even by two admins demoting each other at the same moment (the admin
-//!   rows are locked while the rule is checked).
+//! - Nobody changes or deactivates their own account here, and nobody changes someone
+//!   who may do more than they may: an admin, or a role with permissions they lack.
+//! - Every change re-reads the actor's own account first (locked), so a member demoted
+//!   or deactivated a moment ago no longer acts with what they had.
+//! - So the shop always keeps an active admin: only an active admin changes an admin,
+//!   never themselves, so one stays. Two admins demoting each other at once: changes
+//!   take the admins' row locks first, so the second finds its actor demoted.
+//! - Only an admin turns an existing customer account into staff (so the `staff`
+//!   permission is not a way to lock shoppers out of their accounts).
 //! - A role change or a deactivation bumps the account's session epoch: every session
 //!   of that person ends on its next request.
 //! - Every change writes its audit row in the same transaction.
@@ -94,8 +99,20 @@ pub enum StaffError {
     AdminsOnly,
     #[error("That role can do things you can't, so you can't give it. Ask an administrator.")]
     RoleBeyondYours,
-    #[error("The shop needs at least one active administrator. Make someone else an administrator first.")]
-    LastAdmin,
+    #[error("That person may do things you can't, so you can't change their account. Ask an administrator.")]
+    MemberBeyondYours,
+    #[error("Your own access changed a moment ago. Reload the page to see what you may do now.")]
+    YourAccessChanged,
+    #[error("That person is already on the staff.")]
+    AlreadyStaff,
+    #[error("That person is on the staff but deactivated: reactivate them in the list above.")]
+    AlreadyStaffDeactivated,
+    #[error(
+        "That address has a shopper's account. Only an administrator can make it a staff account."
+    )]
+    CustomerAccount,
+    #[error("That address has an account that was never confirmed. Ask them to confirm it first (or reset its password), then invite them again.")]
+    UnconfirmedAccount,
 }
 
 /// What an invitation did.
@@ -169,14 +186,18 @@ mod store {
     struct Locked {
         user: User,
         role_id: Option<i64>,
+        /// What their staff role lets them do.
+        permissions: Vec<Permission>,
         active: bool,
     }
 
     async fn lock_member(conn: &mut PgConnection, id: i64) -> Result<Locked, Error> {
         let row = sqlx::query!(
-            r#"SELECT id, email, role AS "role: Role", staff_role_id,
-                      deactivated_at IS NULL AS "active!"
-               FROM users WHERE id = $1 FOR UPDATE"#,
+            r#"SELECT u.id, u.email, u.role AS "role: Role", u.staff_role_id,
+                      coalesce(r.permissions, '{}') AS "permissions!: Vec<Permission>",
+                      u.deactivated_at IS NULL AS "active!"
+               FROM users u LEFT JOIN staff_roles r ON r.id = u.staff_role_id
+               WHERE u.id = $1 FOR UPDATE OF u"#,
             id,
         )
         .fetch_optional(&mut *conn)
@@ -192,46 +213,46 @@ mod store {
                 role: row.role,
             },
             role_id: row.staff_role_id,
+            permissions: row.permissions,
             active: row.active,
         })
     }
 
-    /// The active admins' ids, their rows locked (in id order) until the transaction
-    /// ends. Every change to the staff takes these locks first, so two changes never
-    /// run side by side (nor deadlock): the second sees what the first did.
-    async fn lock_admins(conn: &mut PgConnection) -> Result<Vec<i64>, Error> {
-        Ok(sqlx::query_scalar!(
-            "SELECT id FROM users WHERE role = 'admin' AND deactivated_at IS NULL
-             ORDER BY id FOR UPDATE",
-        )
-        .fetch_all(&mut *conn)
-        .await?)
-    }
-
-    /// Refuses taking `member` away from the active admins when they are the last one.
-    fn keep_an_admin(admins: &[i64], member: &Locked) -> Result<(), Error> {
-        let is_active_admin = member.user.role == Role::Admin && member.active;
-        if is_active_admin && !admins.iter().any(|id| *id != member.user.id) {
-            Err(StaffError::LastAdmin.into())
-        } else {
-            Ok(())
-        }
-    }
-
-    /// The start of every change to the staff: the permission, a transaction holding
-    /// the active admins' locks ([`lock_admins`]), and the actor still what their
-    /// capability says (an admin demoted a moment ago acts as one no more).
+    /// The start of every change to the staff: the permission; a transaction that
+    /// holds every admin's row lock (taken in id order, by every change, so two changes
+    /// never run side by side nor deadlock: the second sees what the first did); and
+    /// the actor's own account read again, locked, so that someone demoted or
+    /// deactivated a moment ago acts with what they have now, not what they had.
     async fn begin(
         pool: &PgPool,
         staff: &Staff,
-    ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, Vec<i64>), Error> {
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Error> {
         staff.require(Permission::Staff)?;
         let mut tx = pool.begin().await?;
-        let admins = lock_admins(&mut tx).await?;
-        if staff.user().role == Role::Admin && !admins.contains(&staff.id()) {
-            return Err(StaffError::AdminsOnly.into());
+        sqlx::query!("SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE")
+            .fetch_all(&mut *tx)
+            .await?;
+        let me = sqlx::query!(
+            r#"SELECT u.email, u.role AS "role: Role", u.deactivated_at IS NULL AS "active!",
+                      coalesce(r.permissions, '{}') AS "permissions!: Vec<Permission>"
+               FROM users u LEFT JOIN staff_roles r ON r.id = u.staff_role_id
+               WHERE u.id = $1 FOR SHARE OF u"#,
+            staff.id(),
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let now = me.filter(|me| me.active).and_then(|me| {
+            let user = User {
+                id: staff.id(),
+                email: me.email,
+                role: me.role,
+            };
+            Staff::of(user, &me.permissions)
+        });
+        if now.as_ref() != Some(staff) {
+            return Err(StaffError::YourAccessChanged.into());
         }
-        Ok((tx, admins))
+        Ok(tx)
     }
 
     /// Writes the audit row of a change to the account `member`.
@@ -251,13 +272,17 @@ mod store {
         audit::record(conn, staff, action, subject, before, Some(after)).await
     }
 
-    /// Who may change `member` at all.
+    /// Who may change `member` at all: not themselves, and only someone who may do
+    /// all that `member` may (an admin, for an admin).
     fn may_change(staff: &Staff, member: &Locked) -> Result<(), Error> {
         if member.user.id == staff.id() {
             return Err(StaffError::OwnAccount.into());
         }
         if member.user.role == Role::Admin && staff.user().role != Role::Admin {
             return Err(StaffError::AdminsOnly.into());
+        }
+        if !member.permissions.iter().all(|p| staff.may(*p)) {
+            return Err(StaffError::MemberBeyondYours.into());
         }
         Ok(())
     }
@@ -298,7 +323,7 @@ mod store {
         member: i64,
         to: Assignment,
     ) -> Result<(), Error> {
-        let (mut tx, admins) = begin(pool, staff).await?;
+        let mut tx = begin(pool, staff).await?;
         let locked = lock_member(&mut tx, member).await?;
         may_change(staff, &locked)?;
         let role = may_give(&mut tx, staff, to).await?;
@@ -308,9 +333,6 @@ mod store {
         };
         if (new_role, new_role_id) == (locked.user.role, locked.role_id) {
             return Ok(());
-        }
-        if new_role != Role::Admin {
-            keep_an_admin(&admins, &locked)?;
         }
         sqlx::query!(
             "UPDATE users SET role = $2, staff_role_id = $3,
@@ -351,14 +373,17 @@ mod store {
         member: i64,
         active: bool,
     ) -> Result<(), Error> {
-        let (mut tx, admins) = begin(pool, staff).await?;
+        let mut tx = begin(pool, staff).await?;
         let locked = lock_member(&mut tx, member).await?;
         may_change(staff, &locked)?;
         if locked.active == active {
             return Ok(());
         }
         if !active {
-            keep_an_admin(&admins, &locked)?;
+            // A link mailed before (an invitation, a reset) opens nothing any more.
+            crate::accounts::link::Link::Reset
+                .use_up(&mut tx, member)
+                .await?;
         }
         sqlx::query!(
             "UPDATE users SET deactivated_at = CASE WHEN $2 THEN NULL ELSE now() END,
@@ -401,25 +426,32 @@ mod store {
         use crate::accounts::Email;
         staff.require(Permission::Staff)?;
         let email = Email::parse(email).map_err(|e| Error::field("email", e.to_string()))?;
-        let (mut tx, _) = begin(pool, staff).await?;
+        let mut tx = begin(pool, staff).await?;
         let role = may_give(&mut tx, staff, to).await?;
         let (new_role, new_role_id, role_name) = match &role {
             None => (Role::Admin, None, "an administrator".to_owned()),
             Some(role) => (Role::Staff, Some(role.id), format!("\"{}\"", role.name)),
         };
         let existing = sqlx::query!(
-            r#"SELECT id, role AS "role: Role" FROM users WHERE lower(email) = lower($1) FOR UPDATE"#,
+            r#"SELECT id, role AS "role: Role", deactivated_at IS NULL AS "active!",
+                      email_verified_at IS NOT NULL AS "confirmed!"
+               FROM users WHERE lower(email) = lower($1) FOR UPDATE"#,
             email.as_str(),
         )
         .fetch_optional(&mut *tx)
         .await?;
+        let refused = |e: StaffError| Err(Error::field("email", e.to_string()));
         let (id, invited, link) = match existing {
-            Some(row) if row.role != Role::Customer => {
-                return Err(Error::field(
-                    "email",
-                    "That person is already on the staff.",
-                ));
+            Some(row) if row.role != Role::Customer && row.active => {
+                return refused(StaffError::AlreadyStaff);
             }
+            Some(row) if row.role != Role::Customer => {
+                return refused(StaffError::AlreadyStaffDeactivated);
+            }
+            Some(_) if staff.user().role != Role::Admin => {
+                return refused(StaffError::CustomerAccount);
+            }
+            Some(row) if !row.confirmed => return refused(StaffError::UnconfirmedAccount),
             Some(row) => {
                 sqlx::query!(
                     "UPDATE users SET role = $2, staff_role_id = $3,
@@ -434,18 +466,29 @@ mod store {
                 (row.id, Invited::ExistingAccount, None)
             }
             None => {
-                // No password matches a malformed hash: the account opens only once
-                // its owner has chosen one with the link.
+                // Unconfirmed, the account cannot sign in: it opens once its owner has
+                // chosen a password with the link. Until then its hash is the decoy's
+                // (a sign-in takes as long as any other, so it tells nobody that an
+                // invitation is pending).
+                use crate::db::constraint::OnConstraint;
                 let id = sqlx::query_scalar!(
                     "INSERT INTO users (email, password_hash, role, staff_role_id)
-                     VALUES ($1, '!invited', $2, $3) RETURNING id",
+                     VALUES ($1, $2, $3, $4) RETURNING id",
                     email.as_str(),
+                    crate::accounts::password::DECOY,
                     new_role as Role,
                     new_role_id,
                 )
                 .fetch_one(&mut *tx)
-                .await?;
-                let token = super::super::link::Link::Reset
+                .await
+                // Registered a moment ago, between the look-up and here.
+                .on_constraint("users_email", || {
+                    Error::field(
+                        "email",
+                        "That address got an account a moment ago. Try again.",
+                    )
+                })?;
+                let token = crate::accounts::link::Link::Reset
                     .create(&mut tx, id, INVITE_VALID_MINUTES)
                     .await?;
                 let link = format!("{public_url}/account/reset?token={token}");

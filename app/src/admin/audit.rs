@@ -87,9 +87,11 @@ fn Row(entry: Entry) -> impl IntoView {
             <td class="px-4 py-3">{entry.staff_email}</td>
             <td class="px-4 py-3">{entry.action.describe()}</td>
             <td class="whitespace-nowrap px-4 py-3">{format!("{} {}", entry.subject_kind.as_str(), entry.subject_id)}</td>
-            <td class="px-4 py-3 grid gap-1">
-                {change("Before", entry.before)}
-                {change("After", entry.after)}
+            <td class="px-4 py-3">
+                <div class="grid gap-1">
+                    {change("Before", entry.before)}
+                    {change("After", entry.after)}
+                </div>
             </td>
         </tr>
     }

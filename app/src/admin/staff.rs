@@ -176,6 +176,7 @@ fn MemberRow(member: Member, roles: Vec<StaffRole>, own: bool, actions: Actions)
         .collect_view();
     let id = member.id;
     let email = member.email.clone();
+    let role_of = member.email.clone();
     let actions_cell = if own {
         view! { <span class="text-stone-500">"You"</span> }.into_any()
     } else {
@@ -187,8 +188,8 @@ fn MemberRow(member: Member, roles: Vec<StaffRole>, own: bool, actions: Actions)
                     <select id=select_id name="role" class="h-9 rounded-lg border border-stone-300 bg-white px-2 text-sm focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30">
                         {options}
                     </select>
-                    <button type="submit" class="h-9 rounded-full border border-stone-300 bg-white px-3 text-sm font-semibold hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
-                        "Change role"
+                    <button type="submit" class="h-9 whitespace-nowrap rounded-full border border-stone-300 bg-white px-3 text-sm font-semibold hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
+                        "Change role" <span class="sr-only">" of " {role_of}</span>
                     </button>
                 </ActionForm>
                 {if member.active {
@@ -216,7 +217,7 @@ fn MemberRow(member: Member, roles: Vec<StaffRole>, own: bool, actions: Actions)
     };
     view! {
         <tr data-testid="staff-row" class="align-middle">
-            <td class="whitespace-nowrap px-4 py-3 font-medium text-stone-900">{member.email.clone()}</td>
+            <th scope="row" class="whitespace-nowrap px-4 py-3 text-left font-medium text-stone-900">{member.email.clone()}</th>
             <td class="px-4 py-3">{member.role_name().to_owned()}</td>
             <td class="px-4 py-3">
                 <span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {}", status.1)>{status.0}</span>

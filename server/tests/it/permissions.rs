@@ -83,13 +83,21 @@ async fn staff_with(app: &TestApp, email: &str, permissions: &[Permission]) -> S
 async fn each_back_office_function_answers_only_whom_its_permission_allows() {
     let app = seeded_app().await;
     let customer = account_signed_in(&app, "carol@example.com", Role::Customer, None).await;
-    account_signed_in(&app, "target@example.com", Role::Staff, Some("Support")).await;
+    // A member anyone with the staff permission may change: their role may do nothing.
+    let no_permissions_role = staff_role_with(&app.pool, "Dashboard only", &[]).await;
+    account_signed_in(
+        &app,
+        "target@example.com",
+        Role::Staff,
+        Some("Dashboard only"),
+    )
+    .await;
     let fixture = Fixture {
         member: sqlx::query_scalar("SELECT id FROM users WHERE email = 'target@example.com'")
             .fetch_one(&app.pool)
             .await
             .expect("the member"),
-        no_permissions_role: staff_role_with(&app.pool, "Dashboard only", &[]).await,
+        no_permissions_role,
     };
     let dashboard_only = staff_with(&app, "dash@example.com", &[]).await;
     for (n, (path, needs, body)) in table().into_iter().enumerate() {

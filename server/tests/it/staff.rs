@@ -55,7 +55,8 @@ async fn only_admins_make_admins_and_nobody_gives_more_than_they_may_do() {
         .await
         .expect("an admin gives any role");
     let sam = member_again(pool, sam.id()).await;
-    let kim = member(pool, "kim@example.com", Role::Staff, Some("Fulfilment")).await;
+    staff_role_id_with(pool, "Orders only", &[Permission::Orders]).await;
+    let kim = member(pool, "kim@example.com", Role::Staff, Some("Orders only")).await;
 
     // Sam may give a role within what Sam may do, and no other.
     let fulfilment = role_id(pool, "Fulfilment").await;
@@ -106,6 +107,14 @@ async fn only_admins_make_admins_and_nobody_gives_more_than_they_may_do() {
         StaffError::UnknownRole
     );
 
+    // Nobody changes someone who may do more than they may.
+    let max = member(pool, "max@example.com", Role::Staff, Some("Manager")).await;
+    assert_eq!(
+        refused(staff::set_active(pool, &sam, max.id(), false).await),
+        StaffError::MemberBeyondYours,
+        "a manager refunds; Sam may not"
+    );
+
     // Without the staff permission, nothing at all.
     let fulfil = member(pool, "fay@example.com", Role::Staff, Some("Fulfilment")).await;
     assert!(matches!(
@@ -113,13 +122,22 @@ async fn only_admins_make_admins_and_nobody_gives_more_than_they_may_do() {
         Err(Error::NotPermitted(_))
     ));
 
+    // Demoted a moment ago, Sam acts with what Sam has now, not what Sam had.
+    staff::assign(pool, &admin, sam.id(), Assignment::Role(fulfilment))
+        .await
+        .expect("demoted");
+    assert_eq!(
+        refused(staff::assign(pool, &sam, kim.id(), Assignment::Role(lead)).await),
+        StaffError::YourAccessChanged
+    );
+
     // What went through is in the audit log, with who and what changed.
     let entries: Vec<(String, String, String, serde_json::Value)> =
         sqlx::query_as("SELECT staff_email, action, subject_id, after FROM audit_log ORDER BY id")
             .fetch_all(pool)
             .await
             .expect("the log");
-    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries.len(), 3, "{entries:?}");
     assert_eq!(entries[0].0, "ann@example.com");
     assert_eq!(entries[0].1, "staff.role");
     assert_eq!(entries[0].2, sam.id().to_string());
@@ -159,11 +177,15 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
             staff::assign(pool, &ann, ben.id(), Assignment::Role(manager)),
             staff::assign(pool, &ben, ann.id(), Assignment::Role(manager)),
         );
-        let outcomes = [a, b];
-        assert_eq!(
-            outcomes.iter().filter(|r| r.is_ok()).count(),
-            1,
-            "round {round}: {outcomes:?}"
+        // One goes through; the other finds its actor demoted, whichever came second.
+        let (done, refused): (Vec<_>, Vec<_>) = [a, b].into_iter().partition(Result::is_ok);
+        assert_eq!(done.len(), 1, "round {round}: {refused:?}");
+        assert!(
+            matches!(
+                refused.as_slice(),
+                [Err(Error::Rule(Rule::Staff(StaffError::YourAccessChanged)))]
+            ),
+            "round {round}: {refused:?}"
         );
         let admins: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM users WHERE role = 'admin' AND deactivated_at IS NULL",
@@ -352,6 +374,26 @@ async fn an_invitation_opens_a_staff_account_once_its_owner_chooses_a_password()
         app.call("/api/admin/staff", "", Some(&carol))
             .await
             .status(),
+        200
+    );
+
+    // Someone with the staff permission who is no admin cannot turn a shopper's
+    // account into staff (nor lock its owner out that way).
+    let lead = crate::common::staff_role_with(&app.pool, "Team lead", &[Permission::Staff]).await;
+    let lead_cookie =
+        account_signed_in(&app, "lee@example.com", Role::Staff, Some("Team lead")).await;
+    let dave = register(&app, "dave@example.com", None).await;
+    let res = app
+        .call(
+            "/api/admin/staff/invite",
+            &format!("email=dave@example.com&role=role-{lead}"),
+            Some(&lead_cookie),
+        )
+        .await;
+    let error = crate::common::answered_error(res, 422).await;
+    assert!(error.field("email").is_some(), "{error:?}");
+    assert_eq!(
+        app.call("/api/account/me", "", Some(&dave)).await.status(),
         200
     );
 
