@@ -85,7 +85,7 @@ pub fn AdminLayout() -> impl IntoView {
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(me) => view! { <Shell me flash /> }.into_any(),
-                    Err(error) => view! { <Refused error /> }.into_any(),
+                    Err(error) => view! { <Refused error flash /> }.into_any(),
                 }
             })}
         </Transition>
@@ -155,9 +155,10 @@ fn Shell(me: Me, flash: WaitingFlash) -> impl IntoView {
     }
 }
 
-/// The back office for someone who may not use it.
+/// The back office for someone who may not use it (with the waiting message, if any:
+/// taken, it must be shown, and a resource left unawaited would run after the render).
 #[component]
-fn Refused(error: AppError) -> impl IntoView {
+fn Refused(error: AppError, flash: WaitingFlash) -> impl IntoView {
     let (title, body) = match error {
         AppError::SignInRequired => ("Sign in to the back office", None),
         AppError::Forbidden(_) => (
@@ -174,6 +175,7 @@ fn Refused(error: AppError) -> impl IntoView {
     view! {
         <PageTitle text=title />
         <main id="main" class="mx-auto max-w-lg px-4 py-20 text-center">
+            <FlashMessage flash />
             <h1 class="text-2xl font-bold tracking-tight">{title}</h1>
             <p class="mt-3 text-stone-700" role="alert">{message}</p>
             <p class="mt-6 flex justify-center gap-4">
