@@ -112,9 +112,11 @@ fn unix_now() -> i64 {
 }
 
 /// The request's session check, done at most once per request (on first use) and
-/// shared by every server function and page part that reads the session.
+/// shared by every server function and page part that reads the session; and the
+/// message taken for this request's page, taken once however often a part of the page
+/// that shows it is rendered.
 #[derive(Debug, Clone, Default)]
-pub struct Check(Arc<OnceCell<Option<Account>>>);
+pub struct Check(Arc<OnceCell<Option<Account>>>, Arc<OnceCell<Option<Flash>>>);
 
 /// Middleware: gives the request its (not yet done) session check. Costs nothing until
 /// something reads the session: static files never do.
@@ -133,7 +135,6 @@ pub async fn prepare_check(
 /// (`mercato::accounts::session::verdict`), so whatever runs after finds a guest with an
 /// empty session, whether it asks for the account, the cart or the checkout.
 pub async fn signed_in() -> Result<Option<Account>, AppError> {
-    use leptos::prelude::use_context;
     // A page shared by several shoppers is nobody's: what of it is a shopper's own
     // comes from its `SharedPage` facts, never from the session of whoever's request
     // rendered it.
@@ -141,12 +142,7 @@ pub async fn signed_in() -> Result<Option<Account>, AppError> {
         tracing::error!("a shared page read the session");
         return Err(AppError::Internal);
     }
-    let Some(check) = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Check>().cloned())
-    else {
-        tracing::error!("a session was read without the session check in front");
-        return Err(AppError::Internal);
-    };
+    let check = request_check()?;
     let state = crate::state::state()?;
     check
         .account(
@@ -155,6 +151,15 @@ pub async fn signed_in() -> Result<Option<Account>, AppError> {
             state.staff_session,
         )
         .await
+}
+
+fn request_check() -> Result<Check, AppError> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Check>().cloned())
+        .ok_or_else(|| {
+            tracing::error!("a session was read without the session check in front");
+            AppError::Internal
+        })
 }
 
 impl Check {
@@ -288,14 +293,23 @@ pub async fn shared_page(
     }))
 }
 
-/// The waiting message, removed. A session without one is not written to (so a
-/// guest's page view creates no session).
-pub async fn take_flash(session: &Session) -> Result<Option<Flash>, AppError> {
-    let waiting = session.get::<Flash>(FLASH).await.map_err(unavailable)?;
-    if waiting.is_some() {
-        session.remove::<Flash>(FLASH).await.map_err(unavailable)?;
-    }
-    Ok(waiting)
+/// The waiting message, removed, for this request's page: taken once per request, so a
+/// part of the page rendered twice (inside a `Transition`) shows it both times. A
+/// session without one is not written to (so a guest's page view creates no session).
+pub async fn take_flash() -> Result<Option<Flash>, AppError> {
+    let check = request_check()?;
+    check
+        .1
+        .get_or_try_init(|| async {
+            let session = current().await?;
+            let waiting = session.get::<Flash>(FLASH).await.map_err(unavailable)?;
+            if waiting.is_some() {
+                session.remove::<Flash>(FLASH).await.map_err(unavailable)?;
+            }
+            Ok(waiting)
+        })
+        .await
+        .cloned()
 }
 
 /// Ends the session: its data is deleted and the next request starts a new one.

@@ -10,7 +10,7 @@ mod staff;
 pub use audit::AuditPage;
 pub use staff::StaffPage;
 
-use crate::components::{loaded, waiting_flash, FlashMessage, PageTitle, WaitingFlash};
+use crate::components::{loaded, FlashMessage, PageTitle};
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -77,15 +77,13 @@ const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
 #[component]
 pub fn AdminLayout() -> impl IntoView {
     let me = Resource::new(|| (), |_| load_me());
-    // Taken here, once: the shell below may be rendered more than once.
-    let flash = waiting_flash();
     view! {
         <Meta name="robots" content="noindex" />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(me) => view! { <Shell me flash /> }.into_any(),
-                    Err(error) => view! { <Refused error flash /> }.into_any(),
+                    Ok(me) => view! { <Shell me /> }.into_any(),
+                    Err(error) => view! { <Refused error /> }.into_any(),
                 }
             })}
         </Transition>
@@ -93,7 +91,7 @@ pub fn AdminLayout() -> impl IntoView {
 }
 
 #[component]
-fn Shell(me: Me, flash: WaitingFlash) -> impl IntoView {
+fn Shell(me: Me) -> impl IntoView {
     let sign_out = ServerAction::<crate::accounts::SignOut>::new();
     let path = leptos_router::hooks::use_location()
         .pathname
@@ -147,7 +145,7 @@ fn Shell(me: Me, flash: WaitingFlash) -> impl IntoView {
                     </ActionForm>
                 </div>
                 <main id="admin-main" class="px-4 pb-16 lg:px-8">
-                    <FlashMessage flash />
+                    <FlashMessage />
                     <Outlet />
                 </main>
             </div>
@@ -155,10 +153,9 @@ fn Shell(me: Me, flash: WaitingFlash) -> impl IntoView {
     }
 }
 
-/// The back office for someone who may not use it (with the waiting message, if any:
-/// taken, it must be shown, and a resource left unawaited would run after the render).
+/// The back office for someone who may not use it.
 #[component]
-fn Refused(error: AppError, flash: WaitingFlash) -> impl IntoView {
+fn Refused(error: AppError) -> impl IntoView {
     let (title, body) = match error {
         AppError::SignInRequired => ("Sign in to the back office", None),
         AppError::Forbidden(_) => (
@@ -175,7 +172,6 @@ fn Refused(error: AppError, flash: WaitingFlash) -> impl IntoView {
     view! {
         <PageTitle text=title />
         <main id="main" class="mx-auto max-w-lg px-4 py-20 text-center">
-            <FlashMessage flash />
             <h1 class="text-2xl font-bold tracking-tight">{title}</h1>
             <p class="mt-3 text-stone-700" role="alert">{message}</p>
             <p class="mt-6 flex justify-center gap-4">

@@ -18,27 +18,14 @@ pub async fn take_flash() -> Result<Option<Flash>, AppError> {
     if crate::session::rendering_shared().is_some() {
         return Ok(None);
     }
-    crate::session::take_flash(&crate::session::current().await?).await
-}
-
-/// The waiting message, taken once. A layout that shows [`FlashMessage`] inside a
-/// `Suspense` or `Transition` makes it outside and passes it in: what is inside may be
-/// rendered more than once, and a second take finds nothing.
-pub type WaitingFlash = OnceResource<Result<Option<Flash>, AppError>>;
-
-pub fn waiting_flash() -> WaitingFlash {
-    OnceResource::new(take_flash())
+    crate::session::take_flash().await
 }
 
 /// Shows the waiting message at the top of the page it was meant for; gone once the
 /// shopper moves on.
 #[component]
-pub fn FlashMessage(
-    /// Taken by the layout ([`waiting_flash`]); taken here when not given.
-    #[prop(optional)]
-    flash: Option<WaitingFlash>,
-) -> impl IntoView {
-    let flash = flash.unwrap_or_else(waiting_flash);
+pub fn FlashMessage() -> impl IntoView {
+    let flash = OnceResource::new(take_flash());
     let location = leptos_router::hooks::use_location();
     let landed_on = location.pathname.get_untracked();
     view! {

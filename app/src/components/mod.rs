@@ -13,7 +13,7 @@ mod search_box;
 mod status;
 
 pub use address_fields::AddressFields;
-pub use flash::{waiting_flash, Flash, FlashMessage, WaitingFlash};
+pub use flash::{Flash, FlashMessage};
 pub use footer::Footer;
 pub use header::{Header, ShopName};
 pub use icons::CartIcon;
