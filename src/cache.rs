@@ -9,11 +9,16 @@
 //! - While a value is being worked out on a request's path, the other requests for it
 //!   wait for that one computation instead of each running it. If it fails (or gives
 //!   nothing to keep), each waiter works out its own answer, side by side.
+//! - A cache may watch [`Changes`] to what its values are worked out from: once one is
+//!   reported, nothing worked out before it is served again (nor kept, when its
+//!   computation was under way at the time). Staff edits report catalog changes, so
+//!   shoppers see them at once rather than when the cached pages expire.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::future::Future;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -66,11 +71,34 @@ const WAIT_LIMIT: Duration = Duration::from_secs(5);
 /// How long a background refresh may take (no request's timeout covers it).
 const BACKGROUND_LIMIT: Duration = Duration::from_secs(30);
 
-/// Up to `capacity` values by key, each for its [`Lifetime`].
+/// Changes to what cached values are worked out from, counted: a value worked out
+/// before the latest change is stale. Clones count the same changes.
+#[derive(Debug, Clone, Default)]
+pub struct Changes(Arc<AtomicU64>);
+
+impl Changes {
+    pub fn new() -> Changes {
+        Changes::default()
+    }
+
+    /// Something changed: every cache watching these changes stops serving what it
+    /// worked out before now.
+    pub fn report(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn current(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Up to `capacity` values by key, each for its [`Lifetime`] and until the next of the
+/// [`Changes`] it watches.
 #[derive(Debug)]
 pub struct Cache<K, V> {
     life: Lifetime,
     capacity: usize,
+    changes: Changes,
     state: Arc<Mutex<State<K, V>>>,
 }
 
@@ -84,6 +112,8 @@ struct State<K, V> {
 #[derive(Debug)]
 struct Kept<V> {
     stored: Instant,
+    /// The count of changes when its computation started.
+    seen: u64,
     value: V,
     /// A background task is working the value out again.
     refreshing: bool,
@@ -156,11 +186,17 @@ where
         Cache {
             life: Lifetime::new(ttl),
             capacity,
+            changes: Changes::new(),
             state: Arc::new(Mutex::new(State {
                 kept: HashMap::new(),
                 computing: HashMap::new(),
             })),
         }
+    }
+
+    /// The same cache, serving nothing worked out before the latest of `changes`.
+    pub fn watching(self, changes: Changes) -> Cache<K, V> {
+        Cache { changes, ..self }
     }
 
     /// Whether this cache keeps nothing.
@@ -193,9 +229,10 @@ where
                 })
             }
             Slot::Compute(computing) => {
+                let seen = self.changes.current();
                 let result = compute().await;
                 if let Ok(value) = &result {
-                    self.put(key, value.clone());
+                    self.put(key, value.clone(), seen);
                 }
                 drop(computing);
                 served(result, How::Computed)
@@ -210,9 +247,10 @@ where
                     });
                 }
                 // It failed, gave nothing to keep, or took too long: work it out here.
+                let seen = self.changes.current();
                 let result = compute().await;
                 if let Ok(value) = &result {
-                    self.put(key, value.clone());
+                    self.put(key, value.clone(), seen);
                 }
                 served(result, How::Computed)
             }
@@ -221,7 +259,8 @@ where
 
     fn slot(&self, key: &K) -> Slot<K, V> {
         let mut state = lock(&self.state);
-        if let Some(kept) = state.kept.get_mut(key) {
+        let now = self.changes.current();
+        if let Some(kept) = state.kept.get_mut(key).filter(|kept| kept.seen == now) {
             match self.life.age(kept.stored, Instant::now()) {
                 Age::Fresh => return Slot::Kept(kept.value.clone()),
                 Age::RefreshAhead if kept.refreshing => return Slot::Kept(kept.value.clone()),
@@ -252,11 +291,21 @@ where
     fn fresh(&self, key: &K) -> Option<V> {
         let state = lock(&self.state);
         let kept = state.kept.get(key)?;
-        (self.life.age(kept.stored, Instant::now()) != Age::Expired).then(|| kept.value.clone())
+        (kept.seen == self.changes.current()
+            && self.life.age(kept.stored, Instant::now()) != Age::Expired)
+            .then(|| kept.value.clone())
     }
 
-    fn put(&self, key: K, value: V) {
-        put(&self.state, self.life, self.capacity, key, value);
+    /// Keeps `value`, worked out from what stood when the count of changes was `seen`
+    /// (unless something changed since).
+    fn put(&self, key: K, value: V, seen: u64) {
+        put(
+            &self.state,
+            (self.life, self.capacity, &self.changes),
+            key,
+            value,
+            seen,
+        );
     }
 
     /// Works the value for `key` out again in the background; the kept one is served
@@ -269,9 +318,11 @@ where
         Fut: Future<Output = Result<V, E>> + Send + 'static,
     {
         let (state, life, capacity) = (self.state.clone(), self.life, self.capacity);
+        let changes = self.changes.clone();
+        let seen = changes.current();
         tokio::spawn(async move {
             match tokio::time::timeout(BACKGROUND_LIMIT, compute()).await {
-                Ok(Ok(value)) => put(&state, life, capacity, key, value),
+                Ok(Ok(value)) => put(&state, (life, capacity, &changes), key, value, seen),
                 failed => {
                     match failed {
                         Ok(Err(error)) => tracing::warn!(?key, ?error, "could not refresh"),
@@ -320,17 +371,24 @@ fn served<V, E>(result: Result<V, E>, how: How) -> Result<Served<V>, E> {
 
 fn put<K: Eq + Hash + Clone, V>(
     state: &Mutex<State<K, V>>,
-    life: Lifetime,
-    capacity: usize,
+    (life, capacity, changes): (Lifetime, usize, &Changes),
     key: K,
     value: V,
+    seen: u64,
 ) {
     let mut state = lock(state);
+    // Checked under the lock: a change reported after this is seen by every reader.
+    let current = changes.current();
+    if seen != current {
+        // Worked out from what has changed since: not worth keeping.
+        state.kept.remove(&key);
+        return;
+    }
     let now = Instant::now();
     if state.kept.len() >= capacity {
         state
             .kept
-            .retain(|_, kept| life.age(kept.stored, now) != Age::Expired);
+            .retain(|_, kept| kept.seen == current && life.age(kept.stored, now) != Age::Expired);
         if state.kept.len() >= capacity {
             // Still full of live values: the quarter stored longest ago goes (at least
             // one). A value asked for in the last quarter of its life is stored again
@@ -352,6 +410,7 @@ fn put<K: Eq + Hash + Clone, V>(
         key,
         Kept {
             stored: now,
+            seen,
             value,
             refreshing: false,
         },
@@ -413,6 +472,41 @@ mod tests {
     {
         let served = cache.get_or_compute("k", compute).await.expect("value");
         (served.value, served.how)
+    }
+
+    #[tokio::test]
+    async fn a_reported_change_retires_what_was_worked_out_before_it() {
+        let changes = Changes::new();
+        let cache = Cache::new(Duration::from_secs(60), 10).watching(changes.clone());
+        let (_, compute) = counter(Duration::ZERO);
+        assert_eq!(get(&cache, compute.clone()).await, (1, How::Computed));
+        assert_eq!(get(&cache, compute.clone()).await, (1, How::Kept));
+        changes.report();
+        assert_eq!(get(&cache, compute.clone()).await, (2, How::Computed));
+        assert_eq!(get(&cache, compute.clone()).await, (2, How::Kept));
+
+        // A computation under way when the change comes is served to its request but
+        // not kept: it may have read what stood before.
+        let (_, slow) = counter(Duration::from_millis(200));
+        let other: Cache<&'static str, u32> =
+            Cache::new(Duration::from_secs(60), 10).watching(changes.clone());
+        let under_way = {
+            let slow = slow.clone();
+            async move {
+                other
+                    .get_or_compute("k", slow)
+                    .await
+                    .map(|s| (s.value, other))
+            }
+        };
+        let reporter = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            changes.report();
+        };
+        let (result, ()) = tokio::join!(under_way, reporter);
+        let (value, other) = result.expect("value");
+        assert_eq!(value, 1);
+        assert_eq!(get(&other, slow).await, (2, How::Computed), "not kept");
     }
 
     #[tokio::test]

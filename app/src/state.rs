@@ -22,6 +22,9 @@ pub struct AppState {
     /// Recent listings' facet counts and first pages' order, shared by every request
     /// of this process.
     pub listing_cache: Arc<ListingCache>,
+    /// Reported by every staff change to the catalog (products, prices, stock): the
+    /// listing cache and the page cache stop serving what they worked out before it.
+    pub catalog_changes: mercato::cache::Changes,
     /// How payments are taken: test cards, or Stripe.
     pub payments: mercato::payments::Payments,
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits).

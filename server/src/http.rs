@@ -45,6 +45,7 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
     let sessions = crate::sessions::layer(state.pool.clone(), secure_cookies);
     let state_pool = state.pool.clone();
     let staff_session = state.staff_session;
+    let catalog_changes = state.catalog_changes.clone();
     let policy = crate::security::Policy::new(&state.public_url, state.payments.stripe_urls());
     let sitemaps = Arc::new(crate::sitemap::Sitemaps::new());
     Router::new()
@@ -92,6 +93,7 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
                 PAGE_CACHE_ENTRIES,
                 state_pool,
                 staff_session,
+                catalog_changes,
             ),
             crate::page_cache::serve,
         ))

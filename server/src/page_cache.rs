@@ -12,6 +12,9 @@
 //! is `app::session::shared_page`'s to say. Only `200` HTML answers that set no cookie
 //! are kept.
 //!
+//! A staff change to the catalog retires every kept page at once (`catalog_changes`,
+//! reported by the back office's writes): what staff change shows on the next request.
+//!
 //! The pages are a [`mercato::cache::Cache`]: a popular page is rendered again in the
 //! background before it expires, never on a shopper's request, and requests for a page
 //! being rendered wait for that one render instead of each rendering it.
@@ -56,9 +59,10 @@ impl PageCache {
         max_entries: usize,
         pool: sqlx::PgPool,
         staff_session: Duration,
+        catalog_changes: mercato::cache::Changes,
     ) -> Arc<PageCache> {
         Arc::new(PageCache {
-            pages: Cache::new(ttl, max_entries),
+            pages: Cache::new(ttl, max_entries).watching(catalog_changes),
             pool,
             staff_session,
         })
@@ -300,7 +304,13 @@ mod tests {
     #[tokio::test]
     async fn requests_for_a_page_being_rendered_wait_for_that_render() {
         use std::sync::atomic::Ordering;
-        let cache = PageCache::new(Duration::from_secs(60), 10, unused_pool(), Duration::ZERO);
+        let cache = PageCache::new(
+            Duration::from_secs(60),
+            10,
+            unused_pool(),
+            Duration::ZERO,
+            Default::default(),
+        );
         let (app, renders) = counting_app(cache, StatusCode::OK, Duration::from_millis(50));
         let answers = together(&app, 8).await;
         assert_eq!(renders.load(Ordering::SeqCst), 1, "{answers:?}");
@@ -311,7 +321,13 @@ mod tests {
     #[tokio::test]
     async fn when_the_awaited_render_gives_nothing_to_keep_each_request_renders_its_own() {
         use std::sync::atomic::Ordering;
-        let cache = PageCache::new(Duration::from_secs(60), 10, unused_pool(), Duration::ZERO);
+        let cache = PageCache::new(
+            Duration::from_secs(60),
+            10,
+            unused_pool(),
+            Duration::ZERO,
+            Default::default(),
+        );
         let (app, renders) = counting_app(cache, StatusCode::NOT_FOUND, Duration::from_millis(50));
         let answers = together(&app, 4).await;
         assert_eq!(renders.load(Ordering::SeqCst), 4, "{answers:?}");
@@ -339,7 +355,13 @@ mod tests {
     #[tokio::test]
     async fn the_background_render_replaces_the_page_without_a_request_waiting_for_it() {
         use std::sync::atomic::Ordering;
-        let cache = PageCache::new(Duration::from_secs(8), 10, unused_pool(), Duration::ZERO);
+        let cache = PageCache::new(
+            Duration::from_secs(8),
+            10,
+            unused_pool(),
+            Duration::ZERO,
+            Default::default(),
+        );
         let (app, renders) = counting_app(cache.clone(), StatusCode::OK, Duration::ZERO);
         assert_eq!(get(&app).await, ("miss".into(), "render 1".into()));
         assert_eq!(get(&app).await, ("hit".into(), "render 1".into()));

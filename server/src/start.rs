@@ -160,16 +160,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             tell_demo_admin_password(&config.data_dir, &password);
         }
     }
+    let catalog_changes = mercato::cache::Changes::new();
     let state = AppState {
         leptos_options: leptos_options(&config)?,
         pool: pool.clone(),
         currency: config.currency,
         prices_include_tax: config.prices_include_tax,
         public_url: config.public_url.clone(),
-        listing_cache: Arc::new(ListingCache::new(
-            config.listing_cache,
-            LISTING_CACHE_ENTRIES,
-        )),
+        listing_cache: Arc::new(
+            ListingCache::new(config.listing_cache, LISTING_CACHE_ENTRIES)
+                .watching(&catalog_changes),
+        ),
+        catalog_changes,
         payments: payments(&config)?,
         trusted_proxies: config.trusted_proxies.clone(),
         staff_session: config.staff_session,

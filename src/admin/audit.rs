@@ -23,6 +23,12 @@ crate::text_enum! {
         StaffReactivate = "staff.reactivate",
         /// Someone was invited to the staff (a new account, or a customer's made staff).
         StaffInvite = "staff.invite",
+        /// A variant's stock was adjusted (restock, correction, damage, return).
+        StockAdjust = "stock.adjust",
+        /// A variant's own low-stock threshold was set or cleared.
+        StockThreshold = "stock.threshold",
+        /// One of the shop's settings changed.
+        Setting = "setting",
     }
 }
 
@@ -35,6 +41,9 @@ impl Action {
             Action::StaffDeactivate => "Deactivated a staff account",
             Action::StaffReactivate => "Reactivated a staff account",
             Action::StaffInvite => "Invited someone to the staff",
+            Action::StockAdjust => "Adjusted stock",
+            Action::StockThreshold => "Set a low-stock threshold",
+            Action::Setting => "Changed a setting",
         }
     }
 }
@@ -46,6 +55,10 @@ crate::text_enum! {
         Order = "order",
         /// An account, by its id.
         User = "user",
+        /// A product's variant, by its id.
+        Variant = "variant",
+        /// A shop setting, by its key.
+        Setting = "setting",
     }
 }
 
@@ -126,11 +139,6 @@ pub async fn page(pool: &sqlx::PgPool, before: Option<i64>) -> Result<EntryPage,
     )
     .fetch_all(pool)
     .await?;
-    let next = if entries.len() as i64 > PER_PAGE {
-        entries.truncate(PER_PAGE as usize);
-        entries.last().map(|e| e.id)
-    } else {
-        None
-    };
+    let next = super::keyset_page(&mut entries, PER_PAGE, |e| e.id);
     Ok(EntryPage { entries, next })
 }

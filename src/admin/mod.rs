@@ -5,6 +5,18 @@
 
 pub mod audit;
 
+/// Keyset pages: a list query asks for one row more than a page, and this trims it to
+/// the page and says where the next one starts (`None`: this is the last page).
+pub fn keyset_page<T, C>(rows: &mut Vec<T>, per_page: i64, cursor: impl Fn(&T) -> C) -> Option<C> {
+    let per_page = usize::try_from(per_page).unwrap_or(0);
+    if rows.len() > per_page {
+        rows.truncate(per_page);
+        rows.last().map(cursor)
+    } else {
+        None
+    }
+}
+
 use crate::accounts::{Role, User};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

@@ -86,6 +86,15 @@ impl ListingCache {
         }
     }
 
+    /// The same cache, serving nothing worked out before the latest of `changes` (staff
+    /// edits to the catalog).
+    pub fn watching(self, changes: &crate::cache::Changes) -> ListingCache {
+        ListingCache {
+            counts: self.counts.watching(changes.clone()),
+            ids: self.ids.watching(changes.clone()),
+        }
+    }
+
     /// A cache that keeps nothing: every listing is worked out afresh.
     pub fn disabled() -> ListingCache {
         ListingCache::new(Duration::ZERO, 0)

@@ -31,3 +31,14 @@ crate::text_enum! {
         Archived = "archived",
     }
 }
+
+impl ProductStatus {
+    /// How staff screens name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProductStatus::Draft => "Draft",
+            ProductStatus::Active => "Active",
+            ProductStatus::Archived => "Archived",
+        }
+    }
+}

@@ -118,3 +118,37 @@ mod tests {
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
     }
 }
+
+/// A `LIKE` pattern matching text that contains `s` (`%`, `_` and `\` in it match only
+/// themselves).
+pub fn contains_pattern(s: &str) -> String {
+    format!("%{}%", escape_like(s))
+}
+
+/// A `LIKE` pattern matching text that starts with `s`.
+pub fn prefix_pattern(s: &str) -> String {
+    format!("{}%", escape_like(s))
+}
+
+fn escape_like(s: &str) -> String {
+    let mut escaped = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod like_tests {
+    #[test]
+    fn like_patterns_match_wildcards_literally() {
+        assert_eq!(
+            super::contains_pattern("50% off_x\\"),
+            "%50\\% off\\_x\\\\%"
+        );
+        assert_eq!(super::prefix_pattern("TEE-"), "TEE-%");
+    }
+}

@@ -1,6 +1,6 @@
 //! `/admin/audit`: every staff change, newest first, a keyset page at a time.
 
-use super::{AdminHeader, DataTable};
+use super::{AdminHeader, DataTable, KeysetPager};
 use crate::components::loaded;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -46,25 +46,14 @@ fn Entries(page: EntryPage, first: bool) -> impl IntoView {
         }
         .into_any();
     }
-    let next = page.next.map(|id| {
-        view! {
-            <a href=format!("/admin/audit?before={id}") class="inline-flex h-10 items-center rounded-full border border-stone-300 bg-white px-4 text-sm font-semibold hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">
-                "Older entries"
-            </a>
-        }
-    });
+    let next = page.next.map(|id| format!("/admin/audit?before={id}"));
     view! {
         <div class="mt-6">
             <DataTable min_width="min-w-[48rem]" columns=&["When (UTC)", "Who", "What", "Subject", "Change"]>
                 {page.entries.into_iter().map(|e| view! { <Row entry=e /> }).collect_view()}
             </DataTable>
         </div>
-        <nav aria-label="Audit log pages" class="mt-4 flex gap-3">
-            {(!first).then(|| view! {
-                <a href="/admin/audit" class="inline-flex h-10 items-center rounded-full border border-stone-300 bg-white px-4 text-sm font-semibold hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600">"Newest"</a>
-            })}
-            {next}
-        </nav>
+        <KeysetPager label="Audit log pages" first=(!first).then(|| "/admin/audit".to_owned()) next first_label="Newest" next_label="Older entries" />
     }
     .into_any()
 }

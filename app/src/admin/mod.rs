@@ -5,9 +5,11 @@
 //! `require_permission` otherwise). The rules themselves live in `mercato`.
 
 mod audit;
+mod inventory;
 mod staff;
 
 pub use audit::AuditPage;
+pub use inventory::{InventoryPage, VariantStockPage};
 pub use staff::StaffPage;
 
 use crate::components::{loaded, FlashMessage, PageTitle};
@@ -68,6 +70,7 @@ pub async fn stock_audit() -> Result<mercato::admin::StockAudit, AppError> {
 /// every staff member). Only sections that exist are listed: none is a dead link.
 const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("Dashboard", "/admin", None),
+    ("Inventory", "/admin/inventory", Some(Permission::Inventory)),
     ("Staff", "/admin/staff", Some(Permission::Staff)),
     ("Audit log", "/admin/audit", Some(Permission::Staff)),
 ];
@@ -100,7 +103,9 @@ fn Shell(me: Me) -> impl IntoView {
         .iter()
         .filter(|(_, _, needs)| needs.is_none_or(|p| me.may(p)))
         .map(|(label, href, _)| {
-            let current = path == *href;
+            // A section's own pages (`/admin/inventory/12`) are in it too.
+            let current = path == *href
+                || (*href != "/admin" && path.strip_prefix(*href).is_some_and(|r| r.starts_with('/')));
             view! {
                 <li class="shrink-0">
                     <a
@@ -119,7 +124,9 @@ fn Shell(me: Me) -> impl IntoView {
             "Skip to content"
         </a>
         <div class="min-h-screen bg-stone-100 lg:flex">
-            <aside class="bg-stone-900 text-white lg:sticky lg:top-0 lg:h-screen lg:w-60 lg:shrink-0">
+            // The column is as tall as the page; the navigation in it stays in view.
+            <div class="bg-stone-900 lg:w-60 lg:shrink-0">
+            <aside class="text-white lg:sticky lg:top-0 lg:max-h-screen lg:overflow-y-auto">
                 <div class="flex items-center justify-between gap-3 px-4 py-3 lg:block lg:py-5">
                     <a href="/admin" class="flex items-center gap-2 rounded font-bold focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-400">
                         <span aria-hidden="true" class="flex h-8 w-8 items-center justify-center rounded-lg bg-teal-600 font-black">"M"</span>
@@ -133,6 +140,7 @@ fn Shell(me: Me) -> impl IntoView {
                     <ul class="flex gap-1 overflow-x-auto px-2 pb-2 lg:flex-col lg:px-3">{links}</ul>
                 </nav>
             </aside>
+            </div>
             <div class="min-w-0 flex-1">
                 <div class="flex flex-wrap items-center justify-end gap-x-4 gap-y-1 border-b border-stone-200 bg-white px-4 py-2 text-sm text-stone-600 lg:px-8">
                     <span>
@@ -230,6 +238,26 @@ pub fn DataTable(
                 <tbody class="divide-y divide-stone-100 align-top">{children()}</tbody>
             </table>
         </div>
+    }
+}
+
+/// Links to a keyset list's first page (when not on it) and its next one (when there
+/// is one).
+#[component]
+pub fn KeysetPager(
+    /// What the navigation is called ("Audit log pages").
+    label: &'static str,
+    first: Option<String>,
+    next: Option<String>,
+    first_label: &'static str,
+    next_label: &'static str,
+) -> impl IntoView {
+    const LINK: &str = "inline-flex h-10 items-center rounded-full border border-stone-300 bg-white px-4 text-sm font-semibold hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-teal-600";
+    view! {
+        <nav aria-label=label class="mt-4 flex gap-3">
+            {first.map(|href| view! { <a href=href class=LINK>{first_label}</a> })}
+            {next.map(|href| view! { <a href=href class=LINK>{next_label}</a> })}
+        </nav>
     }
 }
 

@@ -43,6 +43,33 @@ pub fn action_success<T: Clone + Send + Sync + 'static>(
     }
 }
 
+/// The error the last outcome has for the field `name`, and the id of the element
+/// showing it for `aria-describedby` (when there is one).
+fn field_error<T: Clone + Send + Sync + 'static>(
+    outcome: Signal<Outcome<T>>,
+    name: &str,
+    error_id: &str,
+) -> (
+    impl Fn() -> Option<String> + Clone + Send + Sync + 'static,
+    impl Fn() -> Option<String> + Clone + Send + Sync + 'static,
+) {
+    let error = {
+        let name = name.to_owned();
+        move || {
+            outcome
+                .get()
+                .and_then(Result::err)
+                .and_then(|e| e.field(&name))
+        }
+    };
+    let described = {
+        let error_id = error_id.to_owned();
+        let error = error.clone();
+        move || error().map(|_| error_id.clone())
+    };
+    (error, described)
+}
+
 /// A labelled text input whose field error (from the last outcome) shows beneath it.
 #[component]
 pub fn TextField<T: Clone + Send + Sync + 'static>(
@@ -62,20 +89,7 @@ pub fn TextField<T: Clone + Send + Sync + 'static>(
     let value = crate::form_errors::kept(&name).unwrap_or(value);
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
-    let error = {
-        let name = name.clone();
-        move || {
-            outcome
-                .get()
-                .and_then(Result::err)
-                .and_then(|e| e.field(&name))
-        }
-    };
-    let described = {
-        let error_id = error_id.clone();
-        let error = error.clone();
-        move || error().map(|_| error_id.clone())
-    };
+    let (error, described) = field_error(outcome, &name, &error_id);
     view! {
         <div>
             <label for=id.clone() class=LABEL>
@@ -98,6 +112,50 @@ pub fn TextField<T: Clone + Send + Sync + 'static>(
                 class=INPUT
             />
             {(!hint.is_empty()).then(|| view! { <p class="mt-1 text-xs text-stone-500">{hint}</p> })}
+            {move || error().map(|e| view! { <p id=error_id.clone() class="mt-1 text-sm font-medium text-rose-700">{e}</p> })}
+        </div>
+    }
+}
+
+/// A labelled `<select>` whose field error (from the last outcome) shows beneath it.
+/// `options`: (value, label); the one equal to `selected` (or to what a failed post
+/// sent) is chosen.
+#[component]
+pub fn SelectField<T: Clone + Send + Sync + 'static>(
+    /// The form field's `name`; the element's id is `field-<name>`.
+    #[prop(into)]
+    name: String,
+    label: &'static str,
+    options: Vec<(String, String)>,
+    #[prop(optional, into)] selected: String,
+    outcome: Signal<Outcome<T>>,
+) -> impl IntoView {
+    let selected = crate::form_errors::kept(&name).unwrap_or(selected);
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let (error, described) = field_error(outcome, &name, &error_id);
+    let options = options
+        .into_iter()
+        .map(|(value, text)| {
+            let chosen = value == selected;
+            view! { <option value=value selected=chosen>{text}</option> }
+        })
+        .collect_view();
+    view! {
+        <div>
+            <label for=id.clone() class=LABEL>{label}</label>
+            <select
+                id=id
+                name=name
+                aria-invalid={
+                    let error = error.clone();
+                    move || error().is_some().to_string()
+                }
+                aria-describedby=described
+                class=INPUT
+            >
+                {options}
+            </select>
             {move || error().map(|e| view! { <p id=error_id.clone() class="mt-1 text-sm font-medium text-rose-700">{e}</p> })}
         </div>
     }

@@ -116,6 +116,27 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ("admin/staff/deactivate", vec!["member"], Who::Staff),
         ("admin/staff/reactivate", vec!["member"], Who::Staff),
         ("admin/audit", vec!["before"], Who::Staff),
+        ("admin/inventory", vec!["show", "q", "after"], Who::Staff),
+        (
+            "admin/inventory/variant",
+            vec!["variant", "before"],
+            Who::Staff,
+        ),
+        (
+            "admin/inventory/adjust",
+            vec!["variant", "quantity", "reason", "note"],
+            Who::Staff,
+        ),
+        (
+            "admin/inventory/threshold",
+            vec!["variant", "threshold"],
+            Who::Staff,
+        ),
+        (
+            "admin/inventory/shop-threshold",
+            vec!["threshold"],
+            Who::Staff,
+        ),
     ]
 }
 

@@ -17,6 +17,7 @@ mod checkout_pages;
 mod constraints;
 mod coupons;
 mod hostile;
+mod inventory;
 mod listing;
 mod orders;
 mod outage;

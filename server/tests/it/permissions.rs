@@ -21,6 +21,8 @@ struct Fixture {
     member: i64,
     /// A role with no permissions, which anyone with `staff` may give.
     no_permissions_role: i64,
+    /// A variant whose stock the inventory functions change.
+    variant: i64,
 }
 
 type Body = fn(&Fixture) -> String;
@@ -33,6 +35,21 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
         ("me", AnyStaff, |_| String::new()),
         ("overview", AnyStaff, |_| String::new()),
         ("stock-audit", P(Permission::Inventory), |_| String::new()),
+        ("inventory", P(Permission::Inventory), |_| {
+            "show=all&q=TEE".to_owned()
+        }),
+        ("inventory/variant", P(Permission::Inventory), |f| {
+            format!("variant={}", f.variant)
+        }),
+        ("inventory/adjust", P(Permission::Inventory), |f| {
+            format!("variant={}&quantity=1&reason=restock&note=", f.variant)
+        }),
+        ("inventory/threshold", P(Permission::Inventory), |f| {
+            format!("variant={}&threshold=3", f.variant)
+        }),
+        ("inventory/shop-threshold", P(Permission::Inventory), |_| {
+            "threshold=4".to_owned()
+        }),
         ("staff", P(Permission::Staff), |_| String::new()),
         ("staff/role", P(Permission::Staff), |f| {
             format!("member={}&role=role-{}", f.member, f.no_permissions_role)
@@ -98,6 +115,7 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
             .await
             .expect("the member"),
         no_permissions_role,
+        variant: crate::common::variant_in_stock(&app, 1).await.0,
     };
     let dashboard_only = staff_with(&app, "dash@example.com", &[]).await;
     for (n, (path, needs, body)) in table().into_iter().enumerate() {

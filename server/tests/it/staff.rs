@@ -2,29 +2,15 @@
 //! admin, and that a change of role or a deactivation ends that person's sessions at
 //! once, each with its audit row.
 
-use crate::common::{account_signed_in, register, seeded_app, seeded_db, sign_in, PASSWORD};
+use crate::common::{
+    account_signed_in, member, register, seeded_app, seeded_db, sign_in, PASSWORD,
+};
 use mercato::accounts::staff::{self, Assignment, StaffError};
 use mercato::accounts::Role;
 use mercato::admin::{Permission, Staff};
 use mercato::error::Rule;
 use mercato::Error;
 use sqlx::PgPool;
-
-/// The account `email` (made if need be) with `role`, as the capability its session
-/// check would give.
-async fn member(pool: &PgPool, email: &str, role: Role, staff_role: Option<&str>) -> Staff {
-    let user = mercato::accounts::store::upsert_with_role(pool, email, PASSWORD, role)
-        .await
-        .expect("an account");
-    if role == Role::Staff {
-        crate::common::set_role(pool, email, role, staff_role).await;
-    }
-    let account = mercato::accounts::store::account(pool, user.id)
-        .await
-        .expect("read")
-        .expect("the account");
-    Staff::of(account.user, &account.staff_permissions).expect("staff")
-}
 
 async fn role_id(pool: &PgPool, name: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM staff_roles WHERE name = $1")

@@ -40,7 +40,7 @@ pub async fn variant_with_stock(app: &Shop, stock: i32) -> i64 {
     sqlx::query(
         "WITH old AS (SELECT on_hand FROM inventory WHERE variant_id = $1),
               moved AS (INSERT INTO inventory_movements (variant_id, delta, reason)
-                        SELECT $1, $2 - on_hand, 'staff_edit' FROM old WHERE on_hand <> $2)
+                        SELECT $1, $2 - on_hand, 'correction' FROM old WHERE on_hand <> $2)
          UPDATE inventory SET on_hand = $2 WHERE variant_id = $1",
     )
     .bind(variant)

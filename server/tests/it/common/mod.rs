@@ -23,6 +23,13 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// This app's database, for the helpers that need only that.
+    pub fn shop(&self) -> Shop {
+        Shop {
+            pool: self.pool.clone(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -207,6 +214,7 @@ async fn spawn_app_full(
         public_url: "https://shop.example".to_owned(),
         // Tests change stock and prices and look again at once.
         listing_cache: std::sync::Arc::new(mercato::catalog::browse::ListingCache::disabled()),
+        catalog_changes: Default::default(),
         payments,
         // The tests' own requests come from 127.0.0.1 and may name any client.
         trusted_proxies: mercato::limits::client::TrustedProxies::parse("127.0.0.1")
@@ -331,6 +339,27 @@ pub async fn account_signed_in(
     }
     let res = sign_in(app, email, PASSWORD, None).await;
     session_cookie(&res).expect("signed in")
+}
+
+/// The account `email` (made if need be) with `role`, as the capability its session
+/// check would give.
+pub async fn member(
+    pool: &PgPool,
+    email: &str,
+    role: mercato::accounts::Role,
+    staff_role: Option<&str>,
+) -> mercato::admin::Staff {
+    let user = mercato::accounts::store::upsert_with_role(pool, email, PASSWORD, role)
+        .await
+        .expect("an account");
+    if role == mercato::accounts::Role::Staff {
+        set_role(pool, email, role, staff_role).await;
+    }
+    let account = mercato::accounts::store::account(pool, user.id)
+        .await
+        .expect("read")
+        .expect("the account");
+    mercato::admin::Staff::of(account.user, &account.staff_permissions).expect("staff")
 }
 
 /// A staff role named `name` with exactly `permissions`.

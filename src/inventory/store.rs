@@ -1,0 +1,283 @@
+//! Stock in the database: staff adjustments (each a movement and an audit entry, in one
+//! transaction with the new level), thresholds, the inventory page's levels and a
+//! variant's movement log.
+
+use super::{
+    Adjustment, Level, LevelCursor, LevelPage, LevelQuery, Movement, MovementReason, Show, PER_PAGE,
+};
+use crate::admin::audit::{self, Action, Subject, SubjectKind};
+use crate::admin::{Permission, Staff};
+use crate::catalog::ProductStatus;
+use crate::db::constraint::OnConstraint;
+use crate::Error;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+
+/// The shop's threshold when the setting is missing or unreadable.
+const DEFAULT_THRESHOLD: i32 = 5;
+
+/// The setting holding the shop's low-stock threshold.
+const THRESHOLD_SETTING: &str = "low_stock_threshold";
+
+/// The shop's low-stock threshold: a variant without its own is low at or below it.
+pub async fn shop_threshold(conn: &mut PgConnection) -> Result<i32, Error> {
+    let value = sqlx::query_scalar!(
+        "SELECT value FROM settings WHERE key = $1",
+        THRESHOLD_SETTING
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(value
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_THRESHOLD))
+}
+
+/// Adds `adjustment.delta` units to a variant's stock, with its movement and audit
+/// entry, and gives the new level. Stock below zero is refused (by the database, so two
+/// adjustments at once cannot both pass a check made before either), as a field error.
+pub async fn adjust(pool: &PgPool, staff: &Staff, adjustment: &Adjustment) -> Result<i32, Error> {
+    staff.require(Permission::Inventory)?;
+    let Adjustment {
+        variant_id,
+        delta,
+        reason,
+        ref note,
+    } = *adjustment;
+    let mut tx = pool.begin().await?;
+    let level = sqlx::query!(
+        "UPDATE inventory SET on_hand = on_hand + $2, updated_at = now()
+         WHERE variant_id = $1 RETURNING on_hand",
+        variant_id,
+        delta,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .on_constraint("inventory_on_hand_check", || {
+        Error::field(
+            "quantity",
+            "That would leave less than none in stock. Check the count and try a smaller number.",
+        )
+    })?
+    .ok_or(Error::NotFound)?;
+    sqlx::query!(
+        "INSERT INTO inventory_movements (variant_id, delta, reason, note, staff_id)
+         VALUES ($1, $2, $3, $4, $5)",
+        variant_id,
+        delta,
+        reason as MovementReason,
+        note.as_deref(),
+        staff.id(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    let id = variant_id.to_string();
+    audit::record(
+        &mut tx,
+        staff,
+        Action::StockAdjust,
+        Subject {
+            kind: SubjectKind::Variant,
+            id: &id,
+        },
+        Some(json!({ "on_hand": level.on_hand - delta })),
+        Some(json!({ "on_hand": level.on_hand, "delta": delta, "reason": reason, "note": note })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(level.on_hand)
+}
+
+/// Sets a variant's own low-stock threshold (`None`: it follows the shop's).
+pub async fn set_threshold(
+    pool: &PgPool,
+    staff: &Staff,
+    variant_id: i64,
+    threshold: Option<i32>,
+) -> Result<(), Error> {
+    staff.require(Permission::Inventory)?;
+    let mut tx = pool.begin().await?;
+    let before = sqlx::query_scalar!(
+        "SELECT low_stock_threshold FROM variants WHERE id = $1 FOR UPDATE",
+        variant_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    if before == threshold {
+        return Ok(());
+    }
+    sqlx::query!(
+        "UPDATE variants SET low_stock_threshold = $2 WHERE id = $1",
+        variant_id,
+        threshold,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let id = variant_id.to_string();
+    audit::record(
+        &mut tx,
+        staff,
+        Action::StockThreshold,
+        Subject {
+            kind: SubjectKind::Variant,
+            id: &id,
+        },
+        Some(json!({ "low_stock_threshold": before })),
+        Some(json!({ "low_stock_threshold": threshold })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets the shop's low-stock threshold.
+pub async fn set_shop_threshold(pool: &PgPool, staff: &Staff, threshold: i32) -> Result<(), Error> {
+    staff.require(Permission::Inventory)?;
+    let mut tx = pool.begin().await?;
+    // The row lock orders two changes at once, so each audit entry's "before" is true.
+    sqlx::query!(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        THRESHOLD_SETTING,
+        DEFAULT_THRESHOLD.to_string(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "SELECT key FROM settings WHERE key = $1 FOR UPDATE",
+        THRESHOLD_SETTING
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let before = shop_threshold(&mut tx).await?;
+    if before == threshold {
+        return Ok(());
+    }
+    sqlx::query!(
+        "UPDATE settings SET value = $2, updated_at = now() WHERE key = $1",
+        THRESHOLD_SETTING,
+        threshold.to_string(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        staff,
+        Action::Setting,
+        Subject {
+            kind: SubjectKind::Setting,
+            id: THRESHOLD_SETTING,
+        },
+        Some(json!({ "value": before })),
+        Some(json!({ "value": threshold })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A page of variants' stock, lowest first: those `show` picks, whose SKU starts with
+/// `q` or whose product's name contains it, after `after`. Archived products' variants
+/// are listed only with [`Show::All`]. The walk follows the `(on_hand, variant_id)`
+/// index and stops at the highest threshold, so a page costs the same on any catalog.
+pub async fn levels(pool: &PgPool, query: &LevelQuery) -> Result<LevelPage, Error> {
+    let LevelQuery { show, ref q, after } = *query;
+    let mut conn = pool.acquire().await?;
+    let shop_threshold = shop_threshold(&mut conn).await?;
+    let ceiling = match show {
+        Show::SoldOut => 0,
+        Show::All => i32::MAX,
+        Show::NeedsStock => {
+            sqlx::query_scalar!(
+                r#"SELECT greatest($1, max(low_stock_threshold)) AS "ceiling!"
+               FROM variants WHERE low_stock_threshold IS NOT NULL"#,
+                shop_threshold,
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    let q = q.trim();
+    let after = after.unwrap_or(LevelCursor {
+        on_hand: i32::MIN,
+        variant_id: i64::MIN,
+    });
+    let mut levels = sqlx::query_as!(
+        Level,
+        r#"SELECT variant_id AS "variant_id!", product_id AS "product_id!", product_name AS "product_name!",
+           product_slug AS "product_slug!", product_status AS "product_status!: ProductStatus",
+           sku AS "sku!", options AS "options!", on_hand AS "on_hand!", own_threshold,
+           coalesce(own_threshold, $1) AS "threshold!"
+           FROM variant_stock
+           WHERE on_hand <= $2
+             AND (on_hand, variant_id) > ($3, $4)
+             AND ($5 OR on_hand <= coalesce(own_threshold, $1))
+             AND ($6 OR product_status <> 'archived')
+             AND ($7 = '' OR sku LIKE $8 OR product_name ILIKE $9)
+           ORDER BY on_hand, variant_id
+           LIMIT $10"#,
+        shop_threshold,
+        ceiling,
+        after.on_hand,
+        after.variant_id,
+        show != Show::NeedsStock,
+        show == Show::All,
+        q,
+        crate::db::prefix_pattern(&q.to_uppercase()),
+        crate::db::contains_pattern(q),
+        PER_PAGE + 1,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let next = crate::admin::keyset_page(&mut levels, PER_PAGE, |l| LevelCursor {
+        on_hand: l.on_hand,
+        variant_id: l.variant_id,
+    });
+    Ok(LevelPage {
+        levels,
+        next,
+        shop_threshold,
+    })
+}
+
+/// One variant's stock.
+pub async fn level(pool: &PgPool, variant_id: i64) -> Result<Level, Error> {
+    let mut conn = pool.acquire().await?;
+    let shop_threshold = shop_threshold(&mut conn).await?;
+    sqlx::query_as!(
+        Level,
+        r#"SELECT variant_id AS "variant_id!", product_id AS "product_id!", product_name AS "product_name!",
+           product_slug AS "product_slug!", product_status AS "product_status!: ProductStatus",
+           sku AS "sku!", options AS "options!", on_hand AS "on_hand!", own_threshold,
+           coalesce(own_threshold, $2) AS "threshold!"
+           FROM variant_stock WHERE variant_id = $1"#,
+        variant_id,
+        shop_threshold,
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// A variant's movements older than `before` (a movement id; `None`: the newest),
+/// newest first, and where the next page starts.
+pub async fn movements(
+    pool: &PgPool,
+    variant_id: i64,
+    before: Option<i64>,
+) -> Result<(Vec<Movement>, Option<i64>), Error> {
+    let mut movements = sqlx::query_as!(
+        Movement,
+        r#"SELECT m.id, to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS "at!",
+                  m.delta, m.reason AS "reason: MovementReason", m.note, u.email AS "by?"
+           FROM inventory_movements m LEFT JOIN users u ON u.id = m.staff_id
+           WHERE m.variant_id = $1 AND m.id < coalesce($2, 9223372036854775807)
+           ORDER BY m.id DESC LIMIT $3"#,
+        variant_id,
+        before,
+        PER_PAGE + 1,
+    )
+    .fetch_all(pool)
+    .await?;
+    let next = crate::admin::keyset_page(&mut movements, PER_PAGE, |m| m.id);
+    Ok((movements, next))
+}
