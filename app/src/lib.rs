@@ -79,6 +79,8 @@ pub fn App() -> impl IntoView {
                 // The back office has its own layout.
                 <ParentRoute path=path!("/admin") view=admin::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("products") view=admin::ProductsPage ssr=SsrMode::Async />
+                    <Route path=path!("products/bulk") view=admin::BulkConfirmPage ssr=SsrMode::Async />
                     <Route path=path!("inventory") view=admin::InventoryPage ssr=SsrMode::Async />
                     <Route path=path!("inventory/:variant") view=admin::VariantStockPage ssr=SsrMode::Async />
                     <Route path=path!("staff") view=admin::StaffPage ssr=SsrMode::Async />

@@ -41,12 +41,13 @@ test('every kind of shopper page has no serious accessibility violation', async 
 test('staff pages have no serious accessibility violation', async ({ page }) => {
   await signInAsStaff(page);
   const found: string[] = [];
-  for (const path of ['/admin', '/admin/staff', '/admin/audit', '/admin/inventory?show=all']) {
+  for (const path of ['/admin', '/admin/staff', '/admin/audit', '/admin/inventory?show=all', '/admin/products']) {
     await page.goto(path);
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
     found.push(...(await seriousViolations(page)));
   }
   // A variant's stock page, with its forms and movement log.
+  await page.goto('/admin/inventory?show=all');
   await page.getByTestId('stock-row').first().getByRole('link').first().click();
   await expect(page.getByRole('heading', { name: 'Adjust stock' })).toBeVisible();
   found.push(...(await seriousViolations(page)));

@@ -193,6 +193,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         pool.clone(),
         config.payment_window_minutes,
     ));
+    let stock = tokio::spawn(crate::worker::refresh_product_stock(pool.clone()));
     tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);
 
     let served = http::serve(listener, router, shutdown_signal()).await;
@@ -200,6 +201,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     cleanup.abort();
     mail.abort();
     expiry.abort();
+    stock.abort();
     pool.close().await;
     if let Some(mut cluster) = cluster {
         let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;

@@ -1,5 +1,5 @@
-//! Background work every server process runs: delivering the outbox, and cancelling
-//! orders left unpaid. Rows are taken with `FOR UPDATE SKIP LOCKED`, so several
+//! Background work every server process runs: delivering the outbox, cancelling
+//! orders left unpaid, and refreshing the products' stock figures. Rows are taken with `FOR UPDATE SKIP LOCKED`, so several
 //! processes never do one job twice.
 
 use mercato::mail::{deliver_due, Delivery};
@@ -29,6 +29,21 @@ pub async fn deliver_mail(pool: PgPool, delivery: Delivery) {
                 tokio::time::sleep(AFTER_ERROR).await;
             }
         }
+    }
+}
+
+/// How often the products whose stock changed get their list figures refreshed.
+const STOCK_EVERY: Duration = Duration::from_secs(1);
+
+/// Keeps each product's units and low-stock flag (the staff's product list) a second
+/// behind its variants' stock, until the process stops.
+pub async fn refresh_product_stock(pool: PgPool) {
+    loop {
+        if let Err(error) = mercato::catalog::staff::refresh_queued_stock(&pool).await {
+            tracing::warn!(%error, "could not refresh products' stock figures; will retry");
+            tokio::time::sleep(AFTER_ERROR).await;
+        }
+        tokio::time::sleep(STOCK_EVERY).await;
     }
 }
 

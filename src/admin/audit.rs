@@ -29,6 +29,10 @@ crate::text_enum! {
         StockThreshold = "stock.threshold",
         /// One of the shop's settings changed.
         Setting = "setting",
+        /// A product was published, archived or put back to draft.
+        ProductStatus = "product.status",
+        /// A product was moved to another category.
+        ProductCategory = "product.category",
     }
 }
 
@@ -44,6 +48,8 @@ impl Action {
             Action::StockAdjust => "Adjusted stock",
             Action::StockThreshold => "Set a low-stock threshold",
             Action::Setting => "Changed a setting",
+            Action::ProductStatus => "Changed a product's status",
+            Action::ProductCategory => "Moved a product to another category",
         }
     }
 }
@@ -57,6 +63,8 @@ crate::text_enum! {
         User = "user",
         /// A product's variant, by its id.
         Variant = "variant",
+        /// A product, by its id.
+        Product = "product",
         /// A shop setting, by its key.
         Setting = "setting",
     }

@@ -16,6 +16,7 @@ pub mod read;
 pub mod seed;
 #[cfg(feature = "server")]
 pub mod sitemap;
+pub mod staff;
 
 pub use slug::{Sku, SkuError, Slug, SlugError};
 

@@ -685,7 +685,8 @@ async fn insert(conn: &mut PgConnection, catalog: &Catalog) -> Result<(), Error>
     sqlx::raw_sql(
         "ALTER TABLE variants ENABLE TRIGGER USER;
          ALTER TABLE inventory ENABLE TRIGGER USER;
-         ALTER TABLE product_options ENABLE TRIGGER USER;",
+         ALTER TABLE product_options ENABLE TRIGGER USER;
+         SELECT refresh_product_stock(NULL);",
     )
     .execute(&mut *conn)
     .await?;

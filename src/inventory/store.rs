@@ -70,6 +70,14 @@ pub async fn adjust(pool: &PgPool, staff: &Staff, adjustment: &Adjustment) -> Re
     )
     .execute(&mut *tx)
     .await?;
+    // The product list's figures, for the staff member's next look (the queue the
+    // trigger wrote would refresh them within a second anyway).
+    sqlx::query!(
+        "SELECT refresh_product_stock(ARRAY(SELECT product_id FROM variants WHERE id = $1))",
+        variant_id
+    )
+    .execute(&mut *tx)
+    .await?;
     let id = variant_id.to_string();
     audit::record(
         &mut tx,
@@ -171,6 +179,10 @@ pub async fn set_shop_threshold(pool: &PgPool, staff: &Staff, threshold: i32) ->
         Some(json!({ "value": threshold })),
     )
     .await?;
+    // What is low may have changed for every product: the worker refreshes them all.
+    sqlx::query!("INSERT INTO product_stock_queue (product_id) SELECT id FROM products")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! variant's stock, its adjustments and its movement log. The rules (reasons, which way
 //! each moves stock, never below zero) are `mercato::inventory`.
 
-use super::{AdminHeader, DataTable, KeysetPager};
+use super::{AdminHeader, DataTable, KeysetPager, StockBadge};
 use crate::components::form::{
     action_error, Outcome, SelectField, TextField, BUTTON, INPUT, LABEL, SECONDARY,
 };
@@ -14,9 +14,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[cfg(feature = "ssr")]
 use mercato::admin::Permission;
 use mercato::catalog::ProductStatus;
-use mercato::inventory::{
-    Level, LevelPage, LevelQuery, Movement, MovementReason, Show, StockState,
-};
+use mercato::inventory::{Level, LevelPage, LevelQuery, Movement, MovementReason, Show};
 use serde::{Deserialize, Serialize};
 
 /// A page of stock levels, as the page's URL asks (see [`LevelQuery::from_params`]).
@@ -186,19 +184,6 @@ fn Levels(page: LevelPage, query: LevelQuery) -> impl IntoView {
     .into_any()
 }
 
-/// A badge for a variant's stock state.
-#[component]
-fn StateBadge(state: StockState) -> impl IntoView {
-    let class = match state {
-        StockState::SoldOut => "bg-rose-100 text-rose-900",
-        StockState::Low => "bg-amber-100 text-amber-900",
-        StockState::InStock => "bg-teal-50 text-teal-900",
-    };
-    view! {
-        <span class=format!("whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{state.label()}</span>
-    }
-}
-
 fn variant_name(level: &Level) -> String {
     if level.options.is_empty() {
         level.product_name.clone()
@@ -227,7 +212,7 @@ fn LevelRow(level: Level) -> impl IntoView {
                 {level.threshold}
                 {(!own).then(|| view! { <span class="text-stone-500">" (shop)"</span> })}
             </td>
-            <td class="px-4 py-3"><StateBadge state /></td>
+            <td class="px-4 py-3"><StockBadge state /></td>
         </tr>
     }
 }
@@ -309,7 +294,7 @@ fn VariantStockView(stock: VariantStock, first: bool) -> impl IntoView {
             <div class="rounded-2xl border border-stone-200 bg-white p-5">
                 <p class="text-sm text-stone-600">"On hand"</p>
                 <p data-testid="on-hand" class="mt-1 text-4xl font-bold tabular-nums">{level.on_hand}</p>
-                <p class="mt-2"><StateBadge state=level.state() /></p>
+                <p class="mt-2"><StockBadge state=level.state() /></p>
                 <p class="mt-3 text-sm text-stone-600">
                     {format!("Low at {} or fewer", level.threshold)}
                     {level.own_threshold.is_none().then_some(" (the shop's threshold)")}

@@ -6,10 +6,12 @@
 
 mod audit;
 mod inventory;
+mod products;
 mod staff;
 
 pub use audit::AuditPage;
 pub use inventory::{InventoryPage, VariantStockPage};
+pub use products::{BulkConfirmPage, ProductsPage};
 pub use staff::StaffPage;
 
 use crate::components::{loaded, FlashMessage, PageTitle};
@@ -19,6 +21,7 @@ use leptos::prelude::*;
 use leptos_meta::Meta;
 use leptos_router::components::Outlet;
 use mercato::admin::{Overview, Permission};
+use mercato::inventory::StockState;
 use serde::{Deserialize, Serialize};
 
 /// The signed-in staff member, as the back office's layout needs them.
@@ -70,6 +73,7 @@ pub async fn stock_audit() -> Result<mercato::admin::StockAudit, AppError> {
 /// every staff member). Only sections that exist are listed: none is a dead link.
 const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("Dashboard", "/admin", None),
+    ("Products", "/admin/products", Some(Permission::Catalog)),
     ("Inventory", "/admin/inventory", Some(Permission::Inventory)),
     ("Staff", "/admin/staff", Some(Permission::Staff)),
     ("Audit log", "/admin/audit", Some(Permission::Staff)),
@@ -215,7 +219,8 @@ pub fn AdminHeader(
 
 /// A back-office table: it scrolls sideways on a narrow screen rather than squeezing
 /// its columns (`relative`, so that screen-reader-only labels inside scroll with it and
-/// never widen the page). `columns`: the headings (an empty one is read as "Actions").
+/// never widen the page). `columns`: the headings (an empty one is read as "Actions";
+/// `sr:Choose` is a narrow column whose heading only screen readers read).
 #[component]
 pub fn DataTable(
     /// The narrowest the table gets before it scrolls, a Tailwind class such as
@@ -231,6 +236,7 @@ pub fn DataTable(
                     <tr>
                         {columns.iter().map(|c| match *c {
                             "" => view! { <th scope="col" class="px-4 py-3 font-semibold"><span class="sr-only">"Actions"</span></th> }.into_any(),
+                            c if c.starts_with("sr:") => view! { <th scope="col" class="w-12 px-4 py-3 font-semibold"><span class="sr-only">{&c[3..]}</span></th> }.into_any(),
                             c => view! { <th scope="col" class="px-4 py-3 font-semibold">{c}</th> }.into_any(),
                         }).collect_view()}
                     </tr>
@@ -258,6 +264,19 @@ pub fn KeysetPager(
             {first.map(|href| view! { <a href=href class=LINK>{first_label}</a> })}
             {next.map(|href| view! { <a href=href class=LINK>{next_label}</a> })}
         </nav>
+    }
+}
+
+/// A badge for a variant's or a product's stock state.
+#[component]
+pub fn StockBadge(state: StockState) -> impl IntoView {
+    let class = match state {
+        StockState::SoldOut => "bg-rose-100 text-rose-900",
+        StockState::Low => "bg-amber-100 text-amber-900",
+        StockState::InStock => "bg-teal-50 text-teal-900",
+    };
+    view! {
+        <span class=format!("whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{state.label()}</span>
     }
 }
 

@@ -116,6 +116,17 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ("admin/staff/deactivate", vec!["member"], Who::Staff),
         ("admin/staff/reactivate", vec!["member"], Who::Staff),
         ("admin/audit", vec!["before"], Who::Staff),
+        (
+            "admin/products",
+            vec!["q", "status", "category", "stock", "sort", "after"],
+            Who::Staff,
+        ),
+        ("admin/products/chosen", vec!["ids"], Who::Staff),
+        (
+            "admin/products/bulk",
+            vec!["ids", "action", "category", "back"],
+            Who::Staff,
+        ),
         ("admin/inventory", vec!["show", "q", "after"], Who::Staff),
         (
             "admin/inventory/variant",

@@ -24,6 +24,7 @@ mod outage;
 mod pages;
 mod passwords;
 mod permissions;
+mod products;
 mod roles;
 mod security;
 mod sessions;

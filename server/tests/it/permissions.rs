@@ -23,6 +23,8 @@ struct Fixture {
     no_permissions_role: i64,
     /// A variant whose stock the inventory functions change.
     variant: i64,
+    /// A product the catalog functions change.
+    product: i64,
 }
 
 type Body = fn(&Fixture) -> String;
@@ -35,6 +37,15 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
         ("me", AnyStaff, |_| String::new()),
         ("overview", AnyStaff, |_| String::new()),
         ("stock-audit", P(Permission::Inventory), |_| String::new()),
+        ("products", P(Permission::Catalog), |_| {
+            "q=tee&sort=stock".to_owned()
+        }),
+        ("products/chosen", P(Permission::Catalog), |f| {
+            format!("ids={}", f.product)
+        }),
+        ("products/bulk", P(Permission::Catalog), |f| {
+            format!("ids={}&action=archive", f.product)
+        }),
         ("inventory", P(Permission::Inventory), |_| {
             "show=all&q=TEE".to_owned()
         }),
@@ -116,6 +127,10 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
             .expect("the member"),
         no_permissions_role,
         variant: crate::common::variant_in_stock(&app, 1).await.0,
+        product: sqlx::query_scalar("SELECT min(id) FROM products")
+            .fetch_one(&app.pool)
+            .await
+            .expect("a product"),
     };
     let dashboard_only = staff_with(&app, "dash@example.com", &[]).await;
     for (n, (path, needs, body)) in table().into_iter().enumerate() {
