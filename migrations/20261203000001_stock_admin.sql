@@ -8,11 +8,14 @@ ALTER TABLE inventory_movements DROP CONSTRAINT inventory_movements_reason_check
 UPDATE inventory_movements SET reason = 'correction' WHERE reason = 'staff_edit';
 ALTER TABLE inventory_movements ADD CONSTRAINT inventory_movements_reason_check
     CHECK (reason IN ('initial', 'order', 'cancel', 'restock', 'correction', 'damage', 'return'));
--- Damage only takes units away; restocks and returns only bring them.
+-- Damage and orders only take units away; restocks, returns and cancellations only
+-- bring them (`MovementReason::direction`).
 ALTER TABLE inventory_movements ADD CONSTRAINT inventory_movements_reason_direction
     CHECK (CASE reason WHEN 'damage' THEN delta < 0
+                       WHEN 'order' THEN delta < 0
                        WHEN 'restock' THEN delta > 0
                        WHEN 'return' THEN delta > 0
+                       WHEN 'cancel' THEN delta > 0
                        ELSE true END);
 -- Who moved it, when a staff member did (orders move stock too). The log outlives its
 -- people.
@@ -24,8 +27,6 @@ ALTER TABLE variants ADD COLUMN low_stock_threshold integer
     CHECK (low_stock_threshold BETWEEN 0 AND 1000000);
 CREATE INDEX variants_low_stock_threshold ON variants (low_stock_threshold)
     WHERE low_stock_threshold IS NOT NULL;
-INSERT INTO settings (key, value) VALUES ('low_stock_threshold', '5')
-    ON CONFLICT (key) DO NOTHING;
 
 -- The inventory page walks stock from the lowest up, stopping at the highest threshold.
 CREATE INDEX inventory_on_hand ON inventory (on_hand, variant_id);

@@ -7,8 +7,9 @@ ALTER TABLE products ADD COLUMN version integer NOT NULL DEFAULT 1 CHECK (versio
 
 -- Each product's units on hand and whether a variant is at or below its low-stock
 -- threshold, for sorting and filtering the list. Kept apart from `products`: it is
--- refreshed from a queue a moment after stock changes (see below), and nothing else
--- locks these rows, so the refresh never waits for a checkout nor a checkout for it.
+-- refreshed from a queue a moment after stock changes (see below), and only the
+-- refresh and a staff adjustment (one product's row) lock these rows, so the refresh
+-- never waits for a checkout nor a checkout for it.
 CREATE TABLE product_stock (
     product_id bigint PRIMARY KEY REFERENCES products (id) ON DELETE CASCADE,
     units      bigint NOT NULL,
@@ -20,20 +21,26 @@ CREATE INDEX product_stock_units ON product_stock (units, product_id);
 -- Products whose stock changed since the last refresh. Written by a trigger on every
 -- stock change: an insert takes no lock another transaction waits for, so checkouts
 -- selling the same product never queue behind each other here.
-CREATE UNLOGGED TABLE product_stock_queue (
-    product_id bigint NOT NULL
+-- A NULL asks for every product (the shop's threshold changed).
+CREATE TABLE product_stock_queue (
+    product_id bigint
 );
+
+-- The shop's low-stock threshold: a variant without its own is low at or below it.
+-- The one place its default is written.
+CREATE FUNCTION shop_low_stock_threshold() RETURNS integer
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT value::integer FROM settings WHERE key = 'low_stock_threshold'), 5);
+$$;
 
 CREATE FUNCTION refresh_product_stock(ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO product_stock (product_id, units, low)
     SELECT p.id,
            coalesce(sum(i.on_hand), 0),
-           coalesce(bool_or(i.on_hand > 0 AND i.on_hand <= coalesce(
-               v.low_stock_threshold,
-               (SELECT value::integer FROM settings WHERE key = 'low_stock_threshold'),
-               5)), false)
-    FROM products p
+           coalesce(bool_or(i.on_hand > 0
+                            AND i.on_hand <= coalesce(v.low_stock_threshold, shop)), false)
+    FROM shop_low_stock_threshold() AS shop, products p
     LEFT JOIN variants v ON v.product_id = p.id
     LEFT JOIN inventory i ON i.variant_id = v.id
     WHERE ids IS NULL OR p.id = ANY (ids)
@@ -44,19 +51,30 @@ LANGUAGE sql AS $$
               IS DISTINCT FROM (EXCLUDED.units, EXCLUDED.low);
 $$;
 
--- Takes the queue (only what committed) and refreshes those products.
+-- Takes up to 10,000 entries of the queue (only what committed) and refreshes those
+-- products, or all of them when one entry asks for all; gives how many entries it
+-- took (the worker comes back at once while there are more).
 CREATE FUNCTION refresh_queued_product_stock() RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
+    taken_n integer;
+    everything boolean;
     ids bigint[];
 BEGIN
-    WITH taken AS (DELETE FROM product_stock_queue RETURNING product_id)
-    SELECT array_agg(DISTINCT product_id) INTO ids FROM taken;
-    IF ids IS NULL THEN
-        RETURN 0;
+    WITH taken AS (
+        DELETE FROM product_stock_queue
+        WHERE ctid IN (SELECT ctid FROM product_stock_queue LIMIT 10000)
+        RETURNING product_id
+    )
+    SELECT count(*), coalesce(bool_or(product_id IS NULL), false),
+           array_agg(DISTINCT product_id) FILTER (WHERE product_id IS NOT NULL)
+    INTO taken_n, everything, ids FROM taken;
+    IF everything THEN
+        PERFORM refresh_product_stock(NULL);
+    ELSIF ids IS NOT NULL THEN
+        PERFORM refresh_product_stock(ids);
     END IF;
-    PERFORM refresh_product_stock(ids);
-    RETURN cardinality(ids);
+    RETURN taken_n;
 END $$;
 
 CREATE FUNCTION product_stock_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -65,8 +83,27 @@ BEGIN
     SELECT product_id FROM variants WHERE id = NEW.variant_id;
     RETURN NULL;
 END $$;
-CREATE TRIGGER inventory_product_stock AFTER INSERT OR UPDATE OF on_hand ON inventory
+CREATE TRIGGER inventory_product_stock_new AFTER INSERT ON inventory
     FOR EACH ROW EXECUTE FUNCTION product_stock_enqueue();
+CREATE TRIGGER inventory_product_stock AFTER UPDATE OF on_hand ON inventory
+    FOR EACH ROW WHEN (OLD.on_hand IS DISTINCT FROM NEW.on_hand)
+    EXECUTE FUNCTION product_stock_enqueue();
+
+-- A new product gets its figures (none, until it has stock), and a variant removed
+-- takes its units with it.
+CREATE FUNCTION product_stock_enqueue_product() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'products' THEN
+        INSERT INTO product_stock_queue (product_id) VALUES (NEW.id);
+    ELSE
+        INSERT INTO product_stock_queue (product_id) VALUES (OLD.product_id);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER products_product_stock AFTER INSERT ON products
+    FOR EACH ROW EXECUTE FUNCTION product_stock_enqueue_product();
+CREATE TRIGGER variants_deleted_product_stock AFTER DELETE ON variants
+    FOR EACH ROW EXECUTE FUNCTION product_stock_enqueue_product();
 
 -- A threshold's change changes what is low.
 CREATE FUNCTION product_stock_enqueue_variant() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -79,7 +116,8 @@ CREATE TRIGGER variants_product_stock AFTER UPDATE OF low_stock_threshold ON var
 
 -- The shop's threshold is a whole number (the refresh reads it as one).
 ALTER TABLE settings ADD CONSTRAINT settings_low_stock_threshold
-    CHECK (key <> 'low_stock_threshold' OR value ~ '^[0-9]{1,7}$');
+    CHECK (key <> 'low_stock_threshold'
+           OR (value ~ '^[0-9]{1,7}$' AND value::integer <= 1000000));
 
 SELECT refresh_product_stock(NULL);
 
@@ -90,3 +128,10 @@ CREATE INDEX products_price_id ON products ((coalesce(min_price, -1)), id);
 CREATE INDEX products_updated_id ON products (updated_at, id);
 -- SKU search by prefix, whatever the database's collation.
 CREATE INDEX variants_sku_prefix ON variants (sku text_pattern_ops);
+-- Within a category, the same sorts: a category's first page is read from its own
+-- products, however few and wherever they fall in the whole catalog's order.
+CREATE INDEX products_category_name ON products (category_id, name, id);
+CREATE INDEX products_category_price ON products (category_id, (coalesce(min_price, -1)), id);
+CREATE INDEX products_category_updated ON products (category_id, updated_at, id);
+-- Drafts and archived products are few: a filter by either reads them from here.
+CREATE INDEX products_status ON products (status);

@@ -145,11 +145,12 @@ impl Error {
                 | sqlx::Error::Tls(_)
                 | sqlx::Error::WorkerCrashed => true,
                 // Transient by Postgres's own account: a deadlock or serialization
-                // failure (the transaction was rolled back; trying again succeeds), too
-                // many connections, or a server shutting down.
+                // failure (the transaction was rolled back; trying again succeeds), a
+                // row another transaction holds (`NOWAIT`), too many connections, or a
+                // server shutting down.
                 sqlx::Error::Database(db) => matches!(
                     db.code().as_deref(),
-                    Some("40P01" | "40001" | "53300" | "57P01" | "57P02" | "57P03")
+                    Some("40P01" | "40001" | "55P03" | "53300" | "57P01" | "57P02" | "57P03")
                 ),
                 _ => false,
             },

@@ -154,12 +154,16 @@ pub async fn signed_in() -> Result<Option<Account>, AppError> {
 }
 
 fn request_check() -> Result<Check, AppError> {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Check>().cloned())
-        .ok_or_else(|| {
-            tracing::error!("a session was read without the session check in front");
-            AppError::Internal
-        })
+    let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else {
+        // No request at all: a render still running after its client went away (the
+        // request's context is gone with it). Nobody reads the answer.
+        tracing::debug!("a session was read after its request ended");
+        return Err(AppError::Internal);
+    };
+    parts.extensions.get::<Check>().cloned().ok_or_else(|| {
+        tracing::error!("a session was read without the session check in front");
+        AppError::Internal
+    })
 }
 
 impl Check {

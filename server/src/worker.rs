@@ -1,6 +1,7 @@
 //! Background work every server process runs: delivering the outbox, cancelling
-//! orders left unpaid, and refreshing the products' stock figures. Rows are taken with `FOR UPDATE SKIP LOCKED`, so several
-//! processes never do one job twice.
+//! orders left unpaid, and refreshing the products' stock figures. Mail and orders are
+//! taken with `FOR UPDATE SKIP LOCKED`, and the stock queue's entries are deleted as
+//! they are taken, so several processes never do one job twice.
 
 use mercato::mail::{deliver_due, Delivery};
 use sqlx::PgPool;
@@ -34,16 +35,22 @@ pub async fn deliver_mail(pool: PgPool, delivery: Delivery) {
 
 /// How often the products whose stock changed get their list figures refreshed.
 const STOCK_EVERY: Duration = Duration::from_secs(1);
+/// The most queue entries one refresh takes (`refresh_queued_product_stock`).
+const STOCK_BATCH: i32 = 10_000;
 
 /// Keeps each product's units and low-stock flag (the staff's product list) a second
 /// behind its variants' stock, until the process stops.
 pub async fn refresh_product_stock(pool: PgPool) {
     loop {
-        if let Err(error) = mercato::catalog::staff::refresh_queued_stock(&pool).await {
-            tracing::warn!(%error, "could not refresh products' stock figures; will retry");
-            tokio::time::sleep(AFTER_ERROR).await;
+        match mercato::catalog::staff::refresh_queued_stock(&pool).await {
+            // A full batch: there may be more waiting.
+            Ok(taken) if taken >= STOCK_BATCH => continue,
+            Ok(_) => tokio::time::sleep(STOCK_EVERY).await,
+            Err(error) => {
+                tracing::warn!(%error, "could not refresh products' stock figures; will retry");
+                tokio::time::sleep(AFTER_ERROR).await;
+            }
         }
-        tokio::time::sleep(STOCK_EVERY).await;
     }
 }
 

@@ -686,7 +686,8 @@ async fn insert(conn: &mut PgConnection, catalog: &Catalog) -> Result<(), Error>
         "ALTER TABLE variants ENABLE TRIGGER USER;
          ALTER TABLE inventory ENABLE TRIGGER USER;
          ALTER TABLE product_options ENABLE TRIGGER USER;
-         SELECT refresh_product_stock(NULL);",
+         SELECT refresh_product_stock(NULL);
+         DELETE FROM product_stock_queue;",
     )
     .execute(&mut *conn)
     .await?;

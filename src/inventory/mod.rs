@@ -270,6 +270,7 @@ impl Show {
 
 /// One variant's stock, as the inventory page lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(sqlx::FromRow))]
 pub struct Level {
     pub variant_id: i64,
     pub product_id: i64,

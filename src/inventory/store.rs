@@ -7,29 +7,23 @@ use super::{
 };
 use crate::admin::audit::{self, Action, Subject, SubjectKind};
 use crate::admin::{Permission, Staff};
-use crate::catalog::ProductStatus;
 use crate::db::constraint::OnConstraint;
 use crate::Error;
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
-
-/// The shop's threshold when the setting is missing or unreadable.
-const DEFAULT_THRESHOLD: i32 = 5;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 /// The setting holding the shop's low-stock threshold.
 const THRESHOLD_SETTING: &str = "low_stock_threshold";
 
-/// The shop's low-stock threshold: a variant without its own is low at or below it.
+/// The shop's low-stock threshold: a variant without its own is low at or below it
+/// (the database's `shop_low_stock_threshold()`, which the product list's figures use
+/// too).
 pub async fn shop_threshold(conn: &mut PgConnection) -> Result<i32, Error> {
-    let value = sqlx::query_scalar!(
-        "SELECT value FROM settings WHERE key = $1",
-        THRESHOLD_SETTING
+    Ok(
+        sqlx::query_scalar!(r#"SELECT shop_low_stock_threshold() AS "threshold!""#)
+            .fetch_one(&mut *conn)
+            .await?,
     )
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(value
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_THRESHOLD))
 }
 
 /// Adds `adjustment.delta` units to a variant's stock, with its movement and audit
@@ -144,9 +138,9 @@ pub async fn set_shop_threshold(pool: &PgPool, staff: &Staff, threshold: i32) ->
     let mut tx = pool.begin().await?;
     // The row lock orders two changes at once, so each audit entry's "before" is true.
     sqlx::query!(
-        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO settings (key, value) SELECT $1, shop_low_stock_threshold()::text
+         ON CONFLICT (key) DO NOTHING",
         THRESHOLD_SETTING,
-        DEFAULT_THRESHOLD.to_string(),
     )
     .execute(&mut *tx)
     .await?;
@@ -179,18 +173,37 @@ pub async fn set_shop_threshold(pool: &PgPool, staff: &Staff, threshold: i32) ->
         Some(json!({ "value": threshold })),
     )
     .await?;
-    // What is low may have changed for every product: the worker refreshes them all.
-    sqlx::query!("INSERT INTO product_stock_queue (product_id) SELECT id FROM products")
+    // What is low may have changed for every product: the worker refreshes them all
+    // (a queued NULL).
+    sqlx::query!("INSERT INTO product_stock_queue (product_id) VALUES (NULL)")
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(())
 }
 
+/// Up to this many variants a search finds are looked up by id and sorted; more, and
+/// the page walks the stock index testing each.
+const FEW_FOUND: i64 = 5_000;
+
+/// Starts a [`Level`]'s select, from the `variant_stock` view `vs`: the threshold that
+/// applies is the variant's own or `shop_threshold`.
+fn select_levels<'a>(sql: &mut QueryBuilder<'a, Postgres>, shop_threshold: i32) {
+    sql.push(
+        "SELECT vs.variant_id, vs.product_id, vs.product_name, vs.product_slug,
+                vs.product_status, vs.sku, vs.options, vs.on_hand, vs.own_threshold,
+                coalesce(vs.own_threshold, ",
+    )
+    .push_bind(shop_threshold)
+    .push(") AS threshold FROM variant_stock vs ");
+}
+
 /// A page of variants' stock, lowest first: those `show` picks, whose SKU starts with
 /// `q` or whose product's name contains it, after `after`. Archived products' variants
-/// are listed only with [`Show::All`]. The walk follows the `(on_hand, variant_id)`
-/// index and stops at the highest threshold, so a page costs the same on any catalog.
+/// are listed only with [`Show::All`]. Without a search, the walk follows the
+/// `(on_hand, variant_id)` index and stops at the highest threshold, so a page costs the
+/// same on any catalog; a search finds its variants first (by the SKU and name
+/// indexes) and orders only those.
 pub async fn levels(pool: &PgPool, query: &LevelQuery) -> Result<LevelPage, Error> {
     let LevelQuery { show, ref q, after } = *query;
     let mut conn = pool.acquire().await?;
@@ -209,37 +222,71 @@ pub async fn levels(pool: &PgPool, query: &LevelQuery) -> Result<LevelPage, Erro
         }
     };
     let q = q.trim();
-    let after = after.unwrap_or(LevelCursor {
-        on_hand: i32::MIN,
-        variant_id: i64::MIN,
-    });
-    let mut levels = sqlx::query_as!(
-        Level,
-        r#"SELECT variant_id AS "variant_id!", product_id AS "product_id!", product_name AS "product_name!",
-           product_slug AS "product_slug!", product_status AS "product_status!: ProductStatus",
-           sku AS "sku!", options AS "options!", on_hand AS "on_hand!", own_threshold,
-           coalesce(own_threshold, $1) AS "threshold!"
-           FROM variant_stock
-           WHERE on_hand <= $2
-             AND (on_hand, variant_id) > ($3, $4)
-             AND ($5 OR on_hand <= coalesce(own_threshold, $1))
-             AND ($6 OR product_status <> 'archived')
-             AND ($7 = '' OR sku LIKE $8 OR product_name ILIKE $9)
-           ORDER BY on_hand, variant_id
-           LIMIT $10"#,
-        shop_threshold,
-        ceiling,
-        after.on_hand,
-        after.variant_id,
-        show != Show::NeedsStock,
-        show == Show::All,
-        q,
+    let (sku_pattern, name_pattern) = (
         crate::db::prefix_pattern(&q.to_uppercase()),
         crate::db::contains_pattern(q),
-        PER_PAGE + 1,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    );
+    // A search's variants, when few enough to name (by the SKU and name indexes);
+    // with more, the walk tests each variant and soon fills a page.
+    let found = if q.is_empty() {
+        None
+    } else {
+        let ids = sqlx::query_scalar!(
+            r#"(SELECT id AS "id!" FROM variants WHERE sku LIKE $1 LIMIT $3)
+               UNION
+               (SELECT v.id FROM products p JOIN variants v ON v.product_id = p.id
+                WHERE p.name ILIKE $2 LIMIT $3)"#,
+            sku_pattern,
+            name_pattern,
+            FEW_FOUND + 1,
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        if ids.is_empty() {
+            return Ok(LevelPage {
+                levels: Vec::new(),
+                next: None,
+                shop_threshold,
+            });
+        }
+        Some(ids)
+    };
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("");
+    select_levels(&mut sql, shop_threshold);
+    sql.push("WHERE vs.on_hand <= ").push_bind(ceiling);
+    match found {
+        Some(ids) if ids.len() as i64 <= FEW_FOUND => {
+            sql.push(" AND vs.variant_id = ANY (")
+                .push_bind(ids)
+                .push(")");
+        }
+        Some(_) => {
+            sql.push(" AND (vs.sku LIKE ")
+                .push_bind(sku_pattern)
+                .push(" OR vs.product_name ILIKE ")
+                .push_bind(name_pattern)
+                .push(")");
+        }
+        None => {}
+    }
+    if let Some(after) = after {
+        sql.push(" AND (vs.on_hand, vs.variant_id) > (")
+            .push_bind(after.on_hand)
+            .push(", ")
+            .push_bind(after.variant_id)
+            .push(")");
+    }
+    if show == Show::NeedsStock {
+        sql.push(" AND vs.on_hand <= coalesce(vs.own_threshold, ")
+            .push_bind(shop_threshold)
+            .push(")");
+    }
+    if show != Show::All {
+        sql.push(" AND vs.product_status <> 'archived'");
+    }
+    sql.push(" ORDER BY vs.on_hand, vs.variant_id LIMIT ")
+        .push_bind(PER_PAGE + 1);
+    let mut levels: Vec<Level> = sql.build_query_as().fetch_all(&mut *conn).await?;
     let next = crate::admin::keyset_page(&mut levels, PER_PAGE, |l| LevelCursor {
         on_hand: l.on_hand,
         variant_id: l.variant_id,
@@ -255,19 +302,13 @@ pub async fn levels(pool: &PgPool, query: &LevelQuery) -> Result<LevelPage, Erro
 pub async fn level(pool: &PgPool, variant_id: i64) -> Result<Level, Error> {
     let mut conn = pool.acquire().await?;
     let shop_threshold = shop_threshold(&mut conn).await?;
-    sqlx::query_as!(
-        Level,
-        r#"SELECT variant_id AS "variant_id!", product_id AS "product_id!", product_name AS "product_name!",
-           product_slug AS "product_slug!", product_status AS "product_status!: ProductStatus",
-           sku AS "sku!", options AS "options!", on_hand AS "on_hand!", own_threshold,
-           coalesce(own_threshold, $2) AS "threshold!"
-           FROM variant_stock WHERE variant_id = $1"#,
-        variant_id,
-        shop_threshold,
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(Error::NotFound)
+    let mut sql = QueryBuilder::new("");
+    select_levels(&mut sql, shop_threshold);
+    sql.push("WHERE vs.variant_id = ").push_bind(variant_id);
+    sql.build_query_as::<Level>()
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// A variant's movements older than `before` (a movement id; `None`: the newest),

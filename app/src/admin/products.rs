@@ -82,10 +82,7 @@ pub async fn bulk_products(
     if crate::request::is_plain_form_post() {
         crate::session::flash_if_plain_form(message.clone()).await?;
         // Back to the list as it was: only a product list's own URL.
-        let back = back
-            .filter(|b| b == "/admin/products" || b.starts_with("/admin/products?"))
-            .unwrap_or_else(|| "/admin/products".to_owned());
-        leptos_axum::redirect(&back);
+        leptos_axum::redirect(&mercato::catalog::staff::list_url(back.as_deref()));
     }
     Ok(message)
 }
@@ -291,15 +288,8 @@ fn Row(row: ProductRow) -> impl IntoView {
 pub fn BulkConfirmPage() -> impl IntoView {
     let params = use_query_map();
     let ids = move || params.read().get_all("ids").unwrap_or_default().join(",");
-    let chosen = Resource::new(ids, |ids| async move {
-        if ids.is_empty() {
-            let mut errors = mercato::error::FieldErrors::default();
-            errors.add("ids", "Choose at least one product.");
-            Err(AppError::Fields(errors))
-        } else {
-            load_chosen(ids).await
-        }
-    });
+    // No products chosen: the function says so, beside the list's link back.
+    let chosen = Resource::new(ids, load_chosen);
     view! {
         <AdminHeader crumbs=vec![("Products", "/admin/products")] title="Confirm the bulk action" />
         <Transition fallback=|| ()>
@@ -309,7 +299,7 @@ pub fn BulkConfirmPage() -> impl IntoView {
                     (
                         p.get("action").unwrap_or_default(),
                         p.get("category").and_then(|c| c.parse::<i64>().ok()),
-                        p.get("back").unwrap_or_else(|| "/admin/products".to_owned()),
+                        mercato::catalog::staff::list_url(p.get_str("back")),
                     )
                 };
                 match chosen.await {
@@ -338,11 +328,6 @@ fn Confirm(
     ids: String,
 ) -> impl IntoView {
     let bulk = ServerAction::<BulkProducts>::new();
-    let back = if back == "/admin/products" || back.starts_with("/admin/products?") {
-        back
-    } else {
-        "/admin/products".to_owned()
-    };
     let Some(parsed) = BulkAction::parse(&action, category) else {
         return view! {
             <div class="mt-6 max-w-2xl rounded-2xl border border-stone-200 bg-white p-5">

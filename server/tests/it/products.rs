@@ -61,7 +61,9 @@ async fn every_sort_pages_through_every_product_in_the_databases_order() {
         ),
         (
             ProductSort::Stock,
-            "SELECT product_id FROM product_stock ORDER BY units, product_id",
+            "SELECT p.id FROM products p ORDER BY (SELECT coalesce(sum(i.on_hand), 0)
+             FROM variants v JOIN inventory i ON i.variant_id = v.id
+             WHERE v.product_id = p.id), p.id",
         ),
         (
             ProductSort::Updated,
@@ -356,6 +358,18 @@ async fn moving_products_keeps_them_together_and_audits_each() {
         .await
         .expect("moved");
     assert_eq!(outcome.changed + outcome.unchanged, 2);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'product.category'
+         AND after = jsonb_build_object('category_id', $1::bigint)",
+    )
+    .bind(to)
+    .fetch_one(pool)
+    .await
+    .expect("audit");
+    assert_eq!(
+        audited as usize, outcome.changed,
+        "one entry per product moved"
+    );
     let moved: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM products WHERE id IN ($1, $2) AND category_id = $3",
     )

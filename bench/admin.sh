@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The back office's lists as a staff member gets them, on a generated catalog of
+# BENCH_PRODUCTS products (default 100000, the issue's 100,008 with the demo's own):
+# every sort, search and filter of /admin/products, a second page, and /admin/inventory.
+# wrk (1 thread, BENCH_CONNECTIONS connections, default 4, BENCH_SECS seconds each,
+# default 5) with the signed-in admin's session; prints p50/p95/p99 per URL.
+# No test asserts these figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export BENCH_PRODUCTS="${BENCH_PRODUCTS:-100000}"
+source bench/server.sh
+install_wrk
+secs="${BENCH_SECS:-5}"
+connections="${BENCH_CONNECTIONS:-4}"
+port="${BENCH_PORT:-3214}"
+start_server "$port"
+base="http://127.0.0.1:$port"
+
+jar=$(mktemp)
+curl -fs -c "$jar" -b "$jar" -o /dev/null -H "Origin: $base" -H "Referer: $base/account" \
+  -H 'Accept: text/html' --data-urlencode "email=$BENCH_ADMIN_EMAIL" \
+  --data-urlencode "password=$BENCH_ADMIN_PASSWORD" "$base/api/account/sign-in"
+cookie=$(awk '$6 == "mercato_session" { print "mercato_session=" $7 }' "$jar")
+[ -n "$cookie" ] || { echo "bench: could not sign in" >&2; exit 1; }
+
+pid_file="$data/postgres/postmaster.pid"
+[ -f "$pid_file" ] || { echo "bench: no cluster at $pid_file:" >&2; ls -la "$data" "$data/postgres" >&2; exit 1; }
+sql() {
+  psql -qAt -h "$(sed -n 5p "$pid_file")" -p "$(sed -n 4p "$pid_file")" -U postgres -d mercato -c "$1"
+}
+products=$(sql "SELECT count(*) FROM products")
+# The stock figures are refreshed by the server's worker; wait for the generated ones.
+sql "SELECT refresh_product_stock(NULL)" >/dev/null
+department=$(sql "SELECT id FROM categories WHERE parent_id IS NULL ORDER BY id LIMIT 1")
+leaf=$(sql "SELECT category_id FROM products GROUP BY category_id ORDER BY count(*) LIMIT 1")
+sku=$(sql "SELECT left(sku, 4) FROM variants ORDER BY id DESC LIMIT 1")
+middle=$(sql "SELECT id FROM products ORDER BY name, id OFFSET (SELECT count(*) / 2 FROM products) LIMIT 1")
+echo "bench: $products products; admin lists, $connections connections, ${secs}s each"
+
+urls=(
+  "/admin/products"
+  "/admin/products?sort=price"
+  "/admin/products?sort=-price"
+  "/admin/products?sort=stock"
+  "/admin/products?sort=updated"
+  "/admin/products?after=$middle"
+  "/admin/products?q=hoodie"
+  "/admin/products?q=merino&sort=-price"
+  "/admin/products?q=$sku"
+  "/admin/products?q=zz"
+  "/admin/products?status=draft"
+  "/admin/products?status=active&sort=updated"
+  "/admin/products?category=$department"
+  "/admin/products?category=$leaf&sort=price"
+  "/admin/products?stock=low"
+  "/admin/products?stock=sold-out&sort=stock"
+  "/admin/products?stock=in-stock&sort=-price"
+  "/admin/products?category=$department&stock=low&sort=updated"
+  "/admin/inventory"
+  "/admin/inventory?show=sold-out"
+  "/admin/inventory?show=all&q=$sku"
+)
+printf '%-62s %10s %8s %8s %8s\n' url req/s p50 p95 p99
+for path in "${urls[@]}"; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base$path")
+  if [ "$status" != 200 ]; then
+    echo "bench: $path answered $status" >&2
+    exit 1
+  fi
+  out=$(wrk -t1 -c"$connections" -d"${secs}s" --latency -s bench/percentiles.lua \
+    -H "Cookie: $cookie" "$base$path")
+  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+  read -r p50 p95 p99 < <(awk '/^percentiles/ { print $4, $8, $10 }' <<<"$out")
+  printf '%-62s %10s %8s %8s %8s\n' "$path" "$rps" "$p50" "$p95" "$p99"
+done
