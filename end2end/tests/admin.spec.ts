@@ -72,4 +72,18 @@ test('an admin invites a fulfilment member, who gets only their role, and deacti
   const entries = page.getByTestId('audit-entry').filter({ hasText: email });
   await expect(entries.filter({ hasText: 'Invited someone to the staff' })).toHaveCount(1);
   await expect(entries.filter({ hasText: 'Deactivated a staff account' })).toHaveCount(1);
+  // Only what the admin did to accounts, today: the filters stay in the URL.
+  const filters = page.getByRole('search');
+  await filters.getByLabel('Staff member').selectOption({ label: 'e2e-admin@mercato.test' });
+  await filters.getByLabel('About').selectOption({ label: 'Accounts' });
+  const today = new Date().toISOString().slice(0, 10);
+  await filters.getByLabel('From (UTC)').fill(today);
+  await filters.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/kind=user/);
+  await expect(entries.filter({ hasText: 'Deactivated a staff account' })).toHaveCount(1);
+  await expect(page.getByTestId('audit-entry').filter({ hasText: 'Adjusted stock' })).toHaveCount(0);
+  for (const row of await page.getByTestId('audit-entry').all()) {
+    await expect(row).toContainText('e2e-admin@mercato.test');
+    await expect(row).toContainText('user ');
+  }
 });

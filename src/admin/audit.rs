@@ -70,6 +70,19 @@ crate::text_enum! {
     }
 }
 
+impl SubjectKind {
+    /// How the log's filter names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            SubjectKind::Order => "Orders",
+            SubjectKind::User => "Accounts",
+            SubjectKind::Variant => "Variants (stock)",
+            SubjectKind::Setting => "Settings",
+            SubjectKind::Product => "Products",
+        }
+    }
+}
+
 /// What a change was about: an order by its number, a product by its id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
@@ -106,6 +119,7 @@ pub async fn record(
 
 /// One change as the audit log's page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(sqlx::FromRow))]
 pub struct Entry {
     pub id: i64,
     /// When, as `YYYY-MM-DD HH:MM:SS` (UTC).
@@ -130,23 +144,220 @@ pub struct EntryPage {
 /// Entries per page.
 pub const PER_PAGE: i64 = 50;
 
-/// The entries older than `before` (an entry id; `None`: the newest), [`PER_PAGE`] at a
-/// time: a keyset page, as fast on the millionth entry as on the first.
+/// A calendar day, as `YYYY-MM-DD` (an `<input type="date">`'s value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Day {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Day {
+    /// A real day of the Gregorian calendar from year 2000 to 9999, or `None`.
+    pub fn parse(s: &str) -> Option<Day> {
+        let mut parts = s.trim().splitn(3, '-');
+        let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+        if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+            return None;
+        }
+        let (year, month, day): (u16, u8, u8) =
+            (year.parse().ok()?, month.parse().ok()?, day.parse().ok()?);
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        ((2000..=9999).contains(&year) && (1..=days).contains(&day)).then_some(Day {
+            year,
+            month,
+            day,
+        })
+    }
+}
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// Which entries the log's page lists, as in its URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryQuery {
+    /// The staff member's account id.
+    pub staff: Option<i64>,
+    pub kind: Option<SubjectKind>,
+    /// A subject's id ("12" for product 12), with `kind`.
+    pub subject: String,
+    /// From the start of this day (UTC).
+    pub from: Option<Day>,
+    /// To the end of this day (UTC).
+    pub to: Option<Day>,
+    /// Entries older than this one.
+    pub before: Option<i64>,
+}
+
+impl EntryQuery {
+    /// From the URL's parameters; what does not parse is left out.
+    pub fn from_params(
+        staff: Option<&str>,
+        kind: Option<&str>,
+        subject: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+        before: Option<&str>,
+    ) -> EntryQuery {
+        EntryQuery {
+            staff: staff.and_then(|s| s.parse().ok()),
+            kind: kind.and_then(SubjectKind::parse),
+            subject: subject
+                .unwrap_or_default()
+                .trim()
+                .chars()
+                .take(100)
+                .collect(),
+            from: from.and_then(Day::parse),
+            to: to.and_then(Day::parse),
+            before: before.and_then(|b| b.parse().ok()),
+        }
+    }
+
+    /// The page's URL for this query.
+    pub fn href(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        if let Some(staff) = self.staff {
+            out.append_pair("staff", &staff.to_string());
+        }
+        if let Some(kind) = self.kind {
+            out.append_pair("kind", kind.as_str());
+        }
+        if !self.subject.is_empty() {
+            out.append_pair("subject", &self.subject);
+        }
+        if let Some(from) = self.from {
+            out.append_pair("from", &from.to_string());
+        }
+        if let Some(to) = self.to {
+            out.append_pair("to", &to.to_string());
+        }
+        if let Some(before) = self.before {
+            out.append_pair("before", &before.to_string());
+        }
+        match out.finish() {
+            q if q.is_empty() => "/admin/audit".to_owned(),
+            q => format!("/admin/audit?{q}"),
+        }
+    }
+
+    /// The same entries from before `before` (`None`: the newest).
+    pub fn starting(&self, before: Option<i64>) -> EntryQuery {
+        EntryQuery {
+            before,
+            ..self.clone()
+        }
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        self.staff.is_some()
+            || self.kind.is_some()
+            || !self.subject.is_empty()
+            || self.from.is_some()
+            || self.to.is_some()
+    }
+}
+
+/// The entries `query` asks for, newest first, [`PER_PAGE`] at a time: a keyset page,
+/// as fast on the millionth entry as on the first.
 #[cfg(feature = "server")]
-pub async fn page(pool: &sqlx::PgPool, before: Option<i64>) -> Result<EntryPage, Error> {
-    let mut entries = sqlx::query_as!(
-        Entry,
-        r#"SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS "at!",
-                  staff_email, action AS "action: Action",
-                  subject_kind AS "subject_kind: SubjectKind", subject_id,
-                  before::text AS before, after::text AS after
-           FROM audit_log WHERE id < coalesce($1, 9223372036854775807)
-           ORDER BY id DESC LIMIT $2"#,
-        before,
-        PER_PAGE + 1,
-    )
-    .fetch_all(pool)
-    .await?;
+pub async fn page(pool: &sqlx::PgPool, query: &EntryQuery) -> Result<EntryPage, Error> {
+    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at,
+                staff_email, action, subject_kind, subject_id,
+                before::text AS before, after::text AS after
+         FROM audit_log WHERE true",
+    );
+    if let Some(staff) = query.staff {
+        sql.push(" AND staff_id = ").push_bind(staff);
+    }
+    if let Some(kind) = query.kind {
+        sql.push(" AND subject_kind = ").push_bind(kind.as_str());
+    }
+    if !query.subject.is_empty() {
+        sql.push(" AND subject_id = ")
+            .push_bind(query.subject.clone());
+    }
+    if let Some(from) = query.from {
+        sql.push(" AND at >= (")
+            .push_bind(from.to_string())
+            .push("::date)::timestamp AT TIME ZONE 'UTC'");
+    }
+    if let Some(to) = query.to {
+        sql.push(" AND at < (")
+            .push_bind(to.to_string())
+            .push("::date + 1)::timestamp AT TIME ZONE 'UTC'");
+    }
+    if let Some(before) = query.before {
+        sql.push(" AND id < ").push_bind(before);
+    }
+    sql.push(" ORDER BY id DESC LIMIT ").push_bind(PER_PAGE + 1);
+    let mut entries: Vec<Entry> = sql.build_query_as().fetch_all(pool).await?;
     let next = super::keyset_page(&mut entries, PER_PAGE, |e| e.id);
     Ok(EntryPage { entries, next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_is_a_real_calendar_day() {
+        assert_eq!(
+            Day::parse("2026-12-01").map(|d| d.to_string()).as_deref(),
+            Some("2026-12-01")
+        );
+        assert!(Day::parse("2028-02-29").is_some());
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-04-31",
+            "26-12-01",
+            "2026-1-01",
+            "1999-12-31",
+            "2026-12-01x",
+            "",
+            "2026-00-10",
+        ] {
+            assert_eq!(Day::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_entry_query_reads_back_from_its_url() {
+        let query = EntryQuery::from_params(
+            Some("7"),
+            Some("product"),
+            Some(" 12 "),
+            Some("2026-12-01"),
+            Some("2026-12-02"),
+            Some("99"),
+        );
+        assert_eq!(query.kind, Some(SubjectKind::Product));
+        assert_eq!(
+            query.href(),
+            "/admin/audit?staff=7&kind=product&subject=12&from=2026-12-01&to=2026-12-02&before=99"
+        );
+        let nonsense = EntryQuery::from_params(
+            Some("x"),
+            Some("order'--"),
+            None,
+            Some("yesterday"),
+            None,
+            None,
+        );
+        assert_eq!(nonsense, EntryQuery::default());
+        assert_eq!(nonsense.href(), "/admin/audit");
+    }
 }

@@ -245,7 +245,7 @@ impl Show {
     /// As in the page's URL (`?show=…`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Show::NeedsStock => "low",
+            Show::NeedsStock => "needs-stock",
             Show::SoldOut => "sold-out",
             Show::All => "all",
         }

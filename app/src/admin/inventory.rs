@@ -97,7 +97,7 @@ pub async fn set_shop_threshold(threshold: String) -> Result<(), AppError> {
     crate::session::flash_if_plain_form("The shop's low-stock threshold is saved.").await
 }
 
-/// `/admin/inventory[?show=low|sold-out|all&q=…&after=…]`
+/// `/admin/inventory[?show=needs-stock|sold-out|all&q=…&after=…]`
 #[component]
 pub fn InventoryPage() -> impl IntoView {
     let params = use_query_map();

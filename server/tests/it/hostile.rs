@@ -115,7 +115,11 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ("admin/staff/invite", vec!["email", "role"], Who::Staff),
         ("admin/staff/deactivate", vec!["member"], Who::Staff),
         ("admin/staff/reactivate", vec!["member"], Who::Staff),
-        ("admin/audit", vec!["before"], Who::Staff),
+        (
+            "admin/audit",
+            vec!["staff", "kind", "subject", "from", "to", "before"],
+            Who::Staff,
+        ),
         (
             "admin/products",
             vec!["q", "status", "category", "stock", "sort", "after"],

@@ -430,3 +430,68 @@ async fn stock_figures_follow_sales_and_restocks_within_a_refresh() {
         "the queue is empty"
     );
 }
+
+#[tokio::test]
+async fn the_audit_log_filters_by_member_subject_and_day() {
+    use mercato::admin::audit::{self, EntryQuery, SubjectKind};
+    let shop = seeded_db().await;
+    let pool = &shop.pool;
+    let ann = member(pool, "ann@example.com", Role::Admin, None).await;
+    let cat = member(
+        pool,
+        "cat@example.com",
+        Role::Staff,
+        Some("Catalog manager"),
+    )
+    .await;
+    let (a, b): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT min(id) FROM products), (SELECT max(id) FROM products)")
+            .fetch_one(pool)
+            .await
+            .expect("ids");
+    staff::bulk(pool, &ann, &[a, b], BulkAction::Archive)
+        .await
+        .expect("archived");
+    staff::bulk(pool, &cat, &[a], BulkAction::Publish)
+        .await
+        .expect("published");
+    let listed = |query: EntryQuery| async move {
+        audit::page(pool, &query)
+            .await
+            .expect("page")
+            .entries
+            .into_iter()
+            .map(|e| (e.staff_email, e.subject_id))
+            .collect::<Vec<_>>()
+    };
+    let product = |id: i64| EntryQuery {
+        kind: Some(SubjectKind::Product),
+        subject: id.to_string(),
+        ..EntryQuery::default()
+    };
+    assert_eq!(
+        listed(product(a)).await,
+        vec![
+            ("cat@example.com".to_owned(), a.to_string()),
+            ("ann@example.com".to_owned(), a.to_string())
+        ],
+        "newest first"
+    );
+    assert_eq!(listed(product(b)).await.len(), 1);
+    let by_cat = listed(EntryQuery {
+        staff: Some(cat.id()),
+        ..EntryQuery::default()
+    })
+    .await;
+    assert_eq!(by_cat, vec![("cat@example.com".to_owned(), a.to_string())]);
+    let today = EntryQuery::from_params(None, None, None, None, None, None);
+    assert_eq!(listed(today).await.len(), 3);
+    let later = EntryQuery::from_params(None, None, None, Some("9999-12-31"), None, None);
+    assert_eq!(listed(later).await, Vec::new(), "nothing from a later day");
+    let earlier = EntryQuery::from_params(None, None, None, None, Some("2000-01-01"), None);
+    assert_eq!(
+        listed(earlier).await,
+        Vec::new(),
+        "nothing up to an earlier day"
+    );
+}
