@@ -550,18 +550,41 @@ mod server {
     const FEW: usize = 2_000;
 
     /// The products whose name contains `q` or with a variant whose SKU starts with it,
-    /// by the name's trigram index and the SKU's prefix index.
+    /// by the name's trigram index and the SKU's prefix index. The trigram index needs
+    /// three characters: a shorter search matches a word of the name by its start (the
+    /// full-text index) rather than read every name.
     async fn search(pool: &PgPool, q: &str) -> Result<Found, Error> {
-        let ids = sqlx::query_scalar!(
-            r#"(SELECT id AS "id!" FROM products WHERE name ILIKE $1 LIMIT $3)
-               UNION
-               (SELECT product_id FROM variants WHERE sku LIKE $2 LIMIT $3)"#,
-            crate::db::contains_pattern(q),
-            crate::db::prefix_pattern(&q.to_uppercase()),
-            FEW as i64 + 1,
-        )
-        .fetch_all(pool)
-        .await?;
+        let (sku, limit) = (crate::db::prefix_pattern(&q.to_uppercase()), FEW as i64 + 1);
+        let ids = if q.chars().count() >= 3 {
+            sqlx::query_scalar!(
+                r#"(SELECT id AS "id!" FROM products WHERE name ILIKE $1 LIMIT $3)
+                   UNION
+                   (SELECT product_id FROM variants WHERE sku LIKE $2 LIMIT $3)"#,
+                crate::db::contains_pattern(q),
+                sku,
+                limit,
+            )
+            .fetch_all(pool)
+            .await?
+        } else {
+            // A word of the name (weight A in `search`) starting with `q`, when `q` is
+            // letters and digits (anything else would be the query's own syntax).
+            let word = q
+                .chars()
+                .all(char::is_alphanumeric)
+                .then(|| format!("{}:*A", q.to_lowercase()));
+            sqlx::query_scalar!(
+                r#"(SELECT id AS "id!" FROM products
+                    WHERE $1::text IS NOT NULL AND search @@ to_tsquery('simple', $1) LIMIT $3)
+                   UNION
+                   (SELECT product_id FROM variants WHERE sku LIKE $2 LIMIT $3)"#,
+                word,
+                sku,
+                limit,
+            )
+            .fetch_all(pool)
+            .await?
+        };
         Ok(if ids.len() > FEW {
             Found::Many
         } else {

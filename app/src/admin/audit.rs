@@ -6,7 +6,6 @@ use crate::components::form::{INPUT, LABEL, SECONDARY};
 use crate::components::loaded;
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use mercato::accounts::staff::Member;
 use mercato::admin::audit::{Entry, EntryPage, EntryQuery, SubjectKind};
 use serde::{Deserialize, Serialize};
@@ -29,7 +28,7 @@ pub async fn load_audit(
     before: Option<String>,
 ) -> Result<AuditLog, AppError> {
     crate::accounts::require_permission(mercato::admin::Permission::Staff).await?;
-    let query = query_of(&(staff, kind, subject, from, to, before));
+    let query = query_of(&[staff, kind, subject, from, to, before]);
     let pool = crate::state::pool()?;
     let (page, staff) = tokio::try_join!(
         mercato::admin::audit::page(&pool, &query),
@@ -39,16 +38,9 @@ pub async fn load_audit(
 }
 
 /// The log's URL parameters: staff, kind, subject, from, to, before.
-type Params = (
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+type Params = [Option<String>; 6];
 
-fn query_of((staff, kind, subject, from, to, before): &Params) -> EntryQuery {
+fn query_of([staff, kind, subject, from, to, before]: &Params) -> EntryQuery {
     EntryQuery::from_params(
         staff.as_deref(),
         kind.as_deref(),
@@ -62,19 +54,8 @@ fn query_of((staff, kind, subject, from, to, before): &Params) -> EntryQuery {
 /// `/admin/audit[?staff=…&kind=…&subject=…&from=…&to=…&before=…]`
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let params = use_query_map();
-    let args = move || {
-        let p = params.read();
-        (
-            p.get("staff"),
-            p.get("kind"),
-            p.get("subject"),
-            p.get("from"),
-            p.get("to"),
-            p.get("before"),
-        )
-    };
-    let log = Resource::new(args, |(staff, kind, subject, from, to, before)| {
+    let args = super::url_params(["staff", "kind", "subject", "from", "to", "before"]);
+    let log = Resource::new(args, |[staff, kind, subject, from, to, before]| {
         load_audit(staff, kind, subject, from, to, before)
     });
     let query = move || query_of(&args());

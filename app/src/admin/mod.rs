@@ -247,6 +247,17 @@ pub fn DataTable(
     }
 }
 
+/// The values of the URL's parameters `names`, in that order: a list page's filters.
+pub fn url_params<const N: usize>(
+    names: [&'static str; N],
+) -> impl Fn() -> [Option<String>; N] + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_query_map();
+    move || {
+        let params = params.read();
+        names.map(|name| params.get(name))
+    }
+}
+
 /// Links to a keyset list's first page (when not on it) and its next one (when there
 /// is one).
 #[component]

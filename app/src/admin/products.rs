@@ -35,7 +35,7 @@ pub async fn load_products(
     after: Option<String>,
 ) -> Result<ProductList, AppError> {
     crate::accounts::require_permission(mercato::admin::Permission::Catalog).await?;
-    let query = query_of(&(q, status, category, stock, sort, after));
+    let query = query_of(&[q, status, category, stock, sort, after]);
     let state = crate::state::state()?;
     let (page, categories) = tokio::try_join!(
         mercato::catalog::staff::list(&state.pool, &query, state.currency),
@@ -88,16 +88,9 @@ pub async fn bulk_products(
 }
 
 /// The list's URL parameters: q, status, category, stock, sort, after.
-type Params = (
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+type Params = [Option<String>; 6];
 
-fn query_of((q, status, category, stock, sort, after): &Params) -> ProductQuery {
+fn query_of([q, status, category, stock, sort, after]: &Params) -> ProductQuery {
     ProductQuery::from_params(
         q.as_deref(),
         status.as_deref(),
@@ -121,19 +114,8 @@ fn status_class(status: ProductStatus) -> &'static str {
 /// `/admin/products[?q=…&status=…&category=…&stock=…&sort=…&after=…]`
 #[component]
 pub fn ProductsPage() -> impl IntoView {
-    let params = use_query_map();
-    let args = move || {
-        let p = params.read();
-        (
-            p.get("q"),
-            p.get("status"),
-            p.get("category"),
-            p.get("stock"),
-            p.get("sort"),
-            p.get("after"),
-        )
-    };
-    let list = Resource::new(args, |(q, status, category, stock, sort, after)| {
+    let args = super::url_params(["q", "status", "category", "stock", "sort", "after"]);
+    let list = Resource::new(args, |[q, status, category, stock, sort, after]| {
         load_products(q, status, category, stock, sort, after)
     });
     let query = move || query_of(&args());

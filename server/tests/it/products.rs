@@ -125,6 +125,16 @@ async fn search_and_filters_narrow_the_list() {
         vec![product],
         "by SKU"
     );
+    let start: String = word.chars().take(2).collect();
+    assert!(
+        all_pages(pool, &find(&start)).await.contains(&product),
+        "two letters find a word by its start"
+    );
+    assert_eq!(
+        ids(pool, &find("q%")).await.0,
+        Vec::<i64>::new(),
+        "no query syntax"
+    );
     let prefix = sku.split('-').next().expect("prefix");
     assert!(
         ids(pool, &find(prefix)).await.0.contains(&product),
