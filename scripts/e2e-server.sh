@@ -9,6 +9,9 @@ rm -rf "$data"
 mkdir -p "$data"
 chmod 755 "$data" # PostgreSQL runs as the `postgres` user when we are root
 export MERCATO_DATA_DIR="$data"
+# Always its own embedded database: a DATABASE_URL from the shell that runs the tests
+# (a developer's own shop) would have the tests change that database instead.
+unset DATABASE_URL
 export MERCATO_ADDR="127.0.0.1:${E2E_PORT:-3107}"
 export LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=mercato
 export RUST_LOG="${RUST_LOG:-warn}"
