@@ -7,9 +7,8 @@ ALTER TABLE products ADD COLUMN version integer NOT NULL DEFAULT 1 CHECK (versio
 
 -- Each product's units on hand and whether a variant is at or below its low-stock
 -- threshold, for sorting and filtering the list. Kept apart from `products`: it is
--- refreshed from a queue a moment after stock changes (see below), and only the
--- refresh and a staff adjustment (one product's row) lock these rows, so the refresh
--- never waits for a checkout nor a checkout for it.
+-- refreshed from a queue a moment after stock changes (see below), and only that
+-- refresh writes these rows, so it never waits for a checkout nor a checkout for it.
 CREATE TABLE product_stock (
     product_id bigint PRIMARY KEY REFERENCES products (id) ON DELETE CASCADE,
     units      bigint NOT NULL,

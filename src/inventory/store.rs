@@ -64,14 +64,6 @@ pub async fn adjust(pool: &PgPool, staff: &Staff, adjustment: &Adjustment) -> Re
     )
     .execute(&mut *tx)
     .await?;
-    // The product list's figures, for the staff member's next look (the queue the
-    // trigger wrote would refresh them within a second anyway).
-    sqlx::query!(
-        "SELECT refresh_product_stock(ARRAY(SELECT product_id FROM variants WHERE id = $1))",
-        variant_id
-    )
-    .execute(&mut *tx)
-    .await?;
     let id = variant_id.to_string();
     audit::record(
         &mut tx,
