@@ -77,6 +77,9 @@ pub enum Rule {
     Transition(TransitionError),
     #[error("{0}")]
     Staff(crate::accounts::staff::StaffError),
+    /// A catalog change the rules refuse (a stale product save, a category in use).
+    #[error("{0}")]
+    Catalog(crate::catalog::edit::CatalogError),
 }
 
 /// Each area's error is a [`Rule`], and so an [`Error`]: `?` lifts it.
@@ -106,6 +109,7 @@ rules!(
     Payment(PaymentError),
     Transition(TransitionError),
     Staff(crate::accounts::staff::StaffError),
+    Catalog(crate::catalog::edit::CatalogError),
 );
 
 impl Error {

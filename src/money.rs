@@ -31,6 +31,40 @@ pub enum MoneyError {
     Malformed(String),
 }
 
+/// What is wrong with an amount as typed, in the words staff read beside the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AmountError {
+    Empty,
+    Malformed,
+    Negative,
+    /// More decimals than the currency has (`typed` as it was typed).
+    TooPrecise {
+        currency: Currency,
+        typed: String,
+    },
+    TooLarge,
+}
+
+impl fmt::Display for AmountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AmountError::Empty => f.write_str("Enter an amount, such as 12.50."),
+            AmountError::Malformed => {
+                f.write_str("Enter a number such as 1234.50 or 1,234.50 (a point before the decimals).")
+            }
+            AmountError::Negative => f.write_str("An amount can't be negative."),
+            AmountError::TooPrecise { currency, typed } => match currency.minor_digits {
+                0 => write!(f, "{currency} has no decimals: {typed} would have to be rounded. Enter a whole amount."),
+                1 => write!(f, "{currency} has 1 decimal: {typed} would have to be rounded. Round it as you mean it."),
+                n => write!(f, "{currency} has {n} decimals: {typed} would have to be rounded. Round it as you mean it."),
+            },
+            AmountError::TooLarge => f.write_str("That amount is too large."),
+        }
+    }
+}
+
+impl std::error::Error for AmountError {}
+
 /// Currencies with their minor-unit digits (ISO 4217).
 const CURRENCIES: &[(&str, u32)] = &[
     ("EUR", 2),
@@ -157,6 +191,62 @@ impl Money {
             .parse()
             .map_err(|_| MoneyError::Malformed(amount.to_owned()))?;
         Ok(Money::new(value, currency))
+    }
+
+    /// Parses an amount as staff type it: `1234.5`, `1,234.50` (commas only between
+    /// groups of three digits), `.5`. Never rounds: more decimals than the currency has
+    /// is an error unless they are zeros (`12.500` is €12.50), and so is a negative
+    /// amount or one too large for a price column (ten digits before the point).
+    pub fn parse_typed(input: &str, currency: Currency) -> Result<Money, AmountError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(AmountError::Empty);
+        }
+        let (negative, s) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+        let digits_only = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        let grouped_ok = {
+            let mut groups = whole.split(',');
+            let first = groups.next().unwrap_or_default();
+            (1..=3).contains(&first.len()) || !whole.contains(',')
+        } && whole.split(',').skip(1).all(|g| g.len() == 3);
+        let whole_digits: String = whole.chars().filter(|c| *c != ',').collect();
+        if !grouped_ok
+            || !digits_only(&whole_digits)
+            || !digits_only(fraction)
+            || (whole_digits.is_empty() && fraction.is_empty())
+        {
+            return Err(AmountError::Malformed);
+        }
+        if negative {
+            return Err(AmountError::Negative);
+        }
+        let scale = currency.minor_digits as usize;
+        if fraction.len() > scale && fraction[scale..].bytes().any(|b| b != b'0') {
+            return Err(AmountError::TooPrecise {
+                currency,
+                typed: s.to_owned(),
+            });
+        }
+        let whole_digits = whole_digits.trim_start_matches('0');
+        if whole_digits.len() > 10 {
+            return Err(AmountError::TooLarge);
+        }
+        let fraction = &fraction[..fraction.len().min(scale)];
+        let number = format!(
+            "{}.{fraction:0<scale$}",
+            if whole_digits.is_empty() {
+                "0"
+            } else {
+                whole_digits
+            }
+        );
+        let amount = Decimal::from_str_exact(number.trim_end_matches('.'))
+            .map_err(|_| AmountError::Malformed)?;
+        Ok(Money::new(amount, currency))
     }
 
     /// From minor units (cents): `Money::from_minor(1250, EUR)` is €12.50.
@@ -297,6 +387,59 @@ mod tests {
 
     fn eur(s: &str) -> Money {
         Money::parse(s, Currency::EUR).expect("valid amount")
+    }
+
+    #[test]
+    fn typed_amounts_parse_at_the_currency_scale_and_never_round() {
+        let typed = |s: &str| Money::parse_typed(s, Currency::EUR);
+        assert_eq!(typed("1234.5"), Ok(eur("1234.50")));
+        assert_eq!(typed("1,234.50"), Ok(eur("1234.50")));
+        assert_eq!(typed(" 12 "), Ok(eur("12.00")));
+        assert_eq!(typed(".5"), Ok(eur("0.50")));
+        assert_eq!(typed("12."), Ok(eur("12.00")));
+        assert_eq!(typed("0"), Ok(eur("0.00")));
+        assert_eq!(
+            typed("12.500"),
+            Ok(eur("12.50")),
+            "zeros past the scale round nothing"
+        );
+        assert_eq!(typed("1,000,000.00"), Ok(eur("1000000.00")));
+        assert_eq!(typed("9999999999.99"), Ok(eur("9999999999.99")));
+        assert_eq!(
+            typed("12.505").map_err(|e| e.to_string()),
+            Err(
+                "EUR has 2 decimals: 12.505 would have to be rounded. Round it as you mean it."
+                    .to_owned()
+            )
+        );
+        assert!(matches!(
+            typed("0.001"),
+            Err(AmountError::TooPrecise { .. })
+        ));
+        for malformed in [
+            "1,23", "12,34.5", "1,2345", ",123", "1.2.3", "12 50", "12€", "€12", "1e3", ".", "abc",
+            "0x10", "+5", "1,234,56",
+        ] {
+            assert_eq!(typed(malformed), Err(AmountError::Malformed), "{malformed}");
+        }
+        assert_eq!(typed(""), Err(AmountError::Empty));
+        assert_eq!(typed("   "), Err(AmountError::Empty));
+        assert_eq!(typed("-3"), Err(AmountError::Negative));
+        assert_eq!(typed("10000000000"), Err(AmountError::TooLarge));
+        assert_eq!(typed("00000000000012.00"), Ok(eur("12.00")));
+        let yen = Currency::parse("JPY").expect("JPY");
+        assert_eq!(
+            Money::parse_typed("1,250", yen).map(|m| m.format()),
+            Ok("¥1,250".to_owned())
+        );
+        assert!(matches!(
+            Money::parse_typed("1250.5", yen),
+            Err(AmountError::TooPrecise { .. })
+        ));
+        assert_eq!(
+            Money::parse_typed("1250.0", yen).map(|m| m.format()),
+            Ok("¥1,250".to_owned())
+        );
     }
 
     fn dec(s: &str) -> Decimal {

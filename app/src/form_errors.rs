@@ -23,7 +23,9 @@ pub fn provide_form_error() {
             &error.path,
             &error.err,
         ));
-        provide_context(Kept(error.values));
+        provide_context(Kept(std::sync::Arc::new(
+            error.values.into_iter().collect(),
+        )));
     }
 }
 
@@ -45,14 +47,14 @@ where
     None
 }
 
-/// The values of the plain post that failed, for the page that shows its error.
+/// The values of the plain post that failed, for the page that shows its error (by
+/// name: the product editor asks for a thousand of them).
 #[derive(Debug, Clone)]
-struct Kept(Vec<(String, String)>);
+struct Kept(std::sync::Arc<std::collections::HashMap<String, String>>);
 
 /// What the failed post sent in the field `name`, to show it again.
 pub fn kept(name: &str) -> Option<String> {
-    use_context::<Kept>()
-        .and_then(|Kept(values)| values.into_iter().find(|(k, _)| k == name).map(|(_, v)| v))
+    use_context::<Kept>().and_then(|Kept(values)| values.get(name).cloned())
 }
 
 /// Fields (and query parameters) whose values are secrets: never kept for a page to
@@ -68,19 +70,55 @@ pub fn is_secret(name: &str) -> bool {
         .any(|word| SECRET_WORDS.contains(&word))
 }
 
-/// What of a form is kept for its page: the shop's forms have a dozen short fields; a
-/// post with more, or longer, keeps nothing (it would only fill the session table).
-const MAX_KEPT_FIELDS: usize = 40;
-const MAX_KEPT_VALUE: usize = 1024;
-const MAX_KEPT_TOTAL: usize = 4096;
+/// How much of a failed post is kept for its page: a post with more fields, or longer
+/// ones, keeps nothing (it would only fill the session table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// The longest body read for it.
+    pub body: usize,
+    pub fields: usize,
+    pub value: usize,
+    pub total: usize,
+}
 
-/// The fields of a post worth keeping, or none when it is larger than a form of ours.
-pub fn to_keep(fields: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+impl Budget {
+    /// The shop's forms: a dozen short fields.
+    pub const SHOP: Budget = Budget {
+        body: 64 * 1024,
+        fields: 40,
+        value: 1024,
+        total: 4096,
+    };
+    /// The back office's: the product editor has a row of inputs per variant (up to
+    /// 250) and a description of up to 20,000 characters. Kept only for staff (see
+    /// `keep`).
+    pub const STAFF: Budget = Budget {
+        body: 512 * 1024,
+        fields: 2500,
+        value: 96 * 1024,
+        total: 384 * 1024,
+    };
+
+    /// The budget of a post to the server function at `path`.
+    pub fn for_path(path: &str) -> Budget {
+        if path.starts_with("/api/admin/") {
+            Budget::STAFF
+        } else {
+            Budget::SHOP
+        }
+    }
+}
+
+/// The fields of a post worth keeping, or none when it is larger than `budget`.
+pub fn to_keep(
+    fields: impl Iterator<Item = (String, String)>,
+    budget: Budget,
+) -> Vec<(String, String)> {
     let mut kept = Vec::new();
     let mut total = 0;
     for (n, (name, value)) in fields.enumerate() {
         total += name.len() + value.len();
-        if n == MAX_KEPT_FIELDS || value.len() > MAX_KEPT_VALUE || total > MAX_KEPT_TOTAL {
+        if n == budget.fields || value.len() > budget.value || total > budget.total {
             return Vec::new();
         }
         if !is_secret(&name) {
@@ -165,8 +203,9 @@ mod server {
             return next.run(req).await;
         }
         let post = req.method() == Method::POST && api;
-        let (req, values) = if post {
-            sent_values(req).await
+        let budget = super::Budget::for_path(&path);
+        let (req, mut values) = if post {
+            sent_values(req, budget).await
         } else {
             (req, Vec::new())
         };
@@ -182,9 +221,20 @@ mod server {
         let Some((clean, mut error)) = location.as_deref().and_then(split_error) else {
             return res;
         };
-        error.values = values;
-        if let Err(e) = session.insert(KEY, &error).await {
-            tracing::warn!(error = %e, "could not keep a form's error in the session");
+        // The back office's larger budget is for its staff: values are kept only for an
+        // error its functions give after their permission check (a field or a rule
+        // broken), never for a guest's or a customer's post, nor for one refused before
+        // it reached the function (a malformed form).
+        if budget == super::Budget::STAFF && !is_after_permission_check(&error.err) {
+            values = Vec::new();
+        }
+        // An error is words for a page: one longer than a form's worth is not kept (a
+        // hand-made post can make the framework's own message echo a huge field name).
+        if error.err.len() <= budget.total.max(16 * 1024) {
+            error.values = values;
+            if let Err(e) = session.insert(KEY, &error).await {
+                tracing::warn!(error = %e, "could not keep a form's error in the session");
+            }
         }
         match HeaderValue::from_str(&clean) {
             Ok(value) => {
@@ -199,9 +249,9 @@ mod server {
     }
 
     /// A form post's fields, read from its body (which is put back for the handler):
-    /// only a form's urlencoded body, of a length it declares and up to 64 KiB.
-    async fn sent_values(req: Request) -> (Request, Vec<(String, String)>) {
-        const MAX: usize = 64 * 1024;
+    /// only a form's urlencoded body, of a length it declares and within `budget`.
+    async fn sent_values(req: Request, budget: super::Budget) -> (Request, Vec<(String, String)>) {
+        let max = budget.body;
         let headers = req.headers();
         let form = headers
             .get(axum::http::header::CONTENT_TYPE)
@@ -211,12 +261,12 @@ mod server {
             .get(axum::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok())
-            .is_some_and(|n| n <= MAX);
+            .is_some_and(|n| n <= max);
         if !form || !small {
             return (req, Vec::new());
         }
         let (parts, body) = req.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, MAX).await else {
+        let Ok(bytes) = axum::body::to_bytes(body, max).await else {
             // Shorter or longer than it said: the handler gets an empty body, and says so.
             return (
                 Request::from_parts(parts, axum::body::Body::empty()),
@@ -225,10 +275,22 @@ mod server {
         };
         let values = super::to_keep(
             form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())),
+            budget,
         );
         (
             Request::from_parts(parts, axum::body::Body::from(bytes)),
             values,
+        )
+    }
+
+    /// Whether a post's error is one a back-office function gives only after its
+    /// permission check passed: a field or a rule of the shop broken.
+    fn is_after_permission_check(err: &str) -> bool {
+        use crate::error::AppError;
+        use leptos::server_fn::error::ServerFnUrlError;
+        matches!(
+            ServerFnUrlError::<AppError>::decode_err(err),
+            AppError::Fields(_) | AppError::Rule(_)
         )
     }
 
@@ -365,22 +427,33 @@ mod kept_tests {
             assert!(!is_secret(name), "{name}");
         }
         assert_eq!(
-            to_keep(fields(&[("email", "a@b.c"), ("password", "hunter2")])),
+            to_keep(
+                fields(&[("email", "a@b.c"), ("password", "hunter2")]),
+                Budget::SHOP
+            ),
             [("email".to_owned(), "a@b.c".to_owned())]
         );
     }
 
     #[test]
     fn a_post_larger_than_a_form_of_ours_keeps_nothing() {
-        let many: Vec<(String, String)> = (0..=MAX_KEPT_FIELDS)
-            .map(|n| (format!("f{n}"), "x".to_owned()))
-            .collect();
-        assert!(to_keep(many.into_iter()).is_empty());
-        let long = "x".repeat(MAX_KEPT_VALUE + 1);
-        assert!(to_keep(fields(&[("name", &long)])).is_empty());
-        let total: Vec<(String, String)> = (0..10)
-            .map(|n| (format!("f{n}"), "x".repeat(MAX_KEPT_TOTAL / 8)))
-            .collect();
-        assert!(to_keep(total.into_iter()).is_empty());
+        for budget in [Budget::SHOP, Budget::STAFF] {
+            let many: Vec<(String, String)> = (0..=budget.fields)
+                .map(|n| (format!("f{n}"), "x".to_owned()))
+                .collect();
+            assert!(to_keep(many.iter().cloned(), budget).is_empty());
+            assert_eq!(
+                to_keep(many[1..].iter().cloned(), budget).len(),
+                budget.fields
+            );
+            let long = "x".repeat(budget.value + 1);
+            assert!(to_keep(fields(&[("name", &long)]), budget).is_empty());
+            let total: Vec<(String, String)> = (0..10)
+                .map(|n| (format!("f{n}"), "x".repeat(budget.total / 8)))
+                .collect();
+            assert!(to_keep(total.into_iter(), budget).is_empty());
+        }
+        assert_eq!(Budget::for_path("/api/admin/products/save"), Budget::STAFF);
+        assert_eq!(Budget::for_path("/api/cart/add"), Budget::SHOP);
     }
 }

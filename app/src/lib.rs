@@ -81,6 +81,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=admin::DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("products") view=admin::ProductsPage ssr=SsrMode::Async />
                     <Route path=path!("products/bulk") view=admin::BulkConfirmPage ssr=SsrMode::Async />
+                    <Route path=path!("products/new") view=admin::ProductEditorPage ssr=SsrMode::Async />
+                    <Route path=path!("products/:id") view=admin::ProductEditorPage ssr=SsrMode::Async />
+                    <Route path=path!("categories") view=admin::CategoriesPage ssr=SsrMode::Async />
+                    <Route path=path!("categories/:id") view=admin::CategoryPage ssr=SsrMode::Async />
                     <Route path=path!("inventory") view=admin::InventoryPage ssr=SsrMode::Async />
                     <Route path=path!("inventory/:variant") view=admin::VariantStockPage ssr=SsrMode::Async />
                     <Route path=path!("staff") view=admin::StaffPage ssr=SsrMode::Async />

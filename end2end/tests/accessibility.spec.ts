@@ -41,7 +41,7 @@ test('every kind of shopper page has no serious accessibility violation', async 
 test('staff pages have no serious accessibility violation', async ({ page }) => {
   await signInAsStaff(page);
   const found: string[] = [];
-  for (const path of ['/admin', '/admin/staff', '/admin/audit', '/admin/inventory?show=all', '/admin/products']) {
+  for (const path of ['/admin', '/admin/staff', '/admin/audit', '/admin/inventory?show=all', '/admin/products', '/admin/products/new', '/admin/categories']) {
     await page.goto(path);
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
     found.push(...(await seriousViolations(page)));
@@ -50,6 +50,16 @@ test('staff pages have no serious accessibility violation', async ({ page }) => 
   await page.goto('/admin/inventory?show=all');
   await page.getByTestId('stock-row').first().getByRole('link').first().click();
   await expect(page.getByRole('heading', { name: 'Adjust stock' })).toBeVisible();
+  found.push(...(await seriousViolations(page)));
+  // A product's editor, with its options and variant table.
+  await page.goto('/admin/products');
+  await page.getByTestId('product-row').first().getByRole('rowheader').getByRole('link').click();
+  await expect(page.getByRole('heading', { name: 'Variants' })).toBeVisible();
+  found.push(...(await seriousViolations(page)));
+  // A category's page, with its delete form.
+  await page.goto('/admin/categories');
+  await page.getByTestId('category-row').first().getByRole('link').first().click();
+  await expect(page.getByRole('heading', { name: 'Delete this category' })).toBeVisible();
   found.push(...(await seriousViolations(page)));
   expect(found).toEqual([]);
 });

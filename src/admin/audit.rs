@@ -33,6 +33,17 @@ crate::text_enum! {
         ProductStatus = "product.status",
         /// A product was moved to another category.
         ProductCategory = "product.category",
+        /// A product was added in the editor.
+        ProductCreate = "product.create",
+        /// A product's fields, options or variants were saved in the editor.
+        ProductEdit = "product.edit",
+        CategoryCreate = "category.create",
+        /// A category was renamed or its description or slug changed.
+        CategoryEdit = "category.edit",
+        /// A category moved under another one, or among its siblings.
+        CategoryMove = "category.move",
+        /// A category was deleted (its products moved to another first).
+        CategoryDelete = "category.delete",
     }
 }
 
@@ -50,6 +61,12 @@ impl Action {
             Action::Setting => "Changed a setting",
             Action::ProductStatus => "Changed a product's status",
             Action::ProductCategory => "Moved a product to another category",
+            Action::ProductCreate => "Added a product",
+            Action::ProductEdit => "Edited a product",
+            Action::CategoryCreate => "Added a category",
+            Action::CategoryEdit => "Edited a category",
+            Action::CategoryMove => "Moved a category",
+            Action::CategoryDelete => "Deleted a category",
         }
     }
 }
@@ -65,6 +82,8 @@ crate::text_enum! {
         Variant = "variant",
         /// A product, by its id.
         Product = "product",
+        /// A category, by its id.
+        Category = "category",
         /// A shop setting, by its key.
         Setting = "setting",
     }
@@ -79,6 +98,7 @@ impl SubjectKind {
             SubjectKind::Variant => "Variants (stock)",
             SubjectKind::Setting => "Settings",
             SubjectKind::Product => "Products",
+            SubjectKind::Category => "Categories",
         }
     }
 }
@@ -88,6 +108,54 @@ impl SubjectKind {
 pub struct Subject<'a> {
     pub kind: SubjectKind,
     pub id: &'a str,
+}
+
+/// The fields that differ between before and after, as the two objects an audit entry
+/// records: `[("name", json!(old), json!(new)), …]`.
+#[cfg(feature = "server")]
+pub fn changed(
+    fields: impl IntoIterator<Item = (&'static str, serde_json::Value, serde_json::Value)>,
+) -> (
+    serde_json::Map<String, serde_json::Value>,
+    serde_json::Map<String, serde_json::Value>,
+) {
+    let mut before = serde_json::Map::new();
+    let mut after = serde_json::Map::new();
+    for (field, was, now) in fields {
+        if was != now {
+            before.insert(field.to_owned(), was);
+            after.insert(field.to_owned(), now);
+        }
+    }
+    (before, after)
+}
+
+/// Records the same change to each of `subjects` (of one kind) in one statement: a
+/// category deleted moves its products, each of which gets its entry.
+#[cfg(feature = "server")]
+pub async fn record_each(
+    conn: &mut PgConnection,
+    staff: &Staff,
+    action: Action,
+    kind: SubjectKind,
+    subjects: &[String],
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), Error> {
+    sqlx::query!(
+        "INSERT INTO audit_log (staff_id, staff_email, action, subject_kind, subject_id, before, after)
+         SELECT $1, $2, $3, $4, subject, $6, $7 FROM UNNEST($5::text[]) AS subject",
+        staff.id(),
+        staff.user().email,
+        action as Action,
+        kind as SubjectKind,
+        subjects,
+        before,
+        after,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Records that `staff` did `action` to `subject`, with the changed fields `before` and

@@ -1,5 +1,7 @@
 //! The catalog: categories, products, their options and variants.
 
+pub mod categories;
+pub mod edit;
 pub mod listing;
 mod slug;
 pub mod view;

@@ -856,6 +856,9 @@ async fn insert_products(
     )
     .execute(&mut *conn)
     .await?;
+    sqlx::query!("SELECT fill_option_values($1)", &o_product as &[i64])
+        .execute(&mut *conn)
+        .await?;
     sqlx::query!(
         "INSERT INTO product_images (product_id, position, url, alt)
          SELECT * FROM UNNEST($1::bigint[], $2::int[], $3::text[], $4::text[])",

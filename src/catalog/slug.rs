@@ -55,6 +55,26 @@ impl Slug {
         Slug::parse(&out)
     }
 
+    /// The slug a staff form asks for: what was typed, or, when nothing was, one made
+    /// from `name` (cut to `max` bytes at a word); `None` when what was typed is no
+    /// slug, or longer than `max`.
+    pub fn from_form(typed: &str, name: &str, max: usize) -> Option<Slug> {
+        match typed.trim() {
+            "" => {
+                let mut made = Slug::from_name(name).ok()?.0;
+                if made.len() > max {
+                    made.truncate(max);
+                    // Cut at a word: never a trailing hyphen.
+                    while made.ends_with('-') {
+                        made.pop();
+                    }
+                }
+                Slug::parse(&made).ok()
+            }
+            typed => Slug::parse(typed).ok().filter(|s| s.0.len() <= max),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -593,7 +593,7 @@ mod server {
     }
 
     /// A category and every category under it.
-    async fn subtree(pool: &PgPool, category: i64) -> Result<Vec<i64>, Error> {
+    pub(crate) async fn subtree(pool: &PgPool, category: i64) -> Result<Vec<i64>, Error> {
         Ok(sqlx::query_scalar!(
             r#"WITH RECURSIVE tree AS (
                    SELECT id FROM categories WHERE id = $1

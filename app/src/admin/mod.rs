@@ -5,12 +5,16 @@
 //! `require_permission` otherwise). The rules themselves live in `mercato`.
 
 mod audit;
+mod categories;
 mod inventory;
+mod product_edit;
 mod products;
 mod staff;
 
 pub use audit::AuditPage;
+pub use categories::{CategoriesPage, CategoryPage};
 pub use inventory::{InventoryPage, VariantStockPage};
+pub use product_edit::ProductEditorPage;
 pub use products::{BulkConfirmPage, ProductsPage};
 pub use staff::StaffPage;
 
@@ -74,6 +78,7 @@ pub async fn stock_audit() -> Result<mercato::admin::StockAudit, AppError> {
 const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("Dashboard", "/admin", None),
     ("Products", "/admin/products", Some(Permission::Catalog)),
+    ("Categories", "/admin/categories", Some(Permission::Catalog)),
     ("Inventory", "/admin/inventory", Some(Permission::Inventory)),
     ("Staff", "/admin/staff", Some(Permission::Staff)),
     ("Audit log", "/admin/audit", Some(Permission::Staff)),
@@ -200,7 +205,7 @@ pub fn AdminHeader(
     /// The pages above this one, as (label, link).
     #[prop(optional)]
     crumbs: Vec<(&'static str, &'static str)>,
-    title: &'static str,
+    #[prop(into)] title: String,
 ) -> impl IntoView {
     view! {
         <PageTitle text=format!("{title} · Back office") />
@@ -210,7 +215,7 @@ pub fn AdminHeader(
                 {crumbs.into_iter().map(|(label, href)| view! {
                     <li><span aria-hidden="true">" / "</span><a href=href class="underline-offset-4 hover:underline">{label}</a></li>
                 }).collect_view()}
-                <li aria-current="page"><span aria-hidden="true">" / "</span>{title}</li>
+                <li aria-current="page"><span aria-hidden="true">" / "</span>{title.clone()}</li>
             </ol>
         </nav>
         <h1 class="mt-1 text-2xl font-bold tracking-tight sm:text-3xl">{title}</h1>

@@ -121,6 +121,9 @@ pub fn ProductsPage() -> impl IntoView {
     let query = move || query_of(&args());
     view! {
         <AdminHeader title="Products" />
+        <p class="mt-3">
+            <a href="/admin/products/new" class=format!("{BUTTON} inline-flex items-center")>"Add a product"</a>
+        </p>
         {loaded(list, move |list| {
             let query = query();
             view! {
@@ -250,7 +253,9 @@ fn Row(row: ProductRow) -> impl IntoView {
                 <input id=checkbox.clone() type="checkbox" name="ids" value=row.id class="h-5 w-5 rounded border-stone-400 text-teal-700 focus:ring-2 focus:ring-teal-600" />
                 <label for=checkbox class="sr-only">{format!("Choose {}", row.name)}</label>
             </td>
-            <th scope="row" class="min-w-[12rem] px-4 py-3 text-left font-medium text-stone-900">{row.name.clone()}</th>
+            <th scope="row" class="min-w-[12rem] px-4 py-3 text-left font-medium text-stone-900">
+                <a href=format!("/admin/products/{}", row.id) class="text-teal-800 underline-offset-4 hover:underline">{row.name.clone()}</a>
+            </th>
             <td class="px-4 py-3"><span class=format!("{STATUS_BADGE} {}", status_class(row.status))>{row.status.label()}</span></td>
             <td class="px-4 py-3 text-stone-700">{row.category}</td>
             <td class="whitespace-nowrap px-4 py-3 tabular-nums">{row.price.unwrap_or_else(|| "—".to_owned())}</td>

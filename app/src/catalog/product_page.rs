@@ -93,7 +93,14 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
                     <ProductPanel choice selected refused={crate::form_errors::refused::<AddToCart>()} />
                     <div class="prose mt-8 max-w-none text-stone-700">
                         <h2 class="text-sm font-semibold text-stone-900">"About this product"</h2>
-                        <p class="mt-2 leading-relaxed">{body}</p>
+                        // Staff write plain text: a blank line starts a paragraph, a line
+                        // break stays one. Text, never markup.
+                        {body
+                            .split("\n\n")
+                            .map(str::trim)
+                            .filter(|p| !p.is_empty())
+                            .map(|p| view! { <p class="mt-2 whitespace-pre-line leading-relaxed">{p.to_owned()}</p> })
+                            .collect_view()}
                     </div>
                 </section>
             </div>

@@ -160,3 +160,58 @@ pub fn SelectField<T: Clone + Send + Sync + 'static>(
         </div>
     }
 }
+
+/// A labelled `<textarea>` whose field error (from the last outcome) shows beneath it.
+#[component]
+pub fn TextArea<T: Clone + Send + Sync + 'static>(
+    /// The form field's `name`; the element's id is `field-<name>`.
+    #[prop(into)]
+    name: String,
+    label: &'static str,
+    #[prop(optional, into)] value: String,
+    #[prop(default = 6)] rows: u32,
+    #[prop(default = 2000)] maxlength: usize,
+    #[prop(optional)] hint: &'static str,
+    outcome: Signal<Outcome<T>>,
+) -> impl IntoView {
+    let value = crate::form_errors::kept(&name).unwrap_or(value);
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let (error, described) = field_error(outcome, &name, &error_id);
+    view! {
+        <div>
+            <label for=id.clone() class=LABEL>
+                {label}
+                <span class="font-normal text-stone-500">" (optional)"</span>
+            </label>
+            <textarea
+                id=id
+                name=name
+                rows=rows
+                maxlength=maxlength
+                aria-invalid={
+                    let error = error.clone();
+                    move || error().is_some().to_string()
+                }
+                aria-describedby=described
+                class="mt-1 block w-full rounded-xl border border-stone-300 bg-white px-3 py-2 focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30 aria-[invalid=true]:border-rose-500"
+            >
+                {value}
+            </textarea>
+            {(!hint.is_empty()).then(|| view! { <p class="mt-1 text-xs text-stone-500">{hint}</p> })}
+            {move || error().map(|e| view! { <p id=error_id.clone() class="mt-1 text-sm font-medium text-rose-700">{e}</p> })}
+        </div>
+    }
+}
+
+/// The error the last outcome has for `name`, as a message under a field drawn by
+/// hand (a table cell's input): its id is `field-<name>-error`.
+pub fn field_message<T: Clone + Send + Sync + 'static>(
+    outcome: Signal<Outcome<T>>,
+    name: &str,
+) -> (
+    impl Fn() -> Option<String> + Clone + Send + Sync + 'static,
+    impl Fn() -> Option<String> + Clone + Send + Sync + 'static,
+) {
+    field_error(outcome, name, &format!("field-{name}-error"))
+}
