@@ -27,6 +27,8 @@ pub mod limits;
 #[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
+pub mod storage;
+#[cfg(feature = "server")]
 pub mod token;
 
 pub use error::Error;

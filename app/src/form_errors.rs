@@ -47,6 +47,24 @@ where
     None
 }
 
+/// The error the server function `S` refused a plain post with, when this page shows
+/// it: for a form that is no `ActionForm` (a file upload, whose arguments cannot be
+/// kept by an action).
+pub fn refused_post<S>() -> Option<crate::error::AppError>
+where
+    S: leptos::server_fn::ServerFn<Error = crate::error::AppError>,
+{
+    #[cfg(feature = "ssr")]
+    {
+        use leptos::server_fn::error::ServerFnUrlError;
+        server::for_this_request()
+            .filter(|e| e.path == S::PATH)
+            .map(|e| ServerFnUrlError::<crate::error::AppError>::decode_err(&e.err))
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
 /// The values of the plain post that failed, for the page that shows its error (by
 /// name: the product editor asks for a thousand of them).
 #[derive(Debug, Clone)]

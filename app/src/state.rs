@@ -35,6 +35,8 @@ pub struct AppState {
     pub search_limit: Arc<mercato::limits::LocalBucket>,
     /// The bound on password hashing in this process.
     pub hashing: Arc<mercato::accounts::password::Gate>,
+    /// Where uploaded pictures are kept (`MERCATO_DATA_DIR/media`).
+    pub media: Arc<dyn mercato::storage::Storage>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,10 +1,10 @@
 // The product editor: staff add a product with two options, give two of its
-// combinations a SKU and a price, fix a mistyped price, publish it and stock it; a
-// shopper then finds it by search and buys it.
+// combinations a SKU and a price, fix a mistyped price, publish it, add a picture and
+// stock it; a shopper then finds it by search, sees the picture and buys it.
 import { test, expect } from './fixtures';
 import { hydrated, signInAsStaff } from './shop';
 
-test('staff create a product with two options and a shopper finds and buys it', async ({
+test('staff create a product with two options and a picture, and a shopper finds and buys it', async ({
   page,
   browser,
 }) => {
@@ -18,9 +18,9 @@ test('staff create a product with two options and a shopper finds and buys it', 
   await page.getByLabel('Description').first().fill('Taped seams.\n\nPacks into its own pocket.');
   await page.getByLabel('Category').selectOption({ index: 1 });
   await page.getByLabel('Option 1 name').fill('Size');
-  await page.getByLabel('Values').nth(0).fill('S, M');
+  await page.getByLabel('Option 1 values').fill('S, M');
   await page.getByLabel('Option 2 name').fill('Colour');
-  await page.getByLabel('Values').nth(1).fill('Slate, Kelp');
+  await page.getByLabel('Option 2 values').fill('Slate, Kelp');
   await page.getByRole('button', { name: 'Save product' }).click();
   await expect(page.getByTestId('flash')).toContainText(`Added ${name}.`);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
@@ -47,6 +47,19 @@ test('staff create a product with two options and a shopper finds and buys it', 
   await expect(page.getByText('Not created yet')).toHaveCount(2);
   await expect(page.getByTestId('last-change')).toContainText('e2e-admin@mercato.test');
 
+  // A picture: its type is read from its bytes (a PNG, whatever its name says).
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  // Alt text is required (the browser asks first; the server refuses without it too).
+  await expect(page.getByLabel('Alt text')).toHaveAttribute('required', '');
+  await page.getByLabel('Picture', { exact: true }).setInputFiles({ name: 'shell.jpg', mimeType: 'image/jpeg', buffer: png });
+  await page.getByLabel('Alt text').fill('Tidewater shell in slate');
+  await page.getByRole('button', { name: 'Upload picture' }).click();
+  await expect(page.getByTestId('flash')).toContainText('Picture added.');
+  await expect(page.getByTestId('picture')).toContainText('Tidewater shell in slate');
+
   // Stock for S / Slate, from its row.
   await page.getByTestId('variant-row').filter({ hasText: 'S / Slate' }).getByRole('link', { name: '0' }).click();
   await page.getByLabel('Units').fill('3');
@@ -59,6 +72,7 @@ test('staff create a product with two options and a shopper finds and buys it', 
   await shopper.getByRole('region', { name: 'Products' }).getByRole('link', { name }).first().click();
   await expect(shopper.getByRole('heading', { level: 1 })).toHaveText(name);
   await expect(shopper.getByText('Packs into its own pocket.')).toBeVisible();
+  await expect(shopper.getByRole('img', { name: 'Tidewater shell in slate' }).first()).toBeVisible();
   await hydrated(shopper);
   await shopper.getByRole('button', { name: 'Add to cart' }).click();
   await expect(shopper.getByRole('status')).toContainText('Added');

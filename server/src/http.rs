@@ -52,6 +52,7 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/media/art/{file}", get(artwork))
+        .route("/media/{file}", get(media))
         .route(
             "/sitemap.xml",
             get({
@@ -80,6 +81,7 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
         .with_state(state)
         // A plain post's error waits in the session for its page, never in a URL.
         .layer(middleware::from_fn(app::form_errors::keep))
+        .layer(middleware::from_fn(multipart_only))
         // Inside the session layer, which saves a changed session only when the status
         // is not 5xx: it must see a refused payment's 422, not the 500 every server
         // function error starts as, or what the function changed (a checkout started
@@ -227,6 +229,69 @@ async fn artwork(Path(file): Path<String>) -> Response {
         )
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Refuses a post to a function that takes a multipart form when it is not one: the
+/// framework's decoder would panic on it (server_fn 0.8 `expect`s a boundary).
+async fn multipart_only(req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::POST
+        && app::admin::multipart_paths().contains(&req.uri().path())
+    {
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| multer::parse_boundary(v).is_ok());
+        if !multipart {
+            return (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "This form sends a file: post it as multipart/form-data.",
+            )
+                .into_response();
+        }
+        // The framework reads this body as a stream, past axum's limit: bounded here
+        // to a picture and its form's few fields.
+        const MOST: usize = mercato::catalog::images::MAX_BYTES + 64 * 1024;
+        let (parts, body) = req.into_parts();
+        let limited = axum::body::Body::new(http_body_util::Limited::new(body, MOST));
+        return next.run(Request::from_parts(parts, limited)).await;
+    }
+    next.run(req).await
+}
+
+/// An uploaded picture or one of its copies, streamed. Named by the hash of the upload
+/// (and, for a copy, how copies are made), so its bytes never change: browsers and
+/// caches keep it for a year.
+async fn media(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let kind = file
+        .rsplit_once('.')
+        .and_then(|(_, ext)| mercato::catalog::images::ImageKind::of_extension(ext));
+    let Some(kind) = kind.filter(|_| mercato::storage::is_valid_name(&file)) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match state.media.open(&file).await {
+        Ok(Some((len, reader))) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(kind.content_type()),
+                ),
+                (header::CACHE_CONTROL, IMMUTABLE),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+                (header::CONTENT_LENGTH, HeaderValue::from(len)),
+            ],
+            axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(reader)),
+        )
+            .into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::warn!(%error, file, "could not read a stored picture");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
     }
 }
 

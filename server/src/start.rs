@@ -161,6 +161,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         }
     }
     let catalog_changes = mercato::cache::Changes::new();
+    let media: Arc<dyn mercato::storage::Storage> = Arc::new(mercato::storage::LocalFiles::new(
+        config.data_dir.join("media"),
+    ));
     let state = AppState {
         leptos_options: leptos_options(&config)?,
         pool: pool.clone(),
@@ -180,6 +183,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             SEARCH_BURST,
         )),
         hashing: Arc::new(mercato::accounts::password::Gate::for_this_machine()),
+        media: media.clone(),
     };
     let router = http::router(state, config.request_timeout, config.page_cache);
     let cleanup = tokio::spawn(crate::sessions::clean_up(pool.clone()));
@@ -194,6 +198,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         config.payment_window_minutes,
     ));
     let stock = tokio::spawn(crate::worker::refresh_product_stock(pool.clone()));
+    let pictures = tokio::spawn(crate::worker::render_pictures(pool.clone(), media));
     tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);
 
     let served = http::serve(listener, router, shutdown_signal()).await;
@@ -202,6 +207,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     mail.abort();
     expiry.abort();
     stock.abort();
+    pictures.abort();
     pool.close().await;
     if let Some(mut cluster) = cluster {
         let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;

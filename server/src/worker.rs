@@ -1,7 +1,8 @@
 //! Background work every server process runs: delivering the outbox, cancelling
-//! orders left unpaid, and refreshing the products' stock figures. Mail and orders are
-//! taken with `FOR UPDATE SKIP LOCKED`, and the stock queue's entries are deleted as
-//! they are taken, so several processes never do one job twice.
+//! orders left unpaid, refreshing the products' stock figures and making the shop's
+//! copies of uploaded pictures. Mail, orders and pictures are taken with `FOR UPDATE
+//! SKIP LOCKED`, and the stock queue's entries are deleted as they are taken, so several
+//! processes never do one job twice.
 
 use mercato::mail::{deliver_due, Delivery};
 use sqlx::PgPool;
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 /// How often the outbox is looked at when it was empty.
 const IDLE: Duration = Duration::from_secs(1);
-/// After the database failed, wait this long before trying again.
+/// After a job failed (the database, most often), wait this long before trying again.
 const AFTER_ERROR: Duration = Duration::from_secs(10);
 const BATCH: i64 = 20;
 
@@ -48,6 +49,24 @@ pub async fn refresh_product_stock(pool: PgPool) {
             Ok(_) => tokio::time::sleep(STOCK_EVERY).await,
             Err(error) => {
                 tracing::warn!(%error, "could not refresh products' stock figures; will retry");
+                tokio::time::sleep(AFTER_ERROR).await;
+            }
+        }
+    }
+}
+
+/// How often pictures without renditions are looked for, when there were none.
+const PICTURES_EVERY: Duration = Duration::from_secs(2);
+
+/// Makes the renditions of uploaded pictures (one at a time: each takes a core for a
+/// moment), until the process stops.
+pub async fn render_pictures(pool: PgPool, storage: std::sync::Arc<dyn mercato::storage::Storage>) {
+    loop {
+        match mercato::catalog::images::render_next(&pool, &*storage).await {
+            Ok(true) => continue,
+            Ok(false) => tokio::time::sleep(PICTURES_EVERY).await,
+            Err(error) => {
+                tracing::warn!(%error, "could not make a picture's renditions; will retry");
                 tokio::time::sleep(AFTER_ERROR).await;
             }
         }

@@ -37,6 +37,8 @@ crate::text_enum! {
         ProductCreate = "product.create",
         /// A product's fields, options or variants were saved in the editor.
         ProductEdit = "product.edit",
+        /// A product's pictures changed: one added, moved or removed.
+        ProductImages = "product.images",
         CategoryCreate = "category.create",
         /// A category was renamed or its description or slug changed.
         CategoryEdit = "category.edit",
@@ -63,6 +65,7 @@ impl Action {
             Action::ProductCategory => "Moved a product to another category",
             Action::ProductCreate => "Added a product",
             Action::ProductEdit => "Edited a product",
+            Action::ProductImages => "Changed a product's pictures",
             Action::CategoryCreate => "Added a category",
             Action::CategoryEdit => "Edited a category",
             Action::CategoryMove => "Moved a category",

@@ -155,6 +155,10 @@ struct LineRow {
     on_hand: Option<i32>,
     image_url: Option<String>,
     image_alt: Option<String>,
+    image_stored: Option<String>,
+    image_width: Option<i32>,
+    image_height: Option<i32>,
+    image_renditions: Option<Vec<i32>>,
 }
 
 /// The cart, re-checked against the catalog: lines whose variant is gone, no longer
@@ -173,7 +177,9 @@ pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Resul
                   p.slug AS "slug?", p.name AS "product_name?",
                   concat_ws(' / ', v.option1, v.option2, v.option3) AS label,
                   v.sku AS "sku?", v.price AS "price?", i.on_hand AS "on_hand?",
-                  img.url AS "image_url?", img.alt AS "image_alt?"
+                  img.url AS "image_url?", img.alt AS "image_alt?",
+                  img.stored_name AS "image_stored?", img.width AS "image_width?",
+                  img.height AS "image_height?", img.renditions AS "image_renditions?"
            FROM cart_lines l
            LEFT JOIN variants v ON v.id = l.variant_id
            LEFT JOIN products p ON p.id = v.product_id AND p.status = $2
@@ -186,7 +192,7 @@ pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Resul
                FROM inventory inv WHERE inv.variant_id = v.id
            ) i ON true
            LEFT JOIN LATERAL (
-               SELECT url, alt FROM product_images
+               SELECT url, alt, stored_name, width, height, renditions FROM product_images
                WHERE product_id = p.id ORDER BY position LIMIT 1
            ) img ON true
            WHERE l.cart_id = $1
@@ -245,9 +251,15 @@ pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Resul
             name: product_name,
             variant_label: row.label.unwrap_or_default(),
             sku,
-            image: row.image_url.map(|url| Image {
-                url,
-                alt: row.image_alt.unwrap_or_default(),
+            image: row.image_url.map(|url| {
+                Image::new(
+                    url,
+                    row.image_alt.unwrap_or_default(),
+                    row.image_stored.as_deref(),
+                    row.image_width,
+                    row.image_height,
+                    &row.image_renditions.unwrap_or_default(),
+                )
             }),
             unit_price: Money::new(price, currency),
             quantity,

@@ -15,6 +15,10 @@ struct CardRow {
     name: String,
     image_url: Option<String>,
     image_alt: Option<String>,
+    image_stored: Option<String>,
+    image_width: Option<i32>,
+    image_height: Option<i32>,
+    image_renditions: Option<Vec<i32>>,
     price: Decimal,
     max_price: Decimal,
     compare_at: Option<Decimal>,
@@ -32,12 +36,14 @@ pub async fn cards(
         CardRow,
         r#"SELECT p.slug AS "slug!", p.name AS "name!",
                   img.url AS "image_url?", img.alt AS "image_alt?",
+                  img.stored_name AS "image_stored?", img.width AS "image_width?",
+                  img.height AS "image_height?", img.renditions AS "image_renditions?",
                   p.min_price AS "price!", p.max_price AS "max_price!", p.compare_at,
                   p.in_stock AS "in_stock!"
            FROM unnest($1::bigint[]) WITH ORDINALITY AS page(id, n)
            JOIN listed_products p ON p.id = page.id
            LEFT JOIN LATERAL (
-               SELECT url, alt FROM product_images
+               SELECT url, alt, stored_name, width, height, renditions FROM product_images
                WHERE product_id = p.id ORDER BY position LIMIT 1
            ) img ON true
            ORDER BY page.n"#,
@@ -50,9 +56,15 @@ pub async fn cards(
         .map(|row| ProductCard {
             slug: row.slug,
             name: row.name,
-            image: row.image_url.map(|url| Image {
-                url,
-                alt: row.image_alt.unwrap_or_default(),
+            image: row.image_url.map(|url| {
+                Image::new(
+                    url,
+                    row.image_alt.unwrap_or_default(),
+                    row.image_stored.as_deref(),
+                    row.image_width,
+                    row.image_height,
+                    &row.image_renditions.unwrap_or_default(),
+                )
             }),
             price: Money::new(row.price, currency),
             max_price: Money::new(row.max_price, currency),

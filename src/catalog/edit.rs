@@ -566,6 +566,8 @@ pub struct Editor {
     pub options: Vec<OptionDraft>,
     pub rows: Vec<MatrixRow<SavedVariant>>,
     pub categories: Vec<super::staff::CategoryChoice>,
+    /// Its pictures, in order (none for a new product).
+    pub images: Vec<super::images::StaffImage>,
     pub currency: Currency,
 }
 
@@ -645,6 +647,7 @@ mod server {
                 options: Vec::new(),
                 rows: matrix(&[], Vec::new()),
                 categories,
+                images: Vec::new(),
                 currency,
             });
         };
@@ -705,6 +708,7 @@ mod server {
             rows: matrix(&options, saved),
             options,
             categories,
+            images: super::super::images::list(pool, id).await?,
             currency,
         })
     }
@@ -720,13 +724,15 @@ mod server {
         .await?)
     }
 
-    /// The product's last save by staff, from the audit log.
+    /// The product's last change by staff that bumped its version (not its pictures,
+    /// which are saved apart), from the audit log.
     async fn last_change(conn: &mut PgConnection, id: i64) -> Result<Option<LastChange>, Error> {
         Ok(sqlx::query_as!(
             LastChange,
             r#"SELECT staff_email AS by, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS "at!"
                FROM audit_log
                WHERE subject_kind = 'product' AND subject_id = $1::bigint::text
+                 AND action IN ('product.create', 'product.edit', 'product.status', 'product.category')
                ORDER BY at DESC, id DESC LIMIT 1"#,
             id
         )

@@ -2,6 +2,7 @@
 
 pub mod categories;
 pub mod edit;
+pub mod images;
 pub mod listing;
 mod slug;
 pub mod view;

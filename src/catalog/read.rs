@@ -186,13 +186,25 @@ pub async fn product(
     )
     .fetch_all(pool)
     .await?;
-    let images = sqlx::query_as!(
-        Image,
-        "SELECT url, alt FROM product_images WHERE product_id = $1 ORDER BY position",
+    let images = sqlx::query!(
+        "SELECT url, alt, stored_name, width, height, renditions
+         FROM product_images WHERE product_id = $1 ORDER BY position",
         id,
     )
     .fetch_all(pool)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|i| {
+        Image::new(
+            i.url,
+            i.alt,
+            i.stored_name.as_deref(),
+            i.width,
+            i.height,
+            &i.renditions,
+        )
+    })
+    .collect();
     let categories = category_path(pool, product.category_id).await?;
 
     let variants: Vec<VariantView> = variant_rows

@@ -13,6 +13,48 @@ pub fn is_on_sale(price: Money, compare_at: Option<Money>) -> bool {
 pub struct Image {
     pub url: String,
     pub alt: String,
+    /// The smaller renditions of an uploaded picture (with it), for `srcset`; `None`
+    /// for drawn art, which scales by itself.
+    pub srcset: Option<String>,
+    /// Its size in pixels, so that nothing shifts while it loads.
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Image {
+    /// A picture as stored. An upload (`stored_name`, `width`, `height`, upright) is
+    /// shown through its copies (the widths made so far: the largest is `src`), or as
+    /// uploaded until they are made; without them, the demo's square drawn art.
+    pub fn new(
+        url: String,
+        alt: String,
+        stored_name: Option<&str>,
+        width: Option<i32>,
+        height: Option<i32>,
+        copies: &[i32],
+    ) -> Image {
+        let size = width
+            .zip(height)
+            .and_then(|(w, h)| Some((u32::try_from(w).ok()?, u32::try_from(h).ok()?)));
+        match (stored_name, size) {
+            (Some(name), Some((width, height))) => Image {
+                url: copies.iter().max().map_or(url, |w| {
+                    super::images::media_url(&super::images::rendition_name(name, *w))
+                }),
+                alt,
+                srcset: (!copies.is_empty()).then(|| super::images::srcset(name, copies)),
+                width,
+                height,
+            },
+            _ => Image {
+                url,
+                alt,
+                srcset: None,
+                width: 600,
+                height: 600,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ mod audit;
 mod categories;
 mod inventory;
 mod product_edit;
+mod product_images;
 mod products;
 mod staff;
 
@@ -15,6 +16,7 @@ pub use audit::AuditPage;
 pub use categories::{CategoriesPage, CategoryPage};
 pub use inventory::{InventoryPage, VariantStockPage};
 pub use product_edit::ProductEditorPage;
+pub use product_images::multipart_paths;
 pub use products::{BulkConfirmPage, ProductsPage};
 pub use staff::StaffPage;
 

@@ -195,23 +195,10 @@ fn EditorForm(editor: Editor) -> impl IntoView {
                         })}
                         <label class="mt-3 flex items-center gap-2 text-sm">
                             <input type="checkbox" name="confirm_removal" value="on" class="h-4 w-4 rounded border-stone-400" />
-                            "Remove those variants whose values I took out"
+                            "Remove those variants (ticked Remove, or whose values I took out), with their stock history"
                         </label>
                     </section>
-                    <section aria-labelledby="variants-heading" class=CARD>
-                        <h2 id="variants-heading" class="text-lg font-bold">"Variants"</h2>
-                        <p class="mt-1 text-sm text-stone-600">
-                            {format!("Prices in {currency}, such as 1234.50. Weight in grams. Stock is kept on the Inventory page.")}
-                        </p>
-                        <div class="mt-4">
-                            <DataTable min_width="min-w-[52rem]" columns=&["Variant", "SKU", "Price", "Compare at", "Weight (g)", "On hand", "Remove"]>
-                                {rows}
-                            </DataTable>
-                        </div>
-                        {(!has_options).then(|| view! {
-                            <p class="mt-2 text-xs text-stone-500">"Without options a product has one variant."</p>
-                        })}
-                    </section>
+
                 </div>
                 <div class="grid min-w-0 grid-cols-1 content-start gap-4">
                     <section aria-labelledby="publishing-heading" class=CARD>
@@ -234,11 +221,37 @@ fn EditorForm(editor: Editor) -> impl IntoView {
                     </section>
                 </div>
             </div>
+            // The variant table takes the page's whole width: it has seven columns.
+            <div class="mt-4">
+                <section aria-labelledby="variants-heading" class=CARD>
+                    <h2 id="variants-heading" class="text-lg font-bold">"Variants"</h2>
+                    <p class="mt-1 text-sm text-stone-600">
+                        {format!("Prices in {currency}, such as 1234.50. Weight in grams. Stock is kept on the Inventory page.")}
+                    </p>
+                    <div class="mt-4">
+                        <DataTable min_width="min-w-[52rem]" columns=&["Variant", "SKU", "Price", "Compare at", "Weight (g)", "On hand", "Remove"]>
+                            {rows}
+                        </DataTable>
+                    </div>
+                    {(!has_options).then(|| view! {
+                        <p class="mt-2 text-xs text-stone-500">"Without options a product has one variant."</p>
+                    })}
+                </section>
+            </div>
             <div class="sticky bottom-0 z-10 -mx-4 mt-6 flex flex-wrap items-center justify-end gap-3 border-t border-stone-200 bg-white/95 px-4 py-3 backdrop-blur lg:-mx-8 lg:px-8">
                 <a href="/admin/products" class=format!("{SECONDARY} inline-flex items-center")>"Back to products"</a>
                 <button type="submit" class=BUTTON>"Save product"</button>
             </div>
         </ActionForm>
+        // Outside the product's form: a picture goes up in a form of its own.
+        <div class="mt-6">
+            {match editor.id {
+                Some(id) => view! { <super::product_images::Pictures product=id images=editor.images.clone() /> }.into_any(),
+                None => view! {
+                    <p class="rounded-2xl border border-dashed border-stone-300 bg-white px-4 py-6 text-sm text-stone-600">"Save the product to add pictures."</p>
+                }.into_any(),
+            }}
+        </div>
     }
 }
 
@@ -269,7 +282,7 @@ fn OptionRow(
                 {move || name_error().map(|e| view! { <p id=name_error_id.clone() class="mt-1 text-sm font-medium text-rose-700">{e}</p> })}
             </div>
             <div>
-                <label for=format!("field-{values_field}") class=LABEL>"Values"</label>
+                <label for=format!("field-{values_field}") class=LABEL>{format!("Option {} values", row + 1)}</label>
                 <input id=format!("field-{values_field}") name=values_field.clone() value=values maxlength=3000 class=INPUT
                     placeholder="Such as S, M, L"
                     aria-invalid={ let e = values_error.clone(); move || e().is_some().to_string() }

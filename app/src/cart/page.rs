@@ -139,7 +139,7 @@ fn Line(
     view! {
         <li class="flex gap-4 py-5" data-testid="cart-line">
             <a href=href.clone() class="block h-24 w-24 shrink-0 overflow-hidden rounded-xl bg-stone-100">
-                {line.image.map(|img| view! { <img src=img.url alt=img.alt width="96" height="96" class="h-full w-full object-cover" /> })}
+                {line.image.map(|img| view! { <img src=img.url srcset=img.srcset sizes="96px" alt=img.alt width=img.width height=img.height class="h-full w-full object-cover" /> })}
             </a>
             <div class="flex flex-1 flex-col gap-2 sm:flex-row sm:justify-between">
                 <div>

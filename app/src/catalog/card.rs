@@ -22,10 +22,12 @@ pub fn ProductCard(
                         view! {
                             <img
                                 src=img.url
+                                srcset=img.srcset
+                                sizes="(min-width: 1152px) 220px, (min-width: 1024px) 18vw, (min-width: 640px) 33vw, 50vw"
                                 alt=img.alt
                                 loading=if eager { "eager" } else { "lazy" }
-                                width="600"
-                                height="600"
+                                width=img.width
+                                height=img.height
                                 class="h-full w-full object-cover transition duration-300 group-hover:scale-105"
                             />
                         }

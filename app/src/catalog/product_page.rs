@@ -81,7 +81,7 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
                             .map(|img| {
                                 view! {
                                     <li class="w-full shrink-0 snap-center">
-                                        <img src=img.url alt=img.alt width="600" height="600" class="aspect-square w-full rounded-2xl bg-stone-100 object-cover" />
+                                        <img src=img.url srcset=img.srcset sizes="(min-width: 1152px) 552px, (min-width: 768px) 50vw, 100vw" alt=img.alt width=img.width height=img.height class="aspect-square w-full rounded-2xl bg-stone-100 object-cover" />
                                     </li>
                                 }
                             })

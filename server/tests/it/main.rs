@@ -18,6 +18,7 @@ mod checkout_pages;
 mod constraints;
 mod coupons;
 mod hostile;
+mod images;
 mod inventory;
 mod listing;
 mod orders;

@@ -29,6 +29,8 @@ struct Fixture {
     category: i64,
     /// A category without products or subcategories, to delete.
     empty_category: i64,
+    /// A picture of `product`.
+    image: i64,
 }
 
 type Body = fn(&Fixture) -> String;
@@ -58,6 +60,16 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
                 "name=Made+by+the+permission+test&status=draft&category={}",
                 f.category
             )
+        }),
+        // A multipart form: see `send` below.
+        ("products/images/upload", P(Permission::Catalog), |f| {
+            format!("product={}&alt=A+tiny+picture", f.product)
+        }),
+        ("products/images/shift", P(Permission::Catalog), |f| {
+            format!("product={}&image={}&direction=down", f.product, f.image)
+        }),
+        ("products/images/remove", P(Permission::Catalog), |f| {
+            format!("product={}&image={}", f.product, f.image)
         }),
         ("categories", P(Permission::Catalog), |_| String::new()),
         ("categories/detail", P(Permission::Catalog), |f| {
@@ -167,6 +179,13 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
             .fetch_one(&app.pool)
             .await
             .expect("a category"),
+        image: sqlx::query_scalar(
+            "INSERT INTO product_images (product_id, position, url, alt)
+             SELECT min(id), 100, '/media/art/x.svg', 'x' FROM products RETURNING id",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("a picture"),
         empty_category: sqlx::query_scalar(
             "INSERT INTO categories (slug, name) VALUES ('empty-for-the-test', 'Empty') RETURNING id",
         )
@@ -181,9 +200,29 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
     for (path, needs, body) in table() {
         let path = format!("/api/admin/{path}");
         let body = body(&fixture);
-        let status = |cookie: Option<String>| {
+        // The upload takes a multipart form (its fields, and a picture); the rest a
+        // urlencoded one.
+        let send = |cookie: Option<String>| {
             let (app, path, body) = (&app, &path, &body);
-            async move { app.call(path, body, cookie.as_deref()).await.status() }
+            async move {
+                if path.ends_with("/images/upload") {
+                    let fields: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect();
+                    let mut parts: Vec<(&str, Option<&str>, &[u8])> = fields
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), None, v.as_bytes()))
+                        .collect();
+                    parts.push(("file", Some("tiny.png"), crate::common::TINY_PNG));
+                    app.call_multipart(path, &parts, cookie.as_deref()).await
+                } else {
+                    app.call(path, body, cookie.as_deref()).await
+                }
+            }
+        };
+        let status = |cookie: Option<String>| {
+            let send = &send;
+            async move { send(cookie).await.status() }
         };
         assert_eq!(status(None).await, 401, "{path} as a guest");
         assert_eq!(
@@ -224,7 +263,7 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
                 }
             }
         };
-        let res = app.call(&path, &body, Some(&allowed)).await;
+        let res = send(Some(allowed)).await;
         let status = res.status();
         assert!(
             status.is_success(),

@@ -19,6 +19,10 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The shop's bound on password hashing.
     pub hashing: std::sync::Arc<mercato::accounts::password::Gate>,
+    /// Where the shop keeps uploaded pictures (for the tests that make renditions),
+    /// and the folder that is.
+    pub media: std::sync::Arc<dyn mercato::storage::Storage>,
+    pub media_dir: std::path::PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -68,6 +72,31 @@ impl TestApp {
             .expect("server function call")
     }
 
+    /// Calls a server function that takes a multipart form (a file upload) the way a
+    /// script does: `fields` are (name, file name for a file, bytes).
+    pub async fn call_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, Option<&str>, &[u8])],
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
+        let (content_type, body) = multipart(fields);
+        let req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .header("accept", "application/json")
+            .header("origin", "https://shop.example")
+            .body(body);
+        match cookie {
+            Some(c) => req.header("cookie", c),
+            None => req,
+        }
+        .send()
+        .await
+        .expect("upload")
+    }
+
     /// A same-origin form post of `body` to `path`.
     fn post(
         &self,
@@ -103,6 +132,35 @@ impl TestApp {
         res.text().await.expect("body")
     }
 }
+
+/// A `multipart/form-data` body of `fields` (name, file name for a file, bytes), and
+/// its content type.
+pub fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "mercato-test-boundary-7d1c";
+    let mut body = Vec::new();
+    for (name, file, bytes) in fields {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match file {
+            Some(file) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+/// A 1 × 1 PNG.
+pub const TINY_PNG: &[u8] = &[
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0,
+    0, 0, 31, 21, 196, 137, 0, 0, 0, 13, 73, 68, 65, 84, 120, 218, 99, 100, 96, 248, 95, 15, 0, 2,
+    135, 1, 128, 235, 71, 186, 146, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+];
 
 /// The `name=value` of the session cookie a response sets, if it sets one.
 pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
@@ -206,6 +264,9 @@ async fn spawn_app_full(
         .site_root(site_root.display().to_string())
         .build();
     let hashing = std::sync::Arc::new(mercato::accounts::password::Gate::new(2));
+    let media_dir = site_root.join("media-store");
+    let media: std::sync::Arc<dyn mercato::storage::Storage> =
+        std::sync::Arc::new(mercato::storage::LocalFiles::new(&media_dir));
     let mut state = AppState {
         leptos_options,
         pool: pool.clone(),
@@ -223,6 +284,8 @@ async fn spawn_app_full(
         search_limit: std::sync::Arc::new(mercato::limits::LocalBucket::new(0, 1)),
         // Each test's shop has its own bound on hashing: 2 at once, as on CI's machines.
         hashing: hashing.clone(),
+        // Each test's shop keeps its pictures in a folder of its own.
+        media: media.clone(),
     };
     tweak(&mut state);
     // Generous: a test asserts behaviour, never speed, and CI machines stall at times.
@@ -243,6 +306,8 @@ async fn spawn_app_full(
             .expect("http client"),
         pool,
         hashing,
+        media,
+        media_dir,
         shutdown: Some(tx),
     }
 }
