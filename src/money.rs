@@ -249,6 +249,12 @@ impl Money {
         Ok(Money::new(amount, currency))
     }
 
+    /// The amount as staff type it, the inverse of [`Money::parse_typed`]: at the
+    /// currency's scale, without symbol or separators (`12.50`; `1250` in yen).
+    pub fn typed(&self) -> String {
+        self.amount.to_string()
+    }
+
     /// From minor units (cents): `Money::from_minor(1250, EUR)` is €12.50.
     pub fn from_minor(minor: i64, currency: Currency) -> Money {
         Money {
@@ -440,6 +446,14 @@ mod tests {
             Money::parse_typed("1250.0", yen).map(|m| m.format()),
             Ok("¥1,250".to_owned())
         );
+        for typed in ["0.00", "12.50", "1234.50", "9999999999.99"] {
+            assert_eq!(
+                Money::parse_typed(typed, Currency::EUR).map(|m| m.typed()),
+                Ok(typed.to_owned()),
+                "read back as typed"
+            );
+        }
+        assert_eq!(Money::new(Decimal::new(125000, 2), yen).typed(), "1250");
     }
 
     fn dec(s: &str) -> Decimal {

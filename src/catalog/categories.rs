@@ -305,9 +305,14 @@ mod server {
         Ok(())
     }
 
-    /// Moves category `id` one place up (`up`) or down among its siblings; at the end
-    /// already, nothing changes.
-    pub async fn shift(pool: &PgPool, staff: &Staff, id: i64, up: bool) -> Result<(), Error> {
+    /// Moves category `id` one place among its siblings; at that end already, nothing
+    /// changes.
+    pub async fn shift(
+        pool: &PgPool,
+        staff: &Staff,
+        id: i64,
+        direction: super::super::Direction,
+    ) -> Result<(), Error> {
         staff.require(Permission::Catalog)?;
         let mut tx = pool.begin().await?;
         lock_tree(&mut tx).await?;
@@ -321,18 +326,9 @@ mod server {
         )
         .fetch_all(&mut *tx)
         .await?;
-        let Some(at) = siblings.iter().position(|s| *s == id) else {
-            return Err(Error::NotFound);
-        };
-        let to = if up {
-            at.checked_sub(1)
-        } else {
-            Some(at + 1).filter(|t| *t < siblings.len())
-        };
-        let Some(to) = to else {
+        let Some((at, to)) = super::super::move_one(&mut siblings, id, direction)? else {
             return Ok(());
         };
-        siblings.swap(at, to);
         let positions: Vec<i32> = (0..siblings.len() as i32).collect();
         sqlx::query!(
             "UPDATE categories c SET position = u.position

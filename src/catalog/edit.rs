@@ -571,10 +571,13 @@ pub struct Editor {
     pub currency: Currency,
 }
 
-/// An amount as staff type it: at the currency's scale, without symbol or separators
-/// (`12.50`; `1250` in yen), so that [`Money::parse_typed`] reads it back the same.
-pub fn typed_amount(amount: Decimal, currency: Currency) -> String {
-    Money::new(amount, currency).amount().to_string()
+/// The version an editor's form was opened at: 0 for a new product (`id` `None`),
+/// else the form's `version` field; `None` when a product's form lacks one.
+pub fn opened_version(id: Option<i64>, typed: &str) -> Option<i32> {
+    match id {
+        None => Some(0),
+        Some(_) => typed.trim().parse().ok(),
+    }
 }
 
 /// A product was saved (created or updated): its id and new version.
@@ -683,10 +686,10 @@ mod server {
                 SavedVariant {
                     id: v.id,
                     sku: v.sku,
-                    price: typed_amount(v.price, currency),
+                    price: Money::new(v.price, currency).typed(),
                     compare_at: v
                         .compare_at_price
-                        .map(|c| typed_amount(c, currency))
+                        .map(|c| Money::new(c, currency).typed())
                         .unwrap_or_default(),
                     weight_grams: v.weight_grams,
                     on_hand: v.on_hand,

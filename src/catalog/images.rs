@@ -584,13 +584,13 @@ mod server {
         .collect())
     }
 
-    /// Moves picture `image` of `product` one place earlier (`up`) or later.
+    /// Moves picture `image` of `product` one place earlier or later.
     pub async fn shift(
         pool: &PgPool,
         staff: &Staff,
         product: i64,
         image: i64,
-        up: bool,
+        direction: super::super::Direction,
     ) -> Result<(), Error> {
         staff.require(Permission::Catalog)?;
         let mut tx = pool.begin().await?;
@@ -601,19 +601,9 @@ mod server {
         )
         .fetch_all(&mut *tx)
         .await?;
-        let at = order
-            .iter()
-            .position(|i| *i == image)
-            .ok_or(Error::NotFound)?;
-        let to = if up {
-            at.checked_sub(1)
-        } else {
-            Some(at + 1).filter(|t| *t < order.len())
-        };
-        let Some(to) = to else {
+        let Some((at, to)) = super::super::move_one(&mut order, image, direction)? else {
             return Ok(());
         };
-        order.swap(at, to);
         // Positions are unique per product: moved out of the way first, then set.
         sqlx::query!(
             "UPDATE product_images SET position = -1 - position WHERE product_id = $1",

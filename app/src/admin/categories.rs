@@ -15,6 +15,7 @@ use leptos_router::hooks::use_params_map;
 use mercato::admin::Permission;
 use mercato::catalog::categories::{CategoryDetail, TreeRow};
 use mercato::catalog::staff::CategoryChoice;
+use mercato::catalog::Direction;
 
 /// The tree, and every category's path (to choose a parent from).
 #[server(prefix = "/api", endpoint = "admin/categories")]
@@ -76,17 +77,10 @@ pub async fn update_category(
 #[server(prefix = "/api", endpoint = "admin/categories/shift")]
 pub async fn shift_category(id: i64, direction: String) -> Result<(), AppError> {
     let staff = crate::accounts::require_permission(Permission::Catalog).await?;
-    let up = match direction.as_str() {
-        "up" => true,
-        "down" => false,
-        _ => {
-            return Err(AppError::BadRequest(
-                "move a category up or down".to_owned(),
-            ))
-        }
-    };
+    let direction = Direction::parse(&direction)
+        .ok_or_else(|| AppError::BadRequest("move a category up or down".to_owned()))?;
     let state = crate::state::state()?;
-    mercato::catalog::categories::shift(&state.pool, &staff, id, up).await?;
+    mercato::catalog::categories::shift(&state.pool, &staff, id, direction).await?;
     state.catalog_changes.report();
     Ok(())
 }
@@ -204,8 +198,8 @@ fn TreeRowView(row: TreeRow) -> impl IntoView {
             <td class="whitespace-nowrap px-4 py-2">
                 <span class="inline-flex gap-1">
                     // An empty slot keeps each arrow in its column.
-                    {if row.first { view! { <span class="inline-block w-8"></span> }.into_any() } else { mover("up", "↑", format!("Move {} up", row.name)).into_any() }}
-                    {(!row.last).then(|| mover("down", "↓", format!("Move {} down", row.name)))}
+                    {if row.first { view! { <span class="inline-block w-8"></span> }.into_any() } else { mover(Direction::Up.as_str(), "↑", format!("Move {} up", row.name)).into_any() }}
+                    {(!row.last).then(|| mover(Direction::Down.as_str(), "↓", format!("Move {} down", row.name)))}
                 </span>
             </td>
         </tr>

@@ -53,15 +53,9 @@ pub async fn save_product(
 ) -> Result<Saved, AppError> {
     use mercato::catalog::edit::{ProductDraft, ProductForm};
     let staff = crate::accounts::require_permission(Permission::Catalog).await?;
-    let version = match (id, version.trim().parse::<i32>()) {
-        (None, _) => 0,
-        (Some(_), Ok(version)) => version,
-        (Some(_), Err(_)) => {
-            return Err(AppError::BadRequest(
-                "The form lacks the product's version: reload the page.".to_owned(),
-            ))
-        }
-    };
+    let version = mercato::catalog::edit::opened_version(id, &version).ok_or_else(|| {
+        AppError::BadRequest("The form lacks the product's version: reload the page.".to_owned())
+    })?;
     let form = ProductForm {
         name,
         slug,

@@ -10,6 +10,7 @@ use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 #[cfg(feature = "ssr")]
 use mercato::admin::Permission;
 use mercato::catalog::images::{StaffImage, MAX_IMAGES};
+use mercato::catalog::Direction;
 
 /// The server functions here that take a multipart form.
 pub fn multipart_paths() -> [&'static str; 1] {
@@ -66,13 +67,10 @@ pub async fn upload_image(data: MultipartData) -> Result<i64, AppError> {
 #[server(prefix = "/api", endpoint = "admin/products/images/shift")]
 pub async fn shift_image(product: i64, image: i64, direction: String) -> Result<(), AppError> {
     let staff = crate::accounts::require_permission(Permission::Catalog).await?;
-    let up = match direction.as_str() {
-        "up" => true,
-        "down" => false,
-        _ => return Err(AppError::BadRequest("move a picture up or down".to_owned())),
-    };
+    let direction = Direction::parse(&direction)
+        .ok_or_else(|| AppError::BadRequest("move a picture up or down".to_owned()))?;
     let state = crate::state::state()?;
-    mercato::catalog::images::shift(&state.pool, &staff, product, image, up).await?;
+    mercato::catalog::images::shift(&state.pool, &staff, product, image, direction).await?;
     state.catalog_changes.report();
     Ok(())
 }
@@ -177,8 +175,8 @@ fn PictureItem(product: i64, image: StaffImage, first: bool, last: bool) -> impl
                 {image.width.zip(image.height).map(|(w, h)| view! { <p class="text-xs text-stone-500">{format!("{w} × {h} px")}</p> })}
                 {image.preparing.then(|| view! { <p class="text-xs font-medium text-amber-800">"Making the shop's smaller copies…"</p> })}
                 <div class="flex flex-wrap gap-2">
-                    {(!first).then(|| mover("up", "Move earlier"))}
-                    {(!last).then(|| mover("down", "Move later"))}
+                    {(!first).then(|| mover(Direction::Up.as_str(), "Move earlier"))}
+                    {(!last).then(|| mover(Direction::Down.as_str(), "Move later"))}
                     <ActionForm action=remove attr:class="inline">
                         <input type="hidden" name="product" value=product />
                         <input type="hidden" name="image" value=image.id />

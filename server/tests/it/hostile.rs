@@ -286,9 +286,11 @@ fn next_client() -> String {
     std::net::Ipv4Addr::from(0x0a80_0000 + NEXT.fetch_add(1, Ordering::Relaxed)).to_string()
 }
 
-/// The functions that take a multipart form (a file upload): the suite sends them its
-/// fields as one, each as text.
-const MULTIPART: &[&str] = &["admin/products/images/upload"];
+/// Whether the function at `path` (under `/api/`) takes a multipart form (a file
+/// upload): the suite sends it its fields as one, each as text.
+fn is_multipart(path: &str) -> bool {
+    app::admin::multipart_paths().contains(&format!("/api/{path}").as_str())
+}
 
 /// Posts `body` to the function at `path` the way the hydrated page does (a
 /// multipart function's urlencoded fields as a multipart form).
@@ -301,7 +303,7 @@ async fn call(
 ) -> reqwest::Response {
     let mut body: Vec<u8> = body.into();
     let mut content_type = content_type.to_owned();
-    if content_type == FORM && MULTIPART.contains(&path) {
+    if content_type == FORM && is_multipart(path) {
         let fields: Vec<(String, String)> = form_urlencoded::parse(&body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
@@ -532,7 +534,7 @@ async fn plain_form_posts_show_hostile_values_only_as_text() {
     for (path, args, _) in functions() {
         // A file upload's page sends a multipart form, never this one (tests/images.rs
         // has its refusals).
-        if path == "account/sign-out" || args.is_empty() || MULTIPART.contains(&path) {
+        if path == "account/sign-out" || args.is_empty() || is_multipart(path) {
             continue;
         }
         for hostile in &args {

@@ -205,7 +205,7 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
         let send = |cookie: Option<String>| {
             let (app, path, body) = (&app, &path, &body);
             async move {
-                if path.ends_with("/images/upload") {
+                if app::admin::multipart_paths().contains(&path.as_str()) {
                     let fields: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
                         .map(|(k, v)| (k.into_owned(), v.into_owned()))
                         .collect();
