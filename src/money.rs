@@ -255,6 +255,13 @@ impl Money {
         self.amount.to_string()
     }
 
+    /// An optional amount as staff would type it: empty for none.
+    pub fn typed_or_empty(amount: Option<Decimal>, currency: Currency) -> String {
+        amount
+            .map(|a| Money::new(a, currency).typed())
+            .unwrap_or_default()
+    }
+
     /// From minor units (cents): `Money::from_minor(1250, EUR)` is €12.50.
     pub fn from_minor(minor: i64, currency: Currency) -> Money {
         Money {

@@ -85,6 +85,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("products/:id") view=admin::ProductEditorPage ssr=SsrMode::Async />
                     <Route path=path!("categories") view=admin::CategoriesPage ssr=SsrMode::Async />
                     <Route path=path!("categories/:id") view=admin::CategoryPage ssr=SsrMode::Async />
+                    <Route path=path!("imports") view=admin::ImportsPage ssr=SsrMode::Async />
+                    <Route path=path!("imports/:id") view=admin::ImportPage ssr=SsrMode::Async />
                     <Route path=path!("inventory") view=admin::InventoryPage ssr=SsrMode::Async />
                     <Route path=path!("inventory/:variant") view=admin::VariantStockPage ssr=SsrMode::Async />
                     <Route path=path!("staff") view=admin::StaffPage ssr=SsrMode::Async />

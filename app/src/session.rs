@@ -167,6 +167,17 @@ fn request_check() -> Result<Check, AppError> {
 }
 
 impl Check {
+    /// The signed-in account of a request that no Leptos handler serves: the same
+    /// check as [`signed_in`].
+    pub async fn signed_in(
+        &self,
+        session: &Session,
+        state: &crate::state::AppState,
+    ) -> Result<Option<Account>, AppError> {
+        self.account(session, &state.pool, state.staff_session)
+            .await
+    }
+
     /// The signed-in account, checked on first use.
     async fn account(
         &self,

@@ -68,6 +68,7 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
                 },
             ),
         )
+        .route(app::admin::EXPORT_PATH, get(export_catalog))
         .route("/robots.txt", get(robots))
         .route("/webhooks/stripe", post(stripe_webhook))
         // The bundle, straight from disk: the .br/.gz files a release build writes beside
@@ -235,9 +236,11 @@ async fn artwork(Path(file): Path<String>) -> Response {
 /// Refuses a post to a function that takes a multipart form when it is not one: the
 /// framework's decoder would panic on it (server_fn 0.8 `expect`s a boundary).
 async fn multipart_only(req: Request, next: Next) -> Response {
-    if req.method() == axum::http::Method::POST
-        && app::admin::multipart_paths().contains(&req.uri().path())
-    {
+    let limit = app::admin::multipart_limits()
+        .into_iter()
+        .find(|(path, _)| *path == req.uri().path())
+        .map(|(_, most)| most);
+    if let Some(most) = limit.filter(|_| req.method() == axum::http::Method::POST) {
         let multipart = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -251,13 +254,71 @@ async fn multipart_only(req: Request, next: Next) -> Response {
                 .into_response();
         }
         // The framework reads this body as a stream, past axum's limit: bounded here
-        // to a picture and its form's few fields.
-        const MOST: usize = mercato::catalog::images::MAX_BYTES + 64 * 1024;
+        // to the file and its form's few fields.
         let (parts, body) = req.into_parts();
-        let limited = axum::body::Body::new(http_body_util::Limited::new(body, MOST));
+        let limited = axum::body::Body::new(http_body_util::Limited::new(body, most));
         return next.run(Request::from_parts(parts, limited)).await;
     }
     next.run(req).await
+}
+
+/// The catalog as a CSV file, for staff with the catalog permission: written a page of
+/// products at a time as the download reads it, so its memory stays the same whatever
+/// the catalog's size. A failure part-way ends the download as failed (never as a
+/// shorter file that looks whole).
+async fn export_catalog(
+    State(state): State<AppState>,
+    axum::Extension(check): axum::Extension<app::session::Check>,
+    session: tower_sessions::Session,
+) -> Response {
+    use futures_util::StreamExt;
+    use mercato::catalog::imports::{export_header, export_page};
+    let permission = mercato::admin::Permission::Catalog;
+    if let Err(error) =
+        app::accounts::require_permission_outside(&check, &session, &state, permission).await
+    {
+        let status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, error.to_string()).into_response();
+    }
+    let header = match export_header() {
+        Ok(header) => header,
+        Err(error) => {
+            tracing::error!(%error, "could not start an export");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let (pool, currency) = (state.pool.clone(), state.currency);
+    // Where the next page starts; `None` once the last page is out.
+    let pages = futures_util::stream::unfold(Some(0_i64), move |after| {
+        let pool = pool.clone();
+        async move {
+            let after = after?;
+            match export_page(&pool, currency, after).await {
+                Ok((bytes, next)) => Some((Ok(bytes), next)),
+                Err(error) => {
+                    tracing::warn!(%error, "an export stopped part-way");
+                    Some((Err(std::io::Error::other("the export stopped")), None))
+                }
+            }
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok(header) }).chain(pages);
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"catalog.csv\""),
+            ),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
 }
 
 /// An uploaded picture or one of its copies, streamed. Named by the hash of the upload

@@ -174,7 +174,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             ListingCache::new(config.listing_cache, LISTING_CACHE_ENTRIES)
                 .watching(&catalog_changes),
         ),
-        catalog_changes,
+        catalog_changes: catalog_changes.clone(),
         payments: payments(&config)?,
         trusted_proxies: config.trusted_proxies.clone(),
         staff_session: config.staff_session,
@@ -199,6 +199,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     ));
     let stock = tokio::spawn(crate::worker::refresh_product_stock(pool.clone()));
     let pictures = tokio::spawn(crate::worker::render_pictures(pool.clone(), media));
+    let imports = tokio::spawn(crate::worker::run_imports(
+        pool.clone(),
+        config.currency,
+        catalog_changes,
+    ));
     tracing::info!(addr = %config.addr, "Mercato is open at http://{}", config.addr);
 
     let served = http::serve(listener, router, shutdown_signal()).await;
@@ -208,6 +213,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     expiry.abort();
     stock.abort();
     pictures.abort();
+    imports.abort();
     pool.close().await;
     if let Some(mut cluster) = cluster {
         let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;

@@ -1,6 +1,6 @@
 //! Background work every server process runs: delivering the outbox, cancelling
-//! orders left unpaid, refreshing the products' stock figures and making the shop's
-//! copies of uploaded pictures. Mail, orders and pictures are taken with `FOR UPDATE
+//! orders left unpaid, refreshing the products' stock figures, making the shop's
+//! copies of uploaded pictures and running catalog imports. Mail, orders and pictures are taken with `FOR UPDATE
 //! SKIP LOCKED`, and the stock queue's entries are deleted as they are taken, so several
 //! processes never do one job twice.
 
@@ -67,6 +67,29 @@ pub async fn render_pictures(pool: PgPool, storage: std::sync::Arc<dyn mercato::
             Ok(false) => tokio::time::sleep(PICTURES_EVERY).await,
             Err(error) => {
                 tracing::warn!(%error, "could not make a picture's renditions; will retry");
+                tokio::time::sleep(AFTER_ERROR).await;
+            }
+        }
+    }
+}
+
+/// How often waiting catalog imports are looked for, when there were none.
+const IMPORTS_EVERY: Duration = Duration::from_secs(1);
+
+/// Checks and applies catalog imports (one at a time), until the process stops. What
+/// an import changes retires the shop's kept pages, as a staff member's edit does.
+pub async fn run_imports(
+    pool: PgPool,
+    currency: mercato::money::Currency,
+    catalog_changes: mercato::cache::Changes,
+) {
+    let changed = move || catalog_changes.report();
+    loop {
+        match mercato::catalog::imports::run_next(&pool, currency, &changed).await {
+            Ok(true) => continue,
+            Ok(false) => tokio::time::sleep(IMPORTS_EVERY).await,
+            Err(error) => {
+                tracing::warn!(%error, "could not run a catalog import; will retry");
                 tokio::time::sleep(AFTER_ERROR).await;
             }
         }

@@ -481,10 +481,14 @@ fn parse_variants(
         if !combos.insert(values.clone()) {
             errors.add(
                 "options",
-                format!(
-                    "Two variants would have the same option values ({}): change or remove one.",
-                    values.join(" / ")
-                ),
+                if values.is_empty() {
+                    "A product without options has one variant. Add an option (such as Size) to give it more.".to_owned()
+                } else {
+                    format!(
+                        "Two variants would have the same option values ({}): change or remove one.",
+                        values.join(" / ")
+                    )
+                },
             );
         }
         if let Ok(sku) = &sku {
@@ -603,6 +607,20 @@ pub enum CatalogError {
     /// A category to delete has products and no category was chosen for them.
     #[error("It has {} product{}: choose the category they move to.", .0, if *.0 == 1 { "" } else { "s" })]
     ProductsNeedAHome(i64),
+    /// An import asked to be applied that cannot be now (in this state).
+    #[error("{}", import_not_ready(*.0))]
+    ImportNotReady(super::imports::ImportState),
+}
+
+fn import_not_ready(state: super::imports::ImportState) -> &'static str {
+    use super::imports::ImportState;
+    match state {
+        ImportState::Checking => "It is still being checked: apply it when the check is done.",
+        ImportState::Applying => "It is being applied already.",
+        ImportState::Applied => "It was applied already. To apply the file again, upload it again: what it changed already is not changed twice.",
+        ImportState::Failed => "It stopped before finishing: upload the file again.",
+        ImportState::Checked => "Nothing of it can be applied: correct the problems listed and upload it again.",
+    }
 }
 
 fn stale_message(change: Option<&LastChange>) -> String {
@@ -655,48 +673,32 @@ mod server {
             });
         };
         let mut conn = pool.acquire().await?;
-        let product = sqlx::query!(
-            r#"SELECT name, slug, description, status AS "status: ProductStatus", category_id,
-                      seo_title, seo_description, version
-               FROM products WHERE id = $1"#,
-            id
-        )
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(Error::NotFound)?;
-        let options = options_of(&mut conn, id).await?;
-        let saved = sqlx::query!(
-            r#"SELECT v.id, v.sku, v.option1, v.option2, v.option3, v.price, v.compare_at_price,
-                      v.weight_grams, coalesce(i.on_hand, 0) AS "on_hand!"
-               FROM variants v LEFT JOIN inventory i ON i.variant_id = v.id
-               WHERE v.product_id = $1 ORDER BY v.position, v.id"#,
-            id
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|v| {
-            let values = [v.option1, v.option2, v.option3]
-                .into_iter()
-                .take(options.len())
-                .map(Option::unwrap_or_default)
-                .collect();
-            (
-                values,
-                SavedVariant {
-                    id: v.id,
-                    sku: v.sku,
-                    price: Money::new(v.price, currency).typed(),
-                    compare_at: v
-                        .compare_at_price
-                        .map(|c| Money::new(c, currency).typed())
-                        .unwrap_or_default(),
-                    weight_grams: v.weight_grams,
-                    on_hand: v.on_hand,
-                },
-            )
-        })
-        .collect();
+        let Saved3 {
+            product,
+            options,
+            variants,
+        } = saved(&mut conn, id).await?.ok_or(Error::NotFound)?;
+        let saved = variants
+            .into_iter()
+            .map(|v| {
+                let values = [v.option1, v.option2, v.option3]
+                    .into_iter()
+                    .take(options.len())
+                    .map(Option::unwrap_or_default)
+                    .collect();
+                (
+                    values,
+                    SavedVariant {
+                        id: v.id,
+                        sku: v.sku,
+                        price: Money::new(v.price, currency).typed(),
+                        compare_at: Money::typed_or_empty(v.compare_at_price, currency),
+                        weight_grams: v.weight_grams,
+                        on_hand: v.on_hand,
+                    },
+                )
+            })
+            .collect();
         Ok(Editor {
             id: Some(id),
             version: product.version,
@@ -714,6 +716,70 @@ mod server {
             images: super::super::images::list(pool, id).await?,
             currency,
         })
+    }
+
+    /// A product's own fields as saved.
+    struct ProductRow {
+        name: String,
+        slug: String,
+        description: String,
+        status: ProductStatus,
+        category_id: i64,
+        seo_title: Option<String>,
+        seo_description: Option<String>,
+        version: i32,
+    }
+
+    /// A variant as saved, with its stock.
+    struct VariantRow {
+        id: i64,
+        sku: String,
+        option1: Option<String>,
+        option2: Option<String>,
+        option3: Option<String>,
+        price: Decimal,
+        compare_at_price: Option<Decimal>,
+        weight_grams: i32,
+        on_hand: i32,
+    }
+
+    /// A product, its options and its variants (in their order) as saved.
+    struct Saved3 {
+        product: ProductRow,
+        options: Vec<OptionDraft>,
+        variants: Vec<VariantRow>,
+    }
+
+    /// Product `id` as saved (`None`: there is none), for the editor and for imports.
+    async fn saved(conn: &mut PgConnection, id: i64) -> Result<Option<Saved3>, Error> {
+        let Some(product) = sqlx::query_as!(
+            ProductRow,
+            r#"SELECT name, slug, description, status AS "status: ProductStatus", category_id,
+                      seo_title, seo_description, version
+               FROM products WHERE id = $1"#,
+            id
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let options = options_of(conn, id).await?;
+        let variants = sqlx::query_as!(
+            VariantRow,
+            r#"SELECT v.id, v.sku, v.option1, v.option2, v.option3, v.price, v.compare_at_price,
+                      v.weight_grams, coalesce(i.on_hand, 0) AS "on_hand!"
+               FROM variants v LEFT JOIN inventory i ON i.variant_id = v.id
+               WHERE v.product_id = $1 ORDER BY v.position, v.id"#,
+            id
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(Some(Saved3 {
+            product,
+            options,
+            variants,
+        }))
     }
 
     async fn options_of(conn: &mut PgConnection, id: i64) -> Result<Vec<OptionDraft>, Error> {
@@ -779,18 +845,86 @@ mod server {
         version: i32,
         draft: &ProductDraft,
     ) -> Result<Saved, Error> {
-        staff.require(Permission::Catalog)?;
-        let mut tx = pool.begin().await?;
-        let saved = match write(&mut tx, staff, id, version, draft).await {
-            Ok(saved) => saved,
-            Err(Error::Database(e)) if violated(&e) == Some("variants_sku_key") => {
-                drop(tx);
-                return Err(sku_taken(pool, id, draft).await);
-            }
-            Err(e) => return Err(e),
-        };
+        let (tx, saved) = save_uncommitted(pool, staff, id, version, draft).await?;
         tx.commit().await?;
         Ok(saved)
+    }
+
+    /// [`save`], with its transaction left open for the caller to add to, then commit
+    /// (or drop: a dry run).
+    pub(crate) async fn save_uncommitted(
+        pool: &PgPool,
+        staff: &Staff,
+        id: Option<i64>,
+        version: i32,
+        draft: &ProductDraft,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, Saved), Error> {
+        staff.require(Permission::Catalog)?;
+        let mut tx = pool.begin().await?;
+        match write(&mut tx, staff, id, version, draft).await {
+            Ok(saved) => Ok((tx, saved)),
+            Err(Error::Database(e)) if violated(&e) == Some("variants_sku_key") => {
+                drop(tx);
+                Err(sku_taken(pool, id, draft).await)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Product `id` as its editor's form would send it unchanged, for an import to
+    /// put its rows over; `None` when it is gone.
+    pub(crate) async fn current(
+        conn: &mut PgConnection,
+        id: i64,
+        currency: Currency,
+    ) -> Result<Option<crate::catalog::transfer::Current>, Error> {
+        let Some(Saved3 {
+            product,
+            options,
+            variants,
+        }) = saved(conn, id).await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(crate::catalog::transfer::Current {
+            id: Some(id),
+            version: product.version,
+            on_hand: variants
+                .iter()
+                .map(|v| (v.sku.clone(), v.on_hand))
+                .collect(),
+            form: ProductForm {
+                name: product.name,
+                slug: product.slug,
+                description: product.description,
+                status: product.status.as_str().to_owned(),
+                category: product.category_id.to_string(),
+                seo_title: product.seo_title.unwrap_or_default(),
+                seo_description: product.seo_description.unwrap_or_default(),
+                options: options
+                    .into_iter()
+                    .map(|o| OptionForm {
+                        name: o.name,
+                        values: o.values.join(", "),
+                    })
+                    .collect(),
+                variants: variants
+                    .into_iter()
+                    .map(|v| VariantForm {
+                        id: v.id.to_string(),
+                        option1: v.option1.unwrap_or_default(),
+                        option2: v.option2.unwrap_or_default(),
+                        option3: v.option3.unwrap_or_default(),
+                        sku: v.sku,
+                        price: Money::new(v.price, currency).typed(),
+                        compare_at: Money::typed_or_empty(v.compare_at_price, currency),
+                        weight: v.weight_grams.to_string(),
+                        remove: String::new(),
+                    })
+                    .collect(),
+                confirm_removal: String::new(),
+            },
+        }))
     }
 
     /// Which of the draft's SKUs another product has, each by its row.

@@ -3,6 +3,7 @@
 pub mod categories;
 pub mod edit;
 pub mod images;
+pub mod imports;
 pub mod listing;
 mod slug;
 pub mod view;
@@ -20,6 +21,8 @@ pub mod seed;
 #[cfg(feature = "server")]
 pub mod sitemap;
 pub mod staff;
+#[cfg(feature = "server")]
+pub mod transfer;
 
 pub use slug::{Sku, SkuError, Slug, SlugError};
 

@@ -30,6 +30,19 @@ pub async fn shop_threshold(conn: &mut PgConnection) -> Result<i32, Error> {
 /// entry, and gives the new level. Stock below zero is refused (by the database, so two
 /// adjustments at once cannot both pass a check made before either), as a field error.
 pub async fn adjust(pool: &PgPool, staff: &Staff, adjustment: &Adjustment) -> Result<i32, Error> {
+    let mut tx = pool.begin().await?;
+    let level = adjust_in(&mut tx, staff, adjustment).await?;
+    tx.commit().await?;
+    Ok(level)
+}
+
+/// [`adjust`], in the caller's transaction (an import's initial stock, with the
+/// variants it creates).
+pub async fn adjust_in(
+    tx: &mut PgConnection,
+    staff: &Staff,
+    adjustment: &Adjustment,
+) -> Result<i32, Error> {
     staff.require(Permission::Inventory)?;
     let Adjustment {
         variant_id,
@@ -37,7 +50,6 @@ pub async fn adjust(pool: &PgPool, staff: &Staff, adjustment: &Adjustment) -> Re
         reason,
         ref note,
     } = *adjustment;
-    let mut tx = pool.begin().await?;
     let level = sqlx::query!(
         "UPDATE inventory SET on_hand = on_hand + $2, updated_at = now()
          WHERE variant_id = $1 RETURNING on_hand",
@@ -66,7 +78,7 @@ pub async fn adjust(pool: &PgPool, staff: &Staff, adjustment: &Adjustment) -> Re
     .await?;
     let id = variant_id.to_string();
     audit::record(
-        &mut tx,
+        &mut *tx,
         staff,
         Action::StockAdjust,
         Subject {
@@ -77,7 +89,6 @@ pub async fn adjust(pool: &PgPool, staff: &Staff, adjustment: &Adjustment) -> Re
         Some(json!({ "on_hand": level.on_hand, "delta": delta, "reason": reason, "note": note })),
     )
     .await?;
-    tx.commit().await?;
     Ok(level.on_hand)
 }
 

@@ -263,9 +263,16 @@ pub async fn require_user() -> Result<User, AppError> {
 /// gets 401, a customer 403. A function that needs a permission asks `require_permission`.
 #[cfg(feature = "ssr")]
 pub async fn require_staff() -> Result<mercato::admin::Staff, AppError> {
-    let account = crate::session::signed_in()
-        .await?
-        .ok_or(AppError::SignInRequired)?;
+    staff_of(crate::session::signed_in().await?)
+}
+
+/// The staff capability of a signed-in account (`None`: a guest, 401); a customer
+/// gets 403.
+#[cfg(feature = "ssr")]
+pub fn staff_of(
+    account: Option<mercato::accounts::session::Account>,
+) -> Result<mercato::admin::Staff, AppError> {
+    let account = account.ok_or(AppError::SignInRequired)?;
     let id = account.user.id;
     mercato::admin::Staff::of(account.user, &account.staff_permissions).ok_or_else(|| {
         tracing::warn!(user = id, "refused: not staff");
@@ -279,6 +286,20 @@ pub async fn require_permission(
     permission: mercato::admin::Permission,
 ) -> Result<mercato::admin::Staff, AppError> {
     let staff = require_staff().await?;
+    staff.require(permission).map_err(mercato::Error::from)?;
+    Ok(staff)
+}
+
+/// [`require_permission`] for a request that no Leptos handler serves (the catalog's
+/// download), from the request's session check and session.
+#[cfg(feature = "ssr")]
+pub async fn require_permission_outside(
+    check: &crate::session::Check,
+    session: &tower_sessions::Session,
+    state: &crate::state::AppState,
+    permission: mercato::admin::Permission,
+) -> Result<mercato::admin::Staff, AppError> {
+    let staff = staff_of(check.signed_in(session, state).await?)?;
     staff.require(permission).map_err(mercato::Error::from)?;
     Ok(staff)
 }

@@ -6,6 +6,7 @@
 
 mod audit;
 mod categories;
+mod imports;
 mod inventory;
 mod product_edit;
 mod product_images;
@@ -14,9 +15,9 @@ mod staff;
 
 pub use audit::AuditPage;
 pub use categories::{CategoriesPage, CategoryPage};
+pub use imports::{ImportPage, ImportsPage, EXPORT_PATH};
 pub use inventory::{InventoryPage, VariantStockPage};
 pub use product_edit::ProductEditorPage;
-pub use product_images::multipart_paths;
 pub use products::{BulkConfirmPage, ProductsPage};
 pub use staff::StaffPage;
 
@@ -75,12 +76,90 @@ pub async fn stock_audit() -> Result<mercato::admin::StockAudit, AppError> {
     Ok(mercato::admin::stock_audit(&pool).await?)
 }
 
+/// The server functions that take a multipart form (a file), and the most each may be
+/// sent: the HTTP stack refuses anything else before the framework reads it.
+pub fn multipart_limits() -> [(&'static str, usize); 2] {
+    use leptos::server_fn::ServerFn;
+    // The file, and its form's few other fields.
+    const FIELDS: usize = 64 * 1024;
+    [
+        (
+            <product_images::UploadImage as ServerFn>::PATH,
+            mercato::catalog::images::MAX_BYTES + FIELDS,
+        ),
+        (
+            <imports::UploadImport as ServerFn>::PATH,
+            mercato::catalog::imports::MAX_FILE_BYTES + FIELDS,
+        ),
+    ]
+}
+
+/// The paths of [`multipart_limits`].
+pub fn multipart_paths() -> Vec<&'static str> {
+    multipart_limits().iter().map(|(path, _)| *path).collect()
+}
+
+/// A multipart form as read: its small fields by name, and its file.
+#[cfg(feature = "ssr")]
+pub(crate) struct Multipart {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file: Vec<u8>,
+    /// The file's name as the browser sent it.
+    pub file_name: Option<String>,
+}
+
+/// Reads a multipart form whose file (the field `file_field`, sent last) may be up to
+/// `most` bytes and its other fields 4 KiB each: one byte past either is read, so the
+/// rule that refuses it sees it is too big, and nothing more is buffered.
+#[cfg(feature = "ssr")]
+pub(crate) async fn read_multipart(
+    data: leptos::server_fn::codec::MultipartData,
+    file_field: &str,
+    most: usize,
+) -> Result<Multipart, AppError> {
+    let malformed = || AppError::BadRequest("the upload's form could not be read".to_owned());
+    let mut form = data.into_inner().ok_or_else(malformed)?;
+    let mut read = Multipart {
+        fields: Default::default(),
+        file: Vec::new(),
+        file_name: None,
+    };
+    while let Some(mut field) = form.next_field().await.map_err(|_| malformed())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = name == file_field;
+        let most = if is_file { most + 1 } else { 4096 };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|_| malformed())? {
+            if bytes.len() + chunk.len() > most {
+                let keep = most - bytes.len();
+                bytes.extend_from_slice(&chunk[..keep]);
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if is_file {
+            read.file_name = field.file_name().map(str::to_owned);
+            read.file = bytes;
+            // The form sends the file last: what follows is not read.
+            break;
+        }
+        read.fields
+            .insert(name, String::from_utf8_lossy(&bytes).into_owned());
+    }
+    Ok(read)
+}
+
 /// The back office's sections, each with the permission it needs to be shown (`None`:
 /// every staff member). Only sections that exist are listed: none is a dead link.
 const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("Dashboard", "/admin", None),
     ("Products", "/admin/products", Some(Permission::Catalog)),
     ("Categories", "/admin/categories", Some(Permission::Catalog)),
+    (
+        "Import & export",
+        "/admin/imports",
+        Some(Permission::Catalog),
+    ),
     ("Inventory", "/admin/inventory", Some(Permission::Inventory)),
     ("Staff", "/admin/staff", Some(Permission::Staff)),
     ("Audit log", "/admin/audit", Some(Permission::Staff)),

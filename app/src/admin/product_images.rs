@@ -12,49 +12,20 @@ use mercato::admin::Permission;
 use mercato::catalog::images::{StaffImage, MAX_IMAGES};
 use mercato::catalog::Direction;
 
-/// The server functions here that take a multipart form.
-pub fn multipart_paths() -> [&'static str; 1] {
-    [<UploadImage as leptos::server_fn::ServerFn>::PATH]
-}
-
 /// Adds a picture to a product: a multipart form with `product`, `alt` and `file`.
 /// Without JavaScript, back to the editor with what happened.
 #[server(prefix = "/api", endpoint = "admin/products/images/upload", input = MultipartFormData)]
 pub async fn upload_image(data: MultipartData) -> Result<i64, AppError> {
     use mercato::catalog::images::MAX_BYTES;
     let staff = crate::accounts::require_permission(Permission::Catalog).await?;
-    let malformed = || AppError::BadRequest("the upload's form could not be read".to_owned());
-    let mut form = data.into_inner().ok_or_else(malformed)?;
-    let (mut product, mut alt, mut file) = (None, String::new(), Vec::new());
-    while let Some(mut field) = form.next_field().await.map_err(|_| malformed())? {
-        let name = field.name().unwrap_or_default().to_owned();
-        // Read to one byte past the most a field may be: more is refused, not buffered.
-        let most = if name == "file" { MAX_BYTES + 1 } else { 4096 };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| malformed())? {
-            if bytes.len() + chunk.len() > most {
-                let keep = most - bytes.len();
-                bytes.extend_from_slice(&chunk[..keep]);
-                break;
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "product" => {
-                product = std::str::from_utf8(&bytes)
-                    .ok()
-                    .and_then(|p| p.trim().parse::<i64>().ok())
-            }
-            "alt" => alt = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => {
-                file = bytes;
-                // The form sends the file last: what follows is not read.
-                break;
-            }
-            _ => {}
-        }
-    }
-    let product = product.ok_or_else(malformed)?;
+    let form = super::read_multipart(data, "file", MAX_BYTES).await?;
+    let product = form
+        .fields
+        .get("product")
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .ok_or_else(|| AppError::BadRequest("the upload's form could not be read".to_owned()))?;
+    let alt = form.fields.get("alt").cloned().unwrap_or_default();
+    let file = form.file;
     let state = crate::state::state()?;
     mercato::catalog::images::upload(&state.pool, &*state.media, &staff, product, file, &alt)
         .await?;

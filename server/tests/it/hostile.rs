@@ -185,6 +185,10 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
             Who::Staff,
         ),
         ("admin/categories/delete", vec!["id", "move_to"], Who::Staff),
+        ("admin/imports", vec![], Who::Staff),
+        ("admin/imports/detail", vec!["id"], Who::Staff),
+        ("admin/imports/upload", vec!["file"], Who::Staff),
+        ("admin/imports/apply", vec!["id"], Who::Staff),
         ("admin/inventory", vec!["show", "q", "after"], Who::Staff),
         (
             "admin/inventory/variant",

@@ -19,6 +19,7 @@ mod constraints;
 mod coupons;
 mod hostile;
 mod images;
+mod imports;
 mod inventory;
 mod listing;
 mod orders;

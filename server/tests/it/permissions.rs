@@ -31,6 +31,8 @@ struct Fixture {
     empty_category: i64,
     /// A picture of `product`.
     image: i64,
+    /// A checked import with something to apply.
+    import: i64,
 }
 
 type Body = fn(&Fixture) -> String;
@@ -89,6 +91,15 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
         }),
         ("categories/delete", P(Permission::Catalog), |f| {
             format!("id={}", f.empty_category)
+        }),
+        ("imports", P(Permission::Catalog), |_| String::new()),
+        ("imports/detail", P(Permission::Catalog), |f| {
+            format!("id={}", f.import)
+        }),
+        // A multipart form: see `send` below.
+        ("imports/upload", P(Permission::Catalog), |_| String::new()),
+        ("imports/apply", P(Permission::Catalog), |f| {
+            format!("id={}", f.import)
         }),
         ("inventory", P(Permission::Inventory), |_| {
             "show=all&q=TEE".to_owned()
@@ -186,6 +197,15 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
         .fetch_one(&app.pool)
         .await
         .expect("a picture"),
+        import: sqlx::query_scalar(
+            "INSERT INTO catalog_imports (uploaded_by, file_name, file_bytes, body, state,
+                                          applicable, created, rows_total)
+             SELECT id, 'made-by-the-test.csv', 3, 'sku', 'checked', true, 1, 1
+             FROM users WHERE email = 'target@example.com' RETURNING id",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("a checked import"),
         empty_category: sqlx::query_scalar(
             "INSERT INTO categories (slug, name) VALUES ('empty-for-the-test', 'Empty') RETURNING id",
         )
@@ -213,7 +233,11 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
                         .iter()
                         .map(|(k, v)| (k.as_str(), None, v.as_bytes()))
                         .collect();
-                    parts.push(("file", Some("tiny.png"), crate::common::TINY_PNG));
+                    parts.push(if path.ends_with("/imports/upload") {
+                        ("file", Some("catalog.csv"), b"sku,price\nA-1,1\n" as &[u8])
+                    } else {
+                        ("file", Some("tiny.png"), crate::common::TINY_PNG)
+                    });
                     app.call_multipart(path, &parts, cookie.as_deref()).await
                 } else {
                     app.call(path, body, cookie.as_deref()).await
