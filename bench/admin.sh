@@ -16,18 +16,7 @@ port="${BENCH_PORT:-3214}"
 start_server "$port"
 base="http://127.0.0.1:$port"
 
-jar=$(mktemp)
-curl -fs -c "$jar" -b "$jar" -o /dev/null -H "Origin: $base" -H "Referer: $base/account" \
-  -H 'Accept: text/html' --data-urlencode "email=$BENCH_ADMIN_EMAIL" \
-  --data-urlencode "password=$BENCH_ADMIN_PASSWORD" "$base/api/account/sign-in"
-cookie=$(awk '$6 == "mercato_session" { print "mercato_session=" $7 }' "$jar")
-[ -n "$cookie" ] || { echo "bench: could not sign in" >&2; exit 1; }
-
-pid_file="$data/postgres/postmaster.pid"
-[ -f "$pid_file" ] || { echo "bench: no cluster at $pid_file:" >&2; ls -la "$data" "$data/postgres" >&2; exit 1; }
-sql() {
-  psql -qAt -h "$(sed -n 5p "$pid_file")" -p "$(sed -n 4p "$pid_file")" -U postgres -d mercato -c "$1"
-}
+sign_in_admin "$base"
 products=$(sql "SELECT count(*) FROM products")
 # The stock figures are refreshed by the server's worker; wait for the generated ones.
 sql "SELECT refresh_product_stock(NULL)" >/dev/null

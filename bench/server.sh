@@ -57,3 +57,20 @@ stop_server() {
   scripts/stop-clusters.sh "$data"
   rm -rf "$data"
 }
+
+sign_in_admin() { # base URL; sets $cookie to the bench admin's session
+  local jar
+  jar=$(mktemp)
+  curl -fs -c "$jar" -b "$jar" -o /dev/null -H "Origin: $1" -H "Referer: $1/account" \
+    -H 'Accept: text/html' --data-urlencode "email=$BENCH_ADMIN_EMAIL" \
+    --data-urlencode "password=$BENCH_ADMIN_PASSWORD" "$1/api/account/sign-in"
+  cookie=$(awk '$6 == "mercato_session" { print "mercato_session=" $7 }' "$jar")
+  rm -f "$jar"
+  [ -n "$cookie" ] || { echo "bench: could not sign in" >&2; exit 1; }
+}
+
+sql() { # a statement on the bench server's own cluster; prints the rows
+  local pid_file="$data/postgres/postmaster.pid"
+  [ -f "$pid_file" ] || { echo "bench: no cluster at $pid_file" >&2; exit 1; }
+  psql -qAt -h "$(sed -n 5p "$pid_file")" -p "$(sed -n 4p "$pid_file")" -U postgres -d mercato -c "$1"
+}

@@ -54,6 +54,13 @@ test('an admin invites a fulfilment member, who gets only their role, and deacti
   await expect(theirNav.getByRole('link', { name: 'Staff' })).toHaveCount(0);
   await member.goto('/admin/staff');
   await expect(member.getByText('it needs the staff permission')).toBeVisible();
+  // Fulfilment is not the catalog: no Products section, and no way into the editor.
+  await expect(theirNav.getByRole('link', { name: 'Products' })).toHaveCount(0);
+  for (const path of ['/admin/products', '/admin/products/new', '/admin/products/1', '/admin/imports']) {
+    await member.goto(path);
+    await expect(member.getByText('it needs the catalog permission').first()).toBeVisible();
+    await expect(member.getByRole('button', { name: /Save|Upload/ })).toHaveCount(0);
+  }
 
   // Deactivated: the member's very next page finds them signed out.
   await page

@@ -272,16 +272,25 @@ async fn export_catalog(
     session: tower_sessions::Session,
 ) -> Response {
     use futures_util::StreamExt;
-    use mercato::catalog::imports::{export_header, export_page};
+    use mercato::catalog::export;
     let permission = mercato::admin::Permission::Catalog;
     if let Err(error) =
-        app::accounts::require_permission_outside(&check, &session, &state, permission).await
+        app::accounts::require_permission_for(&check, &session, &state, permission).await
     {
         let status =
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (status, error.to_string()).into_response();
     }
-    let header = match export_header() {
+    // A few at a time: each holds a database connection while it reads a page.
+    let Ok(turn) = exports().clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
+            "Other exports are running: try again in a minute.",
+        )
+            .into_response();
+    };
+    let header = match export::header() {
         Ok(header) => header,
         Err(error) => {
             tracing::error!(%error, "could not start an export");
@@ -294,7 +303,7 @@ async fn export_catalog(
         let pool = pool.clone();
         async move {
             let after = after?;
-            match export_page(&pool, currency, after).await {
+            match export::page(&pool, currency, after, export::PAGE).await {
                 Ok((bytes, next)) => Some((Ok(bytes), next)),
                 Err(error) => {
                     tracing::warn!(%error, "an export stopped part-way");
@@ -303,7 +312,15 @@ async fn export_catalog(
             }
         }
     });
-    let body = futures_util::stream::once(async move { Ok(header) }).chain(pages);
+    // Fused: the compression layer may ask again after the end. The turn is given
+    // back when the stream is dropped (done, failed, or the download cancelled).
+    let body = futures_util::stream::once(async move { Ok(header) })
+        .chain(pages)
+        .fuse()
+        .map(move |page| {
+            let _turn = &turn;
+            page
+        });
     (
         [
             (
@@ -319,6 +336,12 @@ async fn export_catalog(
         axum::body::Body::from_stream(body),
     )
         .into_response()
+}
+
+/// How many exports may stream at once (per process).
+fn exports() -> &'static Arc<tokio::sync::Semaphore> {
+    static EXPORTS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    EXPORTS.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(2)))
 }
 
 /// An uploaded picture or one of its copies, streamed. Named by the hash of the upload

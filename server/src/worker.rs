@@ -1,8 +1,11 @@
 //! Background work every server process runs: delivering the outbox, cancelling
-//! orders left unpaid, refreshing the products' stock figures, making the shop's
-//! copies of uploaded pictures and running catalog imports. Mail, orders and pictures are taken with `FOR UPDATE
-//! SKIP LOCKED`, and the stock queue's entries are deleted as they are taken, so several
-//! processes never do one job twice.
+//! orders left unpaid, refreshing the products' stock figures, making the shop's copies
+//! of uploaded pictures and running catalog imports. Mail, orders and pictures are
+//! taken with `FOR UPDATE SKIP LOCKED`, and the stock queue's entries are deleted as
+//! they are taken, so several processes never do one job twice. An import is held for
+//! a while and its hold renewed as it goes; one whose worker stopped is taken up again
+//! from its start (applying twice changes nothing twice), and every write names the
+//! attempt, so a worker that lost its hold writes nothing more.
 
 use mercato::mail::{deliver_due, Delivery};
 use sqlx::PgPool;

@@ -89,6 +89,17 @@ impl Staff {
         Some(Staff { user, permissions })
     }
 
+    /// The capability account `id` has now, for work done on its behalf away from a
+    /// request (the worker applying an import): `None` when it is gone, deactivated or
+    /// not staff.
+    #[cfg(feature = "server")]
+    pub async fn acting(pool: &sqlx::PgPool, id: i64) -> Result<Option<Staff>, crate::Error> {
+        let account = crate::accounts::store::account(pool, id).await?;
+        Ok(account
+            .filter(|a| !a.deactivated)
+            .and_then(|a| Staff::of(a.user, &a.staff_permissions)))
+    }
+
     /// Everything this staff member may do, in the order declared.
     pub fn permissions(&self) -> impl Iterator<Item = Permission> + '_ {
         self.permissions.iter().copied()

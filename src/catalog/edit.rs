@@ -273,7 +273,9 @@ impl ProductDraft {
 
         let (options, rows) = parse_options(&mut errors, &form.options);
         let (variants, removed) = parse_variants(&mut errors, form, &options, &rows, currency);
-        if status == Some(ProductStatus::Active) && variants.is_empty() {
+        // (Not when a variant was given but has an error of its own: that one says it.)
+        let variant_errors = errors.0.iter().any(|e| e.field.starts_with("variants["));
+        if status == Some(ProductStatus::Active) && variants.is_empty() && !variant_errors {
             errors.add(
                 "status",
                 "A product on sale needs at least one variant with a SKU and a price. Keep it a draft until it has one.",
@@ -673,7 +675,7 @@ mod server {
             });
         };
         let mut conn = pool.acquire().await?;
-        let Saved3 {
+        let SavedProduct {
             product,
             options,
             variants,
@@ -744,14 +746,14 @@ mod server {
     }
 
     /// A product, its options and its variants (in their order) as saved.
-    struct Saved3 {
+    struct SavedProduct {
         product: ProductRow,
         options: Vec<OptionDraft>,
         variants: Vec<VariantRow>,
     }
 
     /// Product `id` as saved (`None`: there is none), for the editor and for imports.
-    async fn saved(conn: &mut PgConnection, id: i64) -> Result<Option<Saved3>, Error> {
+    async fn saved(conn: &mut PgConnection, id: i64) -> Result<Option<SavedProduct>, Error> {
         let Some(product) = sqlx::query_as!(
             ProductRow,
             r#"SELECT name, slug, description, status AS "status: ProductStatus", category_id,
@@ -775,7 +777,7 @@ mod server {
         )
         .fetch_all(&mut *conn)
         .await?;
-        Ok(Some(Saved3 {
+        Ok(Some(SavedProduct {
             product,
             options,
             variants,
@@ -878,7 +880,7 @@ mod server {
         id: i64,
         currency: Currency,
     ) -> Result<Option<crate::catalog::transfer::Current>, Error> {
-        let Some(Saved3 {
+        let Some(SavedProduct {
             product,
             options,
             variants,
@@ -1654,6 +1656,13 @@ mod tests {
         active.status = "active".to_owned();
         active.variants.clear();
         assert_eq!(errors_of(&active)[0].0, "status");
+        // A variant given with a mistake: the mistake is the one error.
+        let mut mistyped = form();
+        mistyped.status = "active".to_owned();
+        mistyped.variants.truncate(1);
+        mistyped.variants[0].price = "12.345".to_owned();
+        let fields: Vec<String> = errors_of(&mistyped).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["variants[0][price]"]);
 
         let mut huge = form();
         let many: Vec<String> = (0..20).map(|n| format!("V{n}")).collect();

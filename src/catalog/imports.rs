@@ -7,8 +7,10 @@
 //! job's row, so the page shows it after a reload; applying the same file again
 //! changes nothing.
 //!
-//! Export streams the whole catalog in pages of products ([`export_page`]), so its
-//! memory stays the same whatever the catalog's size.
+//! The dry run acts as whoever uploaded the file and applying as whoever applies it:
+//! the two find the same unless their permissions differ (setting new variants' stock
+//! needs the inventory permission) or the catalog changed in between; the page shows
+//! what applying did.
 
 use serde::{Deserialize, Serialize};
 
@@ -102,15 +104,19 @@ mod server {
     use super::*;
     use crate::admin::{Permission, Staff};
     use crate::catalog::edit::{self, ProductDraft, Saved};
-    use crate::catalog::transfer::{
-        self, Current, ExportProduct, ExportVariant, Group, Row, Sheet, Target,
-    };
+    use crate::catalog::transfer::{self, Current, Group, Row, Sheet};
+    use crate::db::constraint::violated;
     use crate::inventory::{Adjustment, MovementReason};
-    use crate::money::{Currency, Money};
+    use crate::money::Currency;
     use crate::Error;
     use sqlx::PgPool;
     use std::collections::HashMap;
     use std::time::{Duration, Instant};
+
+    /// How many of one person's files may wait for their check at once.
+    const MAX_WAITING: i64 = 3;
+    /// A checked import not applied within this many days is dropped (with its file).
+    const KEEP_CHECKED_DAYS: i32 = 7;
 
     /// Takes `file` (named `file_name`) for an import: the worker checks it next.
     pub async fn upload(
@@ -135,9 +141,24 @@ mod server {
                 ),
             ));
         }
+        let waiting = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM catalog_imports
+               WHERE uploaded_by = $1 AND state = 'checking'"#,
+            staff.id()
+        )
+        .fetch_one(pool)
+        .await?;
+        if waiting >= MAX_WAITING {
+            return Err(Error::field(
+                "file",
+                format!("{waiting} of your files are waiting for their check: upload this one when they are done."),
+            ));
+        }
         let name: String = file_name
             .chars()
-            .filter(|c| !c.is_control())
+            // Control characters, and those that turn text around (a name that shows
+            // as another).
+            .filter(|c| !c.is_control() && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
             .take(200)
             .collect();
         let name = match name.trim() {
@@ -159,13 +180,19 @@ mod server {
     /// Asks the worker to apply checked import `id`, as `staff`.
     pub async fn apply(pool: &PgPool, staff: &Staff, id: i64) -> Result<(), Error> {
         staff.require(Permission::Catalog)?;
+        let import = get(pool, id).await?;
+        if !import.can_apply() {
+            return Err(edit::CatalogError::ImportNotReady(import.state).into());
+        }
+        // The same rule, held at the moment of the change (a second click, or another
+        // person's, finds it applying already).
         let taken = sqlx::query!(
             "UPDATE catalog_imports
              SET state = 'applying', applied_by = $2, rows_done = 0, attempts = 0,
-                 claimed_until = NULL, created = 0, updated = 0, unchanged = 0, skipped = 0,
-                 stock_ignored = 0, problem_count = 0, problems = '[]'
-             WHERE id = $1 AND state = 'checked' AND applicable
-               AND created + updated > 0",
+                 claimed_until = NULL, failure = NULL, created = 0, updated = 0,
+                 unchanged = 0, skipped = 0, stock_ignored = 0, problem_count = 0,
+                 problems = '[]'
+             WHERE id = $1 AND state = 'checked'",
             id,
             staff.id(),
         )
@@ -175,8 +202,8 @@ mod server {
         if taken == 1 {
             return Ok(());
         }
-        let import = get(pool, id).await?;
-        Err(edit::CatalogError::ImportNotReady(import.state).into())
+        let now = get(pool, id).await?;
+        Err(edit::CatalogError::ImportNotReady(now.state).into())
     }
 
     /// Import `id`, with its first problems.
@@ -239,18 +266,44 @@ mod server {
 
     /// How long a worker holds a job without saying it is still at it.
     const LEASE_SECONDS: f64 = 120.0;
+    /// After an attempt stopped on an error (the database, most often), the job waits
+    /// this long before the next.
+    const RETRY_SECONDS: f64 = 10.0;
     /// How often a running job's progress is written.
     const PROGRESS_EVERY: Duration = Duration::from_millis(500);
     /// A job taken up this many times without finishing fails.
-    const MAX_ATTEMPTS: i32 = 3;
+    pub const MAX_ATTEMPTS: i32 = 3;
+
+    /// A worker's hold on a job: the job, and which attempt this is. Every write of the
+    /// job's progress and outcome names both, so a worker whose hold lapsed (and was
+    /// taken over) writes nothing and stops.
+    #[derive(Debug, Clone, Copy)]
+    struct Claim {
+        id: i64,
+        attempt: i32,
+    }
+
+    /// The hold was lost: another worker has the job now.
+    #[derive(Debug)]
+    struct Lost;
 
     /// Runs the next waiting import (its dry run, or applying it), if there is one;
-    /// `changed` is called after each product applied. Gives whether there was one.
+    /// `changed` is called after each product an apply changed. Gives whether there was
+    /// one. Also drops checked imports nobody applied in [`KEEP_CHECKED_DAYS`].
     pub async fn run_next(
         pool: &PgPool,
         currency: Currency,
         changed: &(dyn Fn() + Sync),
     ) -> Result<bool, Error> {
+        sqlx::query!(
+            "UPDATE catalog_imports
+             SET state = 'failed', body = NULL, finished_at = now(),
+                 failure = 'Not applied within ' || $1::int || ' days: upload the file again.'
+             WHERE state = 'checked' AND created_at < now() - make_interval(days => $1)",
+            KEEP_CHECKED_DAYS,
+        )
+        .execute(pool)
+        .await?;
         let Some(job) = sqlx::query!(
             r#"UPDATE catalog_imports
                SET claimed_until = now() + make_interval(secs => $1), attempts = attempts + 1
@@ -266,59 +319,95 @@ mod server {
         else {
             return Ok(false);
         };
-        let apply = job.state == ImportState::Applying;
-        let fail = |why: String| async move {
-            tracing::warn!(import = job.id, why, "an import failed");
-            sqlx::query!(
-                "UPDATE catalog_imports SET state = 'failed', failure = $2, body = NULL,
-                        claimed_until = NULL, finished_at = now()
-                 WHERE id = $1",
-                job.id,
-                why,
-            )
-            .execute(pool)
-            .await
-            .map(|_| true)
-            .map_err(Error::from)
+        let claim = Claim {
+            id: job.id,
+            attempt: job.attempts,
         };
+        let apply = job.state == ImportState::Applying;
         if job.attempts > MAX_ATTEMPTS {
-            return fail("It stopped several times before finishing (the server restarted?). Upload the file again: applying it twice changes nothing twice.".to_owned()).await;
+            let why =
+                sqlx::query_scalar!("SELECT failure FROM catalog_imports WHERE id = $1", job.id)
+                    .fetch_one(pool)
+                    .await?
+                    .unwrap_or_else(|| {
+                        "It stopped several times before finishing (the server restarted?)"
+                            .to_owned()
+                    });
+            fail(
+                pool,
+                claim,
+                &format!(
+                    "{why} Upload the file again: what it changed already is not changed twice."
+                ),
+            )
+            .await?;
+            return Ok(true);
         }
         let acting = if apply {
             job.applied_by
         } else {
             Some(job.uploaded_by)
         };
-        let account = match acting {
-            Some(id) => crate::accounts::store::account(pool, id).await?,
+        let staff = match acting {
+            Some(id) => Staff::acting(pool, id).await?,
             None => None,
-        };
-        let staff = account
-            .filter(|a| !a.deactivated)
-            .and_then(|a| Staff::of(a.user, &a.staff_permissions))
-            .filter(|s| s.may(Permission::Catalog));
+        }
+        .filter(|s| s.may(Permission::Catalog));
         let Some(staff) = staff else {
-            return fail("Whoever started it can no longer change the catalog.".to_owned()).await;
+            fail(
+                pool,
+                claim,
+                "Whoever started it can no longer change the catalog.",
+            )
+            .await?;
+            return Ok(true);
         };
         let body = job.body.unwrap_or_default();
-        let outcome = run(pool, &staff, job.id, &body, apply, currency, changed).await?;
+        let outcome = match run(pool, &staff, claim, body, apply, currency, changed).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(Lost)) => {
+                tracing::warn!(
+                    import = job.id,
+                    "an import was taken over by another worker"
+                );
+                return Ok(true);
+            }
+            Err(error) => {
+                // Tried again after a pause; the page says why meanwhile.
+                tracing::warn!(import = job.id, %error, "an import stopped; it is tried again");
+                sqlx::query!(
+                    "UPDATE catalog_imports
+                     SET claimed_until = now() + make_interval(secs => $3),
+                         failure = 'The last attempt stopped (the database was unavailable?); it is tried again.'
+                     WHERE id = $1 AND attempts = $2",
+                    claim.id,
+                    claim.attempt,
+                    RETRY_SECONDS,
+                )
+                .execute(pool)
+                .await?;
+                return Ok(true);
+            }
+        };
         let problems = serde_json::to_value(&outcome.problems)
             .map_err(|e| Error::Internal(format!("an import's problems: {e}")))?;
-        let state = if apply {
-            ImportState::Applied
+        let (from, to) = if apply {
+            (ImportState::Applying, ImportState::Applied)
         } else {
-            ImportState::Checked
+            (ImportState::Checking, ImportState::Checked)
         };
         sqlx::query!(
             "UPDATE catalog_imports
-             SET state = $2, rows_total = $3, rows_done = $3, created = $4, updated = $5,
-                 unchanged = $6, skipped = $7, stock_ignored = $8, problem_count = $9,
-                 problems = $10, applicable = $11, claimed_until = NULL,
-                 body = CASE WHEN $2 = 'applied' THEN NULL ELSE body END,
-                 finished_at = CASE WHEN $2 = 'applied' THEN now() END
-             WHERE id = $1",
-            job.id,
-            state as ImportState,
+             SET state = $4, rows_total = $5, rows_done = $5, created = $6, updated = $7,
+                 unchanged = $8, skipped = $9, stock_ignored = $10, problem_count = $11,
+                 problems = $12, applicable = $13, claimed_until = NULL, failure = NULL,
+                 body = CASE WHEN $4 = 'applied' THEN NULL ELSE body END,
+                 finished_at = CASE WHEN $4 = 'applied' THEN now() END
+             WHERE id = $1 AND attempts = $2 AND state = $3",
+            claim.id,
+            claim.attempt,
+            from as ImportState,
+            to as ImportState,
             outcome.rows as i32,
             outcome.created,
             outcome.updated,
@@ -342,6 +431,22 @@ mod server {
         Ok(true)
     }
 
+    /// Ends a job as failed, saying `why`, unless another worker holds it now.
+    async fn fail(pool: &PgPool, claim: Claim, why: &str) -> Result<(), Error> {
+        tracing::warn!(import = claim.id, why, "an import failed");
+        sqlx::query!(
+            "UPDATE catalog_imports SET state = 'failed', failure = $3, body = NULL,
+                    claimed_until = NULL, finished_at = now()
+             WHERE id = $1 AND attempts = $2",
+            claim.id,
+            claim.attempt,
+            why,
+        )
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+
     /// What a dry run found, or applying did.
     #[derive(Debug, Default)]
     struct Outcome {
@@ -352,31 +457,43 @@ mod server {
         skipped: i32,
         stock_ignored: i32,
         problem_count: i32,
+        /// The problems with the lowest lines (at most [`KEPT_PROBLEMS`] once done).
         problems: Vec<Problem>,
         applicable: bool,
     }
 
     impl Outcome {
-        fn add(&mut self, mut problems: Vec<Problem>) {
-            self.problem_count += problems.len() as i32;
-            let room = KEPT_PROBLEMS.saturating_sub(self.problems.len());
-            problems.truncate(room);
+        fn add(&mut self, problems: Vec<Problem>) {
+            self.problem_count = self.problem_count.saturating_add(problems.len() as i32);
             self.problems.extend(problems);
+            if self.problems.len() > 2 * KEPT_PROBLEMS {
+                self.keep_first();
+            }
+        }
+
+        /// Keeps the [`KEPT_PROBLEMS`] first problems by line.
+        fn keep_first(&mut self) {
+            self.problems.sort_by_key(|p| p.line);
+            self.problems.truncate(KEPT_PROBLEMS);
         }
     }
 
     /// Reads `body` and saves each of its products as `staff` (committed when `apply`,
-    /// else rolled back), writing progress to import `id` as it goes.
+    /// else rolled back), writing progress as it goes. `Ok(Err(Lost))`: another worker
+    /// took the job over.
     async fn run(
         pool: &PgPool,
         staff: &Staff,
-        id: i64,
-        body: &[u8],
+        claim: Claim,
+        body: Vec<u8>,
         apply: bool,
         currency: Currency,
         changed: &(dyn Fn() + Sync),
-    ) -> Result<Outcome, Error> {
-        let sheet = Sheet::read(body);
+    ) -> Result<Result<Outcome, Lost>, Error> {
+        // Reading a large file takes a moment of a core: not on the async threads.
+        let sheet = tokio::task::spawn_blocking(move || Sheet::read(&body))
+            .await
+            .map_err(|e| Error::Internal(format!("reading an import: {e}")))?;
         let mut outcome = Outcome {
             rows: sheet.rows.len(),
             applicable: sheet.problems.is_empty(),
@@ -384,9 +501,12 @@ mod server {
         };
         outcome.add(sheet.problems.clone());
         if !outcome.applicable {
-            return Ok(outcome);
+            outcome.keep_first();
+            return Ok(Ok(outcome));
         }
-        progress(pool, id, 0, sheet.rows.len()).await?;
+        if !progress(pool, claim, 0, sheet.rows.len()).await? {
+            return Ok(Err(Lost));
+        }
         let skus: Vec<String> = sheet.rows.iter().filter_map(|r| sheet.sku(r)).collect();
         let saved_skus: HashMap<String, i64> = sqlx::query!(
             "SELECT sku, product_id FROM variants WHERE sku = ANY ($1)",
@@ -419,7 +539,13 @@ mod server {
             .into_iter()
             .map(|r| (r.slug, r.id))
             .collect();
-        let (groups, problems) = transfer::group(&sheet, &saved_skus, &saved_slugs);
+        let sheet = std::sync::Arc::new(sheet);
+        let (groups, problems) = {
+            let sheet = sheet.clone();
+            tokio::task::spawn_blocking(move || transfer::group(&sheet, &saved_skus, &saved_slugs))
+                .await
+                .map_err(|e| Error::Internal(format!("reading an import: {e}")))?
+        };
         outcome.add(problems);
         let mut done = 0;
         let mut written = Instant::now();
@@ -428,18 +554,12 @@ mod server {
             let kept = if group.bad {
                 None
             } else {
-                product(
-                    pool,
+                let to = Saving {
                     staff,
-                    &sheet,
-                    group,
-                    &rows,
-                    &categories,
                     apply,
                     currency,
-                    &mut outcome,
-                )
-                .await?
+                };
+                product(pool, &to, &sheet, group, &rows, &categories, &mut outcome).await?
             };
             match kept {
                 None => outcome.skipped += 1,
@@ -456,50 +576,68 @@ mod server {
             }
             done += rows.len();
             if written.elapsed() >= PROGRESS_EVERY {
-                progress(pool, id, done, sheet.rows.len()).await?;
+                if !progress(pool, claim, done, sheet.rows.len()).await? {
+                    return Ok(Err(Lost));
+                }
                 written = Instant::now();
             }
         }
-        outcome.problems.sort_by_key(|p| p.line);
-        Ok(outcome)
+        outcome.keep_first();
+        Ok(Ok(outcome))
     }
 
-    /// Writes a job's progress and renews its hold on it.
-    async fn progress(pool: &PgPool, id: i64, done: usize, total: usize) -> Result<(), Error> {
-        sqlx::query!(
+    /// Writes a job's progress and renews the hold on it; false when the hold was lost.
+    async fn progress(
+        pool: &PgPool,
+        claim: Claim,
+        done: usize,
+        total: usize,
+    ) -> Result<bool, Error> {
+        Ok(sqlx::query!(
             "UPDATE catalog_imports
-             SET rows_done = $2, rows_total = $3, claimed_until = now() + make_interval(secs => $4)
-             WHERE id = $1",
-            id,
+             SET rows_done = $3, rows_total = $4, claimed_until = now() + make_interval(secs => $5)
+             WHERE id = $1 AND attempts = $2",
+            claim.id,
+            claim.attempt,
             done as i32,
             total as i32,
             LEASE_SECONDS,
         )
         .execute(pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// Who saves an import's products, how, and in which currency.
+    struct Saving<'a> {
+        staff: &'a Staff,
+        apply: bool,
+        currency: Currency,
     }
 
     /// One product of the file: put over what is saved, held to the editor's rules and
     /// saved by its save (rolled back unless `apply`). Gives what was saved and the
     /// version it was before (`None`: created); `None` when it has a problem, which
     /// goes into `outcome`.
-    #[allow(clippy::too_many_arguments)]
     async fn product(
         pool: &PgPool,
-        staff: &Staff,
+        to: &Saving<'_>,
         sheet: &Sheet,
         group: &Group,
         rows: &[&Row],
         categories: &HashMap<String, i64>,
-        apply: bool,
-        currency: Currency,
         outcome: &mut Outcome,
     ) -> Result<Option<(Saved, Option<i32>)>, Error> {
+        let Saving {
+            staff,
+            apply,
+            currency,
+        } = *to;
         let first = rows.first().map_or(0, |r| r.line);
         let current = match &group.target {
-            Target::New(_) => Current::default(),
-            Target::Product(id) => {
+            transfer::Target::New(_) => Current::default(),
+            transfer::Target::Product(id) => {
                 let mut conn = pool.acquire().await?;
                 match edit::current(&mut conn, *id, currency).await? {
                     Some(current) => current,
@@ -525,7 +663,7 @@ mod server {
             outcome.add(vec![Problem {
                 line: first,
                 column: Some(transfer::Column::Stock.as_str().to_owned()),
-                message: "Setting new variants' stock needs the inventory permission: leave the stock column empty, or ask someone who has it to apply the file.".to_owned(),
+                message: "Setting new variants' stock needs the inventory permission: leave the stock column empty, or have someone with that permission upload the file.".to_owned(),
             }]);
             return Ok(None);
         }
@@ -536,14 +674,13 @@ mod server {
                 return Ok(None);
             }
         };
-        let (mut tx, saved) =
-            match edit::save_uncommitted(pool, staff, id, version.max(0), &draft).await {
-                Ok(done) => done,
-                Err(error) => {
-                    outcome.add(refused(error, first, &overlaid.lines)?);
-                    return Ok(None);
-                }
-            };
+        let (mut tx, saved) = match edit::save_uncommitted(pool, staff, id, version, &draft).await {
+            Ok(done) => done,
+            Err(error) => {
+                outcome.add(refused(error, first, &overlaid.lines)?);
+                return Ok(None);
+            }
+        };
         if !overlaid.new_stock.is_empty() {
             let skus: Vec<String> = overlaid.new_stock.iter().map(|(s, _)| s.clone()).collect();
             let ids: HashMap<String, i64> = sqlx::query!(
@@ -581,110 +718,24 @@ mod server {
     }
 
     /// A save's refusal as the file's problems; errors that are not about the file
-    /// (the database is down) stop the job.
+    /// (the database is down, a deadlock) stop this attempt, to be tried again.
     fn refused(error: Error, first: u64, lines: &[Option<u64>]) -> Result<Vec<Problem>, Error> {
-        match error {
-            Error::Fields(errors) => Ok(transfer::locate(errors, first, lines)),
-            Error::Rule(_) | Error::NotPermitted(_) => Ok(vec![Problem {
+        let at_first = |message: String| {
+            Ok(vec![Problem {
                 line: first,
                 column: None,
-                message: error.to_string(),
-            }]),
+                message,
+            }])
+        };
+        match error {
+            Error::Fields(errors) => Ok(transfer::locate(errors, first, lines)),
+            Error::Rule(_) | Error::NotPermitted(_) => at_first(error.to_string()),
+            // A rule the database holds that the editor's form does not name.
+            Error::Database(e) if violated(&e).is_some() => at_first(format!(
+                "The database refused this product ({}). Check its rows against the editor's rules.",
+                violated(&e).unwrap_or_default()
+            )),
             other => Err(other),
         }
-    }
-
-    /// How many products one page of an export reads.
-    pub const EXPORT_PAGE: i64 = 500;
-
-    /// The products after id `after` (a page of them) as CSV rows, and where the next
-    /// page starts (`None`: that was the last).
-    pub async fn export_page(
-        pool: &PgPool,
-        currency: Currency,
-        after: i64,
-    ) -> Result<(Vec<u8>, Option<i64>), Error> {
-        let failed = |e: csv::Error| Error::Internal(format!("writing the export: {e}"));
-        let products = sqlx::query!(
-            r#"SELECT p.id, p.slug, p.name, p.status, c.slug AS category, p.description,
-                      p.seo_title, p.seo_description
-               FROM products p JOIN categories c ON c.id = p.category_id
-               WHERE p.id > $1 ORDER BY p.id LIMIT $2"#,
-            after,
-            EXPORT_PAGE,
-        )
-        .fetch_all(pool)
-        .await?;
-        let Some(last) = products.last().map(|p| p.id) else {
-            return Ok((Vec::new(), None));
-        };
-        let ids: Vec<i64> = products.iter().map(|p| p.id).collect();
-        let mut options: HashMap<i64, Vec<String>> = HashMap::new();
-        for o in sqlx::query!(
-            "SELECT product_id, name FROM product_options WHERE product_id = ANY ($1)
-             ORDER BY product_id, position",
-            &ids
-        )
-        .fetch_all(pool)
-        .await?
-        {
-            options.entry(o.product_id).or_default().push(o.name);
-        }
-        let mut variants: HashMap<i64, Vec<ExportVariant>> = HashMap::new();
-        for v in sqlx::query!(
-            r#"SELECT v.product_id, v.sku, v.option1, v.option2, v.option3, v.price,
-                      v.compare_at_price, v.weight_grams, coalesce(i.on_hand, 0) AS "on_hand!"
-               FROM variants v LEFT JOIN inventory i ON i.variant_id = v.id
-               WHERE v.product_id = ANY ($1) ORDER BY v.product_id, v.position, v.id"#,
-            &ids
-        )
-        .fetch_all(pool)
-        .await?
-        {
-            variants
-                .entry(v.product_id)
-                .or_default()
-                .push(ExportVariant {
-                    values: [
-                        v.option1.unwrap_or_default(),
-                        v.option2.unwrap_or_default(),
-                        v.option3.unwrap_or_default(),
-                    ],
-                    sku: v.sku,
-                    price: Money::new(v.price, currency).typed(),
-                    compare_at: Money::typed_or_empty(v.compare_at_price, currency),
-                    weight_grams: v.weight_grams,
-                    on_hand: v.on_hand,
-                });
-        }
-        let mut out = csv::Writer::from_writer(Vec::new());
-        for p in products {
-            let product = ExportProduct {
-                options: options.remove(&p.id).unwrap_or_default(),
-                variants: variants.remove(&p.id).unwrap_or_default(),
-                handle: p.slug,
-                name: p.name,
-                status: p.status,
-                category: p.category,
-                description: p.description,
-                seo_title: p.seo_title.unwrap_or_default(),
-                seo_description: p.seo_description.unwrap_or_default(),
-            };
-            transfer::write_product(&mut out, &product).map_err(failed)?;
-        }
-        let bytes = out
-            .into_inner()
-            .map_err(|e| failed(e.into_error().into()))?;
-        Ok((bytes, (ids.len() as i64 == EXPORT_PAGE).then_some(last)))
-    }
-
-    /// The start of an export: a BOM (so that spreadsheets read the file as UTF-8) and
-    /// the header row.
-    pub fn export_header() -> Result<Vec<u8>, Error> {
-        let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-        transfer::write_header(&mut out)
-            .map_err(|e| Error::Internal(format!("writing the export: {e}")))?;
-        out.into_inner()
-            .map_err(|e| Error::Internal(format!("writing the export: {}", e.error())))
     }
 }

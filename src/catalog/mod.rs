@@ -15,6 +15,8 @@ pub mod browse;
 #[cfg(feature = "server")]
 pub mod cards;
 #[cfg(feature = "server")]
+pub mod export;
+#[cfg(feature = "server")]
 pub mod read;
 #[cfg(feature = "server")]
 pub mod seed;

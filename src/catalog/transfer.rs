@@ -22,10 +22,50 @@
 use super::edit::{OptionForm, ProductForm, VariantForm, MAX_OPTIONS, MAX_VARIANTS};
 use super::imports::Problem;
 use crate::error::FieldErrors;
-use std::collections::HashMap;
+use crate::inventory::MAX_ADJUSTMENT;
+use std::collections::{HashMap, HashSet};
 
 /// The most rows an import takes.
 pub const MAX_ROWS: usize = 250_000;
+/// The most cells a header may have (the file has 18 columns).
+const MAX_COLUMNS: usize = 64;
+/// After this many rows that cannot be read, the rest of the file is not read.
+const MAX_UNREADABLE: usize = 100;
+/// User text quoted in a problem's message is cut to this many characters.
+const QUOTED: usize = 80;
+
+/// `text` as a problem quotes it: at most [`QUOTED`] characters.
+fn quoted(text: &str) -> String {
+    if text.chars().count() <= QUOTED {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(QUOTED).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// The first characters that make a spreadsheet read a cell as a formula. Export puts
+/// an apostrophe before a text cell that starts with one (so that opening the file
+/// runs nothing a product's name says), and import takes it off again.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as export writes it: see [`FORMULA_STARTS`].
+fn defused(text: &str) -> String {
+    if text.starts_with(FORMULA_STARTS) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A cell as read: the apostrophe export put before a formula-like text taken off.
+fn undefused(cell: String) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest.to_owned(),
+        _ => cell,
+    }
+}
 
 crate::text_enum! {
     /// The file's columns, in the order export writes them.
@@ -171,9 +211,25 @@ impl Sheet {
                 }
             }
             let line = lines.at(record.position().map_or(0, |p| p.byte()));
+            if sheet.problems.len() >= MAX_UNREADABLE {
+                sheet.problems.push(problem(
+                    line,
+                    None,
+                    format!("The rest of the file was not read: it has more than {MAX_UNREADABLE} rows that could not be read. Is it a CSV file?"),
+                ));
+                break;
+            }
+            if width == 0 && record.len() > MAX_COLUMNS {
+                sheet.problems.push(problem(
+                    line,
+                    None,
+                    format!("The first row has {} cells: it should name the columns (up to 18). Is it a CSV file of the catalog?", record.len()),
+                ));
+                break;
+            }
             let cells: Result<Vec<String>, _> = record
                 .iter()
-                .map(|c| std::str::from_utf8(c).map(str::to_owned))
+                .map(|c| std::str::from_utf8(c).map(|c| undefused(c.to_owned())))
                 .collect();
             let Ok(cells) = cells else {
                 sheet.problems.push(problem(
@@ -241,10 +297,10 @@ impl Sheet {
                 }
                 None => self.problems.push(Problem {
                     line,
-                    column: Some(cell.trim().to_owned()),
+                    column: Some(quoted(cell.trim())),
                     message: format!(
                         "There is no column \"{}\". The columns are: {}.",
-                        cell.trim(),
+                        quoted(cell.trim()),
                         Column::ALL.map(Column::as_str).join(", ")
                     ),
                 }),
@@ -324,18 +380,22 @@ pub fn group(
     saved_slugs: &HashMap<String, i64>,
 ) -> (Vec<Group>, Vec<Problem>) {
     let mut problems = Vec::new();
-    let mut bad_lines: Vec<u64> = Vec::new();
+    // The rows (by index) with a problem.
+    let mut bad: HashSet<usize> = HashSet::new();
     // SKUs twice in the file.
     let mut first_of: HashMap<String, u64> = HashMap::new();
-    for row in &sheet.rows {
+    for (i, row) in sheet.rows.iter().enumerate() {
         if let Some(sku) = sheet.sku(row) {
             if let Some(first) = first_of.get(&sku) {
                 problems.push(problem(
                     row.line,
                     Some(Column::Sku),
-                    format!("{sku} is on line {first} too: a SKU is one variant."),
+                    format!(
+                        "{} is on line {first} too: a SKU is one variant.",
+                        quoted(&sku)
+                    ),
                 ));
-                bad_lines.push(row.line);
+                bad.insert(i);
             } else {
                 first_of.insert(sku, row.line);
             }
@@ -357,7 +417,7 @@ pub fn group(
                         Some(Column::Handle),
                         format!("This SKU is a variant of another product than the SKU on line {line}, with the same handle. A SKU stays with its product: give the rows of each product its own handle."),
                     ));
-                    bad_lines.push(row.line);
+                    bad.insert(i);
                 }
                 Some(_) => {}
                 None => {
@@ -382,7 +442,7 @@ pub fn group(
                     Some(Column::Sku),
                     format!("This row has a {} but no SKU. Give its SKU (a row without one is a product without variants).", column.as_str()),
                 ));
-                bad_lines.push(row.line);
+                bad.insert(i);
             }
         }
         let Some(handle) = sheet.given(row, Column::Handle) else {
@@ -390,11 +450,14 @@ pub fn group(
                 row.line,
                 Some(Column::Handle),
                 match sku {
-                    Some(sku) => format!("No variant has the SKU {sku}: give the handle of the product it is added to."),
+                    Some(sku) => format!(
+                        "No variant has the SKU {}: give the handle of the product it is added to.",
+                        quoted(&sku)
+                    ),
                     None => "Give this row's handle or SKU.".to_owned(),
                 },
             ));
-            bad_lines.push(row.line);
+            bad.insert(i);
             continue;
         };
         let target = match handles.get(handle) {
@@ -414,7 +477,7 @@ pub fn group(
     let mut index: HashMap<Target, usize> = HashMap::new();
     for (i, target) in targets.into_iter().enumerate() {
         let Some(target) = target else { continue };
-        let bad = bad_lines.contains(&sheet.rows[i].line);
+        let is_bad = bad.contains(&i);
         let n = *index.entry(target.clone()).or_insert_with(|| {
             groups.push(Group {
                 target,
@@ -424,7 +487,7 @@ pub fn group(
             groups.len() - 1
         });
         groups[n].rows.push(i);
-        groups[n].bad |= bad;
+        groups[n].bad |= is_bad;
     }
     // A bad row without a product (no handle, no known SKU) is only its own problem.
     (groups, problems)
@@ -466,6 +529,17 @@ pub fn overlay(
 ) -> Option<Overlaid> {
     let before = problems.len();
     let first = rows.first()?;
+    if rows.len() > MAX_VARIANTS {
+        problems.push(problem(
+            first.line,
+            Some(Column::Sku),
+            format!(
+                "A product can have up to {MAX_VARIANTS} variants; this file gives this one {} rows.",
+                rows.len()
+            ),
+        ));
+        return None;
+    }
     let mut form = current.form;
     let is_new = current.id.is_none();
     if is_new && form.status.is_empty() {
@@ -500,7 +574,7 @@ pub fn overlay(
                 None => problems.push(problem(
                     first.line,
                     Some(column),
-                    format!("There is no category {value}. Use a category's slug, as on the Categories page, or add it there first."),
+                    format!("There is no category {}. Use a category's slug, as on the Categories page, or add it there first.", quoted(value)),
                 )),
             },
             Column::Description => form.description = value.to_owned(),
@@ -523,7 +597,7 @@ pub fn overlay(
                 problems.push(problem(
                     first.line,
                     Some(Column::option_name(k)),
-                    format!("This product's option {} is {}, not {name}. Rename an option in the product editor.", k + 1, option.name.trim()),
+                    format!("This product's option {} is {}, not {}. Rename an option in the product editor.", k + 1, option.name.trim(), quoted(name)),
                 ));
             }
         }
@@ -556,6 +630,12 @@ pub fn overlay(
         }
     }
     let mut lines: Vec<Option<u64>> = vec![None; form.variants.len()];
+    let mut by_sku: HashMap<String, usize> = form
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(n, v)| (v.sku.trim().to_ascii_uppercase(), n))
+        .collect();
     let mut new_stock = Vec::new();
     let mut stock_ignored = 0;
     for row in rows {
@@ -563,22 +643,20 @@ pub fn overlay(
         let stock = match sheet.given(row, Column::Stock) {
             None => None,
             Some(typed) => match typed.parse::<i32>() {
-                Ok(units) if units >= 0 => Some(units),
+                Ok(units) if (0..=MAX_ADJUSTMENT).contains(&units) => Some(units),
                 _ => {
                     problems.push(problem(
                         row.line,
                         Some(Column::Stock),
-                        "Give the stock as a whole number of units, 0 or more.",
+                        format!(
+                            "Give the stock as a whole number of units, 0 to {MAX_ADJUSTMENT}."
+                        ),
                     ));
                     None
                 }
             },
         };
-        let n = match form
-            .variants
-            .iter()
-            .position(|v| v.sku.trim().eq_ignore_ascii_case(&sku))
-        {
+        let n = match by_sku.get(&sku).copied() {
             Some(n) => {
                 if stock.is_some_and(|s| current.on_hand.get(&sku).is_some_and(|&h| h != s)) {
                     stock_ignored += 1;
@@ -594,6 +672,7 @@ pub fn overlay(
                     ..VariantForm::default()
                 });
                 lines.push(None);
+                by_sku.insert(sku.clone(), form.variants.len() - 1);
                 form.variants.len() - 1
             }
         };
@@ -732,15 +811,21 @@ pub fn write_product<W: std::io::Write>(
     out: &mut csv::Writer<W>,
     product: &ExportProduct,
 ) -> csv::Result<()> {
-    let option = |k: usize| product.options.get(k).cloned().unwrap_or_default();
+    let option = |k: usize| {
+        product
+            .options
+            .get(k)
+            .map(|o| defused(o))
+            .unwrap_or_default()
+    };
     let product_cells = [
         product.handle.clone(),
-        product.name.clone(),
+        defused(&product.name),
         product.status.clone(),
         product.category.clone(),
-        product.description.clone(),
-        product.seo_title.clone(),
-        product.seo_description.clone(),
+        defused(&product.description),
+        defused(&product.seo_title),
+        defused(&product.seo_description),
     ];
     if product.variants.is_empty() {
         let mut row: Vec<String> = product_cells.to_vec();
@@ -765,7 +850,7 @@ pub fn write_product<W: std::io::Write>(
         };
         for k in 0..MAX_OPTIONS {
             row.push(if n == 0 { option(k) } else { String::new() });
-            row.push(v.values[k].clone());
+            row.push(defused(&v.values[k]));
         }
         row.extend([
             v.sku.clone(),
@@ -974,6 +1059,95 @@ mod tests {
                 (3, "option1_value"),
                 (2, "stock"),
             ]
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_no_catalog_is_not_read_to_its_end() {
+        let wide = ",".repeat(10_000);
+        let s = sheet(&wide);
+        assert_eq!(s.problems.len(), 1, "one problem, not 10,000");
+        let mut short = "sku,name,price\n".to_owned();
+        for _ in 0..1000 {
+            short.push_str("a,b\n");
+        }
+        let s = sheet(&short);
+        assert_eq!(s.problems.len(), MAX_UNREADABLE + 1);
+        assert!(s.problems[MAX_UNREADABLE].message.contains("not read"));
+        let s = sheet(&format!("sku,{}\n", "x".repeat(5000)));
+        assert!(s.problems[0].message.len() < 600, "quoted text is cut");
+    }
+
+    #[test]
+    fn the_editors_own_errors_land_on_the_rows_and_columns_they_came_from() {
+        use crate::catalog::edit::ProductDraft;
+        use crate::money::Currency;
+        // Every per-field error the editor gives, from a form an import made.
+        let s = sheet(
+            "handle,name,category,option1_name,option1_value,sku,price,compare_at_price,weight_grams\n\
+             Bad Slug,,tops,Size,S,TEE-S,1,2,3\n\
+             ,,,,M,TEE-M,12.345,abc,-4\n\
+             ,,,,L,bad sku!,5,,\n",
+        );
+        let rows: Vec<&Row> = s.rows.iter().collect();
+        let mut problems = Vec::new();
+        // The rows' handles differ from the first (empty): grouping keeps them together.
+        let out = overlay(
+            &s,
+            &rows,
+            Current::default(),
+            &saved(&[("tops", 2)]),
+            &mut problems,
+        )
+        .expect("no overlay problems");
+        let errors = ProductDraft::parse(&out.form, Currency::EUR).expect_err("errors");
+        let mut found: Vec<(u64, Option<String>)> = locate(errors, 2, &out.lines)
+            .into_iter()
+            .map(|p| (p.line, p.column))
+            .collect();
+        found.sort();
+        let at = |line: u64, column: &str| (line, Some(column.to_owned()));
+        assert_eq!(
+            found,
+            vec![
+                at(2, "handle"),
+                at(2, "name"),
+                at(3, "compare_at_price"),
+                at(3, "price"),
+                at(3, "weight_grams"),
+                at(4, "sku"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_text_a_spreadsheet_would_run_goes_out_defused_and_comes_back_as_it_was() {
+        let product = ExportProduct {
+            handle: "tee".to_owned(),
+            name: "=HYPERLINK(\"https://example.com\",\"x\")".to_owned(),
+            status: "draft".to_owned(),
+            category: "tops".to_owned(),
+            description: "- soft\n- warm".to_owned(),
+            seo_title: "@home".to_owned(),
+            seo_description: "'quoted' as typed".to_owned(),
+            options: Vec::new(),
+            variants: Vec::new(),
+        };
+        let mut out = csv::Writer::from_writer(Vec::new());
+        write_header(&mut out).expect("header");
+        write_product(&mut out, &product).expect("rows");
+        let bytes = out.into_inner().expect("flushed");
+        let text = String::from_utf8(bytes.clone()).expect("text");
+        assert!(text.contains("'=HYPERLINK"), "{text}");
+        assert!(!text.contains(",=") && !text.contains(",\"="), "{text}");
+        let s = Sheet::read(&bytes);
+        let row = &s.rows[0];
+        assert_eq!(s.cell(row, Column::Name), Some(product.name.as_str()));
+        assert_eq!(s.cell(row, Column::Description), Some("- soft\n- warm"));
+        assert_eq!(s.cell(row, Column::SeoTitle), Some("@home"));
+        assert_eq!(
+            s.cell(row, Column::SeoDescription),
+            Some("'quoted' as typed")
         );
     }
 

@@ -293,7 +293,7 @@ pub async fn require_permission(
 /// [`require_permission`] for a request that no Leptos handler serves (the catalog's
 /// download), from the request's session check and session.
 #[cfg(feature = "ssr")]
-pub async fn require_permission_outside(
+pub async fn require_permission_for(
     check: &crate::session::Check,
     session: &tower_sessions::Session,
     state: &crate::state::AppState,

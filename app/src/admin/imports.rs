@@ -11,7 +11,6 @@ use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
-use leptos_meta::Meta;
 use leptos_router::hooks::use_params_map;
 #[cfg(feature = "ssr")]
 use mercato::admin::Permission;
@@ -73,6 +72,14 @@ pub fn ImportsPage() -> impl IntoView {
     let imports = Resource::new(|| (), |_| load_imports());
     view! {
         <AdminHeader crumbs=vec![("Products", "/admin/products")] title="Import and export" />
+        // Nothing but the refusal for whoever may not import (the list asks first).
+        {loaded(imports, |imports| view! { <Imports imports /> })}
+    }
+}
+
+#[component]
+fn Imports(imports: Vec<Import>) -> impl IntoView {
+    view! {
         <div class="mt-5 grid gap-4 lg:grid-cols-2">
             <section aria-labelledby="export-heading" class=CARD>
                 <h2 id="export-heading" class="text-lg font-bold">"Export"</h2>
@@ -86,7 +93,7 @@ pub fn ImportsPage() -> impl IntoView {
         <section aria-labelledby="recent-heading" class="mt-8">
             <h2 id="recent-heading" class="text-lg font-bold">"Latest imports"</h2>
             <div class="mt-3">
-                {loaded(imports, |imports| view! { <ImportList imports /> })}
+                <ImportList imports />
             </div>
         </section>
         <FileGuide />
@@ -168,7 +175,7 @@ fn StateBadge(state: ImportState) -> impl IntoView {
 #[component]
 fn FileGuide() -> impl IntoView {
     let columns = [
-        ("handle", "The product's slug. Rows with the same handle are one product; a new handle is a new product."),
+        ("handle", "The product's slug. Rows with the same handle are one product. A handle no product has starts a new one, unless the row's SKU is a saved variant's: then that product's address becomes the handle."),
         ("name, status, category", "On the product's first row. Status is draft, active or archived; category is a category's slug."),
         ("description, seo_title, seo_description", "On the first row too. A description keeps its line breaks."),
         ("option1_name … option3_name", "The product's options (Size, Colour), on its first row."),
@@ -226,8 +233,14 @@ fn ImportDetail(import: Import) -> impl IntoView {
     } else {
         "checked"
     };
-    // The worker writes its progress about twice a second.
-    let refresh = running.then(|| view! { <Meta http_equiv="refresh" content="2" /> });
+    // The worker writes its progress about twice a second; the page is fetched again
+    // every two seconds (by /admin.js, or without JavaScript by the refresh).
+    let refresh = running.then(|| {
+        view! {
+            <noscript><meta http-equiv="refresh" content="2" /></noscript>
+            <span hidden data-refresh="2"></span>
+        }
+    });
     let applied = import.state == ImportState::Applied;
     let (would, created, updated) = if applied {
         ("", "Created", "Changed")
@@ -283,13 +296,19 @@ fn ImportDetail(import: Import) -> impl IntoView {
         {(import.state == ImportState::Checked).then(|| {
             let message = if can_apply {
                 let mut m = format!("Applying creates {} and changes {} products", import.created, import.updated);
-                if import.skipped > 0 {
-                    m.push_str(&format!("; the {} with problems are left out", import.skipped));
+                match import.skipped {
+                    0 => {}
+                    1 => m.push_str("; the one with problems is left out"),
+                    n => m.push_str(&format!("; the {n} with problems are left out")),
                 }
                 m.push('.');
                 m
             } else if !import.applicable {
                 "Nothing of this file can be applied: correct the problems below and upload it again.".to_owned()
+            } else if import.skipped > 0 && import.unchanged == 0 {
+                "Nothing to apply: every product in this file has a problem. Correct them and upload the file again.".to_owned()
+            } else if import.skipped > 0 {
+                "Nothing to apply: the products without problems are as this file says already. Correct the problems below and upload the file again.".to_owned()
             } else {
                 "Nothing to apply: the catalog already holds what this file says.".to_owned()
             };
@@ -326,7 +345,7 @@ fn Problems(import: Import) -> impl IntoView {
                 <p class="mt-1 text-sm text-stone-600">{format!("The first {shown} are listed.")}</p>
             })}
             <div class="mt-3">
-                <DataTable min_width="min-w-[40rem]" columns=&["Line", "Column", "Problem"]>
+                <DataTable min_width="min-w-[28rem]" columns=&["Line", "Column", "Problem"]>
                     {import.problems.into_iter().map(|p| view! {
                         <tr data-testid="import-problem">
                             <td class="px-4 py-3 tabular-nums">{p.line}</td>

@@ -25,7 +25,7 @@ use crate::components::{loaded, FlashMessage, PageTitle};
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Meta;
+use leptos_meta::{Meta, Script};
 use leptos_router::components::Outlet;
 use mercato::admin::{Overview, Permission};
 use mercato::inventory::StockState;
@@ -172,6 +172,8 @@ pub fn AdminLayout() -> impl IntoView {
     let me = Resource::new(|| (), |_| load_me());
     view! {
         <Meta name="robots" content="noindex" />
+        // Forms without a full page load (each works without it too).
+        <Script src="/admin.js" defer="true" />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match me.await {

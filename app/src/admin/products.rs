@@ -121,8 +121,9 @@ pub fn ProductsPage() -> impl IntoView {
     let query = move || query_of(&args());
     view! {
         <AdminHeader title="Products" />
-        <p class="mt-3">
+        <p class="mt-3 flex flex-wrap gap-3">
             <a href="/admin/products/new" class=format!("{BUTTON} inline-flex items-center")>"Add a product"</a>
+            <a href="/admin/imports" class=format!("{SECONDARY} inline-flex items-center")>"Import or export"</a>
         </p>
         {loaded(list, move |list| {
             let query = query();

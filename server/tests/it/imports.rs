@@ -242,6 +242,14 @@ async fn a_dry_run_lists_every_problem_by_line_and_column_and_a_bad_product_is_l
             .fetch_one(&app.pool)
             .await
             .expect("a variant");
+    let (other, other_stock): (String, i32) = sqlx::query_as(
+        "SELECT v.sku, i.on_hand FROM variants v JOIN inventory i ON i.variant_id = v.id
+         WHERE v.product_id <> $1 AND i.on_hand <> 999 ORDER BY v.id LIMIT 1",
+    )
+    .bind(product)
+    .fetch_one(&app.pool)
+    .await
+    .expect("another variant");
     let price_before: rust_decimal::Decimal =
         sqlx::query_scalar("SELECT price FROM variants WHERE sku = $1")
             .bind(&sku)
@@ -249,19 +257,24 @@ async fn a_dry_run_lists_every_problem_by_line_and_column_and_a_bad_product_is_l
             .await
             .expect("its price");
     let file = format!(
-        "handle,name,category,option1_name,option1_value,sku,price\n\
-         good-hat,Good Hat,{category},,,HAT-1,10\n\
-         half-cap,Half Cap,{category},Size,S,CAP-1,10\n\
-         half-cap,,,,M,CAP-2,abc\n\
-         mitten,Mitten,{category},,,MIT-1,12.345\n\
-         glove,Glove,{category},,,GLO-1,-1\n\
-         sock,Sock,no-such-category,,,SOCK-1,3\n\
-         ,,,,,,9\n\
-         ,,,,,{sku},1e9\n"
+        "handle,name,category,option1_name,option1_value,sku,price,stock\n\
+         good-hat,Good Hat,{category},,,HAT-1,10,\n\
+         half-cap,Half Cap,{category},Size,S,CAP-1,10,\n\
+         half-cap,,,,M,CAP-2,abc,\n\
+         mitten,Mitten,{category},,,MIT-1,12.345,\n\
+         glove,Glove,{category},,,GLO-1,-1,\n\
+         sock,Sock,no-such-category,,,SOCK-1,3,\n\
+         ,,,,,,9,\n\
+         ,,,,,{sku},1e9,\n\
+         ,,,,,{other},,999\n"
     );
     let before = counts(&app).await;
     let check = checked(&app, &cookie, &file).await;
     assert_eq!(counts(&app).await, before, "a dry run writes nothing");
+    assert_eq!(
+        check.stock_ignored, 1,
+        "{other} has {other_stock}, the file 999"
+    );
     let found: Vec<(u64, Option<&str>)> = check
         .problems
         .iter()
@@ -299,6 +312,17 @@ async fn a_dry_run_lists_every_problem_by_line_and_column_and_a_bad_product_is_l
             .await
             .expect("its price");
     assert_eq!(price, price_before, "product {product} is left alone");
+    let stock: i32 = sqlx::query_scalar(
+        "SELECT i.on_hand FROM inventory i JOIN variants v ON v.id = i.variant_id WHERE v.sku = $1",
+    )
+    .bind(&other)
+    .fetch_one(&app.pool)
+    .await
+    .expect("its stock");
+    assert_eq!(
+        stock, other_stock,
+        "a saved variant's stock is left to Inventory"
+    );
 }
 
 #[tokio::test]
@@ -368,5 +392,165 @@ async fn the_export_is_for_staff_with_the_catalog_permission() {
     crate::common::staff_role_with(&app.pool, "Catalog", &[mercato::admin::Permission::Catalog])
         .await;
     let catalog = account_signed_in(&app, "k@example.com", Role::Staff, Some("Catalog")).await;
-    assert_eq!(get(Some(catalog)).await, 200);
+    assert_eq!(get(Some(catalog.clone())).await, 200);
+
+    // Compressed, as browsers ask for it: the stream ends cleanly (the compression
+    // layer polls it once more after its end).
+    let res = app
+        .client
+        .get(app.url(app::admin::EXPORT_PATH))
+        .header("cookie", catalog)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let body = res.bytes().await.expect("the whole compressed file");
+    let mut plain = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut plain)
+        .expect("gzip");
+    let cookie = account_signed_in(&app, "k@example.com", Role::Staff, Some("Catalog")).await;
+    assert_eq!(
+        plain.strip_prefix('\u{feff}'),
+        Some(export(&app, &cookie).await.as_str())
+    );
+}
+
+#[tokio::test]
+async fn the_export_reads_page_by_page_and_its_pages_make_the_whole_file() {
+    let app = seeded_app().await;
+    let cookie = staff(&app).await;
+    let whole = export(&app, &cookie).await;
+    // Pages of 7 products: the demo catalog is far more than one.
+    let mut pages = String::from_utf8(mercato::catalog::export::header().expect("header"))
+        .expect("text")
+        .trim_start_matches('\u{feff}')
+        .to_owned();
+    let (mut after, mut count) = (0, 0);
+    loop {
+        let (bytes, next) = mercato::catalog::export::page(&app.pool, Currency::EUR, after, 7)
+            .await
+            .expect("a page");
+        pages.push_str(std::str::from_utf8(&bytes).expect("text"));
+        count += 1;
+        match next {
+            Some(last) => after = last,
+            None => break,
+        }
+    }
+    assert!(count > 10, "{count} pages");
+    assert_eq!(pages, whole);
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_stopped_is_taken_up_again_and_fails_after_its_last_try() {
+    let app = seeded_app().await;
+    let cookie = staff(&app).await;
+    let upload = |file: &'static str| {
+        let (app, cookie) = (&app, &cookie);
+        async move {
+            let res = app
+                .call_multipart(
+                    "/api/admin/imports/upload",
+                    &[("file", Some("catalog.csv"), file.as_bytes())],
+                    Some(cookie),
+                )
+                .await;
+            answer(res).await.parse::<i64>().expect("an id")
+        }
+    };
+    let set = |id: i64, attempts: i32, held: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::query(&format!(
+                "UPDATE catalog_imports SET attempts = $2, claimed_until = now() + interval '{held}'
+                 WHERE id = $1"
+            ))
+            .bind(id)
+            .bind(attempts)
+            .execute(&app.pool)
+            .await
+            .expect("set");
+        }
+    };
+    // Held by a worker still at it: left alone.
+    let held = upload("sku,price\nA-1,1\n").await;
+    set(held, 1, "1 minute").await;
+    assert!(!imports::run_next(&app.pool, Currency::EUR, &|| {})
+        .await
+        .expect("runs"));
+    // Its worker stopped: the hold lapses and the next worker checks it.
+    set(held, 1, "-1 second").await;
+    work(&app).await;
+    assert_eq!(
+        imports::get(&app.pool, held).await.expect("it").state,
+        ImportState::Checked
+    );
+    // Taken up as often as it may be: it fails, and says what to do.
+    let stuck = upload("sku,price\nA-1,1\n").await;
+    set(stuck, imports::MAX_ATTEMPTS, "-1 second").await;
+    work(&app).await;
+    let failed = imports::get(&app.pool, stuck).await.expect("it");
+    assert_eq!(failed.state, ImportState::Failed);
+    assert!(failed
+        .failure
+        .as_deref()
+        .unwrap_or_default()
+        .contains("Upload the file again"));
+    let body: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT body FROM catalog_imports WHERE id = $1")
+            .bind(stuck)
+            .fetch_one(&app.pool)
+            .await
+            .expect("body");
+    assert_eq!(body, None, "the file is not kept");
+}
+
+#[tokio::test]
+async fn a_job_acts_with_the_permissions_its_person_has_when_it_runs() {
+    let app = seeded_app().await;
+    crate::common::staff_role_with(&app.pool, "Catalog", &[mercato::admin::Permission::Catalog])
+        .await;
+    let cookie = account_signed_in(&app, "k@example.com", Role::Staff, Some("Catalog")).await;
+    let res = app
+        .call_multipart(
+            "/api/admin/imports/upload",
+            &[("file", Some("catalog.csv"), b"sku,price\nA-1,1\n")],
+            Some(&cookie),
+        )
+        .await;
+    let id: i64 = answer(res).await.parse().expect("an id");
+    // The catalog permission taken away before the worker gets to it.
+    sqlx::query("UPDATE staff_roles SET permissions = '{}' WHERE name = 'Catalog'")
+        .execute(&app.pool)
+        .await
+        .expect("role changed");
+    work(&app).await;
+    let import = imports::get(&app.pool, id).await.expect("it");
+    assert_eq!(import.state, ImportState::Failed);
+    assert!(import
+        .failure
+        .as_deref()
+        .unwrap_or_default()
+        .contains("can no longer"));
+}
+
+#[tokio::test]
+async fn the_first_problems_by_line_are_kept_and_every_one_is_counted() {
+    let app = seeded_app().await;
+    let cookie = staff(&app).await;
+    let mut file = "handle,name,category,sku,price\n".to_owned();
+    for n in 0..700 {
+        file.push_str(&format!("p-{n},P {n},no-such-category,P-{n},1.005\n"));
+    }
+    let import = checked(&app, &cookie, &file).await;
+    // One each: a row with an unknown category is not read further.
+    assert_eq!(import.problem_count, 700);
+    assert_eq!(import.problems.len(), imports::KEPT_PROBLEMS);
+    let lines: Vec<u64> = import.problems.iter().map(|p| p.line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+    assert_eq!(lines[0], 2);
+    assert_eq!(import.skipped, 700);
 }

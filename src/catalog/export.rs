@@ -1,0 +1,109 @@
+//! The catalog as a CSV file ([`transfer`](super::transfer) says what it holds), a
+//! page of products at a time: whoever streams it holds one page in memory, whatever
+//! the catalog's size.
+
+use super::transfer::{self, ExportProduct, ExportVariant};
+use crate::money::{Currency, Money};
+use crate::Error;
+use sqlx::PgPool;
+use std::collections::HashMap;
+/// How many products one page of an export reads.
+pub const PAGE: i64 = 500;
+
+/// The products after id `after` (up to `per_page` of them) as CSV rows, and where the
+/// next page starts (`None`: that was the last).
+pub async fn page(
+    pool: &PgPool,
+    currency: Currency,
+    after: i64,
+    per_page: i64,
+) -> Result<(Vec<u8>, Option<i64>), Error> {
+    let failed = |e: csv::Error| Error::Internal(format!("writing the export: {e}"));
+    // One snapshot for the page's three reads: a product saved in between is written
+    // as it was or as it is, never half of each.
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let products = sqlx::query!(
+        r#"SELECT p.id, p.slug, p.name, p.status, c.slug AS category, p.description,
+                  p.seo_title, p.seo_description
+           FROM products p JOIN categories c ON c.id = p.category_id
+           WHERE p.id > $1 ORDER BY p.id LIMIT $2"#,
+        after,
+        per_page,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let Some(last) = products.last().map(|p| p.id) else {
+        return Ok((Vec::new(), None));
+    };
+    let ids: Vec<i64> = products.iter().map(|p| p.id).collect();
+    let mut options: HashMap<i64, Vec<String>> = HashMap::new();
+    for o in sqlx::query!(
+        "SELECT product_id, name FROM product_options WHERE product_id = ANY ($1)
+         ORDER BY product_id, position",
+        &ids
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        options.entry(o.product_id).or_default().push(o.name);
+    }
+    let mut variants: HashMap<i64, Vec<ExportVariant>> = HashMap::new();
+    for v in sqlx::query!(
+        r#"SELECT v.product_id, v.sku, v.option1, v.option2, v.option3, v.price,
+                  v.compare_at_price, v.weight_grams, coalesce(i.on_hand, 0) AS "on_hand!"
+           FROM variants v LEFT JOIN inventory i ON i.variant_id = v.id
+           WHERE v.product_id = ANY ($1) ORDER BY v.product_id, v.position, v.id"#,
+        &ids
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        variants
+            .entry(v.product_id)
+            .or_default()
+            .push(ExportVariant {
+                values: [
+                    v.option1.unwrap_or_default(),
+                    v.option2.unwrap_or_default(),
+                    v.option3.unwrap_or_default(),
+                ],
+                sku: v.sku,
+                price: Money::new(v.price, currency).typed(),
+                compare_at: Money::typed_or_empty(v.compare_at_price, currency),
+                weight_grams: v.weight_grams,
+                on_hand: v.on_hand,
+            });
+    }
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for p in products {
+        let product = ExportProduct {
+            options: options.remove(&p.id).unwrap_or_default(),
+            variants: variants.remove(&p.id).unwrap_or_default(),
+            handle: p.slug,
+            name: p.name,
+            status: p.status,
+            category: p.category,
+            description: p.description,
+            seo_title: p.seo_title.unwrap_or_default(),
+            seo_description: p.seo_description.unwrap_or_default(),
+        };
+        transfer::write_product(&mut out, &product).map_err(failed)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| failed(e.into_error().into()))?;
+    Ok((bytes, (ids.len() as i64 == per_page).then_some(last)))
+}
+
+/// The start of an export: a BOM (so that spreadsheets read the file as UTF-8) and
+/// the header row.
+pub fn header() -> Result<Vec<u8>, Error> {
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    transfer::write_header(&mut out)
+        .map_err(|e| Error::Internal(format!("writing the export: {e}")))?;
+    out.into_inner()
+        .map_err(|e| Error::Internal(format!("writing the export: {}", e.error())))
+}
