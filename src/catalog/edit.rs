@@ -425,7 +425,7 @@ fn parse_variants(
             None if ticked(&row.remove) || !fits || blank => continue,
             _ => {}
         }
-        let sku = super::Sku::parse(&row.sku.trim().to_ascii_uppercase());
+        let sku = super::Sku::from_typed(&row.sku);
         if sku.is_err() {
             errors.add(
                 &field("sku"),

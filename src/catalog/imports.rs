@@ -283,9 +283,15 @@ mod server {
         attempt: i32,
     }
 
-    /// The hold was lost: another worker has the job now.
+    /// Why a run stopped before its end.
     #[derive(Debug)]
-    struct Lost;
+    enum Stopped {
+        /// The hold was lost: another worker has the job now.
+        Lost,
+        /// Whoever it acts for may no longer change the catalog (what it applied
+        /// already stays: each product went in whole).
+        Revoked,
+    }
 
     /// Runs the next waiting import (its dry run, or applying it), if there is one;
     /// `changed` is called after each product an apply changed. Gives whether there was
@@ -365,11 +371,15 @@ mod server {
         let body = job.body.unwrap_or_default();
         let outcome = match run(pool, &staff, claim, body, apply, currency, changed).await {
             Ok(Ok(outcome)) => outcome,
-            Ok(Err(Lost)) => {
+            Ok(Err(Stopped::Lost)) => {
                 tracing::warn!(
                     import = job.id,
                     "an import was taken over by another worker"
                 );
+                return Ok(true);
+            }
+            Ok(Err(Stopped::Revoked)) => {
+                fail(pool, claim, "It stopped part-way: whoever started it can no longer change the catalog. The products it saved before that are saved whole.").await?;
                 return Ok(true);
             }
             Err(error) => {
@@ -479,8 +489,8 @@ mod server {
     }
 
     /// Reads `body` and saves each of its products as `staff` (committed when `apply`,
-    /// else rolled back), writing progress as it goes. `Ok(Err(Lost))`: another worker
-    /// took the job over.
+    /// else rolled back), writing progress as it goes (and checking, each time, that
+    /// `staff` may still change the catalog).
     async fn run(
         pool: &PgPool,
         staff: &Staff,
@@ -489,7 +499,7 @@ mod server {
         apply: bool,
         currency: Currency,
         changed: &(dyn Fn() + Sync),
-    ) -> Result<Result<Outcome, Lost>, Error> {
+    ) -> Result<Result<Outcome, Stopped>, Error> {
         // Reading a large file takes a moment of a core: not on the async threads.
         let sheet = tokio::task::spawn_blocking(move || Sheet::read(&body))
             .await
@@ -505,7 +515,7 @@ mod server {
             return Ok(Ok(outcome));
         }
         if !progress(pool, claim, 0, sheet.rows.len()).await? {
-            return Ok(Err(Lost));
+            return Ok(Err(Stopped::Lost));
         }
         let skus: Vec<String> = sheet.rows.iter().filter_map(|r| sheet.sku(r)).collect();
         let saved_skus: HashMap<String, i64> = sqlx::query!(
@@ -577,7 +587,11 @@ mod server {
             done += rows.len();
             if written.elapsed() >= PROGRESS_EVERY {
                 if !progress(pool, claim, done, sheet.rows.len()).await? {
-                    return Ok(Err(Lost));
+                    return Ok(Err(Stopped::Lost));
+                }
+                let still = Staff::acting(pool, staff.id()).await?;
+                if !still.is_some_and(|s| s.may(Permission::Catalog)) {
+                    return Ok(Err(Stopped::Revoked));
                 }
                 written = Instant::now();
             }

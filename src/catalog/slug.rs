@@ -142,6 +142,17 @@ impl Sku {
         }
     }
 
+    /// A SKU as staff typed it, as it is stored and matched: trimmed, upper case
+    /// (`tee-s` and `TEE-S` are one SKU).
+    pub fn normalise(typed: &str) -> String {
+        typed.trim().to_ascii_uppercase()
+    }
+
+    /// [`Sku::parse`] of what staff typed, after [`Sku::normalise`].
+    pub fn from_typed(typed: &str) -> Result<Sku, SkuError> {
+        Sku::parse(&Sku::normalise(typed))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -21,6 +21,7 @@
 
 use super::edit::{OptionForm, ProductForm, VariantForm, MAX_OPTIONS, MAX_VARIANTS};
 use super::imports::Problem;
+use super::Sku;
 use crate::error::FieldErrors;
 use crate::inventory::MAX_ADJUSTMENT;
 use std::collections::{HashMap, HashSet};
@@ -180,7 +181,7 @@ impl Sheet {
 
     /// `row`'s SKU as stored (upper case), when it has one.
     pub fn sku(&self, row: &Row) -> Option<String> {
-        self.given(row, Column::Sku).map(str::to_ascii_uppercase)
+        self.given(row, Column::Sku).map(Sku::normalise)
     }
 
     /// Reads a file: a UTF-8 BOM, CRLF line ends and quoted cells with commas, quotes
@@ -634,7 +635,7 @@ pub fn overlay(
         .variants
         .iter()
         .enumerate()
-        .map(|(n, v)| (v.sku.trim().to_ascii_uppercase(), n))
+        .map(|(n, v)| (Sku::normalise(&v.sku), n))
         .collect();
     let mut new_stock = Vec::new();
     let mut stock_ignored = 0;
