@@ -34,7 +34,7 @@ test('staff export the catalog, import a file checked line by line, and a shoppe
   const exported = readFileSync(await download.path(), 'utf8');
   const lines = exported.replace(/^\uFEFF/, '').split('\n');
   expect(lines[0]).toBe(
-    'handle,name,status,category,description,seo_title,seo_description,option1_name,option1_value,option2_name,option2_value,option3_name,option3_value,sku,price,compare_at_price,weight_grams,stock',
+    'handle,name,status,category,description,seo_title,seo_description,option1_name,option1_value,option2_name,option2_value,option3_name,option3_value,sku,price,compare_at_price,weight_grams,track_stock,stock',
   );
   expect(lines.length).toBeGreaterThan(200);
   expect(lines.some((line) => line.includes(',candles,'))).toBe(true);

@@ -64,3 +64,51 @@ test('a search that finds nothing says so, and clearing the filters goes back', 
   await page.getByRole('link', { name: 'Clear filters' }).click();
   await expect(page).toHaveURL(/\/admin\/inventory$/);
 });
+
+test('staff stop tracking a sold-out variant in the editor and a shopper can then buy it', async ({
+  page,
+  browser,
+}) => {
+  await signInAsStaff(page);
+  await page.goto('/admin/inventory?show=sold-out');
+  // Not the first: the restock test takes that one.
+  const row = page.getByTestId('stock-row').filter({ hasNotText: /Draft|Archived/ }).nth(1);
+  await expect(row).toContainText('Sold out');
+  await row.getByRole('link').click();
+  await expect(page.getByTestId('on-hand')).toHaveText('0');
+  const variantPage = page.url();
+  const variant = new URL(variantPage).pathname.split('/').pop()!;
+  const shopLink = await page.getByRole('link', { name: 'View in the shop' }).getAttribute('href');
+
+  await page.getByRole('link', { name: 'Edit product' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  const variantRow = page
+    .getByTestId('variant-row')
+    .filter({ has: page.locator(`a[href="/admin/inventory/${variant}"]`) });
+  const box = variantRow.getByRole('checkbox', { name: /Don't track the stock of/ });
+  await expect(box).not.toBeChecked();
+  await box.check();
+  await page.getByRole('button', { name: 'Save product' }).click();
+  await expect(page.getByTestId('flash')).toBeVisible();
+  await expect(
+    page
+      .getByTestId('variant-row')
+      .filter({ has: page.locator(`a[href="/admin/inventory/${variant}"]`) })
+      .getByRole('checkbox', { name: /Don't track the stock of/ }),
+  ).toBeChecked();
+
+  // The shopper can buy it at once, with nothing on hand.
+  const shopper = await (await browser.newContext()).newPage();
+  await shopper.goto(shopLink!);
+  await hydrated(shopper);
+  await expect(shopper.getByText('In stock')).toBeVisible();
+  await shopper.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(shopper.getByRole('status')).toContainText('Added');
+
+  // Staff see it as not tracked, and no longer among what is sold out.
+  await page.goto(variantPage);
+  await expect(page.getByTestId('not-tracked')).toContainText('always for sale');
+  await expect(page.getByText('Not tracked', { exact: true })).toBeVisible();
+  await page.goto('/admin/inventory?show=sold-out');
+  await expect(page.locator(`a[href="/admin/inventory/${variant}"]`)).toHaveCount(0);
+});

@@ -156,7 +156,7 @@ pub struct Overview {
 pub struct StockAudit {
     pub initial: i64,
     pub on_hand: i64,
-    /// Units in orders not cancelled.
+    /// Units taken from stock by orders not cancelled.
     pub sold: i64,
     pub restocked: i64,
     /// Variants whose stock differs from the sum of their movements.
@@ -183,7 +183,8 @@ pub async fn stock_audit(pool: &sqlx::PgPool) -> Result<StockAudit, crate::Error
                AS "initial!",
            (SELECT coalesce(sum(on_hand), 0) FROM inventory)::bigint AS "on_hand!",
            (SELECT coalesce(sum(l.quantity), 0) FROM order_lines l
-            JOIN orders o ON o.id = l.order_id WHERE o.status <> $2)::bigint AS "sold!",
+            JOIN orders o ON o.id = l.order_id WHERE l.stock_taken AND o.status <> $2)::bigint
+               AS "sold!",
            (SELECT coalesce(sum(delta), 0) FROM inventory_movements
             WHERE reason = ANY ($3))::bigint AS "restocked!",
            (SELECT count(*) FROM inventory i WHERE i.on_hand <> coalesce(
@@ -209,7 +210,8 @@ pub async fn overview(pool: &sqlx::PgPool) -> Result<Overview, crate::Error> {
            (SELECT count(*) FROM products WHERE status = $2) AS "draft_products!",
            (SELECT count(*) FROM inventory i JOIN variants v ON v.id = i.variant_id
             JOIN products p ON p.id = v.product_id
-            WHERE i.on_hand = 0 AND p.status = $1) AS "variants_sold_out!",
+            WHERE units_available(i.on_hand, v.track_stock) = 0 AND p.status = $1)
+               AS "variants_sold_out!",
            (SELECT count(*) FROM users WHERE role = $3) AS "customers!",
            (SELECT count(*) FROM users WHERE role <> $3) AS "staff!",
            (SELECT count(DISTINCT cart_id) FROM cart_lines) AS "carts_with_items!",

@@ -24,7 +24,7 @@ pub async fn add(
         r#"SELECT p.name || coalesce(' (' || nullif(concat_ws(' / ', v.option1, v.option2,
                                                               v.option3), '') || ')', '')
                       AS "name!",
-                  v.price, i.on_hand
+                  v.price, units_available(i.on_hand, v.track_stock) AS "on_hand!"
            FROM variants v
            JOIN products p ON p.id = v.product_id
            JOIN inventory i ON i.variant_id = v.id
@@ -93,7 +93,7 @@ pub async fn set_quantity(
 ) -> Result<u32, Error> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query!(
-        r#"SELECT l.name, i.on_hand AS "on_hand?"
+        r#"SELECT l.name, units_available(i.on_hand, v.track_stock) AS "on_hand?"
            FROM cart_lines l
            LEFT JOIN variants v ON v.id = l.variant_id
            LEFT JOIN products p ON p.id = v.product_id AND p.status = $3
@@ -184,11 +184,12 @@ pub async fn view(pool: &PgPool, cart: Option<i64>, currency: Currency) -> Resul
            LEFT JOIN variants v ON v.id = l.variant_id
            LEFT JOIN products p ON p.id = v.product_id AND p.status = $2
            LEFT JOIN LATERAL (
-               SELECT inv.on_hand + coalesce((
+               SELECT units_available(inv.on_hand + coalesce((
                    SELECT sum(ol.quantity) FROM order_lines ol
                    JOIN orders o ON o.id = ol.order_id
                    WHERE o.cart_id = l.cart_id AND o.status = $3
-                     AND ol.variant_id = l.variant_id), 0)::int AS on_hand
+                     AND ol.variant_id = l.variant_id AND ol.stock_taken), 0)::int,
+                   v.track_stock) AS on_hand
                FROM inventory inv WHERE inv.variant_id = v.id
            ) i ON true
            LEFT JOIN LATERAL (
@@ -439,8 +440,9 @@ pub async fn merge_into_account(
                  SET quantity = least(
                          cart_lines.quantity + EXCLUDED.quantity,
                          $3,
-                         greatest(1, (SELECT on_hand FROM inventory
-                                      WHERE variant_id = EXCLUDED.variant_id)))",
+                         greatest(1, (SELECT units_available(i.on_hand, v.track_stock)
+                                      FROM inventory i JOIN variants v ON v.id = i.variant_id
+                                      WHERE i.variant_id = EXCLUDED.variant_id)))",
                 own,
                 guest,
                 MAX_PER_LINE as i32,

@@ -52,6 +52,9 @@ pub struct VariantForm {
     pub compare_at: String,
     /// Grams, a whole number; empty is 0.
     pub weight: String,
+    /// Ticked: its stock is not tracked (orders take none; it is always for sale).
+    /// Unticked, the safe default, its stock is counted.
+    pub untracked: String,
     /// Ticked: remove this variant (or do not create it).
     pub remove: String,
 }
@@ -104,6 +107,8 @@ pub struct VariantDraft {
     pub price: Money,
     pub compare_at: Option<Money>,
     pub weight_grams: i32,
+    /// Whether orders take its stock.
+    pub track_stock: bool,
 }
 
 /// A product as staff mean it to be saved.
@@ -123,9 +128,10 @@ pub struct ProductDraft {
     pub removed: Vec<i64>,
 }
 
-/// Whether a checkbox was ticked.
+/// Whether a checkbox was ticked: it sends "on" (anything else, such as "false" from a
+/// script, is not a tick).
 fn ticked(value: &str) -> bool {
-    !value.is_empty()
+    value == "on"
 }
 
 /// Trimmed text of at most `max` characters, or the field's error.
@@ -509,6 +515,7 @@ fn parse_variants(
                 price,
                 compare_at,
                 weight_grams,
+                track_stock: !ticked(&row.untracked),
             });
         }
     }
@@ -541,6 +548,7 @@ pub struct SavedVariant {
     pub price: String,
     pub compare_at: String,
     pub weight_grams: i32,
+    pub track_stock: bool,
     pub on_hand: i32,
 }
 
@@ -696,6 +704,7 @@ mod server {
                         price: Money::new(v.price, currency).typed(),
                         compare_at: Money::typed_or_empty(v.compare_at_price, currency),
                         weight_grams: v.weight_grams,
+                        track_stock: v.track_stock,
                         on_hand: v.on_hand,
                     },
                 )
@@ -742,6 +751,7 @@ mod server {
         price: Decimal,
         compare_at_price: Option<Decimal>,
         weight_grams: i32,
+        track_stock: bool,
         on_hand: i32,
     }
 
@@ -770,7 +780,7 @@ mod server {
         let variants = sqlx::query_as!(
             VariantRow,
             r#"SELECT v.id, v.sku, v.option1, v.option2, v.option3, v.price, v.compare_at_price,
-                      v.weight_grams, coalesce(i.on_hand, 0) AS "on_hand!"
+                      v.weight_grams, v.track_stock, coalesce(i.on_hand, 0) AS "on_hand!"
                FROM variants v LEFT JOIN inventory i ON i.variant_id = v.id
                WHERE v.product_id = $1 ORDER BY v.position, v.id"#,
             id
@@ -811,22 +821,28 @@ mod server {
         .await?)
     }
 
-    /// A saved variant as the audit log records it.
-    fn variant_json(
-        sku: &str,
-        values: &[Option<String>],
+    /// A variant's saved fields, as the audit log records them.
+    struct VariantFields<'a> {
+        sku: &'a str,
+        values: &'a [Option<String>],
         price: Decimal,
         compare_at: Option<Decimal>,
-        weight: i32,
-    ) -> Value {
-        json!({
-            "sku": sku,
-            "options": values.iter().flatten().collect::<Vec<_>>(),
-            // At the column's scale, so that a price read back compares equal.
-            "price": format!("{price:.2}"),
-            "compare_at": compare_at.map(|c| format!("{c:.2}")),
-            "weight_grams": weight,
-        })
+        weight_grams: i32,
+        track_stock: bool,
+    }
+
+    impl VariantFields<'_> {
+        fn json(&self) -> Value {
+            json!({
+                "sku": self.sku,
+                "options": self.values.iter().flatten().collect::<Vec<_>>(),
+                // At the column's scale, so that a price read back compares equal.
+                "price": format!("{:.2}", self.price),
+                "compare_at": self.compare_at.map(|c| format!("{c:.2}")),
+                "weight_grams": self.weight_grams,
+                "track_stock": self.track_stock,
+            })
+        }
     }
 
     fn values3(values: &[String]) -> [Option<String>; 3] {
@@ -921,6 +937,7 @@ mod server {
                         price: Money::new(v.price, currency).typed(),
                         compare_at: Money::typed_or_empty(v.compare_at_price, currency),
                         weight: v.weight_grams.to_string(),
+                        untracked: if v.track_stock { "" } else { "on" }.to_owned(),
                         remove: String::new(),
                     })
                     .collect(),
@@ -1009,7 +1026,8 @@ mod server {
         .await?
         .ok_or(Error::NotFound)?;
         let old_variants = sqlx::query!(
-            "SELECT id, sku, option1, option2, option3, price, compare_at_price, weight_grams, position
+            "SELECT id, sku, option1, option2, option3, price, compare_at_price, weight_grams,
+                    track_stock, position
              FROM variants WHERE product_id = $1 ORDER BY id FOR NO KEY UPDATE",
             id
         )
@@ -1063,9 +1081,11 @@ mod server {
                 price: v.price,
                 compare_at: v.compare_at_price,
                 weight_grams: v.weight_grams,
+                track_stock: v.track_stock,
                 position: v.position,
             })
             .collect();
+        may_change_tracking(staff, draft, &old_variants)?;
         let variants_changed = write_variants(tx, id, draft, &old_variants, &mut changes).await?;
         if changes.after.is_empty() && !variants_changed {
             return Ok(Saved { id, version });
@@ -1129,6 +1149,7 @@ mod server {
         ] {
             changes.after.insert(field.to_owned(), value);
         }
+        may_change_tracking(staff, draft, &[])?;
         write_options(tx, id, draft, &mut changes).await?;
         write_variants(tx, id, draft, &[], &mut changes).await?;
         record(tx, staff, Action::ProductCreate, id, None, changes.after).await?;
@@ -1219,7 +1240,49 @@ mod server {
         price: Decimal,
         compare_at: Option<Decimal>,
         weight_grams: i32,
+        track_stock: bool,
         position: i32,
+    }
+
+    impl OldVariant {
+        fn json(&self) -> Value {
+            VariantFields {
+                sku: &self.sku,
+                values: &self.values,
+                price: self.price,
+                compare_at: self.compare_at,
+                weight_grams: self.weight_grams,
+                track_stock: self.track_stock,
+            }
+            .json()
+        }
+    }
+
+    /// A save that starts or stops counting a variant's stock (a new variant is counted
+    /// unless told otherwise) needs the inventory permission as well: not counting it
+    /// puts it on sale whatever is on hand, a stock decision. Refused beside the first
+    /// such row.
+    fn may_change_tracking(
+        staff: &Staff,
+        draft: &ProductDraft,
+        old: &[OldVariant],
+    ) -> Result<(), Error> {
+        if staff.may(Permission::Inventory) {
+            return Ok(());
+        }
+        let changed = draft.variants.iter().find(|v| {
+            match v.id.and_then(|id| old.iter().find(|o| o.id == id)) {
+                Some(o) => o.track_stock != v.track_stock,
+                None => !v.track_stock,
+            }
+        });
+        match changed {
+            None => Ok(()),
+            Some(v) => Err(Error::field(
+                &format!("variants[{}][untracked]", v.row),
+                "Whether stock is tracked is a stock decision: it needs the inventory permission. Leave it as it was, or ask someone who has that permission.",
+            )),
+        }
     }
 
     /// Removes, updates and creates the product's variants as the draft says, each kind
@@ -1244,10 +1307,7 @@ mod server {
             .execute(&mut *tx)
             .await?;
             for v in old.iter().filter(|v| draft.removed.contains(&v.id)) {
-                was.insert(
-                    v.sku.clone(),
-                    variant_json(&v.sku, &v.values, v.price, v.compare_at, v.weight_grams),
-                );
+                was.insert(v.sku.clone(), v.json());
             }
         }
         let mut changed = Columns::default();
@@ -1257,17 +1317,18 @@ mod server {
             let price = variant.price.amount();
             let compare_at = variant.compare_at.map(|c| c.amount());
             let position = position as i32;
-            let new_json = variant_json(
-                variant.sku.as_str(),
-                &values,
+            let new_json = VariantFields {
+                sku: variant.sku.as_str(),
+                values: &values,
                 price,
                 compare_at,
-                variant.weight_grams,
-            );
+                weight_grams: variant.weight_grams,
+                track_stock: variant.track_stock,
+            }
+            .json();
             match variant.id.and_then(|vid| old.iter().find(|o| o.id == vid)) {
                 Some(o) => {
-                    let old_json =
-                        variant_json(&o.sku, &o.values, o.price, o.compare_at, o.weight_grams);
+                    let old_json = o.json();
                     if old_json == new_json && o.position == position {
                         continue;
                     }
@@ -1287,10 +1348,11 @@ mod server {
             sqlx::query!(
                 "UPDATE variants v
                  SET sku = u.sku, option1 = u.o1, option2 = u.o2, option3 = u.o3, price = u.price,
-                     compare_at_price = u.compare_at, weight_grams = u.weight, position = u.position
+                     compare_at_price = u.compare_at, weight_grams = u.weight,
+                     track_stock = u.tracked, position = u.position
                  FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-                             $7::numeric[], $8::numeric[], $9::int[], $10::int[])
-                      AS u(id, sku, o1, o2, o3, price, compare_at, weight, position)
+                             $7::numeric[], $8::numeric[], $9::int[], $10::bool[], $11::int[])
+                      AS u(id, sku, o1, o2, o3, price, compare_at, weight, tracked, position)
                  WHERE v.id = u.id AND v.product_id = $1",
                 id,
                 &changed.id,
@@ -1301,6 +1363,7 @@ mod server {
                 &changed.price,
                 &changed.compare_at as &[Option<Decimal>],
                 &changed.weight,
+                &changed.tracked,
                 &changed.position,
             )
             .execute(&mut *tx)
@@ -1314,11 +1377,13 @@ mod server {
             sqlx::query!(
                 "WITH v AS (
                      INSERT INTO variants (product_id, sku, option1, option2, option3, price,
-                                           compare_at_price, weight_grams, position)
-                     SELECT $1, sku, o1, o2, o3, price, compare_at, weight, position
+                                           compare_at_price, weight_grams, track_stock,
+                                           position)
+                     SELECT $1, sku, o1, o2, o3, price, compare_at, weight, tracked, position
                      FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[],
-                                 $6::numeric[], $7::numeric[], $8::int[], $9::int[])
-                          AS u(sku, o1, o2, o3, price, compare_at, weight, position)
+                                 $6::numeric[], $7::numeric[], $8::int[], $9::bool[],
+                                 $10::int[])
+                          AS u(sku, o1, o2, o3, price, compare_at, weight, tracked, position)
                      RETURNING id)
                  INSERT INTO inventory (variant_id, on_hand) SELECT id, 0 FROM v",
                 id,
@@ -1329,6 +1394,7 @@ mod server {
                 &created.price,
                 &created.compare_at as &[Option<Decimal>],
                 &created.weight,
+                &created.tracked,
                 &created.position,
             )
             .execute(&mut *tx)
@@ -1363,6 +1429,7 @@ mod server {
         price: Vec<Decimal>,
         compare_at: Vec<Option<Decimal>>,
         weight: Vec<i32>,
+        tracked: Vec<bool>,
         position: Vec<i32>,
     }
 
@@ -1382,6 +1449,7 @@ mod server {
             self.price.push(v.price.amount());
             self.compare_at.push(v.compare_at.map(|c| c.amount()));
             self.weight.push(v.weight_grams);
+            self.tracked.push(v.track_stock);
             self.position.push(position);
         }
     }

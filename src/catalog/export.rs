@@ -53,7 +53,8 @@ pub async fn page(
     let mut variants: HashMap<i64, Vec<ExportVariant>> = HashMap::new();
     for v in sqlx::query!(
         r#"SELECT v.product_id, v.sku, v.option1, v.option2, v.option3, v.price,
-                  v.compare_at_price, v.weight_grams, coalesce(i.on_hand, 0) AS "on_hand!"
+                  v.compare_at_price, v.weight_grams, v.track_stock,
+                  coalesce(i.on_hand, 0) AS "on_hand!"
            FROM variants v LEFT JOIN inventory i ON i.variant_id = v.id
            WHERE v.product_id = ANY ($1) ORDER BY v.product_id, v.position, v.id"#,
         &ids
@@ -74,6 +75,7 @@ pub async fn page(
                 price: Money::new(v.price, currency).typed(),
                 compare_at: Money::typed_or_empty(v.compare_at_price, currency),
                 weight_grams: v.weight_grams,
+                track_stock: v.track_stock,
                 on_hand: v.on_hand,
             });
     }

@@ -178,10 +178,10 @@ pub async fn product(
     .await?;
     let variant_rows = sqlx::query_as!(
         VariantRow,
-        "SELECT v.id, v.sku, v.option1, v.option2, v.option3, v.price, v.compare_at_price,
-                i.on_hand
-         FROM variants v JOIN inventory i ON i.variant_id = v.id
-         WHERE v.product_id = $1 ORDER BY v.position, v.id",
+        r#"SELECT v.id, v.sku, v.option1, v.option2, v.option3, v.price, v.compare_at_price,
+                  units_available(i.on_hand, v.track_stock) AS "on_hand!"
+           FROM variants v JOIN inventory i ON i.variant_id = v.id
+           WHERE v.product_id = $1 ORDER BY v.position, v.id"#,
         id,
     )
     .fetch_all(pool)
@@ -219,7 +219,9 @@ pub async fn product(
                 .collect(),
             price: Money::new(r.price, currency),
             compare_at: r.compare_at_price.map(|c| Money::new(c, currency)),
-            available: u32::try_from(r.on_hand).unwrap_or(0),
+            available: u32::try_from(r.on_hand)
+                .unwrap_or(0)
+                .min(crate::cart::MAX_PER_LINE),
         })
         .collect();
     let options = option_names

@@ -28,7 +28,7 @@ use std::collections::{HashMap, HashSet};
 
 /// The most rows an import takes.
 pub const MAX_ROWS: usize = 250_000;
-/// The most cells a header may have (the file has 18 columns).
+/// The most cells a header may have (the file has 19 columns).
 const MAX_COLUMNS: usize = 64;
 /// After this many rows that cannot be read, the rest of the file is not read.
 const MAX_UNREADABLE: usize = 100;
@@ -89,6 +89,7 @@ crate::text_enum! {
         Price = "price",
         CompareAt = "compare_at_price",
         Weight = "weight_grams",
+        TrackStock = "track_stock",
         Stock = "stock",
     }
 }
@@ -108,13 +109,14 @@ const PRODUCT_COLUMNS: [Column; 10] = [
 ];
 
 /// A variant's columns: a row with any of them needs a SKU.
-const VARIANT_COLUMNS: [Column; 7] = [
+const VARIANT_COLUMNS: [Column; 8] = [
     Column::Option1Value,
     Column::Option2Value,
     Column::Option3Value,
     Column::Price,
     Column::CompareAt,
     Column::Weight,
+    Column::TrackStock,
     Column::Stock,
 ];
 
@@ -700,6 +702,18 @@ pub fn overlay(
         if let Some(weight) = sheet.given(row, Column::Weight) {
             variant.weight = weight.to_owned();
         }
+        if let Some(typed) = sheet.given(row, Column::TrackStock) {
+            match parse_tracked(typed) {
+                Some(tracked) => {
+                    variant.untracked = if tracked { "" } else { "on" }.to_owned();
+                }
+                None => problems.push(problem(
+                    row.line,
+                    Some(Column::TrackStock),
+                    "Write yes (its stock is counted) or no (not tracked: always for sale), or leave it empty to keep it.",
+                )),
+            }
+        }
     }
     if form.variants.len() > MAX_VARIANTS {
         problems.push(problem(
@@ -717,6 +731,25 @@ pub fn overlay(
         new_stock,
         stock_ignored,
     })
+}
+
+/// `track_stock` as typed: yes/no or true/false, in any case. Not 1/0, which reads
+/// too easily as a number of units.
+fn parse_tracked(typed: &str) -> Option<bool> {
+    match typed.to_ascii_lowercase().as_str() {
+        "yes" | "true" => Some(true),
+        "no" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// How export writes whether a variant's stock is tracked.
+fn tracked_cell(tracked: bool) -> &'static str {
+    if tracked {
+        "yes"
+    } else {
+        "no"
+    }
 }
 
 /// The editor's field errors for a product, each put at the line and column of the file
@@ -768,6 +801,7 @@ fn where_from(field: &str, first: u64, lines: &[Option<u64>]) -> (u64, Option<Co
                 "price" => Column::Price,
                 "compare_at" => Column::CompareAt,
                 "weight" => Column::Weight,
+                "untracked" => Column::TrackStock,
                 _ => Column::Sku,
             };
             (line, Some(column))
@@ -803,6 +837,7 @@ pub struct ExportVariant {
     pub price: String,
     pub compare_at: String,
     pub weight_grams: i32,
+    pub track_stock: bool,
     pub on_hand: i32,
 }
 
@@ -837,7 +872,7 @@ pub fn write_product<W: std::io::Write>(
             String::new(),
             option(2),
         ]);
-        row.extend(std::iter::repeat_n(String::new(), 6));
+        row.extend(std::iter::repeat_n(String::new(), 7));
         return out.write_record(&row);
     }
     for (n, v) in product.variants.iter().enumerate() {
@@ -858,6 +893,7 @@ pub fn write_product<W: std::io::Write>(
             v.price.clone(),
             v.compare_at.clone(),
             v.weight_grams.to_string(),
+            tracked_cell(v.track_stock).to_owned(),
             v.on_hand.to_string(),
         ]);
         out.write_record(&row)?;
@@ -962,9 +998,10 @@ mod tests {
     #[test]
     fn rows_become_the_editors_form_over_what_is_saved() {
         let s = sheet(
-            "handle,name,category,option1_name,option1_value,sku,price,compare_at_price,stock\n\
-             tee,Tee,tops,Size,S,TEE-S,12.50,,9\n\
-             tee,,,,XL,TEE-XL,14,20,5\n",
+            "handle,name,category,option1_name,option1_value,sku,price,compare_at_price,track_stock,stock\n\
+             tee,Tee,tops,Size,S,TEE-S,12.50,,No,9\n\
+             tee,,,,M,TEE-M,,,yes,\n\
+             tee,,,,XL,TEE-XL,14,20,,5\n",
         );
         let current = Current {
             id: Some(7),
@@ -993,6 +1030,7 @@ mod tests {
                         option1: "M".to_owned(),
                         sku: "TEE-M".to_owned(),
                         price: "10.00".to_owned(),
+                        untracked: "on".to_owned(),
                         ..VariantForm::default()
                     },
                 ],
@@ -1008,7 +1046,7 @@ mod tests {
         assert_eq!(out.form.name, "Tee");
         assert_eq!(out.form.category, "2");
         assert_eq!(out.form.options[0].values, "S, M, XL");
-        assert_eq!(out.lines, vec![Some(2), None, Some(3)]);
+        assert_eq!(out.lines, vec![Some(2), Some(3), Some(4)]);
         let v = &out.form.variants;
         assert_eq!(
             (
@@ -1022,6 +1060,15 @@ mod tests {
         assert_eq!(
             (v[2].id.as_str(), v[2].option1.as_str(), v[2].sku.as_str()),
             ("", "XL", "TEE-XL")
+        );
+        assert_eq!(
+            (
+                v[0].untracked.as_str(),
+                v[1].untracked.as_str(),
+                v[2].untracked.as_str()
+            ),
+            ("on", "", ""),
+            "\"No\" stops tracking, \"yes\" starts it; a new variant is tracked"
         );
         assert_eq!(out.new_stock, vec![("TEE-XL".to_owned(), 5)]);
         assert_eq!(out.stock_ignored, 1, "TEE-S has 4, the file says 9");
@@ -1194,6 +1241,7 @@ mod tests {
                     price: "1234.50".to_owned(),
                     compare_at: String::new(),
                     weight_grams: 200,
+                    track_stock: size == "S",
                     on_hand: 3,
                 })
                 .to_vec(),
@@ -1214,5 +1262,44 @@ mod tests {
         assert_eq!(s.cell(&s.rows[1], Column::Handle), Some("tee"));
         assert_eq!(s.cell(&s.rows[1], Column::Option1Value), Some("M"));
         assert_eq!(s.cell(&s.rows[1], Column::Price), Some("1234.50"));
+        assert_eq!(
+            (
+                s.cell(&s.rows[0], Column::TrackStock),
+                s.cell(&s.rows[1], Column::TrackStock)
+            ),
+            (Some("yes"), Some("no"))
+        );
+    }
+
+    #[test]
+    fn whether_stock_is_tracked_reads_as_yes_or_no() {
+        for yes in ["yes", "YES", "True"] {
+            assert_eq!(parse_tracked(yes), Some(true), "{yes}");
+        }
+        for no in ["no", "No", "false"] {
+            assert_eq!(parse_tracked(no), Some(false), "{no}");
+        }
+        for neither in ["maybe", "0", "1", "y", "oui"] {
+            assert_eq!(parse_tracked(neither), None, "{neither}");
+        }
+        let s =
+            sheet("handle,name,category,sku,price,track_stock\ncap,Cap,tops,CAP-1,5,sometimes\n");
+        let rows: Vec<&Row> = s.rows.iter().collect();
+        let mut problems = Vec::new();
+        let out = overlay(
+            &s,
+            &rows,
+            Current::default(),
+            &saved(&[("tops", 2)]),
+            &mut problems,
+        );
+        assert!(out.is_none());
+        assert_eq!(
+            problems
+                .iter()
+                .map(|p| (p.line, p.column.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![(2, Some("track_stock"))]
+        );
     }
 }

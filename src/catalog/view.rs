@@ -130,7 +130,8 @@ pub struct VariantView {
     pub values: Vec<String>,
     pub price: Money,
     pub compare_at: Option<Money>,
-    /// Units that can be bought now.
+    /// Units that can be bought now, up to what one cart line may hold (a variant whose
+    /// stock is not tracked always has that many).
     pub available: u32,
 }
 

@@ -154,12 +154,12 @@ pub async fn place(
     if quote.digest() != reviewed.digest {
         return Err(CheckoutError::QuoteChanged.into());
     }
-    take_stock(&mut tx, &quote.lines).await?;
+    let stock_taken = take_stock(&mut tx, &quote.lines).await?;
     let coupon_id = match &quote.coupon {
         Some(applied) => Some(lock_and_recheck_coupon(&mut tx, checkout, applied, &quote).await?),
         None => None,
     };
-    let placed = insert_order(&mut tx, checkout, &quote, coupon_id).await?;
+    let placed = insert_order(&mut tx, checkout, &quote, &stock_taken, coupon_id).await?;
     if let Some(coupon) = coupon_id {
         sqlx::query!(
             "INSERT INTO coupon_redemptions (coupon_id, order_id, user_id, email)
@@ -335,22 +335,32 @@ async fn lock_and_recheck_coupon(
     Ok(id)
 }
 
-/// Takes every line's units from the stock, never below zero. Lines go in variant order,
-/// so two checkouts never wait for each other in a circle. Any line short of stock
-/// fails the whole order, with every shortage named.
-async fn take_stock(conn: &mut PgConnection, lines: &[QuoteLine]) -> Result<(), Error> {
+/// Takes every line's units from the stock, never below zero, where its variant's stock
+/// is tracked (a variant that is not tracked is always available and gives nothing).
+/// Lines go in variant order, so two checkouts never wait for each other in a circle.
+/// Any line short of stock fails the whole order, with every shortage named. Returns,
+/// line by line, whether its units were taken: the order keeps that, so a cancellation
+/// gives back exactly what was taken whatever the variant says by then.
+async fn take_stock(conn: &mut PgConnection, lines: &[QuoteLine]) -> Result<Vec<bool>, Error> {
     let mut short = Vec::new();
+    let mut taken = Vec::with_capacity(lines.len());
     for line in lines {
-        let taken = sqlx::query!(
-            "UPDATE inventory SET on_hand = on_hand - $2
-             WHERE variant_id = $1 AND on_hand >= $2",
+        // One statement: whether the variant is tracked and whether its units were
+        // taken are read together, so a staff change in between cannot split them.
+        let row = sqlx::query!(
+            r#"WITH v AS (SELECT track_stock FROM variants WHERE id = $1),
+                    took AS (UPDATE inventory SET on_hand = on_hand - $2
+                             WHERE variant_id = $1 AND on_hand >= $2
+                               AND (SELECT track_stock FROM v)
+                             RETURNING 1)
+               SELECT (SELECT track_stock FROM v) AS "tracked?",
+                      EXISTS (SELECT 1 FROM took) AS "took!""#,
             line.variant_id,
             line.quantity as i32,
         )
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if taken == 0 {
+        .fetch_one(&mut *conn)
+        .await?;
+        if row.tracked != Some(false) && !row.took {
             let left = sqlx::query_scalar!(
                 "SELECT on_hand FROM inventory WHERE variant_id = $1",
                 line.variant_id,
@@ -363,26 +373,35 @@ async fn take_stock(conn: &mut PgConnection, lines: &[QuoteLine]) -> Result<(), 
                 left,
             });
         }
+        taken.push(row.took);
     }
     if !short.is_empty() {
         return Err(CheckoutError::StockShort { short }.into());
     }
+    let taken_lines = || {
+        lines
+            .iter()
+            .zip(&taken)
+            .filter(|(_, t)| **t)
+            .map(|(l, _)| l)
+    };
     sqlx::query!(
         "INSERT INTO inventory_movements (variant_id, delta, reason)
          SELECT v, -q, $3 FROM UNNEST($1::bigint[], $2::int[]) AS t(v, q)",
-        &lines.iter().map(|l| l.variant_id).collect::<Vec<_>>(),
-        &lines.iter().map(|l| l.quantity as i32).collect::<Vec<_>>(),
+        &taken_lines().map(|l| l.variant_id).collect::<Vec<_>>(),
+        &taken_lines().map(|l| l.quantity as i32).collect::<Vec<_>>(),
         MovementReason::Order as MovementReason,
     )
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(taken)
 }
 
 async fn insert_order(
     conn: &mut PgConnection,
     checkout: &Checkout<'_>,
     quote: &Quote,
+    stock_taken: &[bool],
     coupon_id: Option<i64>,
 ) -> Result<Placed, Error> {
     let t = &quote.totals;
@@ -418,10 +437,11 @@ async fn insert_order(
     let lines = &quote.lines;
     sqlx::query!(
         "INSERT INTO order_lines (order_id, variant_id, sku, name, unit_price, quantity,
-                                  line_total)
-         SELECT $1, v, s, n, p, q, p * q
-         FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::numeric[], $6::int[])
-              AS t(v, s, n, p, q)",
+                                  line_total, stock_taken)
+         SELECT $1, v, s, n, p, q, p * q, st
+         FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::numeric[], $6::int[],
+                     $7::bool[])
+              AS t(v, s, n, p, q, st)",
         order.id,
         &lines.iter().map(|l| l.variant_id).collect::<Vec<_>>(),
         &lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>(),
@@ -431,6 +451,7 @@ async fn insert_order(
             .map(|l| l.unit_price.amount())
             .collect::<Vec<_>>(),
         &lines.iter().map(|l| l.quantity as i32).collect::<Vec<_>>(),
+        stock_taken,
     )
     .execute(&mut *conn)
     .await?;

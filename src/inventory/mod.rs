@@ -286,11 +286,16 @@ pub struct Level {
     pub own_threshold: Option<i32>,
     /// The threshold that applies: its own, or the shop's.
     pub threshold: i32,
+    /// Whether orders take this variant's stock; one that is not tracked is always
+    /// available and never low or sold out.
+    pub tracked: bool,
 }
 
 impl Level {
-    pub fn state(&self) -> StockState {
-        StockState::of(self.on_hand, self.threshold)
+    /// How its stock stands; `None` when its stock is not tracked.
+    pub fn state(&self) -> Option<StockState> {
+        self.tracked
+            .then(|| StockState::of(self.on_hand, self.threshold))
     }
 }
 

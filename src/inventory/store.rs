@@ -195,7 +195,7 @@ fn select_levels<'a>(sql: &mut QueryBuilder<'a, Postgres>, shop_threshold: i32) 
     sql.push(
         "SELECT vs.variant_id, vs.product_id, vs.product_name, vs.product_slug,
                 vs.product_status, vs.sku, vs.options, vs.on_hand, vs.own_threshold,
-                coalesce(vs.own_threshold, ",
+                vs.track_stock AS tracked, coalesce(vs.own_threshold, ",
     )
     .push_bind(shop_threshold)
     .push(") AS threshold FROM variant_stock vs ");
@@ -203,10 +203,11 @@ fn select_levels<'a>(sql: &mut QueryBuilder<'a, Postgres>, shop_threshold: i32) 
 
 /// A page of variants' stock, lowest first: those `show` picks, whose SKU starts with
 /// `q` or whose product's name contains it, after `after`. Archived products' variants
-/// are listed only with [`Show::All`]. Without a search, the walk follows the
-/// `(on_hand, variant_id)` index and stops at the highest threshold, so a page costs the
-/// same on any catalog; a search finds its variants first (by the SKU and name
-/// indexes) and orders only those.
+/// and variants whose stock is not tracked (never low or sold out) are listed only with
+/// [`Show::All`]. Without a search, the walk follows the `(on_hand, variant_id)` index
+/// and stops at the highest threshold, so a page costs the same on any catalog (less
+/// the untracked variants it steps over, which sit at the low end); a search finds its
+/// variants first (by the SKU and name indexes) and orders only those.
 pub async fn levels(pool: &PgPool, query: &LevelQuery) -> Result<LevelPage, Error> {
     let LevelQuery { show, ref q, after } = *query;
     let mut conn = pool.acquire().await?;
@@ -285,7 +286,7 @@ pub async fn levels(pool: &PgPool, query: &LevelQuery) -> Result<LevelPage, Erro
             .push(")");
     }
     if show != Show::All {
-        sql.push(" AND vs.product_status <> 'archived'");
+        sql.push(" AND vs.product_status <> 'archived' AND vs.track_stock");
     }
     sql.push(" ORDER BY vs.on_hand, vs.variant_id LIMIT ")
         .push_bind(PER_PAGE + 1);

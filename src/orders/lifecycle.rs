@@ -177,8 +177,9 @@ pub async fn record_payment(
     Ok(recorded)
 }
 
-/// Cancels an order still waiting for payment, in the caller's transaction: its stock
-/// goes back with a movement per line, and its coupon use is released. An order that
+/// Cancels an order still waiting for payment, in the caller's transaction: the stock
+/// its lines took goes back with a movement per variant (a line of a variant whose
+/// stock was not tracked took none), and its coupon use is released. An order that
 /// is no longer unpaid (paid meanwhile, or cancelled by someone else) is refused and
 /// nothing changes.
 pub(crate) async fn cancel_unpaid(
@@ -200,7 +201,8 @@ pub(crate) async fn cancel_unpaid(
     // transactions never wait for each other in a circle.
     sqlx::query!(
         "SELECT i.variant_id FROM inventory i
-         WHERE i.variant_id IN (SELECT variant_id FROM order_lines WHERE order_id = $1)
+         WHERE i.variant_id IN (SELECT variant_id FROM order_lines
+                                WHERE order_id = $1 AND stock_taken)
          ORDER BY i.variant_id FOR UPDATE",
         order_id,
     )
@@ -209,7 +211,8 @@ pub(crate) async fn cancel_unpaid(
     sqlx::query!(
         "WITH lines AS (
              SELECT variant_id, sum(quantity)::int AS q FROM order_lines
-             WHERE order_id = $1 AND variant_id IS NOT NULL GROUP BY variant_id
+             WHERE order_id = $1 AND variant_id IS NOT NULL AND stock_taken
+             GROUP BY variant_id
          ), back AS (
              UPDATE inventory i SET on_hand = i.on_hand + lines.q
              FROM lines WHERE i.variant_id = lines.variant_id
@@ -259,8 +262,8 @@ pub async fn expire_unpaid(pool: &PgPool, minutes: i32) -> Result<usize, Error> 
     Ok(ids.len())
 }
 
-/// A staff member cancels an order that is still waiting for payment: its stock goes
-/// back on sale and its coupon use is released, with the move in its history (which
+/// A staff member cancels an order that is still waiting for payment: the stock its
+/// lines took goes back on sale and its coupon use is released, with the move in its history (which
 /// says only that the shop cancelled it) and the audit log (which keeps `reason`).
 /// Needs the orders permission. Cancelling a paid order (with its refund) is a separate
 /// step.

@@ -183,6 +183,7 @@ fn FileGuide() -> impl IntoView {
         ("sku", "Required: matches a row to its variant."),
         ("price, compare_at_price", "Amounts such as 1234.50, at most two decimals. An empty compare-at price means none."),
         ("weight_grams", "A whole number of grams."),
+        ("track_stock", "yes: orders take its stock; no: not tracked, always for sale (made to order, a download). Empty keeps it; a new variant is tracked."),
         ("stock", "The stock of a variant the file adds. A saved variant's stock is changed on Inventory, which records why."),
     ];
     view! {

@@ -280,6 +280,7 @@ fn VariantStockView(stock: VariantStock, first: bool) -> impl IntoView {
         <p class="mt-1 flex flex-wrap items-baseline gap-x-3 gap-y-1 text-lg text-stone-800">
             <span data-testid="variant-name">{variant_name(&level)}</span>
             <span data-testid="variant-sku" class="font-mono text-sm">{level.sku.clone()}</span>
+            <a href=format!("/admin/products/{}", level.product_id) class="text-sm font-semibold text-teal-800 underline">"Edit product"</a>
             {if level.product_status == ProductStatus::Active {
                 view! {
                     <a href=format!("/p/{}?variant={id}", level.product_slug) class="text-sm font-semibold text-teal-800 underline">"View in the shop"</a>
@@ -295,6 +296,13 @@ fn VariantStockView(stock: VariantStock, first: bool) -> impl IntoView {
                 <p class="text-sm text-stone-600">"On hand"</p>
                 <p data-testid="on-hand" class="mt-1 text-4xl font-bold tabular-nums">{level.on_hand}</p>
                 <p class="mt-2"><StockBadge state=level.state() /></p>
+                {(!level.tracked).then(|| view! {
+                    <p data-testid="not-tracked" class="mt-3 text-sm text-stone-600">
+                        "Orders take none of this variant's stock: it is always for sale. Tracking is switched in "
+                        <a href=format!("/admin/products/{}", level.product_id) class="font-semibold text-teal-800 underline">"the product editor"</a>
+                        " (catalog and inventory permissions)."
+                    </p>
+                })}
                 <p class="mt-3 text-sm text-stone-600">
                     {format!("Low at {} or fewer", level.threshold)}
                     {level.own_threshold.is_none().then_some(" (the shop's threshold)")}

@@ -366,16 +366,18 @@ pub fn KeysetPager(
     }
 }
 
-/// A badge for a variant's or a product's stock state.
+/// A badge for a variant's or a product's stock state; without one, the variant's
+/// stock is not tracked.
 #[component]
-pub fn StockBadge(state: StockState) -> impl IntoView {
-    let class = match state {
-        StockState::SoldOut => "bg-rose-100 text-rose-900",
-        StockState::Low => "bg-amber-100 text-amber-900",
-        StockState::InStock => "bg-teal-50 text-teal-900",
+pub fn StockBadge(#[prop(into)] state: Option<StockState>) -> impl IntoView {
+    let (class, label) = match state {
+        Some(StockState::SoldOut) => ("bg-rose-100 text-rose-900", StockState::SoldOut.label()),
+        Some(StockState::Low) => ("bg-amber-100 text-amber-900", StockState::Low.label()),
+        Some(StockState::InStock) => ("bg-teal-50 text-teal-900", StockState::InStock.label()),
+        None => ("bg-stone-200 text-stone-700", "Not tracked"),
     };
     view! {
-        <span class=format!("whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{state.label()}</span>
+        <span class=format!("whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{label}</span>
     }
 }
 

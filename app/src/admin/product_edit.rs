@@ -215,15 +215,15 @@ fn EditorForm(editor: Editor) -> impl IntoView {
                     </section>
                 </div>
             </div>
-            // The variant table takes the page's whole width: it has seven columns.
+            // The variant table takes the page's whole width: it has eight columns.
             <div class="mt-4">
                 <section aria-labelledby="variants-heading" class=CARD>
                     <h2 id="variants-heading" class="text-lg font-bold">"Variants"</h2>
                     <p class="mt-1 text-sm text-stone-600">
-                        {format!("Prices in {currency}, such as 1234.50. Weight in grams. Stock is kept on the Inventory page.")}
+                        {format!("Prices in {currency}, such as 1234.50. Weight in grams. Stock is kept on the Inventory page; a variant whose stock is not tracked (made to order, a download) is always for sale.")}
                     </p>
                     <div class="mt-4">
-                        <DataTable min_width="min-w-[52rem]" columns=&["Variant", "SKU", "Price", "Compare at", "Weight (g)", "On hand", "Remove"]>
+                        <DataTable min_width="min-w-[58rem]" columns=&["Variant", "SKU", "Price", "Compare at", "Weight (g)", "On hand", "Not tracked", "Remove"]>
                             {rows}
                         </DataTable>
                     </div>
@@ -337,6 +337,19 @@ fn VariantRow(
                     == row.values.get(i).cloned().unwrap_or_default()
             })
     };
+    // Ticked as a failed post sent it (an unticked box sends nothing, so the row's
+    // SKU says whether there was one), else as saved; a new row is tracked.
+    let untracked = {
+        use crate::form_errors::kept;
+        if same_row && kept(&format!("variants[{n}][sku]")).is_some() {
+            kept(&format!("variants[{n}][untracked]")).is_some()
+        } else {
+            saved.as_ref().is_some_and(|v| !v.track_stock)
+        }
+    };
+    let untracked_name = format!("variants[{n}][untracked]");
+    let (untracked_error, untracked_described) = field_message(outcome, &untracked_name);
+    let untracked_error_id = format!("field-{untracked_name}-error");
     let cell = |field: &'static str,
                 what: &'static str,
                 value: String,
@@ -361,6 +374,14 @@ fn VariantRow(
                     Some(v) => view! { <a href=format!("/admin/inventory/{}", v.id) class="text-teal-800 underline-offset-4 hover:underline">{v.on_hand}</a> }.into_any(),
                     None => view! { <span class="text-stone-400">"—"</span> }.into_any(),
                 }}
+            </td>
+            <td class="px-4 py-3">
+                <input type="checkbox" id=format!("field-{untracked_name}") name=untracked_name.clone() value="on" checked=untracked
+                    aria-label=format!("Don't track the stock of {label}: always for sale")
+                    aria-invalid={ let e = untracked_error.clone(); move || e().is_some().to_string() }
+                    aria-describedby=untracked_described
+                    class="h-4 w-4 rounded border-stone-400" />
+                {move || untracked_error().map(|e| view! { <p id=untracked_error_id.clone() class="mt-1 w-48 text-xs font-medium text-rose-700">{e}</p> })}
             </td>
             <td class="px-4 py-3">
                 <input type="checkbox" name=format!("variants[{n}][remove]") value="on"

@@ -159,8 +159,8 @@ async fn export_import_export_keeps_every_price_and_a_second_import_changes_noth
         .await
         .expect("a category");
     let added = format!(
-        "{changed}imported-scarf,Imported Scarf,active,{category},\"Warm, soft\r\nand long\",,,Colour,Red,,,,,SCARF-RED,0.10,,150,4\r\n\
-         imported-scarf,,,,,,,,Blue,,,,,SCARF-BLUE,19.99,25.00,150,0\r\n"
+        "{changed}imported-scarf,Imported Scarf,active,{category},\"Warm, soft\r\nand long\",,,Colour,Red,,,,,SCARF-RED,0.10,,150,,4\r\n\
+         imported-scarf,,,,,,,,Blue,,,,,SCARF-BLUE,19.99,25.00,150,no,0\r\n"
     );
     let check = checked(&app, &cookie, &added).await;
     assert_eq!(
@@ -194,6 +194,20 @@ async fn export_import_export_keeps_every_price_and_a_second_import_changes_noth
     .await
     .expect("a movement");
     assert_eq!(movement, "initial");
+    let tracking: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT sku, track_stock FROM variants WHERE sku LIKE 'SCARF-%' ORDER BY sku",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("tracking");
+    assert_eq!(
+        tracking,
+        vec![
+            ("SCARF-BLUE".to_owned(), false),
+            ("SCARF-RED".to_owned(), true)
+        ],
+        "\"no\" is not tracked; an empty cell on a new variant is"
+    );
     let audited: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action IN ('product.create', 'product.edit')",
     )

@@ -48,6 +48,22 @@ async fn audit_entries(pool: &PgPool, variant: i64) -> i64 {
     .await
 }
 
+/// Takes every unit of `product`'s variants out, each as a correction (so the stock
+/// audit still adds up).
+async fn sell_out(pool: &PgPool, product: i64) {
+    sqlx::query(
+        "WITH old AS (SELECT variant_id, on_hand FROM inventory
+                      WHERE on_hand > 0 AND variant_id IN (SELECT id FROM variants WHERE product_id = $1)),
+              moved AS (INSERT INTO inventory_movements (variant_id, delta, reason)
+                        SELECT variant_id, -on_hand, 'correction' FROM old)
+         UPDATE inventory SET on_hand = 0 WHERE variant_id IN (SELECT variant_id FROM old)",
+    )
+    .bind(product)
+    .execute(pool)
+    .await
+    .expect("sold out");
+}
+
 #[tokio::test]
 async fn an_adjustment_is_a_movement_and_an_audit_entry_with_the_new_level() {
     let app = seeded_app().await;
@@ -252,17 +268,7 @@ async fn a_restocked_sold_out_variant_is_for_sale_at_once_despite_kept_pages() {
     .await
     .expect("product");
     // Every variant of the product sold out.
-    sqlx::query(
-        "WITH old AS (SELECT variant_id, on_hand FROM inventory
-                      WHERE on_hand > 0 AND variant_id IN (SELECT id FROM variants WHERE product_id = $1)),
-              moved AS (INSERT INTO inventory_movements (variant_id, delta, reason)
-                        SELECT variant_id, -on_hand, 'correction' FROM old)
-         UPDATE inventory SET on_hand = 0 WHERE variant_id IN (SELECT variant_id FROM old)",
-    )
-    .bind(product)
-    .execute(&app.pool)
-    .await
-    .expect("sold out");
+    sell_out(&app.pool, product).await;
     let page = format!("/p/{slug}?variant={variant}");
     let html = app.get(&page).await.text().await.expect("page");
     assert!(html.contains("Sold out"), "the page is kept while sold out");
@@ -434,4 +440,151 @@ async fn only_staff_with_the_inventory_permission_adjust_stock() {
         "{refused:?}"
     );
     assert_eq!(on_hand(&shop.pool, variant).await, 3);
+}
+
+#[tokio::test]
+async fn a_variant_whose_stock_is_not_tracked_sells_without_taking_or_giving_back_stock() {
+    use crate::common::checkout::{address, checkout, guest_cart, standard_rate, stock_of};
+    use mercato::accounts::Email;
+    use mercato::cart::{store as cart, Quantity};
+    use mercato::checkout::place::{place, quote};
+
+    let app = seeded_db().await;
+    // `variant_with_stock` always picks the same variant: called again, it sets its
+    // stock (with a movement, so the stock audit still adds up).
+    let untracked = variant_with_stock(&app, 0).await;
+    let (product, sku): (i64, String) =
+        sqlx::query_as("SELECT product_id, sku FROM variants WHERE id = $1")
+            .bind(untracked)
+            .fetch_one(&app.pool)
+            .await
+            .expect("product");
+    // Every other variant of its product sold out, and one tracked variant elsewhere.
+    sell_out(&app.pool, product).await;
+    let tracked: i64 = sqlx::query_scalar(
+        "SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id
+         JOIN inventory i ON i.variant_id = v.id
+         WHERE p.status = 'active' AND p.id <> $1 AND i.on_hand >= 5 ORDER BY v.id LIMIT 1",
+    )
+    .bind(product)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a tracked variant");
+    let tracked_before = stock_of(&app, tracked).await;
+    let two = Quantity::new(2).expect("q");
+    let in_stock = || {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>("SELECT in_stock FROM products WHERE id = $1")
+                .bind(product)
+                .fetch_one(&pool)
+                .await
+                .expect("listed")
+        }
+    };
+    let set_tracking = |variant: i64, on: bool| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query("UPDATE variants SET track_stock = $2 WHERE id = $1")
+                .bind(variant)
+                .bind(on)
+                .execute(&pool)
+                .await
+                .expect("tracking");
+        }
+    };
+
+    // Tracked, none on hand: sold out, and the cart says so.
+    assert!(!in_stock().await);
+    assert!(cart::add(&app.pool, None, None, untracked, two)
+        .await
+        .is_err());
+
+    // Not tracked: in stock at once, also while its own stock changes (to 0 here).
+    set_tracking(untracked, false).await;
+    assert!(in_stock().await, "listed in stock at once");
+    variant_with_stock(&app, 1).await;
+    variant_with_stock(&app, 0).await;
+    assert!(in_stock().await, "still in stock with none on hand");
+
+    // Staff list it neither as low nor as sold out; among all variants, as not tracked.
+    let listed = |show: Show| LevelQuery {
+        show,
+        q: sku.clone(),
+        after: None,
+    };
+    for show in [Show::NeedsStock, Show::SoldOut] {
+        let page = store::levels(&app.pool, &listed(show))
+            .await
+            .expect("levels");
+        assert!(
+            page.levels.iter().all(|l| l.variant_id != untracked),
+            "{show:?}"
+        );
+    }
+    let all = store::levels(&app.pool, &listed(Show::All))
+        .await
+        .expect("levels");
+    let level = all
+        .levels
+        .iter()
+        .find(|l| l.variant_id == untracked)
+        .expect("listed among all");
+    assert_eq!((level.tracked, level.state()), (false, None));
+
+    // Units on hand of a variant not tracked are not taken by an order.
+    variant_with_stock(&app, 5).await;
+    let cart_id = guest_cart(&app, untracked, 3).await;
+    cart::add(&app.pool, Some(cart_id), None, tracked, two)
+        .await
+        .expect("the tracked one too");
+    let rate = standard_rate(&app).await;
+    let email = Email::parse("ada@example.com").expect("email");
+    let a = address();
+    let c = checkout("token-untracked-0001", cart_id, &email, &a, rate);
+    let reviewed = quote(&app.pool, &c).await.expect("quote").reviewed();
+    let placed = place(&app.pool, &c, &reviewed).await.expect("placed");
+    assert_eq!(stock_of(&app, untracked).await, 5, "nothing taken");
+    assert_eq!(stock_of(&app, tracked).await, tracked_before - 2);
+    let taken: Vec<(i64, bool)> = sqlx::query_as(
+        "SELECT variant_id, stock_taken FROM order_lines WHERE order_id = $1 ORDER BY variant_id",
+    )
+    .bind(placed.id)
+    .fetch_all(&app.pool)
+    .await
+    .expect("lines");
+    let mut expected = vec![(untracked, false), (tracked, true)];
+    expected.sort();
+    assert_eq!(taken, expected);
+    assert_eq!(
+        count(
+            &app.pool,
+            "SELECT count(*) FROM inventory_movements WHERE variant_id = $1 AND reason = 'order'",
+            untracked
+        )
+        .await,
+        0
+    );
+    let audit = mercato::admin::stock_audit(&app.pool).await.expect("audit");
+    assert!(audit.balances() && audit.sold == 2, "{audit:?}");
+
+    // Both switched before the order is cancelled: the cancellation gives back what
+    // each line took, whatever the variants say by then.
+    set_tracking(untracked, true).await;
+    set_tracking(tracked, false).await;
+    sqlx::query("UPDATE orders SET placed_at = now() - interval '31 minutes' WHERE id = $1")
+        .bind(placed.id)
+        .execute(&app.pool)
+        .await
+        .expect("age");
+    assert_eq!(
+        mercato::orders::lifecycle::expire_unpaid(&app.pool, 30)
+            .await
+            .expect("expire"),
+        1
+    );
+    assert_eq!(stock_of(&app, untracked).await, 5, "nothing given back");
+    assert_eq!(stock_of(&app, tracked).await, tracked_before, "its 2 back");
+    let audit = mercato::admin::stock_audit(&app.pool).await.expect("audit");
+    assert!(audit.balances() && audit.sold == 0, "{audit:?}");
 }

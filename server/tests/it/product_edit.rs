@@ -61,6 +61,9 @@ fn form_of(editor: &Editor) -> Form {
             add(format!("variants[{n}][price]"), v.price.clone());
             add(format!("variants[{n}][compare_at]"), v.compare_at.clone());
             add(format!("variants[{n}][weight]"), v.weight_grams.to_string());
+            if !v.track_stock {
+                add(format!("variants[{n}][untracked]"), "on".to_owned());
+            }
         }
     }
     form
@@ -92,6 +95,15 @@ async fn catalog_manager(app: &TestApp, email: &str) -> String {
 async fn save(app: &TestApp, form: &Form, cookie: &str) -> reqwest::Response {
     app.call("/api/admin/products/save", &encode(form), Some(cookie))
         .await
+}
+
+async fn product_with_two_variants(app: &TestApp) -> i64 {
+    sqlx::query_scalar(
+        "SELECT product_id FROM variants GROUP BY product_id HAVING count(*) >= 2 ORDER BY product_id LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("a product with two variants")
 }
 
 async fn one<
@@ -492,7 +504,7 @@ async fn a_product_with_a_hundred_variants_opens_and_saves_and_values_go_only_wh
     assert_eq!(
         after,
         serde_json::json!({ "variants": { "GRID-5-7": {
-        "sku": "GRID-5-7", "options": ["5", "7"], "price": "99.99", "compare_at": null, "weight_grams": 0 } } })
+        "sku": "GRID-5-7", "options": ["5", "7"], "price": "99.99", "compare_at": null, "weight_grams": 0, "track_stock": true } } })
     );
 
     // Taking row 9 out asks first, naming the ten variants it removes…
@@ -548,12 +560,7 @@ async fn a_product_with_a_hundred_variants_opens_and_saves_and_values_go_only_wh
 async fn variants_swap_skus_one_with_stock_stays_and_an_unchanged_save_writes_nothing() {
     let app = seeded_app().await;
     let cookie = catalog_manager(&app, "cat@example.com").await;
-    let id: i64 = sqlx::query_scalar(
-        "SELECT product_id FROM variants GROUP BY product_id HAVING count(*) >= 2 ORDER BY product_id LIMIT 1",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("a product with two variants");
+    let id = product_with_two_variants(&app).await;
     let audits = |app: &TestApp| {
         let pool = app.pool.clone();
         async move {
@@ -656,6 +663,104 @@ async fn variants_swap_skus_one_with_stock_stays_and_an_unchanged_save_writes_no
         ),
         "{refused:?}"
     );
+}
+
+#[tokio::test]
+async fn whether_a_variants_stock_is_tracked_is_saved_per_variant_and_audited() {
+    let app = seeded_app().await;
+    let cookie = catalog_manager(&app, "cat@example.com").await;
+    let id = product_with_two_variants(&app).await;
+    let opened = editor(&app, Some(id)).await;
+    let first = opened.rows[0].variant.clone().expect("saved");
+    let second = opened.rows[1].variant.clone().expect("saved");
+    assert!(
+        first.track_stock && second.track_stock,
+        "tracked unless told"
+    );
+    let tracked = |variant: i64| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>("SELECT track_stock FROM variants WHERE id = $1")
+                .bind(variant)
+                .fetch_one(&pool)
+                .await
+                .expect("read")
+        }
+    };
+
+    let mut form = form_of(&opened);
+    set(&mut form, "variants[0][untracked]", "on");
+
+    // A stock decision: with the catalog permission alone it is refused by its box.
+    crate::common::staff_role_with(&app.pool, "Catalog", &[mercato::admin::Permission::Catalog])
+        .await;
+    let catalog_only = account_signed_in(
+        &app,
+        "catalog-only@example.com",
+        Role::Staff,
+        Some("Catalog"),
+    )
+    .await;
+    match answered_error(save(&app, &form, &catalog_only).await, 422).await {
+        AppError::Fields(errors) => assert!(
+            errors
+                .get("variants[0][untracked]")
+                .is_some_and(|m| m.contains("inventory permission")),
+            "{errors:?}"
+        ),
+        other => panic!("refused by the box, not {other:?}"),
+    }
+    assert!(tracked(first.id).await, "nothing changed");
+    // …while the rest of the product is theirs to edit.
+    let mut renamed = form_of(&opened);
+    set(&mut renamed, "name", "Renamed by catalog");
+    assert_eq!(save(&app, &renamed, &catalog_only).await.status(), 200);
+    let opened = editor(&app, Some(id)).await;
+    let mut form = form_of(&opened);
+    set(&mut form, "variants[0][untracked]", "on");
+
+    let res = save(&app, &form, &cookie).await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    assert!(!tracked(first.id).await);
+    assert!(tracked(second.id).await, "only the ticked row");
+    let (before, after): (serde_json::Value, serde_json::Value) = sqlx::query_as(
+        "SELECT before, after FROM audit_log WHERE subject_id = $1::text ORDER BY id DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("audit");
+    assert_eq!(before["variants"][&first.sku]["track_stock"], true);
+    assert_eq!(after["variants"][&first.sku]["track_stock"], false);
+    assert!(after["variants"].get(&second.sku).is_none(), "{after}");
+
+    // The editor shows it, and saving what it shows keeps it.
+    let reopened = editor(&app, Some(id)).await;
+    let version = reopened.version;
+    assert!(
+        !reopened.rows[0]
+            .variant
+            .as_ref()
+            .expect("saved")
+            .track_stock
+    );
+    assert_eq!(save(&app, &form_of(&reopened), &cookie).await.status(), 200);
+    assert_eq!(
+        one::<i32>(&app, "SELECT version FROM products WHERE id = $1", id).await,
+        version,
+        "an unchanged save writes nothing"
+    );
+
+    // An unticked box sends nothing: tracked again.
+    let mut form = form_of(&reopened);
+    form.retain(|(k, _)| k != "variants[0][untracked]");
+    assert_eq!(save(&app, &form, &cookie).await.status(), 200);
+    assert!(tracked(first.id).await);
 }
 
 #[tokio::test]
