@@ -691,6 +691,7 @@ mod server {
         let saved = variants
             .into_iter()
             .map(|v| {
+                let (price, compare_at) = v.typed_prices(currency);
                 let values = [v.option1, v.option2, v.option3]
                     .into_iter()
                     .take(options.len())
@@ -701,8 +702,8 @@ mod server {
                     SavedVariant {
                         id: v.id,
                         sku: v.sku,
-                        price: Money::new(v.price, currency).typed(),
-                        compare_at: Money::typed_or_empty(v.compare_at_price, currency),
+                        price,
+                        compare_at,
                         weight_grams: v.weight_grams,
                         track_stock: v.track_stock,
                         on_hand: v.on_hand,
@@ -741,18 +742,50 @@ mod server {
         version: i32,
     }
 
-    /// A variant as saved, with its stock.
-    struct VariantRow {
-        id: i64,
-        sku: String,
-        option1: Option<String>,
-        option2: Option<String>,
-        option3: Option<String>,
-        price: Decimal,
-        compare_at_price: Option<Decimal>,
-        weight_grams: i32,
-        track_stock: bool,
-        on_hand: i32,
+    /// A variant as saved, with its stock: what the editor, an import's overlay and
+    /// the export each start from.
+    pub(crate) struct VariantRow {
+        pub product_id: i64,
+        pub id: i64,
+        pub sku: String,
+        pub option1: Option<String>,
+        pub option2: Option<String>,
+        pub option3: Option<String>,
+        pub price: Decimal,
+        pub compare_at_price: Option<Decimal>,
+        pub weight_grams: i32,
+        pub track_stock: bool,
+        pub on_hand: i32,
+    }
+
+    impl VariantRow {
+        /// Its price and compare-at price as staff would type them (`12.50`; no
+        /// compare-at price: empty).
+        pub fn typed_prices(&self, currency: Currency) -> (String, String) {
+            (
+                Money::new(self.price, currency).typed(),
+                Money::typed_or_empty(self.compare_at_price, currency),
+            )
+        }
+    }
+
+    /// The variants of products `ids` as saved, by product, each product's in their
+    /// order.
+    pub(crate) async fn saved_variants(
+        conn: &mut PgConnection,
+        ids: &[i64],
+    ) -> Result<Vec<VariantRow>, Error> {
+        Ok(sqlx::query_as!(
+            VariantRow,
+            r#"SELECT v.product_id, v.id, v.sku, v.option1, v.option2, v.option3, v.price,
+                      v.compare_at_price, v.weight_grams, v.track_stock,
+                      coalesce(i.on_hand, 0) AS "on_hand!"
+               FROM variants v LEFT JOIN inventory i ON i.variant_id = v.id
+               WHERE v.product_id = ANY ($1) ORDER BY v.product_id, v.position, v.id"#,
+            ids
+        )
+        .fetch_all(&mut *conn)
+        .await?)
     }
 
     /// A product, its options and its variants (in their order) as saved.
@@ -777,16 +810,7 @@ mod server {
             return Ok(None);
         };
         let options = options_of(conn, id).await?;
-        let variants = sqlx::query_as!(
-            VariantRow,
-            r#"SELECT v.id, v.sku, v.option1, v.option2, v.option3, v.price, v.compare_at_price,
-                      v.weight_grams, v.track_stock, coalesce(i.on_hand, 0) AS "on_hand!"
-               FROM variants v LEFT JOIN inventory i ON i.variant_id = v.id
-               WHERE v.product_id = $1 ORDER BY v.position, v.id"#,
-            id
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+        let variants = saved_variants(conn, &[id]).await?;
         Ok(Some(SavedProduct {
             product,
             options,
@@ -928,17 +952,20 @@ mod server {
                     .collect(),
                 variants: variants
                     .into_iter()
-                    .map(|v| VariantForm {
-                        id: v.id.to_string(),
-                        option1: v.option1.unwrap_or_default(),
-                        option2: v.option2.unwrap_or_default(),
-                        option3: v.option3.unwrap_or_default(),
-                        sku: v.sku,
-                        price: Money::new(v.price, currency).typed(),
-                        compare_at: Money::typed_or_empty(v.compare_at_price, currency),
-                        weight: v.weight_grams.to_string(),
-                        untracked: if v.track_stock { "" } else { "on" }.to_owned(),
-                        remove: String::new(),
+                    .map(|v| {
+                        let (price, compare_at) = v.typed_prices(currency);
+                        VariantForm {
+                            id: v.id.to_string(),
+                            option1: v.option1.unwrap_or_default(),
+                            option2: v.option2.unwrap_or_default(),
+                            option3: v.option3.unwrap_or_default(),
+                            sku: v.sku,
+                            price,
+                            compare_at,
+                            weight: v.weight_grams.to_string(),
+                            untracked: if v.track_stock { "" } else { "on" }.to_owned(),
+                            remove: String::new(),
+                        }
                     })
                     .collect(),
                 confirm_removal: String::new(),

@@ -3,7 +3,7 @@
 //! the catalog's size.
 
 use super::transfer::{self, ExportProduct, ExportVariant};
-use crate::money::{Currency, Money};
+use crate::money::Currency;
 use crate::Error;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -51,17 +51,8 @@ pub async fn page(
         options.entry(o.product_id).or_default().push(o.name);
     }
     let mut variants: HashMap<i64, Vec<ExportVariant>> = HashMap::new();
-    for v in sqlx::query!(
-        r#"SELECT v.product_id, v.sku, v.option1, v.option2, v.option3, v.price,
-                  v.compare_at_price, v.weight_grams, v.track_stock,
-                  coalesce(i.on_hand, 0) AS "on_hand!"
-           FROM variants v LEFT JOIN inventory i ON i.variant_id = v.id
-           WHERE v.product_id = ANY ($1) ORDER BY v.product_id, v.position, v.id"#,
-        &ids
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    {
+    for v in super::edit::saved_variants(&mut tx, &ids).await? {
+        let (price, compare_at) = v.typed_prices(currency);
         variants
             .entry(v.product_id)
             .or_default()
@@ -72,8 +63,8 @@ pub async fn page(
                     v.option3.unwrap_or_default(),
                 ],
                 sku: v.sku,
-                price: Money::new(v.price, currency).typed(),
-                compare_at: Money::typed_or_empty(v.compare_at_price, currency),
+                price,
+                compare_at,
                 weight_grams: v.weight_grams,
                 track_stock: v.track_stock,
                 on_hand: v.on_hand,
