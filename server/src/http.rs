@@ -290,37 +290,15 @@ async fn export_catalog(
         )
             .into_response();
     };
-    let header = match export::header() {
-        Ok(header) => header,
-        Err(error) => {
-            tracing::error!(%error, "could not start an export");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let (pool, currency) = (state.pool.clone(), state.currency);
-    // Where the next page starts; `None` once the last page is out.
-    let pages = futures_util::stream::unfold(Some(0_i64), move |after| {
-        let pool = pool.clone();
-        async move {
-            let after = after?;
-            match export::page(&pool, currency, after, export::PAGE).await {
-                Ok((bytes, next)) => Some((Ok(bytes), next)),
-                Err(error) => {
-                    tracing::warn!(%error, "an export stopped part-way");
-                    Some((Err(std::io::Error::other("the export stopped")), None))
-                }
-            }
-        }
+    // The turn is given back when the stream is dropped (done, failed, or the
+    // download cancelled).
+    let body = export::stream(state.pool.clone(), state.currency).map(move |page| {
+        let _turn = &turn;
+        page.map_err(|error| {
+            tracing::warn!(%error, "an export stopped part-way");
+            std::io::Error::other("the export stopped")
+        })
     });
-    // Fused: the compression layer may ask again after the end. The turn is given
-    // back when the stream is dropped (done, failed, or the download cancelled).
-    let body = futures_util::stream::once(async move { Ok(header) })
-        .chain(pages)
-        .fuse()
-        .map(move |page| {
-            let _turn = &turn;
-            page
-        });
     (
         [
             (
@@ -341,7 +319,11 @@ async fn export_catalog(
 /// How many exports may stream at once (per process).
 fn exports() -> &'static Arc<tokio::sync::Semaphore> {
     static EXPORTS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
-    EXPORTS.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(2)))
+    EXPORTS.get_or_init(|| {
+        Arc::new(tokio::sync::Semaphore::new(
+            mercato::catalog::export::AT_ONCE,
+        ))
+    })
 }
 
 /// An uploaded picture or one of its copies, streamed. Named by the hash of the upload

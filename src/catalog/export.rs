@@ -10,6 +10,33 @@ use std::collections::HashMap;
 /// How many products one page of an export reads.
 pub const PAGE: i64 = 500;
 
+/// How many exports one process streams at once: each holds a database connection
+/// while it reads a page.
+pub const AT_ONCE: usize = 2;
+
+/// The whole catalog as CSV, the header first, then a page of [`PAGE`] products at a
+/// time as the reader asks for it. An error ends the stream (after being given), so a
+/// download that fails part-way is never a shorter file that looks whole.
+pub fn stream(
+    pool: PgPool,
+    currency: Currency,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, Error>> + Send {
+    use futures_util::StreamExt;
+    // Where the next page starts; `None` once the last page (or an error) is out.
+    let pages = futures_util::stream::unfold(Some(0_i64), move |after| {
+        let pool = pool.clone();
+        async move {
+            match page(&pool, currency, after?, PAGE).await {
+                Ok((bytes, next)) => Some((Ok(bytes), next)),
+                Err(error) => Some((Err(error), None)),
+            }
+        }
+    });
+    futures_util::stream::once(async { header() })
+        .chain(pages)
+        .fuse()
+}
+
 /// The products after id `after` (up to `per_page` of them) as CSV rows, and where the
 /// next page starts (`None`: that was the last).
 pub async fn page(
