@@ -131,7 +131,17 @@ pub struct ProductDraft {
 /// Whether a checkbox was ticked: it sends "on" (anything else, such as "false" from a
 /// script, is not a tick).
 fn ticked(value: &str) -> bool {
-    value == "on"
+    value == CHECKED
+}
+
+/// What a ticked checkbox sends.
+const CHECKED: &str = "on";
+
+impl VariantForm {
+    /// Ticks (or clears) the row's "Not tracked" box.
+    pub fn set_tracked(&mut self, tracked: bool) {
+        self.untracked = if tracked { "" } else { CHECKED }.to_owned();
+    }
 }
 
 /// Trimmed text of at most `max` characters, or the field's error.
@@ -954,7 +964,7 @@ mod server {
                     .into_iter()
                     .map(|v| {
                         let (price, compare_at) = v.typed_prices(currency);
-                        VariantForm {
+                        let mut form = VariantForm {
                             id: v.id.to_string(),
                             option1: v.option1.unwrap_or_default(),
                             option2: v.option2.unwrap_or_default(),
@@ -963,9 +973,10 @@ mod server {
                             price,
                             compare_at,
                             weight: v.weight_grams.to_string(),
-                            untracked: if v.track_stock { "" } else { "on" }.to_owned(),
-                            remove: String::new(),
-                        }
+                            ..VariantForm::default()
+                        };
+                        form.set_tracked(v.track_stock);
+                        form
                     })
                     .collect(),
                 confirm_removal: String::new(),

@@ -705,7 +705,7 @@ pub fn overlay(
         if let Some(typed) = sheet.given(row, Column::TrackStock) {
             match parse_tracked(typed) {
                 Some(tracked) => {
-                    variant.untracked = if tracked { "" } else { "on" }.to_owned();
+                    variant.set_tracked(tracked);
                 }
                 None => problems.push(problem(
                     row.line,
