@@ -49,16 +49,4 @@ urls=(
   "/admin/inventory?show=sold-out"
   "/admin/inventory?show=all&q=$sku"
 )
-printf '%-62s %10s %8s %8s %8s\n' url req/s p50 p95 p99
-for path in "${urls[@]}"; do
-  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base$path")
-  if [ "$status" != 200 ]; then
-    echo "bench: $path answered $status" >&2
-    exit 1
-  fi
-  out=$(wrk -t1 -c"$connections" -d"${secs}s" --latency -s bench/percentiles.lua \
-    -H "Cookie: $cookie" "$base$path")
-  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-  read -r p50 p95 p99 < <(awk '/^percentiles/ { print $4, $8, $10 }' <<<"$out")
-  printf '%-62s %10s %8s %8s %8s\n' "$path" "$rps" "$p50" "$p95" "$p99"
-done
+measure_urls "${urls[@]}"

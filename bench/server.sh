@@ -29,6 +29,10 @@ start_server() { # port
     MERCATO_DATA_DIR="$data" LEPTOS_OUTPUT_NAME=mercato RUST_LOG=error \
       target/release/mercato generate-catalog --products "$BENCH_PRODUCTS"
   fi
+  if [ -n "${BENCH_ORDERS:-}" ]; then
+    MERCATO_DATA_DIR="$data" LEPTOS_OUTPUT_NAME=mercato RUST_LOG=error \
+      target/release/mercato generate-orders --orders "$BENCH_ORDERS"
+  fi
   # An admin of the bench's own (the demo admin's password is random and printed once).
   export BENCH_ADMIN_EMAIL=bench-admin@mercato.test
   BENCH_ADMIN_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
@@ -73,4 +77,21 @@ sql() { # a statement on the bench server's own cluster; prints the rows
   local pid_file="$data/postgres/postmaster.pid"
   [ -f "$pid_file" ] || { echo "bench: no cluster at $pid_file" >&2; exit 1; }
   psql -qAt -h "$(sed -n 5p "$pid_file")" -p "$(sed -n 4p "$pid_file")" -U postgres -d mercato -c "$1"
+}
+
+measure_urls() { # paths on $base, with $cookie, $connections and $secs; prints a table
+  printf '%-62s %10s %8s %8s %8s\n' url req/s p50 p95 p99
+  local path status out rps p50 p95 p99
+  for path in "$@"; do
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base$path")
+    if [ "$status" != 200 ]; then
+      echo "bench: $path answered $status" >&2
+      exit 1
+    fi
+    out=$(wrk -t1 -c"$connections" -d"${secs}s" --latency -s bench/percentiles.lua \
+      -H "Cookie: $cookie" "$base$path")
+    rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+    read -r p50 p95 p99 < <(awk '/^percentiles/ { print $4, $8, $10 }' <<<"$out")
+    printf '%-62s %10s %8s %8s %8s\n' "$path" "$rps" "$p50" "$p95" "$p99"
+  done
 }

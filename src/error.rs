@@ -80,6 +80,9 @@ pub enum Rule {
     /// A catalog change the rules refuse (a stale product save, a category in use).
     #[error("{0}")]
     Catalog(crate::catalog::edit::CatalogError),
+    /// A shipment the order cannot take (not paid, more units than are left).
+    #[error("{0}")]
+    Ship(crate::orders::fulfil::ShipError),
 }
 
 /// Each area's error is a [`Rule`], and so an [`Error`]: `?` lifts it.
@@ -110,6 +113,7 @@ rules!(
     Transition(TransitionError),
     Staff(crate::accounts::staff::StaffError),
     Catalog(crate::catalog::edit::CatalogError),
+    Ship(crate::orders::fulfil::ShipError),
 );
 
 impl Error {

@@ -79,6 +79,8 @@ pub fn App() -> impl IntoView {
                 // The back office has its own layout.
                 <ParentRoute path=path!("/admin") view=admin::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("orders") view=admin::OrdersPage ssr=SsrMode::Async />
+                    <Route path=path!("orders/:number") view=admin::OrderDetailPage ssr=SsrMode::Async />
                     <Route path=path!("products") view=admin::ProductsPage ssr=SsrMode::Async />
                     <Route path=path!("products/bulk") view=admin::BulkConfirmPage ssr=SsrMode::Async />
                     <Route path=path!("products/new") view=admin::ProductEditorPage ssr=SsrMode::Async />

@@ -59,3 +59,21 @@ export async function signInAsStaff(page: Page) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('account-email')).toHaveText('e2e-admin@mercato.test');
 }
+
+/** A guest buys the first in-stock product a search finds with the test card that
+ *  succeeds; gives the order's number. */
+export async function buyAsGuest(page: Page, query: string, email: string) {
+  await addFirstInStock(page, query);
+  await page.goto('/checkout');
+  await hydrated(page);
+  await fillAddress(page, email);
+  await page.getByRole('button', { name: 'Continue to delivery' }).click();
+  await page.getByLabel(/Standard/).check();
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: /^Pay / }).click();
+  await expect(page.getByText('Thank you! Your order is placed.')).toBeVisible();
+  const number = (await page.getByTestId('order-number').textContent())?.trim() ?? '';
+  expect(number).toMatch(/^\d+$/);
+  return number;
+}

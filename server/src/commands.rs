@@ -32,6 +32,37 @@ pub async fn generate_catalog(config: &Config, products: usize) -> Result<String
     }
 }
 
+/// Adds `orders` generated orders over the last two years to a shop that has a
+/// catalog and no orders yet (for benchmarks and demos); says how many rows it wrote
+/// and how fast.
+pub async fn generate_orders(config: &Config, orders: i64) -> Result<String, StartError> {
+    use mercato::orders::generate;
+    let (pool, cluster) = open_database(config).await?;
+    db::migrate(&pool).await?;
+    let result = generate::generate(&pool, orders, |done| {
+        tracing::info!(done, of = orders, "generating orders");
+    })
+    .await;
+    pool.close().await;
+    if let Some(mut cluster) = cluster {
+        let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+    }
+    let made = result.map_err(StartError::Orders)?;
+    Ok(format!(
+        "generated {} orders ({} lines, {} history events, {} payments, {} parcels) and {} \
+         customers: {} rows in {:.1} s, {:.0} rows/s",
+        made.orders,
+        made.lines,
+        made.events,
+        made.payments,
+        made.shipments,
+        made.customers,
+        made.rows(),
+        made.seconds,
+        made.rows() as f64 / made.seconds.max(0.001),
+    ))
+}
+
 /// Creates an admin account, or makes an existing account an admin with this password.
 pub async fn create_admin(
     config: &Config,

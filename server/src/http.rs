@@ -69,6 +69,7 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
             ),
         )
         .route(app::admin::EXPORT_PATH, get(export_catalog))
+        .route(mercato::orders::staff::EXPORT_PATH, get(export_orders))
         .route("/robots.txt", get(robots))
         .route("/webhooks/stripe", post(stripe_webhook))
         // The bundle, straight from disk: the .br/.gz files a release build writes beside
@@ -264,41 +265,105 @@ async fn multipart_only(req: Request, next: Next) -> Response {
 
 /// The catalog as a CSV file, for staff with the catalog permission: written a page of
 /// products at a time as the download reads it, so its memory stays the same whatever
-/// the catalog's size. A failure part-way ends the download as failed (never as a
-/// shorter file that looks whole).
+/// the catalog's size.
 async fn export_catalog(
     State(state): State<AppState>,
     axum::Extension(check): axum::Extension<app::session::Check>,
     session: tower_sessions::Session,
 ) -> Response {
-    use futures_util::StreamExt;
-    use mercato::catalog::export;
     let permission = mercato::admin::Permission::Catalog;
-    if let Err(error) =
-        app::accounts::require_permission_for(&check, &session, &state, permission).await
-    {
-        let status =
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return (status, error.to_string()).into_response();
+    if let Err(refused) = may_export(&check, &session, &state, permission).await {
+        return refused;
     }
-    // A few at a time: each holds a database connection while it reads a page.
-    let Ok(turn) = exports().clone().try_acquire_owned() else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
-            "Other exports are running: try again in a minute.",
-        )
-            .into_response();
+    let Some(turn) = export_turn(catalog_exports()) else {
+        return busy_exporting();
     };
-    // The turn is given back when the stream is dropped (done, failed, or the
-    // download cancelled).
-    let body = export::stream(state.pool.clone(), state.currency).map(move |page| {
+    let pages = mercato::catalog::export::stream(state.pool.clone(), state.currency);
+    csv_download("catalog.csv", turn, pages)
+}
+
+/// The order list as filtered (the list's own query string), as a CSV file, for staff
+/// with the orders permission: a page of orders at a time, as for the catalog.
+async fn export_orders(
+    State(state): State<AppState>,
+    axum::Extension(check): axum::Extension<app::session::Check>,
+    session: tower_sessions::Session,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    use mercato::orders::staff as orders;
+    let permission = mercato::admin::Permission::Orders;
+    let staff = match may_export(&check, &session, &state, permission).await {
+        Ok(staff) => staff,
+        Err(refused) => return refused,
+    };
+    let Some(turn) = export_turn(order_exports()) else {
+        return busy_exporting();
+    };
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let filter = orders::OrderQuery::from_params(orders::PARAMS.map(get)).starting(None);
+    match orders::export(state.pool.clone(), &staff, filter) {
+        Ok(pages) => csv_download("orders.csv", turn, pages),
+        Err(error) => refused(app::error::AppError::from(error)),
+    }
+}
+
+/// The staff member who may download with `permission`, or the answer for someone who
+/// may not.
+async fn may_export(
+    check: &app::session::Check,
+    session: &tower_sessions::Session,
+    state: &AppState,
+    permission: mercato::admin::Permission,
+) -> Result<mercato::admin::Staff, Response> {
+    app::accounts::require_permission_for(check, session, state, permission)
+        .await
+        .map_err(refused)
+}
+
+/// An error as a download's answer: its status and its sentence.
+fn refused(error: app::error::AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, error.to_string()).into_response()
+}
+
+/// A turn to stream an export, if one of `turns` is free: each holds a database
+/// connection while it reads a page.
+fn export_turn(turns: &Arc<tokio::sync::Semaphore>) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    turns.clone().try_acquire_owned().ok()
+}
+
+fn busy_exporting() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
+        "Other exports are running: try again in a minute.",
+    )
+        .into_response()
+}
+
+/// `pages` streamed as the CSV download `filename`, holding `turn` until the stream is
+/// dropped (done, failed, or the download cancelled). A failure part-way ends the
+/// download as failed, never as a shorter file that looks whole.
+fn csv_download(
+    filename: &'static str,
+    turn: tokio::sync::OwnedSemaphorePermit,
+    pages: impl futures_util::Stream<Item = Result<Vec<u8>, mercato::Error>> + Send + 'static,
+) -> Response {
+    use futures_util::StreamExt;
+    let body = pages.map(move |page| {
         let _turn = &turn;
         page.map_err(|error| {
-            tracing::warn!(%error, "an export stopped part-way");
+            tracing::warn!(%error, filename, "an export stopped part-way");
             std::io::Error::other("the export stopped")
         })
     });
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     (
         [
             (
@@ -306,22 +371,29 @@ async fn export_catalog(
                 HeaderValue::from_static("text/csv; charset=utf-8"),
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"catalog.csv\""),
-            ),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         axum::body::Body::from_stream(body),
     )
         .into_response()
 }
 
-/// How many exports may stream at once (per process).
-fn exports() -> &'static Arc<tokio::sync::Semaphore> {
+/// How many catalog exports may stream at once (per process).
+fn catalog_exports() -> &'static Arc<tokio::sync::Semaphore> {
     static EXPORTS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
     EXPORTS.get_or_init(|| {
         Arc::new(tokio::sync::Semaphore::new(
             mercato::catalog::export::AT_ONCE,
+        ))
+    })
+}
+
+/// How many order exports may stream at once (per process).
+fn order_exports() -> &'static Arc<tokio::sync::Semaphore> {
+    static EXPORTS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    EXPORTS.get_or_init(|| {
+        Arc::new(tokio::sync::Semaphore::new(
+            mercato::orders::staff::EXPORTS_AT_ONCE,
         ))
     })
 }

@@ -12,6 +12,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const USAGE: &str = "\
 Usage: mercato [serve]
        mercato generate-catalog --products N   fill an empty shop with N generated products
+       mercato generate-orders --orders N       add N orders over two years to a shop with a
+                                               catalog and no orders yet
        mercato admin create --email EMAIL      create an admin, or make an account one; the
                                                password comes from MERCATO_ADMIN_PASSWORD or stdin
 
@@ -29,6 +31,7 @@ Runs the Mercato shop. Configuration comes from environment variables:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut generate: Option<usize> = None;
+    let mut generate_orders: Option<i64> = None;
     let mut admin: Option<String> = None;
     match args
         .iter()
@@ -41,6 +44,13 @@ fn main() -> ExitCode {
             Ok(n) if (1..=10_000_000).contains(&n) => generate = Some(n),
             _ => {
                 eprintln!("mercato: --products takes a number from 1 to 10000000, not {n:?}");
+                return ExitCode::from(2);
+            }
+        },
+        ["generate-orders", "--orders", n] => match n.parse::<i64>() {
+            Ok(n) if (1..=10_000_000).contains(&n) => generate_orders = Some(n),
+            _ => {
+                eprintln!("mercato: --orders takes a number from 1 to 10000000, not {n:?}");
                 return ExitCode::from(2);
             }
         },
@@ -83,6 +93,9 @@ fn main() -> ExitCode {
     };
     if let Some(products) = generate {
         return report(runtime.block_on(server::commands::generate_catalog(&config, products)));
+    }
+    if let Some(orders) = generate_orders {
+        return report(runtime.block_on(server::commands::generate_orders(&config, orders)));
     }
     if let Some(email) = admin {
         let password = match std::env::var("MERCATO_ADMIN_PASSWORD") {

@@ -52,6 +52,8 @@ pub enum StartError {
     Seed(mercato::Error),
     #[error("the shop already has a catalog; generate into an empty database (a new MERCATO_DATA_DIR, or an empty DATABASE_URL)")]
     CatalogExists,
+    #[error("cannot generate orders: {0}")]
+    Orders(mercato::orders::generate::GenerateError),
     #[error("cannot create the admin account: {0}")]
     Admin(mercato::Error),
     #[error("MERCATO_SMTP_URL or MERCATO_MAIL_FROM: {0}")]

@@ -17,6 +17,10 @@ crate::text_enum! {
     pub enum Action {
         /// An order moved to another status.
         OrderStatus = "order.status",
+        /// A staff-only note was added to an order.
+        OrderNote = "order.note",
+        /// Units of an order left in a parcel.
+        OrderShip = "order.ship",
         /// A staff member was made an admin or given another staff role.
         StaffRole = "staff.role",
         StaffDeactivate = "staff.deactivate",
@@ -54,6 +58,8 @@ impl Action {
     pub fn describe(self) -> &'static str {
         match self {
             Action::OrderStatus => "Changed an order's status",
+            Action::OrderNote => "Added a note to an order",
+            Action::OrderShip => "Shipped items of an order",
             Action::StaffRole => "Changed a staff member's role",
             Action::StaffDeactivate => "Deactivated a staff account",
             Action::StaffReactivate => "Reactivated a staff account",
@@ -229,6 +235,13 @@ impl Day {
         let mut parts = s.trim().splitn(3, '-');
         let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
         if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+            return None;
+        }
+        // Digits only: `parse` alone would take a sign.
+        if ![year, month, day]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        {
             return None;
         }
         let (year, month, day): (u16, u8, u8) =

@@ -51,8 +51,8 @@ fn quoted(text: &str) -> String {
 /// runs nothing a product's name says), and import takes it off again.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// A text cell as export writes it: see [`FORMULA_STARTS`].
-fn defused(text: &str) -> String {
+/// A text cell as an export writes it: see [`FORMULA_STARTS`].
+pub(crate) fn defused(text: &str) -> String {
     if text.starts_with(FORMULA_STARTS) {
         format!("'{text}")
     } else {

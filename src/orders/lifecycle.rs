@@ -3,7 +3,7 @@
 //! unpaid (their stock and coupon use given back).
 
 use super::transition::{transition, By};
-use super::{mail, OrderStatus};
+use super::{mail, OrderStatus, PaymentState};
 use crate::inventory::MovementReason;
 use crate::{Currency, Error, Money};
 use sqlx::{PgConnection, PgPool};
@@ -162,6 +162,15 @@ pub async fn record_payment(
             Recorded::Paid
         }
         (_, OrderStatus::Cancelled) => {
+            // The shop holds the money now: the order is paid (and cancelled) until
+            // staff refund it.
+            sqlx::query!(
+                "UPDATE orders SET payment_state = $2, updated_at = now() WHERE id = $1",
+                report.order_id,
+                PaymentState::Paid as PaymentState,
+            )
+            .execute(&mut *tx)
+            .await?;
             tracing::error!(order = report.order_id, reference = %reference,
                 "payment received for a cancelled order: refund it");
             Recorded::PaidAfterCancel

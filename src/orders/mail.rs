@@ -13,16 +13,20 @@ pub async fn queue_confirmation(
     order_id: i64,
     public_url: &str,
 ) -> Result<(), Error> {
+    let view = customers_view(conn, order_id).await?;
+    mail::enqueue(conn, &confirmation(&view, public_url)).await?;
+    Ok(())
+}
+
+/// Order `order_id` as its customer sees it (the mail's words and links come from it).
+async fn customers_view(conn: &mut PgConnection, order_id: i64) -> Result<OrderView, Error> {
     let order = sqlx::query!(
         "SELECT number, access_key FROM orders WHERE id = $1",
         order_id,
     )
     .fetch_one(&mut *conn)
     .await?;
-    let view =
-        super::read::order_on_conn(conn, order.number, Viewer::Key(&order.access_key)).await?;
-    mail::enqueue(conn, &confirmation(&view, public_url)).await?;
-    Ok(())
+    super::read::order_on_conn(conn, order.number, Viewer::Key(&order.access_key)).await
 }
 
 /// The link a guest follows to see their order.
@@ -112,6 +116,90 @@ pub fn confirmation(view: &OrderView, public_url: &str) -> Message {
         dedupe_key: Some(format!("order:{}:confirmation", view.id)),
         to: view.email.clone(),
         subject: format!("Your Mercato order {}", view.number),
+        text,
+        html: Some(html),
+    }
+}
+
+/// Queues the "on its way" mail for shipment `shipment` of order `order_id` (once per
+/// parcel).
+pub async fn queue_shipped(
+    conn: &mut PgConnection,
+    order_id: i64,
+    shipment: i64,
+    public_url: &str,
+) -> Result<(), Error> {
+    let view = customers_view(conn, order_id).await?;
+    let Some(parcel) = view.shipments.iter().find(|s| s.id == shipment) else {
+        return Err(Error::internal(format!(
+            "order {order_id}: shipment {shipment} is not among its shipments"
+        )));
+    };
+    mail::enqueue(conn, &shipped(&view, parcel, public_url)).await?;
+    Ok(())
+}
+
+/// The "on its way" mail for one parcel: what is in it, the carrier, the tracking link
+/// (when the carrier has one), and the order's page.
+pub fn shipped(view: &OrderView, parcel: &super::fulfil::Shipment, public_url: &str) -> Message {
+    let link = order_link(public_url, view);
+    // The whole order in one parcel: it is shipped, and this is its only parcel.
+    let everything = view.shipments.len() == 1 && view.status == super::OrderStatus::Fulfilled;
+    let opening = if everything {
+        format!("Your order {} is on its way.", view.number)
+    } else {
+        format!("Part of your order {} is on its way.", view.number)
+    };
+    let mut text = format!("{opening}\r\n\r\nIn this parcel:\r\n");
+    let mut items = String::new();
+    for (name, units) in &parcel.lines {
+        text.push_str(&format!("{units} × {name}\r\n"));
+        items.push_str(&format!("<li>{units} × {}</li>", escape(name)));
+    }
+    let tracking = match (&parcel.tracking_url, parcel.tracking_number.is_empty()) {
+        (Some(url), _) => {
+            text.push_str(&format!(
+                "\r\nCarrier: {}, tracking number {}.\r\nFollow it: {url}\r\n",
+                parcel.carrier, parcel.tracking_number
+            ));
+            format!(
+                "<p>Carrier: {}, tracking number {}.</p><p><a href=\"{}\">Follow your parcel</a></p>",
+                escape(&parcel.carrier),
+                escape(&parcel.tracking_number),
+                escape(url)
+            )
+        }
+        (None, false) => {
+            text.push_str(&format!(
+                "\r\nCarrier: {}, tracking number {}.\r\n",
+                parcel.carrier, parcel.tracking_number
+            ));
+            format!(
+                "<p>Carrier: {}, tracking number {}.</p>",
+                escape(&parcel.carrier),
+                escape(&parcel.tracking_number)
+            )
+        }
+        (None, true) => {
+            text.push_str(&format!("\r\nCarrier: {}.\r\n", parcel.carrier));
+            format!("<p>Carrier: {}.</p>", escape(&parcel.carrier))
+        }
+    };
+    text.push_str(&format!(
+        "\r\nSee your order and its status at any time:\r\n{link}\r\n\r\nMercato\r\n"
+    ));
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif;color:#1c1917\">\
+         <h1>{}</h1><h2>In this parcel</h2><ul>{items}</ul>{tracking}\
+         <p><a href=\"{}\">See your order and its status</a></p></body></html>",
+        escape(&opening),
+        escape(&link),
+    );
+    Message {
+        kind: "order_shipped",
+        dedupe_key: Some(format!("order:{}:shipment:{}", view.id, parcel.id)),
+        to: view.email.clone(),
+        subject: format!("Your Mercato order {} is on its way", view.number),
         text,
         html: Some(html),
     }

@@ -1,11 +1,15 @@
 //! Orders: their status and the moves allowed between statuses, and how pages see them.
 
+pub mod fulfil;
+#[cfg(feature = "server")]
+pub mod generate;
 #[cfg(feature = "server")]
 pub mod lifecycle;
 #[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod read;
+pub mod staff;
 #[cfg(feature = "server")]
 pub mod transition;
 
@@ -74,6 +78,89 @@ impl OrderStatus {
     }
 }
 
+crate::text_enum! {
+    /// Where an order's money stands (`orders.payment_state`), apart from its status: a
+    /// shipped order that is then partly refunded is both.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PaymentState {
+        Unpaid = "unpaid",
+        Paid = "paid",
+        PartiallyRefunded = "partially_refunded",
+        Refunded = "refunded",
+        /// Cancelled before anyone paid: nothing is owed either way.
+        Void = "void",
+    }
+}
+
+impl PaymentState {
+    pub fn label(self) -> &'static str {
+        match self {
+            PaymentState::Unpaid => "Unpaid",
+            PaymentState::Paid => "Paid",
+            PaymentState::PartiallyRefunded => "Partly refunded",
+            PaymentState::Refunded => "Refunded",
+            PaymentState::Void => "Void",
+        }
+    }
+}
+
+crate::text_enum! {
+    /// Where an order's parcels stand (`orders.fulfilment_state`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum FulfilmentState {
+        Unfulfilled = "unfulfilled",
+        /// Some lines are on their way, others still to ship.
+        PartiallyShipped = "partially_shipped",
+        Shipped = "shipped",
+        Delivered = "delivered",
+    }
+}
+
+impl FulfilmentState {
+    pub fn label(self) -> &'static str {
+        match self {
+            FulfilmentState::Unfulfilled => "Not shipped",
+            FulfilmentState::PartiallyShipped => "Partly shipped",
+            FulfilmentState::Shipped => "Shipped",
+            FulfilmentState::Delivered => "Delivered",
+        }
+    }
+}
+
+impl OrderStatus {
+    /// Where the money stands once an order has moved from `from` to this status, when
+    /// the move says so: a cancellation before payment is void; cancelling a paid order
+    /// leaves the money as it is until its refund says otherwise (cancelling and
+    /// refunding are separate steps).
+    pub fn payment_state_after(self, from: OrderStatus) -> Option<PaymentState> {
+        match (from, self) {
+            (_, OrderStatus::Paid) => Some(PaymentState::Paid),
+            (_, OrderStatus::Refunded) => Some(PaymentState::Refunded),
+            (_, OrderStatus::PartiallyRefunded) => Some(PaymentState::PartiallyRefunded),
+            (OrderStatus::PendingPayment, OrderStatus::Cancelled) => Some(PaymentState::Void),
+            (
+                _,
+                OrderStatus::Cancelled
+                | OrderStatus::PendingPayment
+                | OrderStatus::Fulfilled
+                | OrderStatus::Delivered,
+            ) => None,
+        }
+    }
+
+    /// Where the parcels stand once an order has moved to this status, when the status
+    /// alone says so (shipping some of the lines leaves the status paid).
+    pub fn fulfilment_state(self) -> Option<FulfilmentState> {
+        match self {
+            OrderStatus::Fulfilled => Some(FulfilmentState::Shipped),
+            OrderStatus::Delivered => Some(FulfilmentState::Delivered),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.label().to_lowercase())
@@ -121,6 +208,8 @@ pub struct OrderView {
     pub shipping_address: Option<Address>,
     /// The status history, oldest first.
     pub events: Vec<OrderEvent>,
+    /// The parcels that left, oldest first.
+    pub shipments: Vec<fulfil::Shipment>,
     /// For the guest's link; shown only to whoever may see the order anyway.
     pub access_key: String,
 }
@@ -198,6 +287,42 @@ mod tests {
             );
         }
         assert!(OrderStatus::ALL.iter().all(|s| !s.can_become(*s)));
+    }
+
+    #[test]
+    fn each_move_says_where_the_money_and_the_parcels_stand() {
+        use super::{FulfilmentState as F, PaymentState as P};
+        assert_eq!(Paid.payment_state_after(PendingPayment), Some(P::Paid));
+        assert_eq!(Cancelled.payment_state_after(PendingPayment), Some(P::Void));
+        assert_eq!(Cancelled.payment_state_after(Paid), None);
+        assert_eq!(Refunded.payment_state_after(Fulfilled), Some(P::Refunded));
+        assert_eq!(
+            PartiallyRefunded.payment_state_after(Paid),
+            Some(P::PartiallyRefunded)
+        );
+        // Every allowed move into a paid or refunded status says so; none says void but
+        // a cancel before payment.
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL
+                .into_iter()
+                .filter(|to| from.can_become(*to))
+            {
+                let after = to.payment_state_after(from);
+                match to {
+                    Paid => assert_eq!(after, Some(P::Paid)),
+                    Refunded => assert_eq!(after, Some(P::Refunded)),
+                    PartiallyRefunded => assert_eq!(after, Some(P::PartiallyRefunded)),
+                    Cancelled if from == PendingPayment => assert_eq!(after, Some(P::Void)),
+                    _ => assert_eq!(after, None, "{from:?} → {to:?}"),
+                }
+            }
+        }
+        // Shipping and delivery leave the money as it was.
+        assert_eq!(Fulfilled.payment_state_after(Paid), None);
+        assert_eq!(Delivered.payment_state_after(Fulfilled), None);
+        assert_eq!(Fulfilled.fulfilment_state(), Some(F::Shipped));
+        assert_eq!(Delivered.fulfilment_state(), Some(F::Delivered));
+        assert_eq!(Refunded.fulfilment_state(), None);
     }
 
     #[test]

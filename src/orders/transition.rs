@@ -2,10 +2,11 @@
 //! `UPDATE … WHERE status = ANY(statuses that may become the new one)`, so two moves
 //! racing for one order (two staff cancelling, a cancel against a payment, a cancel
 //! against the expiry worker) never both happen: the later finds the order moved and is
-//! refused with the status it found. The move's `order_events` row, and for staff its
+//! refused with the status it found. It also writes where the order's money and parcels
+//! stand when the move says ([`OrderStatus::payment_state_after`]). The move's `order_events` row, and for staff its
 //! audit row, are written in the caller's transaction.
 
-use super::{OrderStatus, TransitionError};
+use super::{FulfilmentState, OrderStatus, PaymentState, TransitionError};
 use crate::admin::audit::{self, Action, Subject, SubjectKind};
 use crate::admin::{Permission, Staff};
 use crate::Error;
@@ -51,14 +52,27 @@ pub(crate) async fn transition(
     if let Some(&bad) = from.iter().find(|f| !f.can_become(to)) {
         return Err(TransitionError { from: bad, to }.into());
     }
+    // Written in the same statement as the status: a second UPDATE of a row this
+    // transaction has just changed re-checks its foreign keys, and that check waits
+    // for a payment holding the order's cart (a deadlock).
+    let payment = from.first().and_then(|f| to.payment_state_after(*f));
+    if from.iter().any(|f| to.payment_state_after(*f) != payment) {
+        return Err(Error::internal(format!(
+            "a move to {to:?} from {from:?} would leave the payment state unclear"
+        )));
+    }
     let moved = sqlx::query!(
         r#"WITH old AS (SELECT status, number FROM orders WHERE id = $1 FOR UPDATE)
-           UPDATE orders o SET status = $2, updated_at = now()
+           UPDATE orders o SET status = $2, updated_at = now(),
+                  payment_state = coalesce($4, o.payment_state),
+                  fulfilment_state = coalesce($5, o.fulfilment_state)
            FROM old WHERE o.id = $1 AND old.status = ANY($3)
            RETURNING old.status AS "from: OrderStatus", old.number"#,
         order_id,
         to as OrderStatus,
         from as &[OrderStatus],
+        payment as Option<PaymentState>,
+        to.fulfilment_state() as Option<FulfilmentState>,
     )
     .fetch_optional(&mut *conn)
     .await?;

@@ -8,6 +8,7 @@ mod audit;
 mod categories;
 mod imports;
 mod inventory;
+mod orders;
 mod product_edit;
 mod product_images;
 mod products;
@@ -17,6 +18,7 @@ pub use audit::AuditPage;
 pub use categories::{CategoriesPage, CategoryPage};
 pub use imports::{ImportPage, ImportsPage, EXPORT_PATH};
 pub use inventory::{InventoryPage, VariantStockPage};
+pub use orders::{OrderDetailPage, OrdersPage};
 pub use product_edit::ProductEditorPage;
 pub use products::{BulkConfirmPage, ProductsPage};
 pub use staff::StaffPage;
@@ -153,6 +155,7 @@ pub(crate) async fn read_multipart(
 /// every staff member). Only sections that exist are listed: none is a dead link.
 const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("Dashboard", "/admin", None),
+    ("Orders", "/admin/orders", Some(Permission::Orders)),
     ("Products", "/admin/products", Some(Permission::Catalog)),
     ("Categories", "/admin/categories", Some(Permission::Catalog)),
     (
@@ -333,6 +336,20 @@ pub fn DataTable(
             </table>
         </div>
     }
+}
+
+/// A `<select>`'s options as (value, label), with `selected` chosen: a list's filters.
+pub fn select_options(
+    options: impl IntoIterator<Item = (String, String)>,
+    selected: &str,
+) -> impl IntoView {
+    options
+        .into_iter()
+        .map(|(value, label)| {
+            let chosen = value == selected;
+            view! { <option value=value selected=chosen>{label}</option> }
+        })
+        .collect_view()
 }
 
 /// The values of the URL's parameters `names`, in that order: a list page's filters.

@@ -2,7 +2,7 @@
 //! page at a time, and bulk actions on the chosen ones, confirmed on
 //! `/admin/products/bulk` with their count. The rules are `mercato::catalog::staff`.
 
-use super::{AdminHeader, DataTable, KeysetPager, StockBadge};
+use super::{select_options, AdminHeader, DataTable, KeysetPager, StockBadge};
 use crate::components::form::{action_error, BUTTON, INPUT, LABEL, SECONDARY};
 use crate::components::loaded;
 use crate::error::AppError;
@@ -133,19 +133,6 @@ pub fn ProductsPage() -> impl IntoView {
             }
         })}
     }
-}
-
-fn select_options(
-    options: impl IntoIterator<Item = (String, String)>,
-    selected: &str,
-) -> impl IntoView {
-    options
-        .into_iter()
-        .map(|(value, label)| {
-            let chosen = value == selected;
-            view! { <option value=value selected=chosen>{label}</option> }
-        })
-        .collect_view()
 }
 
 /// Search, filters and the sort: a GET form, so the list's state is its URL.

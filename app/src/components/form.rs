@@ -172,6 +172,9 @@ pub fn TextArea<T: Clone + Send + Sync + 'static>(
     #[prop(default = 6)] rows: u32,
     #[prop(default = 2000)] maxlength: usize,
     #[prop(optional)] hint: &'static str,
+    /// Whether the form needs it (otherwise the label says "optional").
+    #[prop(optional)]
+    required: bool,
     outcome: Signal<Outcome<T>>,
 ) -> impl IntoView {
     let value = crate::form_errors::kept(&name).unwrap_or(value);
@@ -182,11 +185,12 @@ pub fn TextArea<T: Clone + Send + Sync + 'static>(
         <div>
             <label for=id.clone() class=LABEL>
                 {label}
-                <span class="font-normal text-stone-500">" (optional)"</span>
+                {(!required).then(|| view! { <span class="font-normal text-stone-500">" (optional)"</span> })}
             </label>
             <textarea
                 id=id
                 name=name
+                required=required
                 rows=rows
                 maxlength=maxlength
                 aria-invalid={

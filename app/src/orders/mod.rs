@@ -99,6 +99,16 @@ fn Order(order: OrderView, just_placed: bool) -> impl IntoView {
                     </address>
                 </div>
             </div>
+            {(!order.shipments.is_empty()).then(|| view! {
+                <section aria-labelledby="parcels-heading" class="mt-8">
+                    <h2 id="parcels-heading" class="text-lg font-bold">"Parcels"</h2>
+                    <ul class="mt-3 space-y-3">
+                        {order.shipments.iter().cloned().map(|parcel| view! {
+                            <li class="rounded-2xl border border-stone-200 bg-white p-4 text-sm"><Parcel parcel /></li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })}
             <section aria-labelledby="history-heading" class="mt-8">
                 <h2 id="history-heading" class="text-lg font-bold">"History"</h2>
                 <ol class="mt-3 space-y-3 border-l-2 border-teal-600 pl-4">
@@ -183,4 +193,29 @@ pub fn OrderList(orders: Vec<OrderSummary>) -> impl IntoView {
         </ul>
     }
     .into_any()
+}
+
+/// One parcel: what is in it, the carrier and its tracking (a link when the carrier has
+/// one), and when it left and arrived. Shown to staff and to the shopper alike.
+#[component]
+pub fn Parcel(parcel: mercato::orders::fulfil::Shipment) -> impl IntoView {
+    view! {
+        <div data-testid="shipment">
+            <p class="font-semibold">
+                {format!("{} · shipped {} UTC", parcel.carrier, parcel.shipped_at)}
+                {parcel.delivered_at.map(|d| format!(" · delivered {d} UTC"))}
+            </p>
+            {(!parcel.tracking_number.is_empty()).then(|| match parcel.tracking_url.clone() {
+                Some(url) => view! {
+                    <p>"Tracking: " <a href=url rel="noopener noreferrer" class="break-all font-semibold text-teal-800 underline" data-testid="tracking-link">{parcel.tracking_number.clone()}</a></p>
+                }.into_any(),
+                None => view! {
+                    <p>"Tracking: " <span class="break-all font-mono" data-testid="tracking-number">{parcel.tracking_number.clone()}</span></p>
+                }.into_any(),
+            })}
+            <ul class="mt-1 text-stone-600">
+                {parcel.lines.into_iter().map(|(name, units)| view! { <li>{format!("{units} × {name}")}</li> }).collect_view()}
+            </ul>
+        </div>
+    }
 }

@@ -153,6 +153,14 @@ async fn a_cancel_racing_a_payment_leaves_one_of_them() {
             // Cancelled first: the money that arrives after is recorded for a refund.
             (Ok(()), Recorded::PaidAfterCancel) => {
                 assert_eq!(status, OrderStatus::Cancelled);
+                // The shop holds the money: paid (and cancelled) until it is refunded.
+                let payment: String =
+                    sqlx::query_scalar("SELECT payment_state FROM orders WHERE id = $1")
+                        .bind(order.id)
+                        .fetch_one(&shop.pool)
+                        .await
+                        .expect("payment state");
+                assert_eq!(payment, "paid");
                 assert_eq!(moves, [OrderStatus::PendingPayment, OrderStatus::Cancelled]);
                 assert_eq!(stock_of(&shop, variant).await, before);
             }

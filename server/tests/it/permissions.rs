@@ -33,6 +33,14 @@ struct Fixture {
     image: i64,
     /// A checked import with something to apply.
     import: i64,
+    /// An order's number.
+    order: i64,
+    /// A paid order's number, its line, and a carrier to ship it with.
+    paid_order: i64,
+    paid_line: i64,
+    carrier: i64,
+    /// A shipped order's number.
+    shipped_order: i64,
 }
 
 type Body = fn(&Fixture) -> String;
@@ -116,6 +124,24 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
         ("inventory/shop-threshold", P(Permission::Inventory), |_| {
             "threshold=4".to_owned()
         }),
+        ("orders", P(Permission::Orders), |_| {
+            "q=ada&status=pending_payment&sort=-total".to_owned()
+        }),
+        ("orders/detail", P(Permission::Orders), |f| {
+            format!("number={}", f.order)
+        }),
+        ("orders/note", P(Permission::Orders), |f| {
+            format!("number={}&body=Called+the+customer", f.order)
+        }),
+        ("orders/ship", P(Permission::Orders), |f| {
+            format!(
+                "number={}&lines[0][id]={}&lines[0][quantity]=1&carrier={}&tracking=JV01",
+                f.paid_order, f.paid_line, f.carrier
+            )
+        }),
+        ("orders/delivered", P(Permission::Orders), |f| {
+            format!("number={}", f.shipped_order)
+        }),
         ("staff", P(Permission::Staff), |_| String::new()),
         ("staff/role", P(Permission::Staff), |f| {
             format!("member={}&role=role-{}", f.member, f.no_permissions_role)
@@ -175,6 +201,36 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
         Some("Dashboard only"),
     )
     .await;
+    // A paid order to ship (one line of 3, so every allowed call ships one unit), and
+    // a shipped one to mark delivered.
+    let paid = {
+        let (placed, _) =
+            crate::common::checkout::unpaid_order(&app.shop(), "permission-test-order-2", 3).await;
+        sqlx::query("UPDATE orders SET status = 'paid', payment_state = 'paid' WHERE id = $1")
+            .bind(placed.id)
+            .execute(&app.pool)
+            .await
+            .expect("paid");
+        let line: i64 = sqlx::query_scalar("SELECT id FROM order_lines WHERE order_id = $1")
+            .bind(placed.id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("its line");
+        (placed.number.0, line)
+    };
+    let shipped = {
+        let (placed, _) =
+            crate::common::checkout::unpaid_order(&app.shop(), "permission-test-order-3", 1).await;
+        sqlx::query(
+            "UPDATE orders SET status = 'fulfilled', payment_state = 'paid',
+                               fulfilment_state = 'shipped' WHERE id = $1",
+        )
+        .bind(placed.id)
+        .execute(&app.pool)
+        .await
+        .expect("shipped");
+        placed.number.0
+    };
     let fixture = Fixture {
         member: sqlx::query_scalar("SELECT id FROM users WHERE email = 'target@example.com'")
             .fetch_one(&app.pool)
@@ -206,6 +262,18 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
         .fetch_one(&app.pool)
         .await
         .expect("a checked import"),
+        order: crate::common::checkout::unpaid_order(&app.shop(), "permission-test-order-1", 1)
+            .await
+            .0
+            .number
+            .0,
+        paid_order: paid.0,
+        paid_line: paid.1,
+        carrier: sqlx::query_scalar("SELECT min(id) FROM carriers")
+            .fetch_one(&app.pool)
+            .await
+            .expect("a carrier"),
+        shipped_order: shipped,
         empty_category: sqlx::query_scalar(
             "INSERT INTO categories (slug, name) VALUES ('empty-for-the-test', 'Empty') RETURNING id",
         )

@@ -1,0 +1,571 @@
+//! `/admin/orders`: every order, searched, filtered and sorted in the URL, a keyset page
+//! at a time, and downloadable as CSV as filtered; `/admin/orders/{number}`: one order
+//! whole, with its payments, its history (who moved it) and staff-only notes. The rules
+//! are `mercato::orders::staff`.
+
+// The list's server function takes one argument per URL parameter.
+#![allow(clippy::too_many_arguments)]
+
+use super::{select_options, AdminHeader, DataTable, KeysetPager};
+use crate::components::form::{
+    action_error, Outcome, TextArea, TextField, BUTTON, INPUT, LABEL, SECONDARY,
+};
+use crate::components::loaded;
+use crate::error::AppError;
+use crate::orders::TotalsTable;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use mercato::accounts::address::Address;
+use mercato::orders::fulfil::{Carrier, LineToShip, ShipLineForm, Shipment, Shipped};
+use mercato::orders::staff::{
+    list_url, order_href, OrderPage, OrderQuery, OrderRow, OrderSort, StaffOrder, PARAMS,
+};
+use mercato::orders::{FulfilmentState, OrderStatus, PaymentState};
+
+/// The list as the page's URL asks (see [`OrderQuery::from_params`]).
+#[server(prefix = "/api", endpoint = "admin/orders")]
+pub async fn load_orders(
+    q: Option<String>,
+    status: Option<String>,
+    payment: Option<String>,
+    fulfilment: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
+    after: Option<String>,
+) -> Result<OrderPage, AppError> {
+    let staff = crate::accounts::require_permission(mercato::admin::Permission::Orders).await?;
+    let query = query_of(&[q, status, payment, fulfilment, from, to, sort, after]);
+    let pool = crate::state::pool()?;
+    Ok(mercato::orders::staff::list(&pool, &staff, &query).await?)
+}
+
+/// Order `number` whole.
+#[server(prefix = "/api", endpoint = "admin/orders/detail")]
+pub async fn load_order(number: i64) -> Result<StaffOrder, AppError> {
+    let staff = crate::accounts::require_permission(mercato::admin::Permission::Orders).await?;
+    let pool = crate::state::pool()?;
+    Ok(mercato::orders::staff::order(&pool, &staff, number).await?)
+}
+
+/// Adds a staff-only note to order `number`.
+#[server(prefix = "/api", endpoint = "admin/orders/note")]
+pub async fn add_order_note(number: i64, body: String) -> Result<(), AppError> {
+    let staff = crate::accounts::require_permission(mercato::admin::Permission::Orders).await?;
+    let pool = crate::state::pool()?;
+    mercato::orders::staff::add_note(&pool, &staff, number, &body).await?;
+    crate::session::flash_if_plain_form("Note added.").await
+}
+
+/// Ships the chosen units of order `number` (`lines[i][id]`, `lines[i][quantity]`) with
+/// `carrier` and `tracking`; the shopper gets the "on its way" mail.
+#[server(prefix = "/api", endpoint = "admin/orders/ship")]
+pub async fn ship_order(
+    number: i64,
+    #[server(default)] lines: Vec<ShipLineForm>,
+    #[server(default)] carrier: String,
+    #[server(default)] tracking: String,
+) -> Result<Shipped, AppError> {
+    let staff = crate::accounts::require_permission(mercato::admin::Permission::Orders).await?;
+    let request = mercato::orders::fulfil::ShipRequest::parse(&lines, &carrier, &tracking)?;
+    let state = crate::state::state()?;
+    let shipped =
+        mercato::orders::fulfil::ship(&state.pool, &staff, number, &request, &state.public_url)
+            .await?;
+    crate::session::flash_if_plain_form(match shipped {
+        Shipped::All => "Shipped: the order is on its way, and the customer has a mail with the tracking link.",
+        Shipped::Partly => "Shipped those items; the rest are still to ship. The customer has a mail with the tracking link.",
+    })
+    .await?;
+    Ok(shipped)
+}
+
+/// Marks shipped order `number` delivered.
+#[server(prefix = "/api", endpoint = "admin/orders/delivered")]
+pub async fn mark_order_delivered(number: i64) -> Result<(), AppError> {
+    let staff = crate::accounts::require_permission(mercato::admin::Permission::Orders).await?;
+    let pool = crate::state::pool()?;
+    mercato::orders::fulfil::mark_delivered(&pool, &staff, number).await?;
+    crate::session::flash_if_plain_form("Marked delivered.").await
+}
+
+/// The list's URL parameters, in the order of [`PARAMS`].
+type Params = [Option<String>; 8];
+
+fn query_of(params: &Params) -> OrderQuery {
+    OrderQuery::from_params(std::array::from_fn(|i| params[i].as_deref()))
+}
+
+const BADGE: &str = "whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-semibold";
+
+/// A badge for an order's status.
+#[component]
+pub fn OrderStatusBadge(status: OrderStatus) -> impl IntoView {
+    let class = match status {
+        OrderStatus::PendingPayment => "bg-amber-100 text-amber-900",
+        OrderStatus::Paid => "bg-sky-100 text-sky-900",
+        OrderStatus::Fulfilled => "bg-indigo-100 text-indigo-900",
+        OrderStatus::Delivered => "bg-teal-50 text-teal-900",
+        OrderStatus::Cancelled => "bg-stone-200 text-stone-700",
+        OrderStatus::Refunded | OrderStatus::PartiallyRefunded => "bg-rose-100 text-rose-900",
+    };
+    view! { <span class=format!("{BADGE} {class}") data-testid="status">{status.label()}</span> }
+}
+
+fn payment_class(state: PaymentState) -> &'static str {
+    match state {
+        PaymentState::Unpaid => "bg-amber-100 text-amber-900",
+        PaymentState::Paid => "bg-teal-50 text-teal-900",
+        PaymentState::PartiallyRefunded | PaymentState::Refunded => "bg-rose-100 text-rose-900",
+        PaymentState::Void => "bg-stone-200 text-stone-700",
+    }
+}
+
+fn fulfilment_class(state: FulfilmentState) -> &'static str {
+    match state {
+        FulfilmentState::Unfulfilled => "bg-amber-100 text-amber-900",
+        FulfilmentState::PartiallyShipped => "bg-sky-100 text-sky-900",
+        FulfilmentState::Shipped => "bg-indigo-100 text-indigo-900",
+        FulfilmentState::Delivered => "bg-teal-50 text-teal-900",
+    }
+}
+
+/// `/admin/orders[?q=…&status=…&payment=…&fulfilment=…&from=…&to=…&sort=…&after=…]`
+#[component]
+pub fn OrdersPage() -> impl IntoView {
+    let args = super::url_params(PARAMS);
+    let list = Resource::new(
+        args,
+        |[q, status, payment, fulfilment, from, to, sort, after]| {
+            load_orders(q, status, payment, fulfilment, from, to, sort, after)
+        },
+    );
+    let query = move || query_of(&args());
+    view! {
+        <AdminHeader title="Orders" />
+        {loaded(list, move |page| {
+            let query = query();
+            view! {
+                <FilterBar query=query.clone() />
+                <Orders page query />
+            }
+        })}
+    }
+}
+
+/// Search, filters and the sort: a GET form, so the list's state is its URL.
+#[component]
+fn FilterBar(query: OrderQuery) -> impl IntoView {
+    let any = || std::iter::once((String::new(), "Any".to_owned()));
+    let statuses = any().chain(
+        OrderStatus::ALL
+            .into_iter()
+            .map(|s| (s.as_str().to_owned(), s.label().to_owned())),
+    );
+    let payments = any().chain(
+        PaymentState::ALL
+            .into_iter()
+            .map(|s| (s.as_str().to_owned(), s.label().to_owned())),
+    );
+    let fulfilments = any().chain(
+        FulfilmentState::ALL
+            .into_iter()
+            .map(|s| (s.as_str().to_owned(), s.label().to_owned())),
+    );
+    let sorts = OrderSort::ALL
+        .into_iter()
+        .map(|s| (s.as_str().to_owned(), s.label().to_owned()));
+    let field = |id: &'static str, label: &'static str, name: &'static str, options: AnyView| {
+        view! {
+            <div>
+                <label for=id class=LABEL>{label}</label>
+                <select id=id name=name class=INPUT>{options}</select>
+            </div>
+        }
+    };
+    let day = |d: Option<mercato::orders::staff::Day>| d.map(|d| d.to_string()).unwrap_or_default();
+    view! {
+        <form method="get" action="/admin/orders" role="search" class="mt-5 grid gap-3 rounded-2xl border border-stone-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-4 xl:grid-cols-[2fr_repeat(6,minmax(0,1fr))_auto] xl:items-end">
+            <div class="sm:col-span-2 lg:col-span-4 xl:col-span-1">
+                <label for="orders-q" class=LABEL>"Number, email or name"</label>
+                <input id="orders-q" name="q" type="search" value=query.q.clone() maxlength=100 class=INPUT />
+            </div>
+            {field("orders-status", "Status", "status", select_options(statuses, query.status.map(|s| s.as_str()).unwrap_or_default()).into_any())}
+            {field("orders-payment", "Payment", "payment", select_options(payments, query.payment.map(|s| s.as_str()).unwrap_or_default()).into_any())}
+            {field("orders-fulfilment", "Fulfilment", "fulfilment", select_options(fulfilments, query.fulfilment.map(|s| s.as_str()).unwrap_or_default()).into_any())}
+            <div>
+                <label for="orders-from" class=LABEL>"Placed from"</label>
+                <input id="orders-from" name="from" type="date" value=day(query.from) class=INPUT />
+            </div>
+            <div>
+                <label for="orders-to" class=LABEL>"Placed until"</label>
+                <input id="orders-to" name="to" type="date" value=day(query.to) class=INPUT />
+            </div>
+            {field("orders-sort", "Sort by", "sort", select_options(sorts, query.sort.as_str()).into_any())}
+            <button type="submit" class=SECONDARY>"Apply"</button>
+        </form>
+    }
+}
+
+#[component]
+fn Orders(page: OrderPage, query: OrderQuery) -> impl IntoView {
+    let first = query.after.is_none();
+    let export = view! {
+        <p class="mt-3 text-sm">
+            <a href=query.export_href() download="orders.csv" class="font-semibold text-teal-800 underline">
+                {if query.is_filtered() { "Download these orders as CSV" } else { "Download all orders as CSV" }}
+            </a>
+        </p>
+    };
+    if page.rows.is_empty() {
+        let message = match (first, query.is_filtered()) {
+            (false, _) => "No more orders.",
+            (true, true) => "No order matches these filters.",
+            (true, false) => "No orders yet. They appear here as shoppers check out.",
+        };
+        return view! {
+            <p class="mt-6 rounded-2xl border border-dashed border-stone-300 bg-white px-4 py-10 text-center text-stone-600">
+                {message}
+                {query.is_filtered().then(|| view! {
+                    " " <a href="/admin/orders" class="font-semibold text-teal-800 underline">"Clear filters"</a>
+                })}
+            </p>
+        }
+        .into_any();
+    }
+    let next = page.next.map(|after| query.starting(Some(after)).href());
+    let newest = (!first).then(|| query.starting(None).href());
+    let back = query.href();
+    view! {
+        {export}
+        <div class="mt-3">
+            <DataTable min_width="min-w-[62rem]" columns=&["Order", "Placed (UTC)", "Customer", "Status", "Payment", "Fulfilment", "Items", "Total"]>
+                {page.rows.into_iter().map(|row| view! { <Row row back=back.clone() /> }).collect_view()}
+            </DataTable>
+        </div>
+        <KeysetPager label="Order pages" first=newest next first_label="First page" next_label="Next orders" />
+    }
+    .into_any()
+}
+
+#[component]
+fn Row(row: OrderRow, back: String) -> impl IntoView {
+    let href = order_href(row.number, &back);
+    view! {
+        <tr data-testid="order-row" class="align-middle">
+            <th scope="row" class="whitespace-nowrap px-4 py-3 text-left font-semibold">
+                <a href=href class="text-teal-800 underline-offset-4 hover:underline">{format!("#{}", row.number)}</a>
+            </th>
+            <td class="whitespace-nowrap px-4 py-3 text-stone-600">{row.placed}</td>
+            <td class="px-4 py-3">
+                <span class="block font-medium text-stone-900">{row.customer}</span>
+                <span class="block text-xs text-stone-600">{row.email}</span>
+            </td>
+            <td class="px-4 py-3"><OrderStatusBadge status=row.status /></td>
+            <td class="px-4 py-3"><span class=format!("{BADGE} {}", payment_class(row.payment))>{row.payment.label()}</span></td>
+            <td class="px-4 py-3"><span class=format!("{BADGE} {}", fulfilment_class(row.fulfilment))>{row.fulfilment.label()}</span></td>
+            <td class="px-4 py-3 tabular-nums">{row.items}</td>
+            <td class="whitespace-nowrap px-4 py-3 text-right font-semibold tabular-nums">{row.total.format()}</td>
+        </tr>
+    }
+}
+
+/// `/admin/orders/{number}[?back=…]`: one order whole.
+#[component]
+pub fn OrderDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let number = move || {
+        params
+            .read()
+            .get("number")
+            .and_then(|n| n.trim_start_matches('#').parse::<i64>().ok())
+    };
+    let order = Resource::new(number, |number| async move {
+        match number {
+            Some(number) => load_order(number).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    let back = move || list_url(query.read_untracked().get_str("back"));
+    view! {
+        {loaded(order, move |order| view! { <OrderDetail order back=back() /> })}
+    }
+}
+
+fn address_block(address: Option<&Address>) -> impl IntoView {
+    match address {
+        Some(a) => view! {
+            <address class="mt-1 not-italic text-stone-700">
+                {a.lines().into_iter().map(|l| view! { <span class="block">{l}</span> }).collect_view()}
+                {(!a.phone.is_empty()).then(|| view! { <span class="block">{a.phone.clone()}</span> })}
+            </address>
+        }
+        .into_any(),
+        None => view! { <p class="mt-1 text-stone-500">"None given"</p> }.into_any(),
+    }
+}
+
+const CARD: &str = "rounded-2xl border border-stone-200 bg-white p-5";
+
+#[component]
+fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
+    let StaffOrder {
+        order,
+        payment,
+        fulfilment,
+        billing_address,
+        customer,
+        payments,
+        history,
+        notes,
+        to_ship,
+        carriers,
+    } = order;
+    let can_ship =
+        mercato::orders::fulfil::may_ship(order.status) && to_ship.iter().any(|l| l.left() > 0);
+    let deliverable = mercato::orders::fulfil::may_mark_delivered(order.status);
+    let shipments = order.shipments.clone();
+    let number = order.number.0;
+    let same_address = billing_address == order.shipping_address;
+    view! {
+        <AdminHeader crumbs=vec![("Orders", "/admin/orders")] title=format!("Order {number}") />
+        <p class="mt-1 text-sm"><a href=back class="font-semibold text-teal-800 underline">"← Back to the orders"</a></p>
+        <div class="mt-3 flex flex-wrap items-center gap-2 text-sm">
+            <OrderStatusBadge status=order.status />
+            <span class=format!("{BADGE} {}", payment_class(payment)) data-testid="payment-state">{payment.label()}</span>
+            <span class=format!("{BADGE} {}", fulfilment_class(fulfilment)) data-testid="fulfilment-state">{fulfilment.label()}</span>
+            <span class="text-stone-600">{format!("Placed {}", order.placed)}</span>
+        </div>
+        <div class="mt-5 grid gap-4 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
+            <div class="space-y-4 min-w-0">
+                <section aria-labelledby="lines-heading" class=CARD>
+                    <h2 id="lines-heading" class="text-lg font-bold">"Items"</h2>
+                    <div class="relative mt-3 overflow-x-auto">
+                        <table class="w-full min-w-[32rem] text-left text-sm">
+                            <thead class="border-b border-stone-200 text-xs uppercase tracking-wide text-stone-600">
+                                <tr>
+                                    <th scope="col" class="py-2 pr-3 font-semibold">"Item"</th>
+                                    <th scope="col" class="px-3 py-2 text-right font-semibold">"Price"</th>
+                                    <th scope="col" class="px-3 py-2 text-right font-semibold">"Qty"</th>
+                                    <th scope="col" class="py-2 pl-3 text-right font-semibold">"Total"</th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-stone-100">
+                                {order.lines.iter().map(|l| view! {
+                                    <tr data-testid="order-line">
+                                        <td class="py-2 pr-3">{l.name.clone()}<span class="block font-mono text-xs text-stone-500">{l.sku.clone()}</span></td>
+                                        <td class="whitespace-nowrap px-3 py-2 text-right tabular-nums">{l.unit_price.format()}</td>
+                                        <td class="px-3 py-2 text-right tabular-nums">{l.quantity}</td>
+                                        <td class="whitespace-nowrap py-2 pl-3 text-right font-semibold tabular-nums">{l.line_total.format()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                    <div class="mt-4 border-t border-stone-200 pt-3 sm:ml-auto sm:max-w-xs">
+                        <TotalsTable totals=order.totals coupon=order.coupon_code.clone() shipping=order.shipping_method.clone() tax_name=None />
+                    </div>
+                </section>
+                {can_ship.then(|| view! { <ShipForm number lines=to_ship.clone() carriers=carriers.clone() /> })}
+                <Shipments shipments deliverable=deliverable.then_some(number) />
+                <section aria-labelledby="payments-heading" class=CARD>
+                    <h2 id="payments-heading" class="text-lg font-bold">"Payments"</h2>
+                    {if payments.is_empty() {
+                        view! { <p class="mt-2 text-sm text-stone-600">"No payment attempts yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="mt-2 divide-y divide-stone-100 text-sm">
+                                {payments.into_iter().map(|p| view! {
+                                    <li class="flex flex-wrap items-baseline justify-between gap-2 py-2" data-testid="payment">
+                                        <span>
+                                            <span class="font-semibold">{p.outcome()}</span>
+                                            {format!(" · {} · {} UTC", p.provider, p.at)}
+                                            <span class="block break-all font-mono text-xs text-stone-500">{p.reference}</span>
+                                            {(!p.message.is_empty()).then(|| view! { <span class="block text-xs text-stone-600">{p.message}</span> })}
+                                        </span>
+                                        <span class="font-semibold tabular-nums">{p.amount.format()}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                </section>
+                <section aria-labelledby="history-heading" class=CARD>
+                    <h2 id="history-heading" class="text-lg font-bold">"History"</h2>
+                    <ol class="mt-3 space-y-3 border-l-2 border-teal-600 pl-4">
+                        {history.into_iter().map(|e| view! {
+                            <li data-testid="history-event">
+                                <p class="font-semibold">{e.status.label()}</p>
+                                <p class="text-sm text-stone-600">
+                                    {format!("{} UTC · {}", e.at, e.note)}
+                                    {e.by.map(|by| view! { <span class="block text-xs">{format!("by {by}")}</span> })}
+                                </p>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                </section>
+            </div>
+            <div class="space-y-4 min-w-0">
+                <section aria-labelledby="customer-heading" class=CARD>
+                    <h2 id="customer-heading" class="text-lg font-bold">"Customer"</h2>
+                    <p class="mt-2 break-all text-sm" data-testid="order-email">{order.email.clone()}</p>
+                    <p class="mt-1 text-sm text-stone-600" data-testid="customer-account">
+                        {match customer {
+                            Some(c) if c.email.eq_ignore_ascii_case(&order.email) => format!("Placed from their account (no. {})", c.id),
+                            Some(c) => format!("Placed from the account {} (no. {})", c.email, c.id),
+                            None => "Placed as a guest".to_owned(),
+                        }}
+                    </p>
+                </section>
+                <section aria-labelledby="addresses-heading" class=format!("{CARD} text-sm")>
+                    <h2 id="addresses-heading" class="text-lg font-bold">"Addresses"</h2>
+                    <h3 class="mt-3 font-semibold">"Ship to"</h3>
+                    {address_block(order.shipping_address.as_ref())}
+                    <p class="mt-1 text-stone-600">{format!("Method: {}", order.shipping_method)}</p>
+                    <h3 class="mt-4 font-semibold">"Bill to"</h3>
+                    {if same_address {
+                        view! { <p class="mt-1 text-stone-700">"Same as shipping"</p> }.into_any()
+                    } else {
+                        address_block(billing_address.as_ref()).into_any()
+                    }}
+                </section>
+                <Notes number notes />
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Notes(number: i64, notes: Vec<mercato::orders::staff::OrderNote>) -> impl IntoView {
+    let add = ServerAction::<AddOrderNote>::new();
+    let outcome: Signal<Outcome<()>> = add.value().into();
+    view! {
+        <section aria-labelledby="notes-heading" class=CARD>
+            <h2 id="notes-heading" class="text-lg font-bold">"Staff notes"</h2>
+            <p class="mt-1 text-xs text-stone-600">"Only staff see these; the customer never does."</p>
+            {if notes.is_empty() {
+                view! { <p class="mt-3 text-sm text-stone-600">"No notes yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-3 space-y-3 text-sm">
+                        {notes.into_iter().map(|n| view! {
+                            <li class="rounded-xl bg-stone-50 p-3" data-testid="order-note">
+                                <p class="whitespace-pre-line break-words">{n.body}</p>
+                                <p class="mt-1 text-xs text-stone-500">{format!("{} · {} UTC", n.by, n.at)}</p>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <ActionForm action=add attr:class="mt-4 space-y-3" attr:novalidate=true>
+                {action_error(add.value())}
+                <input type="hidden" name="number" value=number />
+                <TextArea name="body" label="Add a note" rows=3 maxlength=mercato::orders::staff::MAX_NOTE required=true outcome />
+                <button type="submit" class=BUTTON>"Add note"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn ShipForm(number: i64, lines: Vec<LineToShip>, carriers: Vec<Carrier>) -> impl IntoView {
+    let ship = ServerAction::<ShipOrder>::new();
+    let outcome: Signal<Outcome<Shipped>> = ship.value().into();
+    let carrier_options = carriers
+        .into_iter()
+        .map(|c| {
+            let label = if c.links {
+                c.name
+            } else {
+                format!("{} (no tracking link)", c.name)
+            };
+            view! { <option value=c.id>{label}</option> }
+        })
+        .collect_view();
+    let rows = lines
+        .into_iter()
+        .filter(|l| l.left() > 0)
+        .enumerate()
+        .map(|(i, l)| {
+            let field = format!("lines[{i}][quantity]");
+            let id = format!("ship-{i}");
+            let left = l.left();
+            let kept = crate::form_errors::kept(&field).unwrap_or_else(|| left.to_string());
+            let error = {
+                let field = field.clone();
+                move || outcome.get().and_then(Result::err).and_then(|e| e.field(&field))
+            };
+            view! {
+                <tr data-testid="ship-line">
+                    <td class="py-2 pr-3">
+                        <label for=id.clone()>{l.name.clone()}</label>
+                        <span class="block font-mono text-xs text-stone-500">{l.sku.clone()}</span>
+                        {(l.shipped > 0).then(|| view! { <span class="block text-xs text-stone-600">{format!("{} of {} shipped already", l.shipped, l.ordered)}</span> })}
+                    </td>
+                    <td class="py-2 pl-3 text-right">
+                        <input type="hidden" name=format!("lines[{i}][id]") value=l.line_id />
+                        <input id=id name=field type="number" min="0" max=left value=kept inputmode="numeric" class="h-10 w-20 rounded-xl border border-stone-300 px-2 text-right tabular-nums focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30" />
+                        <span class="ml-1 text-xs text-stone-600">{format!("of {left}")}</span>
+                        {move || error().map(|e| view! { <span role="alert" class="block text-xs font-medium text-rose-800">{e}</span> })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section aria-labelledby="ship-heading" class=CARD>
+            <h2 id="ship-heading" class="text-lg font-bold">"Ship items"</h2>
+            <p class="mt-1 text-sm text-stone-600">"Units to put in this parcel; set a line to 0 to ship it later."</p>
+            <ActionForm action=ship attr:class="mt-3 space-y-4" attr:novalidate=true>
+                {action_error(ship.value())}
+                <input type="hidden" name="number" value=number />
+                <table class="w-full text-sm">
+                    <thead class="sr-only"><tr><th scope="col">"Item"</th><th scope="col">"Units to ship"</th></tr></thead>
+                    <tbody class="divide-y divide-stone-100">{rows}</tbody>
+                </table>
+                <div class="grid gap-3 sm:grid-cols-2">
+                    <div>
+                        <label for="ship-carrier" class=LABEL>"Carrier"</label>
+                        <select id="ship-carrier" name="carrier" class=INPUT>{carrier_options}</select>
+                    </div>
+                    <TextField name="tracking" label="Tracking number" maxlength=80 outcome hint="As on the label; spaces are left out." />
+                </div>
+                <button type="submit" class=BUTTON>"Ship"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The parcels that left, and for a shipped order (`deliverable`: its number), "mark
+/// delivered".
+#[component]
+fn Shipments(shipments: Vec<Shipment>, deliverable: Option<i64>) -> impl IntoView {
+    if shipments.is_empty() && deliverable.is_none() {
+        return ().into_any();
+    }
+    let deliver = ServerAction::<MarkOrderDelivered>::new();
+    view! {
+        <section aria-labelledby="shipments-heading" class=CARD>
+            <h2 id="shipments-heading" class="text-lg font-bold">"Shipments"</h2>
+            {if shipments.is_empty() {
+                view! { <p class="mt-2 text-sm text-stone-600">"Shipped before parcels were recorded here."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-2 divide-y divide-stone-100 text-sm">
+                        {shipments.into_iter().map(|s| view! { <li class="py-3"><crate::orders::Parcel parcel=s /></li> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {deliverable.map(|number| view! {
+                <ActionForm action=deliver attr:class="mt-3 flex flex-wrap items-center gap-3">
+                    {action_error(deliver.value())}
+                    <input type="hidden" name="number" value=number />
+                    <button type="submit" class=SECONDARY>"Mark delivered"</button>
+                </ActionForm>
+            })}
+        </section>
+    }
+    .into_any()
+}
