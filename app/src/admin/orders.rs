@@ -186,8 +186,8 @@ fn FilterBar(query: OrderQuery) -> impl IntoView {
     };
     let day = |d: Option<mercato::orders::staff::Day>| d.map(|d| d.to_string()).unwrap_or_default();
     view! {
-        <form method="get" action="/admin/orders" role="search" class="mt-5 grid gap-3 rounded-2xl border border-stone-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-4 xl:grid-cols-[2fr_repeat(6,minmax(0,1fr))_auto] xl:items-end">
-            <div class="sm:col-span-2 lg:col-span-4 xl:col-span-1">
+        <form method="get" action="/admin/orders" role="search" class="mt-5 grid gap-3 rounded-2xl border border-stone-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-4 lg:items-end">
+            <div class="sm:col-span-2">
                 <label for="orders-q" class=LABEL>"Number, email or name"</label>
                 <input id="orders-q" name="q" type="search" value=query.q.clone() maxlength=100 class=INPUT />
             </div>
@@ -240,7 +240,7 @@ fn Orders(page: OrderPage, query: OrderQuery) -> impl IntoView {
     view! {
         {export}
         <div class="mt-3">
-            <DataTable min_width="min-w-[62rem]" columns=&["Order", "Placed (UTC)", "Customer", "Status", "Payment", "Fulfilment", "Items", "Total"]>
+            <DataTable min_width="min-w-[50rem]" columns=&["Order", "Placed (UTC)", "Customer", "Status", "Payment · parcels", "Items", "Total"]>
                 {page.rows.into_iter().map(|row| view! { <Row row back=back.clone() /> }).collect_view()}
             </DataTable>
         </div>
@@ -263,8 +263,12 @@ fn Row(row: OrderRow, back: String) -> impl IntoView {
                 <span class="block text-xs text-stone-600">{row.email}</span>
             </td>
             <td class="px-4 py-3"><OrderStatusBadge status=row.status /></td>
-            <td class="px-4 py-3"><span class=format!("{BADGE} {}", payment_class(row.payment))>{row.payment.label()}</span></td>
-            <td class="px-4 py-3"><span class=format!("{BADGE} {}", fulfilment_class(row.fulfilment))>{row.fulfilment.label()}</span></td>
+            <td class="px-4 py-3">
+                <span class="flex flex-col items-start gap-1">
+                    <span class=format!("{BADGE} {}", payment_class(row.payment))>{row.payment.label()}</span>
+                    <span class=format!("{BADGE} {}", fulfilment_class(row.fulfilment))>{row.fulfilment.label()}</span>
+                </span>
+            </td>
             <td class="px-4 py-3 tabular-nums">{row.items}</td>
             <td class="whitespace-nowrap px-4 py-3 text-right font-semibold tabular-nums">{row.total.format()}</td>
         </tr>
@@ -332,22 +336,22 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
     view! {
         <AdminHeader crumbs=vec![("Orders", "/admin/orders")] title=format!("Order {number}") />
         <p class="mt-1 text-sm"><a href=back class="font-semibold text-teal-800 underline">"← Back to the orders"</a></p>
-        <div class="mt-3 flex flex-wrap items-center gap-2 text-sm">
-            <OrderStatusBadge status=order.status />
-            <span class=format!("{BADGE} {}", payment_class(payment)) data-testid="payment-state">{payment.label()}</span>
-            <span class=format!("{BADGE} {}", fulfilment_class(fulfilment)) data-testid="fulfilment-state">{fulfilment.label()}</span>
-            <span class="text-stone-600">{format!("Placed {}", order.placed)}</span>
-        </div>
+        <dl class="mt-3 flex flex-wrap items-center gap-x-5 gap-y-2 text-sm">
+            <div class="flex items-center gap-2"><dt class="text-stone-600">"Order"</dt><dd><OrderStatusBadge status=order.status /></dd></div>
+            <div class="flex items-center gap-2"><dt class="text-stone-600">"Payment"</dt><dd><span class=format!("{BADGE} {}", payment_class(payment)) data-testid="payment-state">{payment.label()}</span></dd></div>
+            <div class="flex items-center gap-2"><dt class="text-stone-600">"Parcels"</dt><dd><span class=format!("{BADGE} {}", fulfilment_class(fulfilment)) data-testid="fulfilment-state">{fulfilment.label()}</span></dd></div>
+            <div class="flex items-center gap-2"><dt class="sr-only">"Placed"</dt><dd class="text-stone-600">{format!("Placed {}", order.placed)}</dd></div>
+        </dl>
         <div class="mt-5 grid gap-4 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
             <div class="space-y-4 min-w-0">
                 <section aria-labelledby="lines-heading" class=CARD>
                     <h2 id="lines-heading" class="text-lg font-bold">"Items"</h2>
-                    <div class="relative mt-3 overflow-x-auto">
-                        <table class="w-full min-w-[32rem] text-left text-sm">
+                    <div class="relative mt-3">
+                        <table class="w-full text-left text-sm">
                             <thead class="border-b border-stone-200 text-xs uppercase tracking-wide text-stone-600">
                                 <tr>
                                     <th scope="col" class="py-2 pr-3 font-semibold">"Item"</th>
-                                    <th scope="col" class="px-3 py-2 text-right font-semibold">"Price"</th>
+                                    <th scope="col" class="hidden px-3 py-2 text-right font-semibold sm:table-cell">"Price"</th>
                                     <th scope="col" class="px-3 py-2 text-right font-semibold">"Qty"</th>
                                     <th scope="col" class="py-2 pl-3 text-right font-semibold">"Total"</th>
                                 </tr>
@@ -356,7 +360,7 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
                                 {order.lines.iter().map(|l| view! {
                                     <tr data-testid="order-line">
                                         <td class="py-2 pr-3">{l.name.clone()}<span class="block font-mono text-xs text-stone-500">{l.sku.clone()}</span></td>
-                                        <td class="whitespace-nowrap px-3 py-2 text-right tabular-nums">{l.unit_price.format()}</td>
+                                        <td class="hidden whitespace-nowrap px-3 py-2 text-right tabular-nums sm:table-cell">{l.unit_price.format()}</td>
                                         <td class="px-3 py-2 text-right tabular-nums">{l.quantity}</td>
                                         <td class="whitespace-nowrap py-2 pl-3 text-right font-semibold tabular-nums">{l.line_total.format()}</td>
                                     </tr>
