@@ -51,6 +51,7 @@ urls=(
   "/admin/orders?q=anna+jansen&sort=-total"
   "/admin/orders?q=zz"
   "/admin/orders?q=emma&status=paid"
+  "/admin/orders?status=pending_payment&fulfilment=delivered&sort=-total"
   "/admin/orders/$number"
 )
 measure_urls "${urls[@]}"

@@ -438,12 +438,19 @@ async fn staff_see_an_order_whole_and_add_notes_for_each_other() {
         "Called: the parcel may go to a neighbour"
     );
     assert_eq!(order.notes[0].by, "desk@example.com");
-    let audited = count(
-        &shop,
-        "SELECT count(*) FROM audit_log WHERE action = 'order.note' AND subject_kind = 'order'",
+    let audited: (String, String, serde_json::Value) = sqlx::query_as(
+        "SELECT subject_id, staff_email, after FROM audit_log
+         WHERE action = 'order.note' AND subject_kind = 'order'",
     )
-    .await;
-    assert_eq!(audited, 1);
+    .fetch_one(&shop.pool)
+    .await
+    .expect("one audit entry");
+    assert_eq!(audited.0, number.to_string());
+    assert_eq!(audited.1, "desk@example.com");
+    assert_eq!(
+        audited.2["note"],
+        "Called: the parcel may go to a neighbour"
+    );
     // The customer's own view of the order never has the notes (they are not in it).
     let mine = mercato::orders::read::order(
         &shop.pool,

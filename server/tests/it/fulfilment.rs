@@ -187,12 +187,20 @@ async fn staff_ship_part_then_the_rest_then_mark_it_delivered_and_the_shopper_is
         view.events.last().map(|e| e.status),
         Some(OrderStatus::Fulfilled)
     );
-    let audited: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'order.ship'")
-            .fetch_one(&shop.pool)
-            .await
-            .expect("audit");
-    assert_eq!(audited, 2);
+    let audited: Vec<(String, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT subject_id, staff_email, after FROM audit_log WHERE action = 'order.ship'
+         ORDER BY id",
+    )
+    .fetch_all(&shop.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited.len(), 2);
+    assert!(audited
+        .iter()
+        .all(|(subject, by, _)| *subject == number.to_string() && by == "clerk@example.com"));
+    assert_eq!(audited[0].2["carrier"], "DHL");
+    assert_eq!(audited[0].2["tracking"], "JVGL0001");
+    assert_eq!(audited[1].2["lines"][0]["quantity"], 2);
 
     // Shipped in full: nothing more ships. Delivered once.
     let again = fulfil::ship(
