@@ -99,6 +99,12 @@ pub fn may_ship(status: OrderStatus) -> bool {
     status == OrderStatus::Paid
 }
 
+/// Whether the ship form has anything to offer: the order may ship and some of
+/// `lines` have units left.
+pub fn may_ship_more(status: OrderStatus, lines: &[LineToShip]) -> bool {
+    may_ship(status) && lines.iter().any(|l| l.left() > 0)
+}
+
 /// Whether an order in `status` may be marked delivered: once everything has left.
 pub fn may_mark_delivered(status: OrderStatus) -> bool {
     status == OrderStatus::Fulfilled

@@ -156,35 +156,24 @@ pub fn shipped(view: &OrderView, parcel: &super::fulfil::Shipment, public_url: &
         text.push_str(&format!("{units} × {name}\r\n"));
         items.push_str(&format!("<li>{units} × {}</li>", escape(name)));
     }
-    let tracking = match (&parcel.tracking_url, parcel.tracking_number.is_empty()) {
-        (Some(url), _) => {
-            text.push_str(&format!(
-                "\r\nCarrier: {}, tracking number {}.\r\nFollow it: {url}\r\n",
-                parcel.carrier, parcel.tracking_number
-            ));
-            format!(
-                "<p>Carrier: {}, tracking number {}.</p><p><a href=\"{}\">Follow your parcel</a></p>",
-                escape(&parcel.carrier),
-                escape(&parcel.tracking_number),
-                escape(url)
-            )
-        }
-        (None, false) => {
-            text.push_str(&format!(
-                "\r\nCarrier: {}, tracking number {}.\r\n",
-                parcel.carrier, parcel.tracking_number
-            ));
-            format!(
-                "<p>Carrier: {}, tracking number {}.</p>",
-                escape(&parcel.carrier),
-                escape(&parcel.tracking_number)
-            )
-        }
-        (None, true) => {
-            text.push_str(&format!("\r\nCarrier: {}.\r\n", parcel.carrier));
-            format!("<p>Carrier: {}.</p>", escape(&parcel.carrier))
-        }
+    // "Carrier: DHL, tracking number JV01." once, as text; the link when it has one.
+    let carrier = if parcel.tracking_number.is_empty() {
+        format!("Carrier: {}.", parcel.carrier)
+    } else {
+        format!(
+            "Carrier: {}, tracking number {}.",
+            parcel.carrier, parcel.tracking_number
+        )
     };
+    text.push_str(&format!("\r\n{carrier}\r\n"));
+    let mut tracking = format!("<p>{}</p>", escape(&carrier));
+    if let Some(url) = &parcel.tracking_url {
+        text.push_str(&format!("Follow it: {url}\r\n"));
+        tracking.push_str(&format!(
+            "<p><a href=\"{}\">Follow your parcel</a></p>",
+            escape(url)
+        ));
+    }
     text.push_str(&format!(
         "\r\nSee your order and its status at any time:\r\n{link}\r\n\r\nMercato\r\n"
     ));

@@ -14,36 +14,21 @@ use crate::accounts::address::Address;
 use crate::Money;
 use serde::{Deserialize, Serialize};
 
-/// How the list is ordered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum OrderSort {
-    #[default]
-    Newest,
-    Oldest,
-    /// Highest total first.
-    TotalDesc,
-    /// Lowest total first.
-    Total,
+crate::text_enum! {
+    /// How the list is ordered, as in the URL (`?sort=…`).
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum OrderSort {
+        #[default]
+        Newest = "newest",
+        Oldest = "oldest",
+        /// Highest total first.
+        TotalDesc = "-total",
+        /// Lowest total first.
+        Total = "total",
+    }
 }
 
 impl OrderSort {
-    pub const ALL: [OrderSort; 4] = [
-        OrderSort::Newest,
-        OrderSort::Oldest,
-        OrderSort::TotalDesc,
-        OrderSort::Total,
-    ];
-
-    /// As in the URL (`?sort=…`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderSort::Newest => "newest",
-            OrderSort::Oldest => "oldest",
-            OrderSort::TotalDesc => "-total",
-            OrderSort::Total => "total",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             OrderSort::Newest => "Newest first",
@@ -51,10 +36,6 @@ impl OrderSort {
             OrderSort::TotalDesc => "Highest total first",
             OrderSort::Total => "Lowest total first",
         }
-    }
-
-    fn parse(s: &str) -> Option<OrderSort> {
-        OrderSort::ALL.into_iter().find(|sort| sort.as_str() == s)
     }
 }
 

@@ -363,6 +363,20 @@ pub fn url_params<const N: usize>(
     }
 }
 
+/// A list page with no rows: `message` (which says why: nothing yet, nothing for these
+/// filters, no more pages) and, when filtered, a link back to the unfiltered `list`.
+#[component]
+pub fn EmptyList(message: &'static str, filtered: bool, list: &'static str) -> impl IntoView {
+    view! {
+        <p class="mt-6 rounded-2xl border border-dashed border-stone-300 bg-white px-4 py-10 text-center text-stone-600">
+            {message}
+            {filtered.then(|| view! {
+                " " <a href=list class="font-semibold text-teal-800 underline">"Clear filters"</a>
+            })}
+        </p>
+    }
+}
+
 /// Links to a keyset list's first page (when not on it) and its next one (when there
 /// is one).
 #[component]

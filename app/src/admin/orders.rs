@@ -6,7 +6,7 @@
 // The list's server function takes one argument per URL parameter.
 #![allow(clippy::too_many_arguments)]
 
-use super::{select_options, AdminHeader, DataTable, KeysetPager};
+use super::{select_options, AdminHeader, DataTable, EmptyList, KeysetPager};
 use crate::components::form::{
     action_error, Outcome, TextArea, TextField, BUTTON, INPUT, LABEL, SECONDARY,
 };
@@ -19,7 +19,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use mercato::accounts::address::Address;
 use mercato::orders::fulfil::{Carrier, LineToShip, ShipLineForm, Shipment, Shipped};
 use mercato::orders::staff::{
-    list_url, order_href, OrderPage, OrderQuery, OrderRow, OrderSort, StaffOrder, PARAMS,
+    list_url, order_href, OrderPage, OrderQuery, OrderRow, OrderSort, StaffOrder, LIST_PATH, PARAMS,
 };
 use mercato::orders::{FulfilmentState, OrderStatus, PaymentState};
 
@@ -224,15 +224,8 @@ fn Orders(page: OrderPage, query: OrderQuery) -> impl IntoView {
             (true, true) => "No order matches these filters.",
             (true, false) => "No orders yet. They appear here as shoppers check out.",
         };
-        return view! {
-            <p class="mt-6 rounded-2xl border border-dashed border-stone-300 bg-white px-4 py-10 text-center text-stone-600">
-                {message}
-                {query.is_filtered().then(|| view! {
-                    " " <a href="/admin/orders" class="font-semibold text-teal-800 underline">"Clear filters"</a>
-                })}
-            </p>
-        }
-        .into_any();
+        return view! { <EmptyList message filtered=query.is_filtered() list=LIST_PATH /> }
+            .into_any();
     }
     let next = page.next.map(|after| query.starting(Some(after)).href());
     let newest = (!first).then(|| query.starting(None).href());
@@ -327,8 +320,7 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
         to_ship,
         carriers,
     } = order;
-    let can_ship =
-        mercato::orders::fulfil::may_ship(order.status) && to_ship.iter().any(|l| l.left() > 0);
+    let can_ship = mercato::orders::fulfil::may_ship_more(order.status, &to_ship);
     let deliverable = mercato::orders::fulfil::may_mark_delivered(order.status);
     let shipments = order.shipments.clone();
     let number = order.number.0;

@@ -2,7 +2,7 @@
 //! page at a time, and bulk actions on the chosen ones, confirmed on
 //! `/admin/products/bulk` with their count. The rules are `mercato::catalog::staff`.
 
-use super::{select_options, AdminHeader, DataTable, KeysetPager, StockBadge};
+use super::{select_options, AdminHeader, DataTable, EmptyList, KeysetPager, StockBadge};
 use crate::components::form::{action_error, BUTTON, INPUT, LABEL, SECONDARY};
 use crate::components::loaded;
 use crate::error::AppError;
@@ -189,15 +189,8 @@ fn Products(
             (true, true) => "No product matches these filters.",
             (true, false) => "No products yet.",
         };
-        return view! {
-            <p class="mt-6 rounded-2xl border border-dashed border-stone-300 bg-white px-4 py-10 text-center text-stone-600">
-                {message}
-                {query.is_filtered().then(|| view! {
-                    " " <a href="/admin/products" class="font-semibold text-teal-800 underline">"Clear filters"</a>
-                })}
-            </p>
-        }
-        .into_any();
+        return view! { <EmptyList message filtered=query.is_filtered() list="/admin/products" /> }
+            .into_any();
     }
     let next = page.next.map(|after| query.starting(Some(after)).href());
     let newest = (!first).then(|| query.starting(None).href());

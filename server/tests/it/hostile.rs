@@ -192,16 +192,7 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ("admin/inventory", vec!["show", "q", "after"], Who::Staff),
         (
             "admin/orders",
-            vec![
-                "q",
-                "status",
-                "payment",
-                "fulfilment",
-                "from",
-                "to",
-                "sort",
-                "after",
-            ],
+            mercato::orders::staff::PARAMS.to_vec(),
             Who::Staff,
         ),
         ("admin/orders/detail", vec!["number"], Who::Staff),
