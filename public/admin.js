@@ -147,5 +147,51 @@
     if (location.pathname + location.search !== shown) location.reload();
   });
 
+  // The refund form's button says how much it refunds, from the values the server
+  // worked out for each number of units (data-refund-values: one per count, from 0),
+  // the shipping and a typed amount. Everything chosen is exactly what is left. Without
+  // this script the button says "Refund" and the page after says how much it was.
+  function refundAmount(form) {
+    var currency = form.querySelector("input[name=currency]").value;
+    var format = new Intl.NumberFormat("en-US", { style: "currency", currency: currency });
+    var digits = format.resolvedOptions().maximumFractionDigits;
+    var minor = function (text) {
+      var s = String(text || "").replace(/,/g, "").trim();
+      if (!/^\d*(\.\d*)?$/.test(s) || s === "" || s === ".") return null;
+      return Math.round(parseFloat(s) * Math.pow(10, digits));
+    };
+    var typed = form.querySelector("input[name=amount]");
+    if (typed && typed.value.trim() !== "") return minor(typed.value);
+    var total = 0;
+    var everything = true;
+    form.querySelectorAll("input[data-refund-values]").forEach(function (input) {
+      var values = input.getAttribute("data-refund-values").split(" ");
+      var units = Math.max(0, Math.min(values.length - 1, parseInt(input.value, 10) || 0));
+      if (units !== values.length - 1) everything = false;
+      total += minor(values[units]) || 0;
+    });
+    var shipping = form.querySelector("input[name=shipping]");
+    var shippingLeft = minor(form.getAttribute("data-refund-shipping")) || 0;
+    var ship = shipping ? minor(shipping.value) || 0 : 0;
+    if (ship !== shippingLeft) everything = false;
+    total += ship;
+    return everything ? minor(form.getAttribute("data-refund-form")) : total;
+  }
+
+  function showRefundAmount(form) {
+    var button = form.querySelector("button[type=submit]");
+    var amount = refundAmount(form);
+    var currency = form.querySelector("input[name=currency]").value;
+    var digits = new Intl.NumberFormat("en-US", { style: "currency", currency: currency }).resolvedOptions().maximumFractionDigits;
+    button.textContent = amount
+      ? "Refund " + new Intl.NumberFormat("en-US", { style: "currency", currency: currency }).format(amount / Math.pow(10, digits))
+      : "Refund";
+  }
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-refund-form]");
+    if (form) showRefundAmount(form);
+  });
+
   scheduleRefresh();
 })();

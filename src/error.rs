@@ -83,6 +83,10 @@ pub enum Rule {
     /// A shipment the order cannot take (not paid, more units than are left).
     #[error("{0}")]
     Ship(crate::orders::fulfil::ShipError),
+    /// A refund or cancellation the order cannot take (more than is left, nothing
+    /// chosen, the provider refused).
+    #[error("{0}")]
+    Refund(crate::orders::refund::RefundError),
 }
 
 /// Each area's error is a [`Rule`], and so an [`Error`]: `?` lifts it.
@@ -114,6 +118,7 @@ rules!(
     Staff(crate::accounts::staff::StaffError),
     Catalog(crate::catalog::edit::CatalogError),
     Ship(crate::orders::fulfil::ShipError),
+    Refund(crate::orders::refund::RefundError),
 );
 
 impl Error {

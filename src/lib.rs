@@ -28,7 +28,6 @@ pub mod limits;
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod storage;
-#[cfg(feature = "server")]
 pub mod token;
 
 pub use error::Error;

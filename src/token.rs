@@ -1,21 +1,21 @@
 //! Random tokens for links and forms (password resets, checkouts).
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
-
 /// 32 random bytes from the operating system, as 64 lowercase hex digits.
+#[cfg(feature = "server")]
 pub fn random_hex() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
     let mut bytes = [0_u8; 32];
     OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether `token` could be one of [`random_hex`]'s (64 hex digits): anything else is
-/// refused without a query.
+/// Whether `token` could be one of `random_hex`'s (64 hex digits): anything else is
+/// refused without a query. (Forms carry such tokens too: this one is everywhere.)
 pub fn plausible(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "server"))]
 mod tests {
     #[test]
     fn tokens_are_64_hex_digits_and_differ() {

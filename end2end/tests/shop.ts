@@ -60,10 +60,10 @@ export async function signInAsStaff(page: Page) {
   await expect(page.getByTestId('account-email')).toHaveText('e2e-admin@mercato.test');
 }
 
-/** A guest buys the first in-stock product a search finds with the test card that
- *  succeeds; gives the order's number. */
-export async function buyAsGuest(page: Page, query: string, email: string) {
-  await addFirstInStock(page, query);
+/** A guest buys `units` of the first in-stock product a search finds with the test
+ *  card that succeeds; gives the order's number. */
+export async function buyAsGuest(page: Page, query: string, email: string, units = 1) {
+  for (let i = 0; i < units; i++) await addFirstInStock(page, query);
   await page.goto('/checkout');
   await hydrated(page);
   await fillAddress(page, email);

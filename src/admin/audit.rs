@@ -21,6 +21,8 @@ crate::text_enum! {
         OrderNote = "order.note",
         /// Units of an order left in a parcel.
         OrderShip = "order.ship",
+        /// Money was given back for an order (or asked of the payment provider).
+        OrderRefund = "order.refund",
         /// A staff member was made an admin or given another staff role.
         StaffRole = "staff.role",
         StaffDeactivate = "staff.deactivate",
@@ -60,6 +62,7 @@ impl Action {
             Action::OrderStatus => "Changed an order's status",
             Action::OrderNote => "Added a note to an order",
             Action::OrderShip => "Shipped items of an order",
+            Action::OrderRefund => "Refunded an order",
             Action::StaffRole => "Changed a staff member's role",
             Action::StaffDeactivate => "Deactivated a staff account",
             Action::StaffReactivate => "Reactivated a staff account",

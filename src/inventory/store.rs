@@ -18,6 +18,49 @@ const THRESHOLD_SETTING: &str = "low_stock_threshold";
 /// The shop's low-stock threshold: a variant without its own is low at or below it
 /// (the database's `shop_low_stock_threshold()`, which the product list's figures use
 /// too).
+/// Puts units of variants back in stock (`units`: variant and how many, each variant
+/// once), with a movement per variant saying `reason` and `note`, in the caller's
+/// transaction. Stock rows are locked in variant order, as placing an order takes them,
+/// so two transactions never wait for each other in a circle. A variant whose stock is
+/// not tracked (no row) or that is gone takes nothing.
+pub async fn put_back(
+    conn: &mut PgConnection,
+    units: &[(i64, i32)],
+    reason: MovementReason,
+    note: &str,
+    staff: Option<&Staff>,
+) -> Result<(), Error> {
+    if units.is_empty() {
+        return Ok(());
+    }
+    let (variants, counts): (Vec<i64>, Vec<i32>) = units.iter().copied().unzip();
+    sqlx::query!(
+        "SELECT variant_id FROM inventory WHERE variant_id = ANY($1)
+         ORDER BY variant_id FOR UPDATE",
+        &variants,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "WITH units AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS u(variant_id, q)),
+         back AS (
+             UPDATE inventory i SET on_hand = i.on_hand + units.q
+             FROM units WHERE i.variant_id = units.variant_id
+             RETURNING i.variant_id, units.q
+         )
+         INSERT INTO inventory_movements (variant_id, delta, reason, note, staff_id)
+         SELECT variant_id, q, $3, $4, $5 FROM back",
+        &variants,
+        &counts,
+        reason as MovementReason,
+        note,
+        staff.map(Staff::id),
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn shop_threshold(conn: &mut PgConnection) -> Result<i32, Error> {
     Ok(
         sqlx::query_scalar!(r#"SELECT shop_low_stock_threshold() AS "threshold!""#)

@@ -26,6 +26,8 @@ pub enum ShipError {
     UnknownCarrier,
     #[error("Only a shipped order can be marked delivered; this one is {0}.")]
     NotShipped(OrderStatus),
+    #[error("A refund of this order waits for the payment provider: nothing ships until it ends (retry it, or wait for the provider).")]
+    RefundWaiting,
 }
 
 /// A carrier staff may choose.
@@ -45,11 +47,16 @@ pub struct LineToShip {
     pub sku: String,
     pub ordered: u32,
     pub shipped: u32,
+    /// Units refunded before they shipped: they need not ship.
+    pub refunded: u32,
 }
 
 impl LineToShip {
+    /// Units still to ship: those neither shipped nor refunded before they shipped.
     pub fn left(&self) -> u32 {
-        self.ordered.saturating_sub(self.shipped)
+        self.ordered
+            .saturating_sub(self.shipped)
+            .saturating_sub(self.refunded)
     }
 }
 
@@ -93,10 +100,10 @@ pub const MAX_TRACKING: usize = 64;
 /// The most rows one ship form may have (an order has at most this many lines).
 pub const MAX_LINES: usize = 200;
 
-/// Whether an order in `status` may ship (more of) its units: once paid, until
-/// everything has left.
+/// Whether an order in `status` may ship (more of) its units: once paid (and after
+/// part of it was refunded), until everything has left.
 pub fn may_ship(status: OrderStatus) -> bool {
-    status == OrderStatus::Paid
+    matches!(status, OrderStatus::Paid | OrderStatus::PartiallyRefunded)
 }
 
 /// Whether the ship form has anything to offer: the order may ship and some of
@@ -105,9 +112,12 @@ pub fn may_ship_more(status: OrderStatus, lines: &[LineToShip]) -> bool {
     may_ship(status) && lines.iter().any(|l| l.left() > 0)
 }
 
-/// Whether an order in `status` may be marked delivered: once everything has left.
-pub fn may_mark_delivered(status: OrderStatus) -> bool {
+/// Whether an order in `status` with its parcels at `fulfilment` may be marked
+/// delivered: once everything has left (a partly refunded order too).
+pub fn may_mark_delivered(status: OrderStatus, fulfilment: crate::orders::FulfilmentState) -> bool {
     status == OrderStatus::Fulfilled
+        || (status == OrderStatus::PartiallyRefunded
+            && fulfilment == crate::orders::FulfilmentState::Shipped)
 }
 
 impl ShipRequest {
@@ -124,33 +134,10 @@ impl ShipRequest {
                 format!("A parcel holds at most {MAX_LINES} different items."),
             ));
         }
-        let mut chosen = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (i, line) in lines.iter().enumerate() {
-            let field = format!("lines[{i}][quantity]");
-            let quantity = line.quantity.trim();
-            if quantity.is_empty() {
-                continue;
-            }
-            let quantity: u32 = match quantity.parse() {
-                Ok(q) if q <= 99 => q,
-                _ => return Err(crate::Error::field(&field, "Type a whole number of units.")),
-            };
-            let id: i64 = line
-                .id
-                .trim()
-                .parse()
-                .map_err(|_| crate::Error::field(&field, "Reload the order and try again."))?;
-            if !seen.insert(id) {
-                return Err(crate::Error::field(
-                    &field,
-                    "This item is in the form twice: reload the order.",
-                ));
-            }
-            if quantity > 0 {
-                chosen.push((id, quantity));
-            }
-        }
+        let chosen: Vec<(i64, u32)> = units_chosen(lines.iter().map(|l| (&*l.id, &*l.quantity)))?
+            .into_iter()
+            .map(|(_, id, units)| (id, units))
+            .collect();
         if chosen.is_empty() {
             return Err(ShipError::Nothing.into());
         }
@@ -175,6 +162,42 @@ impl ShipRequest {
             tracking,
         })
     }
+}
+
+/// The rows of a form that choose units of an order's lines (`lines[i][id]`,
+/// `lines[i][quantity]`): (row, line, units) for each row with at least one unit. A
+/// quantity that is not a whole number from 0 to 99, a damaged id, or a line twice is
+/// refused beside its field.
+pub(crate) fn units_chosen<'a>(
+    rows: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<(usize, i64, u32)>, crate::Error> {
+    let mut chosen = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, (id, quantity)) in rows.enumerate() {
+        let field = format!("lines[{i}][quantity]");
+        let quantity = quantity.trim();
+        if quantity.is_empty() {
+            continue;
+        }
+        let quantity: u32 = match quantity.parse() {
+            Ok(q) if q <= 99 => q,
+            _ => return Err(crate::Error::field(&field, "Type a whole number of units.")),
+        };
+        let id: i64 = id
+            .trim()
+            .parse()
+            .map_err(|_| crate::Error::field(&field, "Reload the order and try again."))?;
+        if !seen.insert(id) {
+            return Err(crate::Error::field(
+                &field,
+                "This item is in the form twice: reload the order.",
+            ));
+        }
+        if quantity > 0 {
+            chosen.push((i, id, quantity));
+        }
+    }
+    Ok(chosen)
 }
 
 /// The carrier's page for `tracking`, from its template (`{tracking}` where the number
@@ -226,7 +249,11 @@ mod server {
         let rows = sqlx::query!(
             r#"SELECT l.id, l.name, l.sku, l.quantity,
                       coalesce((SELECT sum(s.quantity) FROM shipment_lines s
-                                WHERE s.order_line_id = l.id), 0)::int AS "shipped!"
+                                WHERE s.order_line_id = l.id), 0)::int AS "shipped!",
+                      coalesce((SELECT sum(rl.unshipped) FROM refund_lines rl
+                                JOIN refunds r ON r.id = rl.refund_id
+                                WHERE rl.order_line_id = l.id AND r.state <> 'failed'), 0)::int
+                          AS "refunded!"
                FROM order_lines l WHERE l.order_id = $1 ORDER BY l.id"#,
             order_id,
         )
@@ -240,6 +267,7 @@ mod server {
                 sku: r.sku,
                 ordered: u32::try_from(r.quantity).unwrap_or(0),
                 shipped: u32::try_from(r.shipped).unwrap_or(0),
+                refunded: u32::try_from(r.refunded).unwrap_or(0),
             })
             .collect())
     }
@@ -304,6 +332,18 @@ mod server {
         .ok_or(Error::NotFound)?;
         if !may_ship(order.status) {
             return Err(ShipError::NotPaid(order.status).into());
+        }
+        // A refund still waiting may cancel the order or units of it: what is left to
+        // ship is known when it ends.
+        let waiting = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM refunds WHERE order_id = $1
+                              AND state IN ('requested', 'pending')) AS "waiting!""#,
+            order.id,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if waiting {
+            return Err(ShipError::RefundWaiting.into());
         }
         let carrier = sqlx::query!(
             "SELECT name, tracking_url FROM carriers WHERE id = $1 AND active",
@@ -371,7 +411,19 @@ mod server {
                 l.left() - now
             })
             .sum();
-        let shipped = if left == 0 {
+        let shipped = if left == 0 && order.status == OrderStatus::PartiallyRefunded {
+            // Partly refunded stays its status: the parcels say the rest left.
+            crate::orders::transition::parcels(
+                &mut tx,
+                order.id,
+                order.status,
+                FulfilmentState::Shipped,
+                "Shipped",
+                staff,
+            )
+            .await?;
+            Shipped::All
+        } else if left == 0 {
             transition(
                 &mut tx,
                 order.id,
@@ -421,28 +473,46 @@ mod server {
     pub async fn mark_delivered(pool: &PgPool, staff: &Staff, number: i64) -> Result<(), Error> {
         staff.require(Permission::Orders)?;
         let mut tx = pool.begin().await?;
-        let order = sqlx::query!(
-            r#"SELECT id, status AS "status: OrderStatus" FROM orders WHERE number = $1"#,
-            number,
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
-        if !may_mark_delivered(order.status) {
+        let order = crate::orders::transition::lock_order(&mut tx, number).await?;
+        if !may_mark_delivered(order.status, order.fulfilment) {
             return Err(ShipError::NotShipped(order.status).into());
         }
-        transition(
-            &mut tx,
-            order.id,
-            &[OrderStatus::Fulfilled],
-            OrderStatus::Delivered,
-            "Delivered",
-            By::Staff {
+        if order.status == OrderStatus::Fulfilled {
+            transition(
+                &mut tx,
+                order.id,
+                &[OrderStatus::Fulfilled],
+                OrderStatus::Delivered,
+                "Delivered",
+                By::Staff {
+                    staff,
+                    reason: "Marked delivered",
+                },
+            )
+            .await?;
+        } else {
+            crate::orders::transition::parcels(
+                &mut tx,
+                order.id,
+                order.status,
+                FulfilmentState::Delivered,
+                "Delivered",
                 staff,
-                reason: "Marked delivered",
-            },
-        )
-        .await?;
+            )
+            .await?;
+            audit::record(
+                &mut tx,
+                staff,
+                Action::OrderStatus,
+                Subject {
+                    kind: SubjectKind::Order,
+                    id: &number.to_string(),
+                },
+                Some(serde_json::json!({ "fulfilment": order.fulfilment.as_str() })),
+                Some(serde_json::json!({ "fulfilment": FulfilmentState::Delivered.as_str() })),
+            )
+            .await?;
+        }
         sqlx::query!(
             "UPDATE shipments SET delivered_at = now() WHERE order_id = $1 AND delivered_at IS NULL",
             order.id,

@@ -81,15 +81,7 @@ pub async fn record_payment(
             return Ok(Recorded::DuplicateEvent);
         }
     }
-    // Locks are taken cart first, then order, as placing an order takes them: the
-    // other way round, a payment and a new checkout of the same cart could deadlock.
-    sqlx::query!(
-        "SELECT c.id FROM carts c JOIN orders o ON o.cart_id = c.id
-         WHERE o.id = $1 FOR UPDATE OF c",
-        report.order_id,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    lock_cart_of(&mut tx, report.order_id).await?;
     let order = sqlx::query!(
         r#"SELECT status AS "status: OrderStatus", total, currency AS "currency: Currency"
            FROM orders WHERE id = $1 FOR UPDATE"#,
@@ -206,40 +198,60 @@ pub(crate) async fn cancel_unpaid(
         by,
     )
     .await?;
-    // Stock rows are locked in variant order, as placing an order takes them, so two
-    // transactions never wait for each other in a circle.
-    sqlx::query!(
-        "SELECT i.variant_id FROM inventory i
-         WHERE i.variant_id IN (SELECT variant_id FROM order_lines
-                                WHERE order_id = $1 AND stock_taken)
-         ORDER BY i.variant_id FOR UPDATE",
+    // The lines' stock is back: they hold none any more (so a refund of money that
+    // arrives later puts nothing back a second time).
+    let units = sqlx::query!(
+        r#"WITH given AS (
+               UPDATE order_lines SET stock_taken = false
+               WHERE order_id = $1 AND stock_taken AND variant_id IS NOT NULL
+               RETURNING variant_id, quantity
+           )
+           SELECT variant_id AS "variant_id!", sum(quantity)::int AS "units!"
+           FROM given GROUP BY variant_id"#,
         order_id,
     )
     .fetch_all(&mut *conn)
     .await?;
-    sqlx::query!(
-        "WITH lines AS (
-             SELECT variant_id, sum(quantity)::int AS q FROM order_lines
-             WHERE order_id = $1 AND variant_id IS NOT NULL AND stock_taken
-             GROUP BY variant_id
-         ), back AS (
-             UPDATE inventory i SET on_hand = i.on_hand + lines.q
-             FROM lines WHERE i.variant_id = lines.variant_id
-             RETURNING i.variant_id, lines.q
-         )
-         INSERT INTO inventory_movements (variant_id, delta, reason, note)
-         SELECT variant_id, q, $2, 'Order ' || (SELECT number FROM orders WHERE id = $1)
-         FROM back",
-        order_id,
-        MovementReason::Cancel as MovementReason,
+    let number = sqlx::query_scalar!("SELECT number FROM orders WHERE id = $1", order_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let units: Vec<(i64, i32)> = units.into_iter().map(|u| (u.variant_id, u.units)).collect();
+    let staff = match by {
+        By::Staff { staff, .. } => Some(staff),
+        By::Shop => None,
+    };
+    crate::inventory::store::put_back(
+        conn,
+        &units,
+        MovementReason::Cancel,
+        &format!("Order {number}"),
+        staff,
     )
-    .execute(&mut *conn)
     .await?;
+    release_coupon(conn, order_id).await
+}
+
+/// Gives back the coupon use of an order that will not happen after all.
+pub(crate) async fn release_coupon(conn: &mut PgConnection, order_id: i64) -> Result<(), Error> {
     sqlx::query!(
         "DELETE FROM coupon_redemptions WHERE order_id = $1",
         order_id
     )
     .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Locks the cart order `order_id` was placed from, in the caller's transaction: money
+/// moves (a payment, a refund) lock the cart first, then the order, as placing an order
+/// takes them; the other way round, two of them could deadlock.
+pub(crate) async fn lock_cart_of(conn: &mut PgConnection, order_id: i64) -> Result<(), Error> {
+    sqlx::query!(
+        "SELECT c.id FROM carts c JOIN orders o ON o.cart_id = c.id
+         WHERE o.id = $1 FOR UPDATE OF c",
+        order_id,
+    )
+    .fetch_optional(&mut *conn)
     .await?;
     Ok(())
 }
@@ -271,32 +283,53 @@ pub async fn expire_unpaid(pool: &PgPool, minutes: i32) -> Result<usize, Error> 
     Ok(ids.len())
 }
 
-/// A staff member cancels an order that is still waiting for payment: the stock its
-/// lines took goes back on sale and its coupon use is released, with the move in its history (which
-/// says only that the shop cancelled it) and the audit log (which keeps `reason`).
-/// Needs the orders permission. Cancelling a paid order (with its refund) is a separate
-/// step.
-pub async fn cancel_unpaid_by_staff(
-    pool: &PgPool,
-    staff: &crate::admin::Staff,
-    order_id: i64,
-    reason: &str,
-) -> Result<(), Error> {
+/// Why staff cancel an order, as typed: trimmed, not empty, at most
+/// [`super::refund::MAX_REASON`] characters.
+pub fn staff_reason(reason: &str) -> Result<&str, Error> {
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
+    if reason.is_empty() || reason.chars().count() > super::refund::MAX_REASON {
         return Err(Error::field(
             "reason",
             "Say in a few words why the order is cancelled (at most 500 characters).",
         ));
     }
+    Ok(reason)
+}
+
+/// A staff member cancels an order that is still waiting for payment: the stock its
+/// lines took goes back on sale and its coupon use is released, with the move in its
+/// history (which says only that the shop cancelled it) and the audit log (which keeps
+/// `reason`), and the customer's mail queued. Needs the orders permission. A paid
+/// order is cancelled by refunding it (`refund::cancel`, which calls this for an
+/// unpaid one).
+pub async fn cancel_unpaid_by_staff(
+    pool: &PgPool,
+    staff: &crate::admin::Staff,
+    order_id: i64,
+    reason: &str,
+    public_url: &str,
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
+    cancel_unpaid_by_staff_in(&mut tx, staff, order_id, reason, public_url).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`cancel_unpaid_by_staff`] in the caller's transaction.
+pub(crate) async fn cancel_unpaid_by_staff_in(
+    conn: &mut PgConnection,
+    staff: &crate::admin::Staff,
+    order_id: i64,
+    reason: &str,
+    public_url: &str,
+) -> Result<(), Error> {
+    let reason = staff_reason(reason)?;
     cancel_unpaid(
-        &mut tx,
+        conn,
         order_id,
         "Cancelled by the shop",
         By::Staff { staff, reason },
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    mail::queue_cancelled(conn, order_id, None, public_url).await
 }

@@ -1,5 +1,5 @@
-//! The order confirmation mail, queued in the transaction that marks the order paid; its
-//! dedupe key makes sure one order never gets two.
+//! The mail an order's customer gets, each queued in the transaction that made it true
+//! (paid, shipped, refunded, cancelled), with a dedupe key so none is sent twice.
 
 use super::read::Viewer;
 use super::OrderView;
@@ -189,6 +189,131 @@ pub fn shipped(view: &OrderView, parcel: &super::fulfil::Shipment, public_url: &
         dedupe_key: Some(format!("order:{}:shipment:{}", view.id, parcel.id)),
         to: view.email.clone(),
         subject: format!("Your Mercato order {} is on its way", view.number),
+        text,
+        html: Some(html),
+    }
+}
+
+/// Queues the "refunded" mail for refund `refund` of order `order_id` (once per refund).
+pub async fn queue_refunded(
+    conn: &mut PgConnection,
+    order_id: i64,
+    refund: i64,
+    public_url: &str,
+) -> Result<(), Error> {
+    let view = customers_view(conn, order_id).await?;
+    let Some(refund) = view.refunds.iter().find(|r| r.id == refund) else {
+        return Err(Error::internal(format!(
+            "order {order_id}: refund {refund} is not among its refunds"
+        )));
+    };
+    mail::enqueue(conn, &refunded(&view, refund, public_url)).await?;
+    Ok(())
+}
+
+/// Queues the "cancelled" mail of order `order_id`, saying what its refund `refund`
+/// gave back when it was paid (once per order).
+pub async fn queue_cancelled(
+    conn: &mut PgConnection,
+    order_id: i64,
+    refund: Option<i64>,
+    public_url: &str,
+) -> Result<(), Error> {
+    let view = customers_view(conn, order_id).await?;
+    let refund = refund.and_then(|id| view.refunds.iter().find(|r| r.id == id));
+    mail::enqueue(conn, &cancelled(&view, refund, public_url)).await?;
+    Ok(())
+}
+
+/// What a refund gave back, line by line, as text and as HTML list items.
+fn refund_items(refund: &super::refund::Refund) -> (String, String) {
+    let mut text = String::new();
+    let mut html = String::new();
+    for (name, units, _) in &refund.lines {
+        text.push_str(&format!("{units} × {name}\r\n"));
+        html.push_str(&format!("<li>{units} × {}</li>", escape(name)));
+    }
+    if !refund.shipping.is_zero() {
+        let shipping = format!("Shipping: {}", refund.shipping.format());
+        text.push_str(&format!("{shipping}\r\n"));
+        html.push_str(&format!("<li>{}</li>", escape(&shipping)));
+    }
+    (text, html)
+}
+
+/// A message about `view` with an opening, the refund's items (if any), and the order's
+/// page.
+fn about_money(
+    view: &OrderView,
+    opening: &str,
+    refund: Option<&super::refund::Refund>,
+    public_url: &str,
+) -> (String, String) {
+    let link = order_link(public_url, view);
+    let (items_text, items_html) = refund.map(refund_items).unwrap_or_default();
+    let back = "It goes back the way you paid; your bank may take a few days to show it.";
+    let mut text = format!("{opening}\r\n\r\n");
+    let mut html = format!("<h1>{}</h1>", escape(opening));
+    if refund.is_some() {
+        if !items_text.is_empty() {
+            text.push_str(&format!("For:\r\n{items_text}\r\n"));
+            html.push_str(&format!("<p>For:</p><ul>{items_html}</ul>"));
+        }
+        text.push_str(&format!("{back}\r\n"));
+        html.push_str(&format!("<p>{back}</p>"));
+    }
+    text.push_str(&format!(
+        "\r\nSee your order and its status at any time:\r\n{link}\r\n\r\nMercato\r\n"
+    ));
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif;color:#1c1917\">{html}\
+         <p><a href=\"{}\">See your order and its status</a></p></body></html>",
+        escape(&link),
+    );
+    (text, html)
+}
+
+/// The "refunded" mail: how much, for what, and when to expect it.
+pub fn refunded(view: &OrderView, refund: &super::refund::Refund, public_url: &str) -> Message {
+    let opening = format!(
+        "We have refunded {} for your order {}.",
+        refund.amount.format(),
+        view.number
+    );
+    let (text, html) = about_money(view, &opening, Some(refund), public_url);
+    Message {
+        kind: "order_refunded",
+        dedupe_key: Some(format!("order:{}:refund:{}", view.id, refund.id)),
+        to: view.email.clone(),
+        subject: format!("A refund for your Mercato order {}", view.number),
+        text,
+        html: Some(html),
+    }
+}
+
+/// The "cancelled" mail, with what was refunded when the order was paid.
+pub fn cancelled(
+    view: &OrderView,
+    refund: Option<&super::refund::Refund>,
+    public_url: &str,
+) -> Message {
+    let opening = match refund {
+        Some(r) => format!(
+            "Your order {} is cancelled, and we have refunded {}.",
+            view.number,
+            r.amount.format()
+        ),
+        None => format!(
+            "Your order {} is cancelled. Nothing was charged.",
+            view.number
+        ),
+    };
+    let (text, html) = about_money(view, &opening, refund, public_url);
+    Message {
+        kind: "order_cancelled",
+        dedupe_key: Some(format!("order:{}:cancelled", view.id)),
+        to: view.email.clone(),
+        subject: format!("Your Mercato order {} is cancelled", view.number),
         text,
         html: Some(html),
     }

@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod read;
+pub mod refund;
 pub mod staff;
 #[cfg(feature = "server")]
 pub mod transition;
@@ -45,8 +46,9 @@ pub struct TransitionError {
 impl OrderStatus {
     /// Whether the rules allow moving from `self` to `to`:
     /// pending payment → paid → fulfilled → delivered; pending payment → cancelled;
-    /// paid → cancelled (with a refund); paid or fulfilled → refunded or partially
-    /// refunded; partially refunded → refunded.
+    /// paid → cancelled (with a refund); paid, fulfilled or delivered → refunded or
+    /// partially refunded (a return is refunded after delivery); partially refunded →
+    /// refunded.
     pub fn can_become(self, to: OrderStatus) -> bool {
         use OrderStatus::*;
         matches!(
@@ -60,6 +62,8 @@ impl OrderStatus {
                 | (Fulfilled, Delivered)
                 | (Fulfilled, Refunded)
                 | (Fulfilled, PartiallyRefunded)
+                | (Delivered, Refunded)
+                | (Delivered, PartiallyRefunded)
                 | (PartiallyRefunded, Refunded)
         )
     }
@@ -94,6 +98,22 @@ crate::text_enum! {
 }
 
 impl PaymentState {
+    /// Where the money of an order that took `paid` stands once `refunded` of it went
+    /// back: refunded when all of it did, partly refunded when some did, paid
+    /// otherwise.
+    pub fn after_refunds(
+        paid: rust_decimal::Decimal,
+        refunded: rust_decimal::Decimal,
+    ) -> PaymentState {
+        if refunded <= rust_decimal::Decimal::ZERO {
+            PaymentState::Paid
+        } else if refunded >= paid {
+            PaymentState::Refunded
+        } else {
+            PaymentState::PartiallyRefunded
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             PaymentState::Unpaid => "Unpaid",
@@ -210,6 +230,8 @@ pub struct OrderView {
     pub events: Vec<OrderEvent>,
     /// The parcels that left, oldest first.
     pub shipments: Vec<fulfil::Shipment>,
+    /// Money given back (or on its way back), oldest first.
+    pub refunds: Vec<refund::Refund>,
     /// For the guest's link; shown only to whoever may see the order anyway.
     pub access_key: String,
 }
@@ -257,6 +279,8 @@ mod tests {
             (Fulfilled, Delivered),
             (Fulfilled, Refunded),
             (Fulfilled, PartiallyRefunded),
+            (Delivered, Refunded),
+            (Delivered, PartiallyRefunded),
             (PartiallyRefunded, Refunded),
         ];
         for from in OrderStatus::ALL {
@@ -279,8 +303,30 @@ mod tests {
     }
 
     #[test]
+    fn the_money_is_refunded_when_all_of_it_went_back() {
+        use rust_decimal::Decimal;
+        let d = |s: &str| s.parse::<Decimal>().expect("a decimal");
+        assert_eq!(
+            PaymentState::after_refunds(d("10"), d("0")),
+            PaymentState::Paid
+        );
+        assert_eq!(
+            PaymentState::after_refunds(d("10"), d("0.01")),
+            PaymentState::PartiallyRefunded
+        );
+        assert_eq!(
+            PaymentState::after_refunds(d("10"), d("10")),
+            PaymentState::Refunded
+        );
+    }
+
+    #[test]
     fn ended_orders_go_nowhere_and_nothing_stays_in_place() {
-        for end in [Delivered, Cancelled, Refunded] {
+        // A delivered order may still be refunded (a return), and nothing else.
+        assert!(OrderStatus::ALL
+            .iter()
+            .all(|to| !Delivered.can_become(*to) || matches!(to, Refunded | PartiallyRefunded)));
+        for end in [Cancelled, Refunded] {
             assert!(
                 OrderStatus::ALL.iter().all(|to| !end.can_become(*to)),
                 "{end:?}"

@@ -133,6 +133,11 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
         shipping_address: serde_json::from_value::<Address>(row.shipping_address).ok(),
         events,
         shipments: super::fulfil::shipments(conn, row.id).await?,
+        refunds: super::refund::refunds(conn, row.id)
+            .await?
+            .into_iter()
+            .filter_map(super::refund::Refund::for_customer)
+            .collect(),
         access_key: row.access_key,
     })
 }

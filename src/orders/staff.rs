@@ -324,6 +324,18 @@ pub struct StaffOrder {
     pub to_ship: Vec<super::fulfil::LineToShip>,
     /// The carriers a shipment may go with.
     pub carriers: Vec<super::fulfil::Carrier>,
+    /// Every refund, failed and waiting ones too, oldest first.
+    pub refunds: Vec<super::refund::Refund>,
+    /// What may still be refunded.
+    pub refundable: super::refund::Refundable,
+    /// What "Cancel the order" would do, when it may be cancelled.
+    pub cancel: Option<super::refund::Cancel>,
+    /// Whether the staff member reading it has the refunds permission (others see
+    /// what is left to refund, read-only).
+    pub has_refunds_permission: bool,
+    /// The idempotency key the refund form sends: the same form sent twice refunds
+    /// once.
+    pub refund_key: String,
 }
 
 /// The longest note, in characters.
@@ -737,6 +749,10 @@ mod server {
             ..order
         };
         let carriers = crate::orders::fulfil::carriers(pool).await?;
+        let refunds = crate::orders::refund::refunds(&mut conn, order.id).await?;
+        let refundable = crate::orders::refund::refundable(&mut conn, order.id).await?;
+        let cancel =
+            crate::orders::refund::Cancel::offered(order.status, extra.fulfilment, &refundable);
         Ok(StaffOrder {
             order,
             payment: extra.payment,
@@ -751,6 +767,11 @@ mod server {
             notes,
             to_ship,
             carriers,
+            refunds,
+            refundable,
+            cancel,
+            has_refunds_permission: staff.require(Permission::Refunds).is_ok(),
+            refund_key: crate::token::random_hex(),
         })
     }
 

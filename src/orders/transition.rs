@@ -110,6 +110,67 @@ pub(crate) async fn transition(
     Ok(from)
 }
 
+/// Records something that happened to order `order_id` without moving its status in
+/// its history, which its customer reads: another part of a partly refunded order
+/// refunded, or the rest of one shipped or delivered.
+pub(crate) async fn note(
+    conn: &mut PgConnection,
+    order_id: i64,
+    status: OrderStatus,
+    note: &str,
+    staff: Option<&Staff>,
+) -> Result<(), Error> {
+    event(conn, order_id, Some(status), status, note, staff).await
+}
+
+/// Moves where order `order_id`'s parcels stand (`state`) without moving its status
+/// (the rest of a partly refunded order shipped, or delivered), with `note` in its
+/// history.
+pub(crate) async fn parcels(
+    conn: &mut PgConnection,
+    order_id: i64,
+    status: OrderStatus,
+    state: FulfilmentState,
+    note: &str,
+    staff: &Staff,
+) -> Result<(), Error> {
+    sqlx::query!(
+        "UPDATE orders SET fulfilment_state = $2, updated_at = now() WHERE id = $1",
+        order_id,
+        state as FulfilmentState,
+    )
+    .execute(&mut *conn)
+    .await?;
+    event(conn, order_id, Some(status), status, note, Some(staff)).await
+}
+
+/// An order row locked by its caller's transaction, with where it stands.
+pub(crate) struct Locked {
+    pub id: i64,
+    pub number: i64,
+    pub status: OrderStatus,
+    pub fulfilment: FulfilmentState,
+}
+
+/// Locks order `number` (`FOR UPDATE`) for a move that depends on where it stands.
+pub(crate) async fn lock_order(conn: &mut PgConnection, number: i64) -> Result<Locked, Error> {
+    let row = sqlx::query!(
+        r#"SELECT id, number, status AS "status: OrderStatus",
+                  fulfilment_state AS "fulfilment: FulfilmentState"
+           FROM orders WHERE number = $1 FOR UPDATE"#,
+        number,
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(Locked {
+        id: row.id,
+        number: row.number,
+        status: row.status,
+        fulfilment: row.fulfilment,
+    })
+}
+
 /// Records a new order's first status in its history.
 pub(crate) async fn placed(conn: &mut PgConnection, order_id: i64) -> Result<(), Error> {
     event(

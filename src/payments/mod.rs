@@ -56,6 +56,9 @@ impl PaymentError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundRequest<'a> {
     pub order_id: i64,
+    /// The shop's refund (`refunds.id`), named in the provider's metadata so that its
+    /// webhooks find it even before its reference was recorded.
+    pub refund_id: i64,
     /// The provider's reference of the payment to refund (a test reference, a Stripe
     /// PaymentIntent id).
     pub payment: &'a str,

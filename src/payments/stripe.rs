@@ -8,6 +8,11 @@
 //! comes back ([`StripeProvider::finish`]), whichever comes first. Both go through
 //! `record_payment`, which records one successful payment per intent, so the second
 //! report changes nothing.
+//!
+//! Refunds go through the Refund API with the shop's idempotency key and its refund's
+//! id in the metadata; Stripe's refund events (`refund.*`, `charge.refund.updated`,
+//! `charge.refunded`) are handed to `orders::refund::reconcile`, once per event and
+//! refund.
 
 use super::signature::{self, SignatureError};
 use super::{PaymentError, PaymentProvider, RefundOutcome, RefundRefusal, RefundRequest};
@@ -109,10 +114,10 @@ impl PaymentProvider for StripeProvider {
                 .minor_units()
                 .map_err(|e| Error::internal(e.to_string()))?,
         );
-        params.metadata = Some(HashMap::from([(
-            "order_id".to_owned(),
-            request.order_id.to_string(),
-        )]));
+        params.metadata = Some(HashMap::from([
+            ("order_id".to_owned(), request.order_id.to_string()),
+            ("refund_id".to_owned(), request.refund_id.to_string()),
+        ]));
         let client = self
             .client
             .clone()
@@ -203,6 +208,8 @@ pub struct Returned {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
     Recorded(Recorded),
+    /// What each refund the event is about did.
+    Refunds(Vec<crate::orders::refund::Reconciled>),
     /// Believed, and nothing to do (another event type, an intent we didn't create).
     Ignored(&'static str),
 }
@@ -389,6 +396,31 @@ impl StripeProvider {
         signature::verify(body, signature_header, &self.settings.webhook_secret, now)?;
         let event: Event =
             serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+        let malformed = |e: serde_json::Error| WebhookError::Malformed(e.to_string());
+        let refunds = match event.kind.as_str() {
+            "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
+                Some(vec![serde_json::from_value::<EventRefund>(
+                    event.data.object.clone(),
+                )
+                .map_err(malformed)?])
+            }
+            // A charge with (in the API versions that still list them) its refunds.
+            "charge.refunded" => Some(
+                serde_json::from_value::<EventCharge>(event.data.object.clone())
+                    .map_err(malformed)?
+                    .refunds
+                    .map(|list| list.data)
+                    .unwrap_or_default(),
+            ),
+            _ => None,
+        };
+        if let Some(refunds) = refunds {
+            let mut done = Vec::with_capacity(refunds.len());
+            for refund in refunds {
+                done.push(self.reconcile(pool, &event.id, refund, public_url).await?);
+            }
+            return Ok(Handled::Refunds(done));
+        }
         if !matches!(
             event.kind.as_str(),
             "payment_intent.succeeded" | "payment_intent.payment_failed"
@@ -410,6 +442,48 @@ impl StripeProvider {
                 None => Handled::Ignored("the intent has not succeeded or failed"),
             },
         )
+    }
+
+    /// Records what Stripe says about one refund. An event listing several refunds
+    /// counts as seen once per refund.
+    async fn reconcile(
+        &self,
+        pool: &PgPool,
+        event_id: &str,
+        refund: EventRefund,
+        public_url: &str,
+    ) -> Result<crate::orders::refund::Reconciled, Error> {
+        use crate::orders::refund::{reconcile, Reconciled, RefundReport, RefundState};
+        let Some(intent) = refund.payment_intent.as_deref() else {
+            return Ok(Reconciled::Unknown);
+        };
+        let amount = money(refund.amount, &refund.currency)
+            .map_err(|e| Error::PaymentService(format!("refund {}: {e}", refund.id)))?;
+        let state = match refund.status.as_str() {
+            "succeeded" => RefundState::Succeeded,
+            "failed" | "canceled" => RefundState::Failed,
+            // pending, requires_action
+            _ => RefundState::Pending,
+        };
+        let seen = format!("{event_id}:{}", refund.id);
+        reconcile(
+            pool,
+            &RefundReport {
+                provider: self.name(),
+                reference: &refund.id,
+                payment: intent,
+                amount,
+                state,
+                refund_id: refund
+                    .metadata
+                    .get("refund_id")
+                    .and_then(|v| v.parse().ok()),
+                failure: refund.failure_reason.clone(),
+                event_id: &seen,
+            },
+            public_url,
+        )
+        .await
     }
 
     /// Records what `intent` says about the order's payment; `None` when it says
@@ -579,6 +653,33 @@ struct EventIntent {
     metadata: HashMap<String, String>,
     #[serde(default)]
     last_payment_error: Option<EventError>,
+}
+
+/// A refund as Stripe's events carry it.
+#[derive(Deserialize)]
+struct EventRefund {
+    id: String,
+    amount: i64,
+    currency: String,
+    status: String,
+    #[serde(default)]
+    payment_intent: Option<String>,
+    #[serde(default)]
+    metadata: HashMap<String, String>,
+    #[serde(default)]
+    failure_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct EventCharge {
+    #[serde(default)]
+    refunds: Option<EventList>,
+}
+
+#[derive(Deserialize)]
+struct EventList {
+    #[serde(default)]
+    data: Vec<EventRefund>,
 }
 
 #[derive(Deserialize)]

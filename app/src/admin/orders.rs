@@ -18,6 +18,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use mercato::accounts::address::Address;
 use mercato::orders::fulfil::{Carrier, LineToShip, ShipLineForm, Shipment, Shipped};
+use mercato::orders::refund::{Cancel, Refund, RefundLineForm, RefundState, Refundable, Refunded};
 use mercato::orders::staff::{
     list_url, order_href, OrderPage, OrderQuery, OrderRow, OrderSort, StaffOrder, LIST_PATH, PARAMS,
 };
@@ -88,6 +89,101 @@ pub async fn mark_order_delivered(number: i64) -> Result<(), AppError> {
     let pool = crate::state::pool()?;
     mercato::orders::fulfil::mark_delivered(&pool, &staff, number).await?;
     crate::session::flash_if_plain_form("Marked delivered.").await
+}
+
+/// What the flash says a refund did.
+#[cfg(feature = "ssr")]
+fn refunded_message(refunded: Refunded) -> String {
+    match refunded {
+        Refunded::Done(m) => format!("Refunded {}. The customer has a mail.", m.format()),
+        Refunded::Pending(m) => format!(
+            "The payment provider took the refund of {}; the order shows it refunded once the provider confirms.",
+            m.format()
+        ),
+        Refunded::NotConfirmed(m) => format!(
+            "The payment provider did not answer, so nothing is refunded yet. The refund of {} is kept as not confirmed: retry it below.",
+            m.format()
+        ),
+    }
+}
+
+/// Refunds chosen units of order `number` (`lines[i][id]`, `lines[i][quantity]`,
+/// `lines[i][restock]`), its `shipping`, or an `amount`, in `currency` (the order's).
+#[server(prefix = "/api", endpoint = "admin/orders/refund")]
+pub async fn refund_order(
+    number: i64,
+    #[server(default)] lines: Vec<RefundLineForm>,
+    #[server(default)] shipping: String,
+    #[server(default)] amount: String,
+    #[server(default)] currency: String,
+    #[server(default)] reason: String,
+    #[server(default)] key: String,
+) -> Result<Refunded, AppError> {
+    let staff = crate::accounts::require_permission(mercato::admin::Permission::Refunds).await?;
+    let choice = mercato::orders::refund::RefundChoice::parse(
+        &lines, &shipping, &amount, &currency, &reason, &key,
+    )?;
+    let state = crate::state::state()?;
+    let refunded = mercato::orders::refund::refund(
+        &state.pool,
+        &state.payments,
+        &staff,
+        number,
+        &choice,
+        &state.public_url,
+    )
+    .await?;
+    crate::session::flash_if_plain_form(refunded_message(refunded)).await?;
+    Ok(refunded)
+}
+
+/// Sends refund `refund` of order `number`, which the provider never answered about,
+/// again (with its own key: it refunds once).
+#[server(prefix = "/api", endpoint = "admin/orders/refund/retry")]
+pub async fn retry_refund(number: i64, refund: i64) -> Result<Refunded, AppError> {
+    let staff = crate::accounts::require_permission(mercato::admin::Permission::Refunds).await?;
+    let state = crate::state::state()?;
+    let refunded = mercato::orders::refund::retry(
+        &state.pool,
+        &state.payments,
+        &staff,
+        number,
+        refund,
+        &state.public_url,
+    )
+    .await?;
+    crate::session::flash_if_plain_form(refunded_message(refunded)).await?;
+    Ok(refunded)
+}
+
+/// Cancels order `number`: unpaid, or paid and not shipped (with a refund of
+/// everything, which needs the refunds permission too).
+#[server(prefix = "/api", endpoint = "admin/orders/cancel")]
+pub async fn cancel_order(
+    number: i64,
+    #[server(default)] reason: String,
+) -> Result<Option<Refunded>, AppError> {
+    let staff = crate::accounts::require_permission(mercato::admin::Permission::Orders).await?;
+    let state = crate::state::state()?;
+    let refunded = mercato::orders::refund::cancel(
+        &state.pool,
+        &state.payments,
+        &staff,
+        number,
+        &reason,
+        &state.public_url,
+    )
+    .await?;
+    crate::session::flash_if_plain_form(match refunded {
+        None => "Cancelled: the items are back on sale, and the customer has a mail.".to_owned(),
+        Some(Refunded::Done(m)) => format!(
+            "Cancelled and refunded {}: the items are back on sale, and the customer has a mail.",
+            m.format()
+        ),
+        Some(other) => refunded_message(other),
+    })
+    .await?;
+    Ok(refunded)
 }
 
 /// The list's URL parameters, in the order of [`PARAMS`].
@@ -319,9 +415,17 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
         notes,
         to_ship,
         carriers,
+        refunds,
+        refundable,
+        cancel,
+        has_refunds_permission,
+        refund_key,
     } = order;
+    let may_refund = has_refunds_permission;
     let can_ship = mercato::orders::fulfil::may_ship_more(order.status, &to_ship);
-    let deliverable = mercato::orders::fulfil::may_mark_delivered(order.status);
+    let deliverable = mercato::orders::fulfil::may_mark_delivered(order.status, fulfilment);
+    let can_refund =
+        mercato::orders::refund::may_refund(order.status) && !refundable.left.is_zero();
     let shipments = order.shipments.clone();
     let number = order.number.0;
     let same_address = billing_address == order.shipping_address;
@@ -366,6 +470,23 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
                 </section>
                 {can_ship.then(|| view! { <ShipForm number lines=to_ship.clone() carriers=carriers.clone() /> })}
                 <Shipments shipments deliverable=deliverable.then_some(number) />
+                <Refunds number refunds may_refund />
+                {can_refund.then(|| if refundable.waiting {
+                    view! {
+                        <p class=format!("{CARD} text-sm text-amber-900") data-testid="refund-waiting">
+                            "A refund waits for the payment provider: more can be refunded (and shipped) once it ends. Retry it above, or wait for the provider."
+                        </p>
+                    }.into_any()
+                } else if may_refund {
+                    view! { <RefundForm number refundable=refundable.clone() key=refund_key.clone() /> }.into_any()
+                } else {
+                    view! {
+                        <p class=format!("{CARD} text-sm text-stone-600") data-testid="refund-not-permitted">
+                            {format!("{} is left to refund. Refunds need the refunds permission: ask an administrator if you need it.", refundable.left.format())}
+                        </p>
+                    }.into_any()
+                })}
+                {cancel.map(|cancel| view! { <CancelForm number cancel may_refund /> })}
                 <section aria-labelledby="payments-heading" class=CARD>
                     <h2 id="payments-heading" class="text-lg font-bold">"Payments"</h2>
                     {if payments.is_empty() {
@@ -564,4 +685,193 @@ fn Shipments(shipments: Vec<Shipment>, deliverable: Option<i64>) -> impl IntoVie
         </section>
     }
     .into_any()
+}
+
+/// A refund's state as a badge.
+fn refund_class(state: RefundState) -> &'static str {
+    match state {
+        RefundState::Succeeded => "bg-teal-100 text-teal-900",
+        RefundState::Pending => "bg-sky-100 text-sky-900",
+        RefundState::Requested => "bg-amber-100 text-amber-900",
+        RefundState::Failed => "bg-rose-100 text-rose-900",
+    }
+}
+
+/// The order's refunds, each with what it gave back and who asked; one the provider
+/// never answered about can be retried.
+#[component]
+fn Refunds(number: i64, refunds: Vec<Refund>, may_refund: bool) -> impl IntoView {
+    if refunds.is_empty() {
+        return ().into_any();
+    }
+    let retry = ServerAction::<RetryRefund>::new();
+    view! {
+        <section aria-labelledby="refunds-heading" class=CARD>
+            <h2 id="refunds-heading" class="text-lg font-bold">"Refunds"</h2>
+            {action_error(retry.value())}
+            <ul class="mt-2 divide-y divide-stone-100 text-sm">
+                {refunds.into_iter().map(|r| {
+                    let waiting = r.state == RefundState::Requested && may_refund;
+                    view! {
+                        <li class="py-3" data-testid="refund">
+                            <p class="flex flex-wrap items-baseline justify-between gap-2">
+                                <span class="flex items-center gap-2">
+                                    <span class="font-semibold tabular-nums">{r.amount.format()}</span>
+                                    <span class=format!("{BADGE} {}", refund_class(r.state))>{r.state.label()}</span>
+                                    {r.cancels_order.then(|| view! { <span class="text-xs text-stone-600">"cancels the order"</span> })}
+                                </span>
+                                <span class="text-xs text-stone-600">
+                                    {format!("{} UTC · {}", r.at, r.by.clone().unwrap_or_else(|| "in the payment provider's dashboard".to_owned()))}
+                                </span>
+                            </p>
+                            <p class="mt-1 break-words text-stone-700">{r.reason.clone()}</p>
+                            {(!r.lines.is_empty() || !r.shipping.is_zero()).then(|| view! {
+                                <ul class="mt-1 text-xs text-stone-600">
+                                    {r.lines.iter().map(|(name, units, restocked)| view! {
+                                        <li>{format!("{units} × {name}{}", if *restocked { " · back in stock" } else { "" })}</li>
+                                    }).collect_view()}
+                                    {(!r.shipping.is_zero()).then(|| view! { <li>{format!("Shipping {}", r.shipping.format())}</li> })}
+                                </ul>
+                            })}
+                            {r.failure.clone().map(|f| view! { <p class="mt-1 text-xs font-medium text-rose-800">{f}</p> })}
+                            {waiting.then(|| view! {
+                                <ActionForm action=retry attr:class="mt-2 flex flex-wrap items-center gap-3">
+                                    <input type="hidden" name="number" value=number />
+                                    <input type="hidden" name="refund" value=r.id />
+                                    <p class="text-xs text-amber-900">"The payment provider has not confirmed this refund. Retrying refunds it once, never twice."</p>
+                                    <button type="submit" class=SECONDARY>"Retry the refund"</button>
+                                </ActionForm>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+    .into_any()
+}
+
+/// Money back: units of each line (put back in stock unless unticked), shipping, or an
+/// amount, with a reason; at most what is left, which it says.
+#[component]
+fn RefundForm(number: i64, refundable: Refundable, key: String) -> impl IntoView {
+    let refund = ServerAction::<RefundOrder>::new();
+    let outcome: Signal<Outcome<Refunded>> = refund.value().into();
+    let currency = refundable.left.currency();
+    let rows = refundable
+        .lines
+        .iter()
+        .filter(|l| l.left() > 0)
+        .enumerate()
+        .map(|(i, l)| {
+            let field = format!("lines[{i}][quantity]");
+            let id = format!("refund-{i}");
+            let left = l.left();
+            let kept = crate::form_errors::kept(&field).unwrap_or_else(|| "0".to_owned());
+            // What each number of units would give back, for the button's amount.
+            let values = (0..=left)
+                .map(|k| l.value(k).amount().to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let error = {
+                let field = field.clone();
+                move || outcome.get().and_then(Result::err).and_then(|e| e.field(&field))
+            };
+            view! {
+                <tr data-testid="refund-line">
+                    <td class="py-2 pr-3">
+                        <label for=id.clone()>{l.name.clone()}</label>
+                        <span class="block font-mono text-xs text-stone-500">{l.sku.clone()}</span>
+                        <span class="block text-xs text-stone-600">
+                            {format!("{} paid for {}", l.paid.format(), l.ordered)}
+                            {(l.refunded > 0).then(|| format!(" · {} refunded already", l.refunded))}
+                        </span>
+                    </td>
+                    <td class="py-2 pl-3 text-right align-top">
+                        <input type="hidden" name=format!("lines[{i}][id]") value=l.line_id />
+                        <input id=id name=field type="number" min="0" max=left value=kept inputmode="numeric" data-refund-values=values class="h-10 w-20 rounded-xl border border-stone-300 px-2 text-right tabular-nums focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30" />
+                        <span class="ml-1 text-xs text-stone-600">{format!("of {left}")}</span>
+                        <label class="mt-1 flex items-center justify-end gap-1 text-xs text-stone-700">
+                            <input type="checkbox" name=format!("lines[{i}][restock]") checked=true class="h-4 w-4 accent-teal-700" />
+                            "Back in stock"
+                        </label>
+                        {move || error().map(|e| view! { <span role="alert" class="block text-xs font-medium text-rose-800">{e}</span> })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let shipping_left = refundable.shipping_left;
+    let left = refundable.left;
+    view! {
+        <section aria-labelledby="refund-heading" class=CARD>
+            <details open=outcome.get_untracked().is_some_and(|o| o.is_err())>
+                <summary id="refund-heading" class="cursor-pointer text-lg font-bold">"Refund"</summary>
+                <p class="mt-1 text-sm text-stone-600" data-testid="refund-left">
+                    {format!("{} is left to refund. It goes back the way the customer paid, and they get a mail.", left.format())}
+                </p>
+                <ActionForm action=refund attr:class="mt-3 space-y-4" attr:novalidate=true attr:data-refund-form=left.amount().to_string() attr:data-refund-shipping=shipping_left.amount().to_string()>
+                    {action_error(refund.value())}
+                    <input type="hidden" name="number" value=number />
+                    <input type="hidden" name="currency" value=currency.code().to_owned() />
+                    // This form's own key: sent twice, it refunds once.
+                    <input type="hidden" name="key" value=key />
+                    <table class="w-full text-sm">
+                        <thead class="sr-only"><tr><th scope="col">"Item"</th><th scope="col">"Units to refund"</th></tr></thead>
+                        <tbody class="divide-y divide-stone-100">{rows}</tbody>
+                    </table>
+                    <div class="grid gap-3 sm:grid-cols-2">
+                        {(!shipping_left.is_zero()).then(|| view! {
+                            <TextField name="shipping" label="Shipping to refund" maxlength=20 outcome hint=format!("At most {}; empty for none.", shipping_left.format()) />
+                        })}
+                        <TextField name="amount" label="Or an amount" maxlength=20 outcome hint="Instead of the value of the items and shipping chosen: a goodwill refund, say." />
+                    </div>
+                    <TextField name="reason" label="Reason (for staff)" maxlength=mercato::orders::refund::MAX_REASON outcome hint="Damaged in transit, returned, out of stock…" />
+                    <p class="text-xs text-stone-600">{format!("Amounts in {}.", currency.code())}</p>
+                    <button type="submit" class=BUTTON>"Refund"</button>
+                </ActionForm>
+            </details>
+        </section>
+    }
+}
+
+/// Cancelling the order, with what it does said before it is done.
+#[component]
+fn CancelForm(number: i64, cancel: Cancel, may_refund: bool) -> impl IntoView {
+    let action = ServerAction::<CancelOrder>::new();
+    let outcome: Signal<Outcome<Option<Refunded>>> = action.value().into();
+    let (consequence, button) = match cancel {
+        Cancel::Unpaid => (
+            "Nothing was paid. The items go back on sale, the coupon use is released, and the customer gets a mail.".to_owned(),
+            "Cancel the order".to_owned(),
+        ),
+        Cancel::Refund { refund } => (
+            format!(
+                "Refunds {} to the customer, puts every item back in stock and releases the coupon use; the customer gets a mail.",
+                refund.format()
+            ),
+            format!("Cancel and refund {}", refund.format()),
+        ),
+    };
+    let permitted = matches!(cancel, Cancel::Unpaid) || may_refund;
+    view! {
+        <section aria-labelledby="cancel-heading" class=CARD>
+            <details open=outcome.get_untracked().is_some_and(|o| o.is_err())>
+                <summary id="cancel-heading" class="cursor-pointer text-lg font-bold">"Cancel the order"</summary>
+                <p class="mt-1 text-sm text-stone-600" data-testid="cancel-consequence">{consequence}</p>
+                {if permitted {
+                    view! {
+                        <ActionForm action attr:class="mt-3 space-y-3" attr:novalidate=true>
+                            {action_error(action.value())}
+                            <input type="hidden" name="number" value=number />
+                            <TextField name="reason" label="Why (for staff)" maxlength=mercato::orders::refund::MAX_REASON required=true outcome />
+                            <button type="submit" class="h-11 rounded-full bg-rose-700 px-6 font-semibold text-white hover:bg-rose-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-600 focus-visible:ring-offset-2">{button}</button>
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! { <p class="mt-2 text-sm text-stone-600">"Cancelling a paid order refunds it, which needs the refunds permission: ask an administrator if you need it."</p> }.into_any()
+                }}
+            </details>
+        </section>
+    }
 }

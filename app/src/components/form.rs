@@ -82,7 +82,7 @@ pub fn TextField<T: Clone + Send + Sync + 'static>(
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional)] required: bool,
     #[prop(default = 200)] maxlength: usize,
-    #[prop(optional)] hint: &'static str,
+    #[prop(optional, into)] hint: String,
     outcome: Signal<Outcome<T>>,
 ) -> impl IntoView {
     // What the shopper sent, when the page shows that post's errors.

@@ -109,6 +109,26 @@ fn Order(order: OrderView, just_placed: bool) -> impl IntoView {
                     </ul>
                 </section>
             })}
+            {(!order.refunds.is_empty()).then(|| view! {
+                <section aria-labelledby="refunds-heading" class="mt-8">
+                    <h2 id="refunds-heading" class="text-lg font-bold">"Refunds"</h2>
+                    <ul class="mt-3 space-y-3">
+                        {order.refunds.iter().map(|r| view! {
+                            <li class="rounded-2xl border border-stone-200 bg-white p-4 text-sm" data-testid="refund">
+                                <p class="flex flex-wrap items-baseline justify-between gap-2">
+                                    <span class="font-semibold">{format!("{} · {}", r.amount.format(), r.state.label())}</span>
+                                    <span class="text-xs text-stone-600">{format!("{} UTC", r.at)}</span>
+                                </p>
+                                <ul class="mt-1 text-stone-700">
+                                    {r.lines.iter().map(|(name, units, _)| view! { <li>{format!("{units} × {name}")}</li> }).collect_view()}
+                                    {(!r.shipping.is_zero()).then(|| view! { <li>{format!("Shipping {}", r.shipping.format())}</li> })}
+                                </ul>
+                                <p class="mt-1 text-xs text-stone-600">"It goes back the way you paid; your bank may take a few days to show it."</p>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })}
             <section aria-labelledby="history-heading" class="mt-8">
                 <h2 id="history-heading" class="text-lg font-bold">"History"</h2>
                 <ol class="mt-3 space-y-3 border-l-2 border-teal-600 pl-4">

@@ -500,6 +500,7 @@ async fn staff_see_an_order_whole_and_add_notes_for_each_other() {
         &staff_with(&shop, "lead@example.com", &[Permission::Orders]).await,
         placed.id,
         "Customer asked by phone",
+        "https://shop.example",
     )
     .await
     .expect("cancelled");

@@ -707,6 +707,7 @@ async fn the_test_provider_refunds_what_it_took_and_nothing_else() {
     .expect("the payment");
     let request = |amount: Money, key: &'static str| RefundRequest {
         order_id: placed.id,
+        refund_id: 0,
         payment: "",
         amount,
         key,

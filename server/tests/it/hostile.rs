@@ -210,6 +210,26 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ),
         ("admin/orders/delivered", vec!["number"], Who::Staff),
         (
+            "admin/orders/refund",
+            vec![
+                "number",
+                "lines[0][id]",
+                "lines[0][quantity]",
+                "lines[0][restock]",
+                "shipping",
+                "amount",
+                "currency",
+                "reason",
+            ],
+            Who::Staff,
+        ),
+        (
+            "admin/orders/refund/retry",
+            vec!["number", "refund"],
+            Who::Staff,
+        ),
+        ("admin/orders/cancel", vec!["number", "reason"], Who::Staff),
+        (
             "admin/inventory/variant",
             vec!["variant", "before"],
             Who::Staff,

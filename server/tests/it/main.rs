@@ -31,6 +31,7 @@ mod passwords;
 mod permissions;
 mod product_edit;
 mod products;
+mod refunds;
 mod roles;
 mod security;
 mod sessions;

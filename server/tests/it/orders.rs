@@ -67,8 +67,20 @@ async fn two_staff_cancelling_one_order_at_once_cancel_it_once() {
     let (order, variant, before) = unpaid_order(&shop, "token-two-cancels-0001").await;
     assert_eq!(stock_of(&shop, variant).await, before - 2);
     let (a, b) = tokio::join!(
-        cancel_unpaid_by_staff(&shop.pool, &staff, order.id, "Customer asked by phone"),
-        cancel_unpaid_by_staff(&shop.pool, &staff, order.id, "Duplicate order"),
+        cancel_unpaid_by_staff(
+            &shop.pool,
+            &staff,
+            order.id,
+            "Customer asked by phone",
+            "https://shop.example"
+        ),
+        cancel_unpaid_by_staff(
+            &shop.pool,
+            &staff,
+            order.id,
+            "Duplicate order",
+            "https://shop.example"
+        ),
     );
     let results = [a, b];
     assert_eq!(
@@ -144,7 +156,8 @@ async fn a_cancel_racing_a_payment_leaves_one_of_them() {
                 &shop.pool,
                 &staff,
                 order.id,
-                "Out of stock in the warehouse"
+                "Out of stock in the warehouse",
+                "https://shop.example"
             ),
             lifecycle::record_payment(&shop.pool, &report, "https://shop.example"),
         );
@@ -187,7 +200,13 @@ async fn a_cancel_racing_the_expiry_worker_cancels_once() {
         .await
         .expect("old enough to expire");
     let (cancel, expired) = tokio::join!(
-        cancel_unpaid_by_staff(&shop.pool, &staff, order.id, "Customer asked"),
+        cancel_unpaid_by_staff(
+            &shop.pool,
+            &staff,
+            order.id,
+            "Customer asked",
+            "https://shop.example"
+        ),
         lifecycle::expire_unpaid(&shop.pool, 30),
     );
     let expired = expired.expect("the worker runs");
@@ -219,7 +238,7 @@ async fn staff_need_the_orders_permission_and_a_reason() {
     let shop = seeded_db().await;
     let staff = staff_member(&shop).await;
     let (order, _, _) = unpaid_order(&shop, "token-permission-0001").await;
-    let err = cancel_unpaid_by_staff(&shop.pool, &staff, order.id, "   ")
+    let err = cancel_unpaid_by_staff(&shop.pool, &staff, order.id, "   ", "https://shop.example")
         .await
         .expect_err("no reason");
     assert!(
@@ -237,9 +256,15 @@ async fn staff_need_the_orders_permission_and_a_reason() {
     assert_eq!(customer, None, "a customer is no staff member");
     // A staff member who may edit the catalog but not orders.
     let cataloguer = Staff::with_permissions(staff.user().clone(), &[Permission::Catalog]);
-    let err = cancel_unpaid_by_staff(&shop.pool, &cataloguer, order.id, "Customer asked")
-        .await
-        .expect_err("no orders permission");
+    let err = cancel_unpaid_by_staff(
+        &shop.pool,
+        &cataloguer,
+        order.id,
+        "Customer asked",
+        "https://shop.example",
+    )
+    .await
+    .expect_err("no orders permission");
     assert!(
         matches!(err, Error::NotPermitted(Missing(Permission::Orders))),
         "{err:?}"

@@ -41,6 +41,13 @@ struct Fixture {
     carrier: i64,
     /// A shipped order's number.
     shipped_order: i64,
+    /// An order paid with the test provider (3 units of one line): its number and line.
+    refund_order: i64,
+    refund_line: i64,
+    /// A paid order with a refund the provider never answered about: its number and
+    /// the refund.
+    retry_order: i64,
+    retry_refund: i64,
 }
 
 type Body = fn(&Fixture) -> String;
@@ -142,6 +149,19 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
         ("orders/delivered", P(Permission::Orders), |f| {
             format!("number={}", f.shipped_order)
         }),
+        ("orders/refund", P(Permission::Refunds), |f| {
+            format!(
+                "number={}&lines[0][id]={}&lines[0][quantity]=1&lines[0][restock]=on&currency=EUR&reason=Damaged",
+                f.refund_order, f.refund_line
+            )
+        }),
+        ("orders/refund/retry", P(Permission::Refunds), |f| {
+            format!("number={}&refund={}", f.retry_order, f.retry_refund)
+        }),
+        // The unpaid order: its cancellation needs only the orders permission.
+        ("orders/cancel", P(Permission::Orders), |f| {
+            format!("number={}&reason=The+customer+asked", f.order)
+        }),
         ("staff", P(Permission::Staff), |_| String::new()),
         ("staff/role", P(Permission::Staff), |f| {
             format!("member={}&role=role-{}", f.member, f.no_permissions_role)
@@ -231,7 +251,49 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
         .expect("shipped");
         placed.number.0
     };
+    // Orders paid with the test provider, to refund.
+    let paid_for_real = |token: &'static str| {
+        let shop = app.shop();
+        async move {
+            let (placed, _) = crate::common::checkout::unpaid_order(&shop, token, 3).await;
+            mercato::orders::lifecycle::record_payment(
+                &shop.pool,
+                &mercato::orders::lifecycle::PaymentReport {
+                    order_id: placed.id,
+                    provider: "test",
+                    amount: placed.total,
+                    outcome: mercato::orders::lifecycle::Outcome::Succeeded {
+                        reference: format!("test_{token}"),
+                    },
+                    event_id: None,
+                },
+                "https://shop.example",
+            )
+            .await
+            .expect("paid");
+            placed
+        }
+    };
+    let refund_order = paid_for_real("permission-test-order-4").await;
+    let retry_order = paid_for_real("permission-test-order-5").await;
+    let retry_refund: i64 = sqlx::query_scalar(
+        "INSERT INTO refunds (order_id, payment_id, amount, currency, idempotency_key, reason)
+         SELECT order_id, id, 1.00, currency, 'permission-test-retry-key', 'Unanswered'
+         FROM payments WHERE order_id = $1 RETURNING id",
+    )
+    .bind(retry_order.id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a refund waiting for the provider");
     let fixture = Fixture {
+        refund_order: refund_order.number.0,
+        refund_line: sqlx::query_scalar("SELECT id FROM order_lines WHERE order_id = $1")
+            .bind(refund_order.id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("its line"),
+        retry_order: retry_order.number.0,
+        retry_refund,
         member: sqlx::query_scalar("SELECT id FROM users WHERE email = 'target@example.com'")
             .fetch_one(&app.pool)
             .await

@@ -309,7 +309,7 @@ async fn a_decline_keeps_the_order_and_cart_and_events_may_arrive_in_any_order()
     assert_eq!(count(&app, PAYMENTS, p.order).await, 1);
 
     // Events the shop does not act on are acknowledged, so Stripe stops sending them.
-    let other = event("evt_other", "charge.refund.updated", &succeeded);
+    let other = event("evt_other", "customer.created", &succeeded);
     assert_eq!(send_event(&app, &other).await.status(), 200);
 }
 
@@ -478,6 +478,7 @@ async fn stripe_refunds_what_was_paid_once_per_key_and_never_more() {
                     pool,
                     &RefundRequest {
                         order_id: p.order,
+                        refund_id: 0,
                         payment: &intent,
                         amount: money,
                         key,
@@ -521,6 +522,7 @@ async fn stripe_refunds_what_was_paid_once_per_key_and_never_more() {
             &app.pool,
             &RefundRequest {
                 order_id: p.order + 1_000,
+                refund_id: 0,
                 payment: &p.intent,
                 amount: part,
                 key: "order-x-refund-1",
@@ -545,6 +547,7 @@ async fn stripe_refunds_what_was_paid_once_per_key_and_never_more() {
             &app.pool,
             &RefundRequest {
                 order_id: p.order,
+                refund_id: 0,
                 payment: &p.intent,
                 amount: part,
                 key: "order-1-refund-3",
@@ -563,4 +566,311 @@ fn fake_settings() -> mercato::payments::stripe::StripeSettings {
         api_base: String::new(),
         js_url: "https://js.stripe.com/v3/".to_owned(),
     }
+}
+
+/// An order paid through the fake, its payment recorded from the webhook.
+async fn paid_with_stripe(app: &TestApp, fake: &FakeStripe) -> (Paying, i64) {
+    let p = at_payment(app).await;
+    let paid = fake.settle(&p.intent, None);
+    let evt = format!("evt_paid_{}", p.order);
+    send_event(app, &event(&evt, "payment_intent.succeeded", &paid)).await;
+    assert_eq!(status(app, p.order).await, "paid");
+    let number = sqlx::query_scalar("SELECT number FROM orders WHERE id = $1")
+        .bind(p.order)
+        .fetch_one(&app.pool)
+        .await
+        .expect("its number");
+    (p, number)
+}
+
+async fn refund_state(app: &TestApp, order: i64) -> Vec<(String, Option<String>)> {
+    sqlx::query_as("SELECT state, reference FROM refunds WHERE order_id = $1 ORDER BY id")
+        .bind(order)
+        .fetch_all(&app.pool)
+        .await
+        .expect("refunds")
+}
+
+async fn money_staff(app: &TestApp) -> mercato::admin::Staff {
+    let user = mercato::accounts::store::upsert_with_role(
+        &app.pool,
+        "money@example.com",
+        crate::common::PASSWORD,
+        mercato::accounts::Role::Staff,
+    )
+    .await
+    .expect("staff");
+    mercato::admin::Staff::with_permissions(user, &[mercato::admin::Permission::Refunds])
+}
+
+/// Staff refund `amount` of order `number`.
+async fn ask_refund(
+    app: &TestApp,
+    payments: &Payments,
+    staff: &mercato::admin::Staff,
+    number: i64,
+    amount: &str,
+) -> Result<mercato::orders::refund::Refunded, mercato::Error> {
+    mercato::orders::refund::refund(
+        &app.pool,
+        payments,
+        staff,
+        number,
+        &everything(amount),
+        "https://shop.example",
+    )
+    .await
+}
+
+fn everything(amount: &str) -> mercato::orders::refund::RefundChoice {
+    mercato::orders::refund::RefundChoice::parse(&[], "", amount, "EUR", "Returned", "")
+        .expect("parsed")
+}
+
+#[tokio::test]
+async fn a_stripe_refund_settles_once_from_its_webhook_whatever_comes_after() {
+    use mercato::orders::refund::Refunded;
+    let (app, fake) = stripe_shop().await;
+    let (p, number) = paid_with_stripe(&app, &fake).await;
+    let payments = Payments::Stripe(Arc::new(fake.provider()));
+    let staff = money_staff(&app).await;
+    let total: Decimal = sqlx::query_scalar("SELECT total FROM orders WHERE id = $1")
+        .bind(p.order)
+        .fetch_one(&app.pool)
+        .await
+        .expect("total");
+    let two = Money::new(Decimal::new(200, 2), Currency::EUR);
+    // Stripe takes it and settles later.
+    fake.refunds_end("pending");
+    let asked = ask_refund(&app, &payments, &staff, number, "2.00")
+        .await
+        .expect("taken");
+    assert_eq!(asked, Refunded::Pending(two));
+    let made = fake.refunds();
+    assert_eq!(made.len(), 1);
+    let id = made[0]["id"].as_str().expect("an id").to_owned();
+    assert_eq!(made[0]["metadata"]["order_id"], p.order.to_string());
+    assert_eq!(
+        refund_state(&app, p.order).await,
+        vec![("pending".into(), Some(id.clone()))]
+    );
+    assert_eq!(
+        status(&app, p.order).await,
+        "paid",
+        "not refunded until Stripe says so"
+    );
+    let refund_id: i64 = sqlx::query_scalar("SELECT id FROM refunds WHERE order_id = $1")
+        .bind(p.order)
+        .fetch_one(&app.pool)
+        .await
+        .expect("the refund");
+    assert_eq!(made[0]["metadata"]["refund_id"], refund_id.to_string());
+    // Nothing ships while a refund waits: it may take units off the order.
+    let shipper = mercato::admin::Staff::with_permissions(
+        staff.user().clone(),
+        &[mercato::admin::Permission::Orders],
+    );
+    let (line, carrier): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT min(id) FROM order_lines WHERE order_id = $1), (SELECT min(id) FROM carriers)",
+    )
+    .bind(p.order)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a line and a carrier");
+    let ship = mercato::orders::fulfil::ship(
+        &app.pool,
+        &shipper,
+        number,
+        &mercato::orders::fulfil::ShipRequest {
+            lines: vec![(line, 1)],
+            carrier,
+            tracking: String::new(),
+        },
+        "https://shop.example",
+    )
+    .await;
+    assert!(
+        matches!(
+            ship,
+            Err(mercato::Error::Rule(mercato::error::Rule::Ship(
+                mercato::orders::fulfil::ShipError::RefundWaiting
+            )))
+        ),
+        "{ship:?}"
+    );
+
+    // Stripe says it succeeded: settled, once.
+    let succeeded = event(
+        "evt_re_1",
+        "refund.updated",
+        &fake.end_refund(&id, "succeeded"),
+    );
+    assert_eq!(send_event(&app, &succeeded).await.status(), 200);
+    assert_eq!(status(&app, p.order).await, "partially_refunded");
+    let mails = "SELECT count(*) FROM outbox WHERE kind = 'order_refunded' AND dedupe_key LIKE 'order:' || $1 || ':%'";
+    assert_eq!(count(&app, mails, p.order).await, 1);
+    // The same event again, a late "pending" and the charge listing it change nothing.
+    assert_eq!(send_event(&app, &succeeded).await.status(), 200);
+    let mut late = fake.refunds()[0].clone();
+    late["status"] = "pending".into();
+    assert_eq!(
+        send_event(&app, &event("evt_re_0", "refund.updated", &late))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        send_event(
+            &app,
+            &event("evt_ch_1", "charge.refunded", &fake.charge(&p.intent))
+        )
+        .await
+        .status(),
+        200
+    );
+    // And a failure after success does not take the refund back (it is logged).
+    let mut failed = fake.refunds()[0].clone();
+    failed["status"] = "failed".into();
+    send_event(&app, &event("evt_re_2", "refund.failed", &failed)).await;
+    assert_eq!(
+        refund_state(&app, p.order).await,
+        vec![("succeeded".into(), Some(id.clone()))]
+    );
+    assert_eq!(count(&app, mails, p.order).await, 1);
+    assert_eq!(status(&app, p.order).await, "partially_refunded");
+    let held: Decimal = sqlx::query_scalar("SELECT refunded FROM payments WHERE order_id = $1")
+        .bind(p.order)
+        .fetch_one(&app.pool)
+        .await
+        .expect("held");
+    assert_eq!(held, two.amount());
+
+    // A refund made in Stripe's dashboard is recorded on the order when Stripe tells.
+    let rest = (total - two.amount()) * Decimal::from(100);
+    let dashboard = fake.refund_in_dashboard(
+        &p.intent,
+        i64::try_from(rest.trunc().mantissa()).expect("cents"),
+    );
+    assert_eq!(
+        send_event(&app, &event("evt_re_3", "refund.created", &dashboard))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(status(&app, p.order).await, "refunded");
+    let states = refund_state(&app, p.order).await;
+    assert_eq!(states.len(), 2);
+    assert_eq!(
+        states[1],
+        (
+            "succeeded".into(),
+            dashboard["id"].as_str().map(str::to_owned)
+        )
+    );
+}
+
+#[tokio::test]
+async fn stripe_down_during_a_refund_changes_nothing_and_a_retry_refunds_once() {
+    use mercato::orders::refund::{retry, RefundError, Refunded};
+    let (app, fake) = stripe_shop().await;
+    let (p, number) = paid_with_stripe(&app, &fake).await;
+    let payments = Payments::Stripe(Arc::new(fake.provider()));
+    let staff = money_staff(&app).await;
+    let three = Money::new(Decimal::new(300, 2), Currency::EUR);
+    fake.down(true);
+    let asked = ask_refund(&app, &payments, &staff, number, "3.00")
+        .await
+        .expect("said plainly");
+    assert_eq!(asked, Refunded::NotConfirmed(three));
+    assert_eq!(status(&app, p.order).await, "paid");
+    assert_eq!(
+        refund_state(&app, p.order).await,
+        vec![("requested".into(), None)]
+    );
+    assert!(fake.refunds().is_empty());
+    // Another refund waits for this one to be settled first.
+    let second = ask_refund(&app, &payments, &staff, number, "1.00").await;
+    assert!(
+        matches!(
+            second,
+            Err(mercato::Error::Rule(mercato::error::Rule::Refund(
+                RefundError::Waiting
+            )))
+        ),
+        "{second:?}"
+    );
+    // Still down: still not confirmed. Back: refunded, once, however often retried.
+    let refund_id: i64 = sqlx::query_scalar("SELECT id FROM refunds WHERE order_id = $1")
+        .bind(p.order)
+        .fetch_one(&app.pool)
+        .await
+        .expect("the refund");
+    assert_eq!(
+        retry(
+            &app.pool,
+            &payments,
+            &staff,
+            number,
+            refund_id,
+            "https://shop.example"
+        )
+        .await
+        .expect("said"),
+        Refunded::NotConfirmed(three)
+    );
+    fake.down(false);
+    assert_eq!(
+        retry(
+            &app.pool,
+            &payments,
+            &staff,
+            number,
+            refund_id,
+            "https://shop.example"
+        )
+        .await
+        .expect("refunded"),
+        Refunded::Done(three)
+    );
+    let again = retry(
+        &app.pool,
+        &payments,
+        &staff,
+        number,
+        refund_id,
+        "https://shop.example",
+    )
+    .await;
+    assert!(
+        matches!(
+            again,
+            Err(mercato::Error::Rule(mercato::error::Rule::Refund(
+                RefundError::Ended
+            )))
+        ),
+        "{again:?}"
+    );
+    assert_eq!(fake.refunds().len(), 1);
+    assert_eq!(status(&app, p.order).await, "partially_refunded");
+    // Stripe failing a refund: said, recorded as failed, and what it held released.
+    fake.refunds_end("failed");
+    let refused = ask_refund(&app, &payments, &staff, number, "1.00").await;
+    assert!(
+        matches!(
+            refused,
+            Err(mercato::Error::Rule(mercato::error::Rule::Refund(
+                RefundError::Refused(_)
+            )))
+        ),
+        "{refused:?}"
+    );
+    let states = refund_state(&app, p.order).await;
+    assert_eq!(states.last().map(|s| s.0.as_str()), Some("failed"));
+    let held: Decimal = sqlx::query_scalar("SELECT refunded FROM payments WHERE order_id = $1")
+        .bind(p.order)
+        .fetch_one(&app.pool)
+        .await
+        .expect("held");
+    assert_eq!(held, three.amount());
+    assert_eq!(status(&app, p.order).await, "partially_refunded");
 }

@@ -1,7 +1,8 @@
 //! A small local stand-in for the Stripe API endpoints the shop calls (create and
 //! retrieve a PaymentIntent, create a Refund), answering with Stripe's JSON shapes,
-//! honouring idempotency keys, and letting a test play the shopper's side (`settle`) and
-//! sign webhooks.
+//! honouring idempotency keys, and letting a test play the shopper's side (`settle`),
+//! Stripe's side of refunds (pending ones ended later, one made in the dashboard, the
+//! charge listing them for `charge.refunded`, Stripe down) and sign webhooks.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -31,6 +32,10 @@ struct Inner {
     retrieves: usize,
     refunds: HashMap<String, Value>,
     refund_keys: HashMap<String, String>,
+    /// The status new refunds get (`succeeded` unless a test says otherwise).
+    refund_status: Option<String>,
+    /// Stripe down: refunds are answered 500 and made nowhere.
+    down: bool,
 }
 
 #[derive(Clone, Default)]
@@ -61,6 +66,56 @@ impl FakeStripe {
     /// The refunds made, by id.
     pub fn refunds(&self) -> Vec<Value> {
         self.lock().refunds.values().cloned().collect()
+    }
+
+    /// New refunds end `status` (`pending`: settled later with [`FakeStripe::end_refund`]).
+    pub fn refunds_end(&self, status: &str) {
+        self.lock().refund_status = Some(status.to_owned());
+    }
+
+    /// Stripe down (`true`) or back (`false`) for refunds.
+    pub fn down(&self, down: bool) {
+        self.lock().down = down;
+    }
+
+    /// A pending refund ends `status`, as Stripe's `refund.updated` then says.
+    pub fn end_refund(&self, id: &str, status: &str) -> Value {
+        let mut inner = self.lock();
+        let refund = inner.refunds.get_mut(id).expect("a known refund");
+        refund["status"] = json!(status);
+        refund.clone()
+    }
+
+    /// A refund made in Stripe's dashboard (no key, no metadata of the shop's).
+    pub fn refund_in_dashboard(&self, intent: &str, amount: i64) -> Value {
+        let mut inner = self.lock();
+        let id = format!("re_dash{}", inner.refunds.len() + 1);
+        let currency = inner.intents[intent]["currency"].clone();
+        let refund = json!({
+            "id": id, "object": "refund", "amount": amount, "currency": currency,
+            "payment_intent": intent, "status": "succeeded", "metadata": {},
+        });
+        inner.refunds.insert(id, refund.clone());
+        refund
+    }
+
+    /// The charge of a succeeded intent with its refunds listed, as `charge.refunded`
+    /// carries it.
+    pub fn charge(&self, intent: &str) -> Value {
+        let inner = self.lock();
+        let refunds: Vec<Value> = inner
+            .refunds
+            .values()
+            .filter(|r| r["payment_intent"] == intent)
+            .cloned()
+            .collect();
+        json!({
+            "id": format!("ch_{intent}"), "object": "charge", "payment_intent": intent,
+            "amount": inner.intents[intent]["amount"],
+            "amount_refunded": refunds.iter().filter_map(|r| r["amount"].as_i64()).sum::<i64>(),
+            "refunded": false,
+            "refunds": { "object": "list", "data": refunds },
+        })
     }
 
     /// How many times the shop asked for an intent.
@@ -154,6 +209,17 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// The `metadata[key]` fields of a form, as Stripe reads them.
+fn metadata_of(form: &HashMap<String, String>) -> HashMap<&str, &String> {
+    form.iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("metadata[")
+                .and_then(|k| k.strip_suffix(']'))
+                .map(|k| (k, v))
+        })
+        .collect()
+}
+
 /// The request's `Idempotency-Key`, if any.
 fn idempotency_key(headers: &HeaderMap) -> Option<String> {
     headers
@@ -187,14 +253,7 @@ async fn create(
         );
     };
     let id = format!("pi_fake{}", inner.intents.len() + 1);
-    let metadata: HashMap<&str, &String> = form
-        .iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("metadata[")
-                .and_then(|k| k.strip_suffix(']'))
-                .map(|k| (k, v))
-        })
-        .collect();
+    let metadata = metadata_of(&form);
     let intent = json!({
         "id": id,
         "object": "payment_intent",
@@ -252,6 +311,13 @@ async fn refund(
         return refused;
     }
     let mut inner = fake.lock();
+    if inner.down {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "Something went wrong on Stripe's end.",
+        );
+    }
     let key = idempotency_key(&headers);
     if let Some(id) = key.as_ref().and_then(|k| inner.refund_keys.get(k)).cloned() {
         return Json(inner.refunds[&id].clone()).into_response();
@@ -312,15 +378,16 @@ async fn refund(
         );
     }
     let id = format!("re_fake{}", inner.refunds.len() + 1);
+    let metadata = metadata_of(&form);
     let refund = json!({
         "id": id,
         "object": "refund",
         "amount": amount,
         "currency": intent["currency"],
         "payment_intent": intent_id,
-        "status": "succeeded",
+        "status": inner.refund_status.clone().unwrap_or_else(|| "succeeded".to_owned()),
         "created": 1_800_000_000,
-        "metadata": {},
+        "metadata": metadata,
         "charge": null,
         "balance_transaction": null,
         "reason": null,
