@@ -874,3 +874,52 @@ async fn stripe_down_during_a_refund_changes_nothing_and_a_retry_refunds_once() 
     assert_eq!(held, three.amount());
     assert_eq!(status(&app, p.order).await, "partially_refunded");
 }
+
+#[tokio::test]
+async fn a_refund_whose_answer_was_lost_is_settled_by_its_webhook_and_strangers_change_nothing() {
+    use mercato::orders::refund::Refunded;
+    let (app, fake) = stripe_shop().await;
+    let (p, number) = paid_with_stripe(&app, &fake).await;
+    let payments = Payments::Stripe(Arc::new(fake.provider()));
+    let staff = money_staff(&app).await;
+    // Stripe refunds, but its answer never arrives: not confirmed, no reference known.
+    fake.lose_answers(true);
+    let asked = ask_refund(&app, &payments, &staff, number, "2.00")
+        .await
+        .expect("said");
+    assert!(matches!(asked, Refunded::NotConfirmed(_)), "{asked:?}");
+    assert_eq!(
+        refund_state(&app, p.order).await,
+        vec![("requested".into(), None)]
+    );
+    assert_eq!(fake.refunds().len(), 1);
+    // Its webhook finds it by the refund id in its metadata, and settles it.
+    let made = fake.refunds()[0].clone();
+    assert_eq!(
+        send_event(&app, &event("evt_lost_1", "refund.updated", &made))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        refund_state(&app, p.order).await,
+        vec![("succeeded".into(), made["id"].as_str().map(str::to_owned))]
+    );
+    assert_eq!(status(&app, p.order).await, "partially_refunded");
+    // A refund of a payment that is not ours, or one naming our refund but another
+    // intent, changes nothing.
+    let mut stranger = made.clone();
+    stranger["id"] = "re_stranger".into();
+    stranger["payment_intent"] = "pi_not_ours".into();
+    assert_eq!(
+        send_event(&app, &event("evt_stranger", "refund.updated", &stranger))
+            .await
+            .status(),
+        200
+    );
+    let refunds: i64 = sqlx::query_scalar("SELECT count(*) FROM refunds")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(refunds, 1);
+}

@@ -36,6 +36,8 @@ struct Inner {
     refund_status: Option<String>,
     /// Stripe down: refunds are answered 500 and made nowhere.
     down: bool,
+    /// Refunds are made, but the answer is lost on the way (a 500 after the fact).
+    answers_lost: bool,
 }
 
 #[derive(Clone, Default)]
@@ -71,6 +73,12 @@ impl FakeStripe {
     /// New refunds end `status` (`pending`: settled later with [`FakeStripe::end_refund`]).
     pub fn refunds_end(&self, status: &str) {
         self.lock().refund_status = Some(status.to_owned());
+    }
+
+    /// Refunds are made but their answers lost (`true`), as when the connection drops
+    /// after Stripe acted.
+    pub fn lose_answers(&self, lost: bool) {
+        self.lock().answers_lost = lost;
     }
 
     /// Stripe down (`true`) or back (`false`) for refunds.
@@ -398,6 +406,13 @@ async fn refund(
     inner.refunds.insert(id.clone(), refund.clone());
     if let Some(key) = key {
         inner.refund_keys.insert(key, id);
+    }
+    if inner.answers_lost {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "The connection dropped.",
+        );
     }
     Json(refund).into_response()
 }
