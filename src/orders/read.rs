@@ -77,7 +77,7 @@ pub async fn order_on_conn(
     if !allowed {
         return Err(Error::NotFound);
     }
-    view(conn, row).await
+    view(conn, row, matches!(viewer, Viewer::Staff(_))).await
 }
 
 /// Compares without stopping at the first difference, so timing says nothing about how
@@ -86,7 +86,9 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error> {
+/// The order as its viewer sees it: staff see every refund whole, customers only the
+/// money back ([`super::refund::Refund::for_customer`]).
+async fn view(conn: &mut PgConnection, row: OrderRow, staff: bool) -> Result<OrderView, Error> {
     let m = |d: Decimal| Money::new(d, row.currency);
     let lines = sqlx::query!(
         "SELECT name, sku, unit_price, quantity, line_total FROM order_lines
@@ -136,7 +138,7 @@ async fn view(conn: &mut PgConnection, row: OrderRow) -> Result<OrderView, Error
         refunds: super::refund::refunds(conn, row.id)
             .await?
             .into_iter()
-            .filter_map(super::refund::Refund::for_customer)
+            .filter_map(|r| if staff { Some(r) } else { r.for_customer() })
             .collect(),
         access_key: row.access_key,
     })

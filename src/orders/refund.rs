@@ -202,6 +202,14 @@ pub struct Refundable {
     pub waiting: bool,
 }
 
+impl Refundable {
+    /// Whether the refund form has anything to offer: the order took money and some
+    /// of it is left.
+    pub fn offered(&self) -> bool {
+        may_refund(self.status) && !self.left.is_zero()
+    }
+}
+
 /// A refund form's line, as posted: `lines[i][id]`, `lines[i][quantity]`,
 /// `lines[i][restock]` (a checkbox: present when ticked).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -499,6 +507,13 @@ impl Cancel {
             }
             _ => None,
         }
+    }
+}
+
+impl Cancel {
+    /// Whether cancelling this way needs the refunds permission (it moves money).
+    pub fn needs_refunds(self) -> bool {
+        matches!(self, Cancel::Refund { .. })
     }
 }
 

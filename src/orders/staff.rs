@@ -324,8 +324,6 @@ pub struct StaffOrder {
     pub to_ship: Vec<super::fulfil::LineToShip>,
     /// The carriers a shipment may go with.
     pub carriers: Vec<super::fulfil::Carrier>,
-    /// Every refund, failed and waiting ones too, oldest first.
-    pub refunds: Vec<super::refund::Refund>,
     /// What may still be refunded.
     pub refundable: super::refund::Refundable,
     /// What "Cancel the order" would do, when it may be cancelled.
@@ -749,7 +747,6 @@ mod server {
             ..order
         };
         let carriers = crate::orders::fulfil::carriers(pool).await?;
-        let refunds = crate::orders::refund::refunds(&mut conn, order.id).await?;
         let refundable = crate::orders::refund::refundable(&mut conn, order.id).await?;
         let cancel =
             crate::orders::refund::Cancel::offered(order.status, extra.fulfilment, &refundable);
@@ -767,7 +764,6 @@ mod server {
             notes,
             to_ship,
             carriers,
-            refunds,
             refundable,
             cancel,
             has_refunds_permission: staff.require(Permission::Refunds).is_ok(),

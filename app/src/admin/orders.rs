@@ -415,7 +415,6 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
         notes,
         to_ship,
         carriers,
-        refunds,
         refundable,
         cancel,
         has_refunds_permission,
@@ -424,8 +423,8 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
     let may_refund = has_refunds_permission;
     let can_ship = mercato::orders::fulfil::may_ship_more(order.status, &to_ship);
     let deliverable = mercato::orders::fulfil::may_mark_delivered(order.status, fulfilment);
-    let can_refund =
-        mercato::orders::refund::may_refund(order.status) && !refundable.left.is_zero();
+    let can_refund = refundable.offered();
+    let refunds = order.refunds.clone();
     let shipments = order.shipments.clone();
     let number = order.number.0;
     let same_address = billing_address == order.shipping_address;
@@ -853,7 +852,7 @@ fn CancelForm(number: i64, cancel: Cancel, may_refund: bool) -> impl IntoView {
             format!("Cancel and refund {}", refund.format()),
         ),
     };
-    let permitted = matches!(cancel, Cancel::Unpaid) || may_refund;
+    let permitted = !cancel.needs_refunds() || may_refund;
     view! {
         <section aria-labelledby="cancel-heading" class=CARD>
             <details open=outcome.get_untracked().is_some_and(|o| o.is_err())>
