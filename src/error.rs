@@ -87,6 +87,10 @@ pub enum Rule {
     /// chosen, the provider refused).
     #[error("{0}")]
     Refund(crate::orders::refund::RefundError),
+    /// A return, or a step of one, the order cannot take (not delivered, outside the
+    /// window, already returned).
+    #[error("{0}")]
+    Return(crate::orders::returns::ReturnError),
 }
 
 /// Each area's error is a [`Rule`], and so an [`Error`]: `?` lifts it.
@@ -119,6 +123,7 @@ rules!(
     Catalog(crate::catalog::edit::CatalogError),
     Ship(crate::orders::fulfil::ShipError),
     Refund(crate::orders::refund::RefundError),
+    Return(crate::orders::returns::ReturnError),
 );
 
 impl Error {

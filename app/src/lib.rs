@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=admin::DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("orders") view=admin::OrdersPage ssr=SsrMode::Async />
                     <Route path=path!("orders/:number") view=admin::OrderDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("returns") view=admin::ReturnsPage ssr=SsrMode::Async />
                     <Route path=path!("products") view=admin::ProductsPage ssr=SsrMode::Async />
                     <Route path=path!("products/bulk") view=admin::BulkConfirmPage ssr=SsrMode::Async />
                     <Route path=path!("products/new") view=admin::ProductEditorPage ssr=SsrMode::Async />

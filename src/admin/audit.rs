@@ -23,6 +23,8 @@ crate::text_enum! {
         OrderShip = "order.ship",
         /// Money was given back for an order (or asked of the payment provider).
         OrderRefund = "order.refund",
+        /// A return answered, received or refunded.
+        OrderReturn = "order.return",
         /// A staff member was made an admin or given another staff role.
         StaffRole = "staff.role",
         StaffDeactivate = "staff.deactivate",
@@ -63,6 +65,7 @@ impl Action {
             Action::OrderNote => "Added a note to an order",
             Action::OrderShip => "Shipped items of an order",
             Action::OrderRefund => "Refunded an order",
+            Action::OrderReturn => "Dealt with a return",
             Action::StaffRole => "Changed a staff member's role",
             Action::StaffDeactivate => "Deactivated a staff account",
             Action::StaffReactivate => "Reactivated a staff account",

@@ -128,16 +128,7 @@ impl ShipRequest {
         carrier: &str,
         tracking: &str,
     ) -> Result<ShipRequest, crate::Error> {
-        if lines.len() > MAX_LINES {
-            return Err(crate::Error::field(
-                "lines",
-                format!("A parcel holds at most {MAX_LINES} different items."),
-            ));
-        }
-        let chosen: Vec<(i64, u32)> = units_chosen(lines.iter().map(|l| (&*l.id, &*l.quantity)))?
-            .into_iter()
-            .map(|(_, id, units)| (id, units))
-            .collect();
+        let chosen = lines_chosen("lines", lines)?;
         if chosen.is_empty() {
             return Err(ShipError::Nothing.into());
         }
@@ -169,12 +160,19 @@ impl ShipRequest {
 /// quantity that is not a whole number from 0 to 99, a damaged id, or a line twice is
 /// refused beside its field.
 pub(crate) fn units_chosen<'a>(
-    rows: impl Iterator<Item = (&'a str, &'a str)>,
+    name: &str,
+    rows: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
 ) -> Result<Vec<(usize, i64, u32)>, crate::Error> {
+    if rows.len() > MAX_LINES {
+        return Err(crate::Error::field(
+            name,
+            "Reload the page: the order's items changed.",
+        ));
+    }
     let mut chosen = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, (id, quantity)) in rows.enumerate() {
-        let field = format!("lines[{i}][quantity]");
+        let field = format!("{name}[{i}][quantity]");
         let quantity = quantity.trim();
         if quantity.is_empty() {
             continue;
@@ -198,6 +196,20 @@ pub(crate) fn units_chosen<'a>(
         }
     }
     Ok(chosen)
+}
+
+/// [`units_chosen`] from rows named `{name}[i][id]`, `{name}[i][quantity]`: (line,
+/// units) for each row with at least one unit.
+pub(crate) fn lines_chosen(
+    name: &str,
+    rows: &[ShipLineForm],
+) -> Result<Vec<(i64, u32)>, crate::Error> {
+    Ok(
+        units_chosen(name, rows.iter().map(|l| (&*l.id, &*l.quantity)))?
+            .into_iter()
+            .map(|(_, id, units)| (id, units))
+            .collect(),
+    )
 }
 
 /// The carrier's page for `tracking`, from its template (`{tracking}` where the number

@@ -150,12 +150,13 @@ pub fn shipped(view: &OrderView, parcel: &super::fulfil::Shipment, public_url: &
     } else {
         format!("Part of your order {} is on its way.", view.number)
     };
-    let mut text = format!("{opening}\r\n\r\nIn this parcel:\r\n");
-    let mut items = String::new();
-    for (name, units) in &parcel.lines {
-        text.push_str(&format!("{units} × {name}\r\n"));
-        items.push_str(&format!("<li>{units} × {}</li>", escape(name)));
-    }
+    let (in_parcel, items) = items(
+        parcel
+            .lines
+            .iter()
+            .map(|(name, units)| (*units, name.as_str())),
+    );
+    let mut text = format!("{opening}\r\n\r\nIn this parcel:\r\n{in_parcel}");
     // "Carrier: DHL, tracking number JV01." once, as text; the link when it has one.
     let carrier = if parcel.tracking_number.is_empty() {
         format!("Carrier: {}.", parcel.carrier)
@@ -227,16 +228,27 @@ pub async fn queue_cancelled(
 
 /// What a refund gave back, line by line, as text and as HTML list items.
 fn refund_items(refund: &super::refund::Refund) -> (String, String) {
-    let mut text = String::new();
-    let mut html = String::new();
-    for (name, units, _) in &refund.lines {
-        text.push_str(&format!("{units} × {name}\r\n"));
-        html.push_str(&format!("<li>{units} × {}</li>", escape(name)));
-    }
+    let (mut text, mut html) = items(
+        refund
+            .lines
+            .iter()
+            .map(|(name, units, _)| (*units, name.as_str())),
+    );
     if !refund.shipping.is_zero() {
         let shipping = format!("Shipping: {}", refund.shipping.format());
         text.push_str(&format!("{shipping}\r\n"));
         html.push_str(&format!("<li>{}</li>", escape(&shipping)));
+    }
+    (text, html)
+}
+
+/// "2 × Mug" for each of `lines` (units, name), as text and as HTML list items.
+fn items<'a>(lines: impl Iterator<Item = (u32, &'a str)>) -> (String, String) {
+    let mut text = String::new();
+    let mut html = String::new();
+    for (units, name) in lines {
+        text.push_str(&format!("{units} × {name}\r\n"));
+        html.push_str(&format!("<li>{units} × {}</li>", escape(name)));
     }
     (text, html)
 }
@@ -249,18 +261,32 @@ fn about_money(
     refund: Option<&super::refund::Refund>,
     public_url: &str,
 ) -> (String, String) {
-    let link = order_link(public_url, view);
-    let (items_text, items_html) = refund.map(refund_items).unwrap_or_default();
     let back = "It goes back the way you paid; your bank may take a few days to show it.";
+    match refund {
+        Some(refund) => compose(view, opening, refund_items(refund), &[back], public_url),
+        None => compose(view, opening, Default::default(), &[], public_url),
+    }
+}
+
+/// A message about `view`: an opening, the items it is about (text and HTML list
+/// items; none when empty), paragraphs, and the order's page.
+fn compose(
+    view: &OrderView,
+    opening: &str,
+    (items_text, items_html): (String, String),
+    paragraphs: &[&str],
+    public_url: &str,
+) -> (String, String) {
+    let link = order_link(public_url, view);
     let mut text = format!("{opening}\r\n\r\n");
     let mut html = format!("<h1>{}</h1>", escape(opening));
-    if refund.is_some() {
-        if !items_text.is_empty() {
-            text.push_str(&format!("For:\r\n{items_text}\r\n"));
-            html.push_str(&format!("<p>For:</p><ul>{items_html}</ul>"));
-        }
-        text.push_str(&format!("{back}\r\n"));
-        html.push_str(&format!("<p>{back}</p>"));
+    if !items_text.is_empty() {
+        text.push_str(&format!("For:\r\n{items_text}\r\n"));
+        html.push_str(&format!("<p>For:</p><ul>{items_html}</ul>"));
+    }
+    for paragraph in paragraphs {
+        text.push_str(&format!("{paragraph}\r\n"));
+        html.push_str(&format!("<p>{}</p>", escape(paragraph)));
     }
     text.push_str(&format!(
         "\r\nSee your order and its status at any time:\r\n{link}\r\n\r\nMercato\r\n"
@@ -317,6 +343,88 @@ pub fn cancelled(
         text,
         html: Some(html),
     }
+}
+
+/// Queues the mail for where return `return_id` of order `order_id` stands now: asked
+/// for, approved (how to send it back), rejected (why) or received (once each). A
+/// refunded return's mail is its refund's.
+pub async fn queue_return(
+    conn: &mut PgConnection,
+    order_id: i64,
+    return_id: i64,
+    public_url: &str,
+) -> Result<(), Error> {
+    let view = customers_view(conn, order_id).await?;
+    let Some(ret) = view.returns.iter().find(|r| r.id == return_id) else {
+        return Err(Error::internal(format!(
+            "order {order_id}: return {return_id} is not among its returns"
+        )));
+    };
+    if let Some(message) = returned(&view, ret, public_url) {
+        mail::enqueue(conn, &message).await?;
+    }
+    Ok(())
+}
+
+/// The mail about a return where it stands; `None` once refunded (the refund's mail
+/// says it).
+pub fn returned(
+    view: &OrderView,
+    ret: &super::returns::Return,
+    public_url: &str,
+) -> Option<Message> {
+    use super::returns::ReturnState;
+    let n = view.number;
+    let (subject, opening, paragraphs) = match ret.state {
+        ReturnState::Requested => (
+            format!("We have your return request for order {n}"),
+            format!("We have your request to return items from order {n}."),
+            vec![
+                "We will answer within a few working days, by mail and on your order's page."
+                    .to_owned(),
+            ],
+        ),
+        ReturnState::Approved => (
+            format!("Your return for order {n} is approved"),
+            format!("Your return of items from order {n} is approved."),
+            ret.answer
+                .iter()
+                .cloned()
+                .chain(
+                    ret.instructions
+                        .iter()
+                        .map(|i| format!("How to send them back: {i}")),
+                )
+                .collect(),
+        ),
+        ReturnState::Rejected => (
+            format!("About your return request for order {n}"),
+            format!("We cannot take back the items you asked to return from order {n}."),
+            ret.answer.iter().map(|a| format!("Why: {a}")).collect(),
+        ),
+        ReturnState::Received => (
+            format!("Your return for order {n} is back with us"),
+            format!("The items you returned from order {n} are back with us."),
+            vec!["We will refund you shortly and send a mail when we do.".to_owned()],
+        ),
+        ReturnState::Refunded => return None,
+    };
+    let items = items(ret.lines.iter().map(|l| (l.units, l.name.as_str())));
+    let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    let (text, html) = compose(view, &opening, items, &paragraphs, public_url);
+    Some(Message {
+        kind: "order_return",
+        dedupe_key: Some(format!(
+            "order:{}:return:{}:{}",
+            view.id,
+            ret.id,
+            ret.state.as_str()
+        )),
+        to: view.email.clone(),
+        subject,
+        text,
+        html: Some(html),
+    })
 }
 
 fn escape(s: &str) -> String {

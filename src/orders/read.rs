@@ -68,16 +68,20 @@ pub async fn order_on_conn(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound)?;
-    let allowed = match viewer {
-        Viewer::User(user) => row.user_id == Some(user),
-        Viewer::Key(key) => constant_time_eq(key.as_bytes(), row.access_key.as_bytes()),
-        // Checked before the order was read.
-        Viewer::Staff(_) => true,
-    };
-    if !allowed {
+    if !allows(viewer, row.user_id, &row.access_key) {
         return Err(Error::NotFound);
     }
     view(conn, row, matches!(viewer, Viewer::Staff(_))).await
+}
+
+/// Whether `viewer` may see an order of account `user_id` (if any) whose key is
+/// `access_key`. Staff's permission is checked before the order is read.
+pub(crate) fn allows(viewer: Viewer<'_>, user_id: Option<i64>, access_key: &str) -> bool {
+    match viewer {
+        Viewer::User(user) => user_id == Some(user),
+        Viewer::Key(key) => constant_time_eq(key.as_bytes(), access_key.as_bytes()),
+        Viewer::Staff(_) => true,
+    }
 }
 
 /// Compares without stopping at the first difference, so timing says nothing about how
@@ -86,8 +90,9 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The order as its viewer sees it: staff see every refund whole, customers only the
-/// money back ([`super::refund::Refund::for_customer`]).
+/// The order as its viewer sees it: staff see every refund and return whole, customers
+/// only the money back ([`super::refund::Refund::for_customer`]) and what they may
+/// return.
 async fn view(conn: &mut PgConnection, row: OrderRow, staff: bool) -> Result<OrderView, Error> {
     let m = |d: Decimal| Money::new(d, row.currency);
     let lines = sqlx::query!(
@@ -140,6 +145,16 @@ async fn view(conn: &mut PgConnection, row: OrderRow, staff: bool) -> Result<Ord
             .into_iter()
             .filter_map(|r| if staff { Some(r) } else { r.for_customer() })
             .collect(),
+        returns: super::returns::returns(conn, row.id)
+            .await?
+            .into_iter()
+            .map(|r| if staff { r } else { r.for_customer() })
+            .collect(),
+        return_offer: if staff {
+            None
+        } else {
+            Some(super::returns::offer(conn, row.id).await?)
+        },
         access_key: row.access_key,
     })
 }

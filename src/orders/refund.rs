@@ -50,6 +50,10 @@ pub enum RefundError {
     TooMuch { left: String },
     #[error("{name}: only {left} left to refund. Someone may have refunded it meanwhile: reload the order.")]
     TooManyUnits { name: String, left: u32 },
+    #[error("A return's refund gives back at most what its items (and the shipping chosen) are worth: {most}.")]
+    MoreThanReturn { most: String },
+    #[error("{name}: {held} of them are in a return. Refund them from the return once its parcel is back (or reject it).")]
+    HeldByReturn { name: String, held: u32 },
     #[error("At most {left} of the shipping is left to refund.")]
     TooMuchShipping { left: String },
     #[error("This order was paid in {paid}: refund it in {paid}, not {asked}.")]
@@ -85,6 +89,12 @@ crate::text_enum! {
 }
 
 impl RefundState {
+    /// Whether the customer is told about a refund in this state: money that is back
+    /// or on its way, never one not confirmed or failed.
+    pub fn shown_to_customer(self) -> bool {
+        matches!(self, RefundState::Succeeded | RefundState::Pending)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             RefundState::Requested => "Not confirmed",
@@ -110,6 +120,8 @@ pub struct Refund {
     /// (item name, units, put back in stock)
     pub lines: Vec<(String, u32, bool)>,
     pub cancels_order: bool,
+    /// The return it refunds, if any.
+    pub return_id: Option<i64>,
     pub reason: String,
     /// Who asked for it; `None`: made in the provider's dashboard.
     pub by: Option<String>,
@@ -121,7 +133,7 @@ impl Refund {
     /// What the customer sees: the money that is (or is on its way) back, never staff's
     /// words, and nothing about refunds that did not happen.
     pub fn for_customer(self) -> Option<Refund> {
-        matches!(self.state, RefundState::Succeeded | RefundState::Pending).then(|| Refund {
+        self.state.shown_to_customer().then(|| Refund {
             reason: String::new(),
             by: None,
             reference: None,
@@ -154,11 +166,20 @@ pub struct RefundableLine {
     pub paid: Money,
     /// Of `paid`, what was refunded already.
     pub refunded_amount: Money,
+    /// Units in returns still open (asked for, approved, or back and not yet
+    /// refunded): they are refunded through their return, not the refund form.
+    pub held: u32,
 }
 
 impl RefundableLine {
     pub fn left(&self) -> u32 {
         self.ordered.saturating_sub(self.refunded)
+    }
+
+    /// Of [`Self::left`], the units the refund form may refund: those no open return
+    /// holds.
+    pub fn free(&self) -> u32 {
+        self.left().saturating_sub(self.held)
     }
 
     /// Of `units` refunded now, those that have not shipped (and so will not): units
@@ -173,19 +194,34 @@ impl RefundableLine {
 
     /// What refunding `units` more gives back: their share of what was paid, and for
     /// the line's last units exactly what is left of it (so a line refunded unit by
-    /// unit gives back what it cost, to the cent).
+    /// unit gives back what it cost, to the cent), but never more than their share and
+    /// a cent for each unit refunded before (what an earlier refund kept back, a
+    /// restocking fee, stays kept).
     pub fn value(&self, units: u32) -> Money {
+        let currency = self.paid.currency();
         if units == 0 || self.ordered == 0 {
-            return Money::zero(self.paid.currency());
+            return Money::zero(currency);
         }
-        if units >= self.left() {
-            return self
-                .paid
-                .checked_sub(self.refunded_amount)
-                .unwrap_or(self.paid);
+        let share = Money::new(
+            self.paid.amount() * Decimal::from(units) / Decimal::from(self.ordered),
+            currency,
+        );
+        if units < self.left() {
+            return share;
         }
-        let share = self.paid.amount() * Decimal::from(units) / Decimal::from(self.ordered);
-        Money::new(share, self.paid.currency())
+        let rest = self
+            .paid
+            .checked_sub(self.refunded_amount)
+            .unwrap_or(self.paid);
+        let rounding = Decimal::new(
+            i64::from(self.refunded.saturating_add(1)),
+            currency.minor_digits(),
+        );
+        if rest.amount() > share.amount() + rounding {
+            share
+        } else {
+            rest
+        }
     }
 }
 
@@ -275,6 +311,31 @@ impl RefundChoice {
         reason: &str,
         key: &str,
     ) -> Result<RefundChoice, crate::Error> {
+        let mut choice =
+            RefundChoice::parse_without_lines(shipping, amount, currency, reason, key)?;
+        choice.lines =
+            super::fulfil::units_chosen("lines", lines.iter().map(|l| (&*l.id, &*l.quantity)))?
+                .into_iter()
+                .map(|(row, id, units)| {
+                    let restock = lines.get(row).is_some_and(|l| l.restock.is_some());
+                    (id, units, restock)
+                })
+                .collect();
+        if choice.lines.is_empty() && choice.shipping.is_none() && choice.amount.is_none() {
+            return Err(RefundError::Nothing.into());
+        }
+        Ok(choice)
+    }
+
+    /// The form's shipping, amount, currency, reason and key, with no lines (a return's
+    /// refund takes the return's); both amounts may be empty.
+    pub fn parse_without_lines(
+        shipping: &str,
+        amount: &str,
+        currency: &str,
+        reason: &str,
+        key: &str,
+    ) -> Result<RefundChoice, crate::Error> {
         let key = key.trim();
         if !key.is_empty() && !crate::token::plausible(key) {
             return Err(crate::Error::field(
@@ -285,20 +346,6 @@ impl RefundChoice {
         let paid_in = Currency::parse(currency.trim()).map_err(|_| {
             crate::Error::field("amount", "Reload the order: the form lost its currency.")
         })?;
-        if lines.len() > super::fulfil::MAX_LINES {
-            return Err(crate::Error::field(
-                "lines",
-                "Reload the order: its items changed.",
-            ));
-        }
-        let chosen: Vec<(i64, u32, bool)> =
-            super::fulfil::units_chosen(lines.iter().map(|l| (&*l.id, &*l.quantity)))?
-                .into_iter()
-                .map(|(row, id, units)| {
-                    let restock = lines.get(row).is_some_and(|l| l.restock.is_some());
-                    (id, units, restock)
-                })
-                .collect();
         let money = |field: &str, typed: &str| -> Result<Option<Money>, crate::Error> {
             if typed.trim().is_empty() {
                 return Ok(None);
@@ -309,9 +356,6 @@ impl RefundChoice {
         };
         let shipping = money("shipping", shipping)?;
         let amount = money("amount", amount)?;
-        if chosen.is_empty() && shipping.is_none() && amount.is_none() {
-            return Err(RefundError::Nothing.into());
-        }
         let reason: String = reason.chars().filter(|c| !c.is_control()).collect();
         let reason = reason.trim();
         if reason.chars().count() > MAX_REASON {
@@ -321,7 +365,7 @@ impl RefundChoice {
             ));
         }
         Ok(RefundChoice {
-            lines: chosen,
+            lines: Vec::new(),
             shipping,
             amount,
             key: (!key.is_empty()).then(|| key.to_owned()),
@@ -342,6 +386,16 @@ impl Refundable {
     /// and shipping; when that takes everything still refundable, it is exactly what is
     /// left (no cent lost to rounding).
     pub fn plan(&self, choice: &RefundChoice) -> Result<Plan, RefundError> {
+        self.plan_units(choice, false)
+    }
+
+    /// [`Self::plan`] for a return's refund: its units are the ones the return holds,
+    /// and it gives back at most their value (and the shipping chosen).
+    pub fn plan_return(&self, choice: &RefundChoice) -> Result<Plan, RefundError> {
+        self.plan_units(choice, true)
+    }
+
+    fn plan_units(&self, choice: &RefundChoice, for_return: bool) -> Result<Plan, RefundError> {
         if self.status == OrderStatus::Refunded {
             return Err(RefundError::NothingLeft);
         }
@@ -374,6 +428,12 @@ impl Refundable {
                 return Err(RefundError::TooManyUnits {
                     name: line.name.clone(),
                     left: line.left(),
+                });
+            }
+            if !for_return && units > line.free() {
+                return Err(RefundError::HeldByReturn {
+                    name: line.name.clone(),
+                    held: line.held,
                 });
             }
             let part = line.value(units);
@@ -417,6 +477,11 @@ impl Refundable {
         };
         if amount.is_zero() {
             return Err(RefundError::Nothing);
+        }
+        if for_return && amount.amount() > value.amount() {
+            return Err(RefundError::MoreThanReturn {
+                most: value.format(),
+            });
         }
         if amount.amount() > self.left.amount() {
             return Err(too_much());
@@ -586,7 +651,15 @@ mod server {
                       coalesce(sum(rl.unshipped) FILTER (WHERE r.state <> 'failed'), 0)::int
                           AS "refunded_unshipped!",
                       coalesce(sum(rl.amount) FILTER (WHERE r.state <> 'failed'), 0)
-                          AS "refunded_amount!"
+                          AS "refunded_amount!",
+                      (SELECT coalesce(sum(xl.quantity), 0) FROM return_lines xl
+                       JOIN returns x ON x.id = xl.return_id
+                       WHERE xl.order_line_id = l.id
+                         AND x.state IN ('requested', 'approved', 'received')
+                         -- A return whose refund is on its way counts in "refunded".
+                         AND NOT EXISTS (SELECT 1 FROM refunds f
+                                         WHERE f.return_id = x.id AND f.state <> 'failed'))::int
+                          AS "held!"
                FROM order_lines l
                LEFT JOIN refund_lines rl ON rl.order_line_id = l.id
                LEFT JOIN refunds r ON r.id = rl.refund_id
@@ -610,6 +683,7 @@ mod server {
                 m(l.line_total * goods / order.subtotal)
             },
             refunded_amount: m(l.refunded_amount),
+            held: u32::try_from(l.held).unwrap_or(0),
         })
         .collect();
         Ok(Refundable {
@@ -625,7 +699,8 @@ mod server {
     pub async fn refunds(conn: &mut PgConnection, order_id: i64) -> Result<Vec<Refund>, Error> {
         let rows = sqlx::query!(
             r#"SELECT r.id, r.amount, r.shipping, r.currency AS "currency: Currency",
-                      r.state AS "state: RefundState", r.cancels_order, r.reason, r.reference,
+                      r.state AS "state: RefundState", r.cancels_order, r.return_id, r.reason,
+                      r.reference,
                       r.failure, u.email AS "by?",
                       to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS "at!",
                       coalesce(array_agg(l.name ORDER BY l.id) FILTER (WHERE l.id IS NOT NULL), '{}')
@@ -659,6 +734,7 @@ mod server {
                     .map(|((n, u), s)| (n, u32::try_from(u).unwrap_or(0), s))
                     .collect(),
                 cancels_order: r.cancels_order,
+                return_id: r.return_id,
                 reason: r.reason,
                 by: r.by,
                 reference: r.reference,
@@ -677,6 +753,17 @@ mod server {
         cancels_order: bool,
     }
 
+    /// What a refund is for, besides giving money back.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Purpose {
+        /// Staff's choice of units, shipping or an amount.
+        Refund,
+        /// Cancelling a paid order that has not shipped: settling it cancels the order.
+        Cancel,
+        /// Return `0`, received: settling it refunds the return.
+        Return(i64),
+    }
+
     /// Writes `plan` as a `requested` refund of order `order` (locked by the caller),
     /// against the payment with the most left, with its lines and audit entry.
     async fn write(
@@ -686,8 +773,13 @@ mod server {
         plan: &Plan,
         reason: &str,
         key: Option<&str>,
-        cancels_order: bool,
+        purpose: Purpose,
     ) -> Result<Asked, Error> {
+        let cancels_order = purpose == Purpose::Cancel;
+        let return_id = match purpose {
+            Purpose::Return(id) => Some(id),
+            Purpose::Refund | Purpose::Cancel => None,
+        };
         let payment = sqlx::query!(
             r#"SELECT id, reference, amount - refunded AS "left!" FROM payments
                WHERE order_id = $1 AND status = 'succeeded'
@@ -707,8 +799,8 @@ mod server {
         let key = key.map_or_else(crate::token::random_hex, str::to_owned);
         let id = sqlx::query_scalar!(
             "INSERT INTO refunds (order_id, payment_id, amount, currency, shipping,
-                                  idempotency_key, cancels_order, reason, staff_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                                  idempotency_key, cancels_order, reason, staff_id, return_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             order.id,
             payment.id,
             plan.amount.amount(),
@@ -718,6 +810,7 @@ mod server {
             cancels_order,
             reason,
             staff.id(),
+            return_id,
         )
         .fetch_one(&mut *conn)
         .await
@@ -756,6 +849,7 @@ mod server {
                 "currency": currency.code(),
                 "shipping": plan.shipping.amount().to_string(),
                 "cancels_order": cancels_order,
+                "return": return_id,
                 "reason": reason,
                 "lines": plan.lines.iter().map(|l| serde_json::json!({"line": l.line, "quantity": l.units, "restock": l.restock})).collect::<Vec<_>>(),
             })),
@@ -780,6 +874,9 @@ mod server {
                 RefundError::Changed.into()
             }
             Some("refunds_idempotency_key_key") => RefundError::AlreadySent.into(),
+            Some("refunds_one_per_return" | "refunds_of_own_return") => {
+                crate::orders::returns::ReturnError::Refunded.into()
+            }
             _ => Error::from(e),
         }
     }
@@ -806,7 +903,47 @@ mod server {
             &plan,
             &choice.reason,
             choice.key.as_deref(),
-            false,
+            Purpose::Refund,
+        )
+        .await?;
+        tx.commit().await?;
+        send(pool, payments, &asked, Some(staff), public_url).await
+    }
+
+    /// Refunds received return `return_id` of order `number`: its units (already back
+    /// in stock as staff chose when it came back, so none go back again), with the
+    /// shipping or the amount `extra` asks for instead of their value. Needs the refunds
+    /// permission.
+    pub async fn refund_return(
+        pool: &PgPool,
+        payments: &Payments,
+        staff: &Staff,
+        number: i64,
+        return_id: i64,
+        extra: &RefundChoice,
+        public_url: &str,
+    ) -> Result<Refunded, Error> {
+        staff.require(Permission::Refunds)?;
+        let mut tx = pool.begin().await?;
+        let order = lock(&mut tx, number).await?;
+        let units = crate::orders::returns::to_refund(&mut tx, order.id, return_id).await?;
+        let choice = RefundChoice {
+            lines: units
+                .into_iter()
+                .map(|(line, n)| (line, n, false))
+                .collect(),
+            reason: format!("Return {return_id}"),
+            ..extra.clone()
+        };
+        let plan = refundable(&mut tx, order.id).await?.plan_return(&choice)?;
+        let asked = write(
+            &mut tx,
+            staff,
+            &order,
+            &plan,
+            &choice.reason,
+            choice.key.as_deref(),
+            Purpose::Return(return_id),
         )
         .await?;
         tx.commit().await?;
@@ -962,7 +1099,8 @@ mod server {
             Some(Cancel::Refund { .. }) => {
                 staff.require(Permission::Refunds)?;
                 let plan = refundable.plan(&refundable.everything(reason))?;
-                let asked = write(&mut tx, staff, &order, &plan, reason, None, true).await?;
+                let asked =
+                    write(&mut tx, staff, &order, &plan, reason, None, Purpose::Cancel).await?;
                 tx.commit().await?;
                 send(pool, payments, &asked, Some(staff), public_url)
                     .await
@@ -1051,6 +1189,7 @@ mod server {
         // while it waits); anything else it finds, it refunds like any other.
         let cancels = settled.cancels_order && order.status == OrderStatus::Paid;
         restock(conn, refund_id, order.number, staff, cancels).await?;
+        crate::orders::returns::refunded(conn, refund_id).await?;
         let totals = sqlx::query!(
             r#"SELECT coalesce(sum(amount), 0) AS "paid!",
                       (SELECT coalesce(sum(amount), 0) FROM refunds
@@ -1355,6 +1494,7 @@ mod tests {
             refunded_unshipped: 0,
             paid: eur(paid),
             refunded_amount: eur(Decimal::ZERO),
+            held: 0,
         }
     }
 
@@ -1396,6 +1536,10 @@ mod tests {
         // The last unit gives back what is left of the line, to the cent.
         assert_eq!(l.value(1), eur(d("3.34")));
         assert_eq!(l.value(0), eur(Decimal::ZERO));
+        // Two units refunded for €5 (a €1.66 fee kept): the last unit gives back its
+        // share, not the fee.
+        l.refunded_amount = eur(d("5.00"));
+        assert_eq!(l.value(1), eur(d("3.33")));
     }
 
     #[test]
@@ -1615,6 +1759,32 @@ mod tests {
         assert_eq!(
             Cancel::offered(OrderStatus::Paid, F::Unfulfilled, &waiting),
             None
+        );
+    }
+
+    #[test]
+    fn units_a_return_holds_are_refunded_only_through_the_return() {
+        let mut o = order();
+        if let Some(l) = o.lines.first_mut() {
+            l.held = 2;
+        }
+        assert_eq!(
+            o.plan(&choice(&[(1, 2)], None, None)),
+            Err(RefundError::HeldByReturn {
+                name: "Item 1".to_owned(),
+                held: 2
+            })
+        );
+        // The one unit no return holds may be refunded by the form.
+        assert_eq!(
+            o.plan(&choice(&[(1, 1)], None, None)).map(|p| p.amount),
+            Ok(eur(d("9.00")))
+        );
+        // The return's own refund takes its units.
+        assert_eq!(
+            o.plan_return(&choice(&[(1, 2)], None, None))
+                .map(|p| p.amount),
+            Ok(eur(d("18.00")))
         );
     }
 }

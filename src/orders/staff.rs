@@ -334,6 +334,8 @@ pub struct StaffOrder {
     /// The idempotency key the refund form sends: the same form sent twice refunds
     /// once.
     pub refund_key: String,
+    /// The key a return's refund form sends (another form, another key).
+    pub return_refund_key: String,
 }
 
 /// The longest note, in characters.
@@ -343,21 +345,16 @@ pub const MAX_NOTE: usize = 2000;
 pub fn parse_note(body: &str) -> Result<String, crate::Error> {
     // Lines and tabs stay; other control characters (a NUL is not text to Postgres)
     // go.
-    let body: String = body
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect();
-    let body = body.trim();
-    if body.is_empty() {
+    let Some(body) = super::typed(body, usize::MAX) else {
         return Err(crate::Error::field("body", "Write the note first."));
-    }
+    };
     if body.chars().count() > MAX_NOTE {
         return Err(crate::Error::field(
             "body",
             format!("A note holds at most {MAX_NOTE} characters: split it in two."),
         ));
     }
-    Ok(body.to_owned())
+    Ok(body)
 }
 
 #[cfg(feature = "server")]
@@ -768,6 +765,7 @@ mod server {
             cancel,
             has_refunds_permission: staff.require(Permission::Refunds).is_ok(),
             refund_key: crate::token::random_hex(),
+            return_refund_key: crate::token::random_hex(),
         })
     }
 

@@ -12,6 +12,7 @@ mod orders;
 mod product_edit;
 mod product_images;
 mod products;
+mod returns;
 mod staff;
 
 pub use audit::AuditPage;
@@ -21,6 +22,7 @@ pub use inventory::{InventoryPage, VariantStockPage};
 pub use orders::{OrderDetailPage, OrdersPage};
 pub use product_edit::ProductEditorPage;
 pub use products::{BulkConfirmPage, ProductsPage};
+pub use returns::ReturnsPage;
 pub use staff::StaffPage;
 
 use crate::components::{loaded, FlashMessage, PageTitle};
@@ -156,6 +158,7 @@ pub(crate) async fn read_multipart(
 const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("Dashboard", "/admin", None),
     ("Orders", "/admin/orders", Some(Permission::Orders)),
+    ("Returns", "/admin/returns", Some(Permission::Orders)),
     ("Products", "/admin/products", Some(Permission::Catalog)),
     ("Categories", "/admin/categories", Some(Permission::Catalog)),
     (

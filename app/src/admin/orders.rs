@@ -93,7 +93,7 @@ pub async fn mark_order_delivered(number: i64) -> Result<(), AppError> {
 
 /// What the flash says a refund did.
 #[cfg(feature = "ssr")]
-fn refunded_message(refunded: Refunded) -> String {
+pub(super) fn refunded_message(refunded: Refunded) -> String {
     match refunded {
         Refunded::Done(m) => format!("Refunded {}. The customer has a mail.", m.format()),
         Refunded::Pending(m) => format!(
@@ -419,6 +419,7 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
         cancel,
         has_refunds_permission,
         refund_key,
+        return_refund_key,
     } = order;
     let may_refund = has_refunds_permission;
     let can_ship = mercato::orders::fulfil::may_ship_more(order.status, &to_ship);
@@ -470,6 +471,7 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
                 {can_ship.then(|| view! { <ShipForm number lines=to_ship.clone() carriers=carriers.clone() /> })}
                 <Shipments shipments deliverable=deliverable.then_some(number) />
                 <Refunds number refunds may_refund />
+                <super::returns::OrderReturns number returns=order.returns.clone() refundable=refundable.clone() may_refund refund_key=return_refund_key />
                 {can_refund.then(|| if refundable.waiting {
                     view! {
                         <p class=format!("{CARD} text-sm text-amber-900") data-testid="refund-waiting">
@@ -760,12 +762,12 @@ fn RefundForm(number: i64, refundable: Refundable, key: String) -> impl IntoView
     let rows = refundable
         .lines
         .iter()
-        .filter(|l| l.left() > 0)
+        .filter(|l| l.free() > 0)
         .enumerate()
         .map(|(i, l)| {
             let field = format!("lines[{i}][quantity]");
             let id = format!("refund-{i}");
-            let left = l.left();
+            let left = l.free();
             let kept = crate::form_errors::kept(&field).unwrap_or_else(|| "0".to_owned());
             // What each number of units would give back, for the button's amount.
             let values = (0..=left)
@@ -784,6 +786,7 @@ fn RefundForm(number: i64, refundable: Refundable, key: String) -> impl IntoView
                         <span class="block text-xs text-stone-600">
                             {format!("{} paid for {}", l.paid.format(), l.ordered)}
                             {(l.refunded > 0).then(|| format!(" · {} refunded already", l.refunded))}
+                            {(l.held > 0).then(|| format!(" · {} in a return (refund it there)", l.held))}
                         </span>
                     </td>
                     <td class="py-2 pl-3 text-right align-top">

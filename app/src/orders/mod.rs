@@ -1,28 +1,76 @@
 //! Orders: the confirmation and order page, the account's history, and the totals table
 //! checkout shares with them.
 
+use crate::components::form::{action_error, Outcome, TextArea, BUTTON};
 use crate::components::loaded;
 use crate::components::PageTitle;
 use crate::error::AppError;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Meta;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use mercato::checkout::totals::Totals;
+use mercato::orders::fulfil::ShipLineForm;
+use mercato::orders::returns::{Return, ReturnError, ReturnOffer, ReturnState, ReturnableLine};
 use mercato::orders::{OrderSummary, OrderView};
 
 /// The order `number`, for its owner (signed in) or whoever has its key (the mail's
 /// link); "not found" for anyone else.
 #[server(prefix = "/api", endpoint = "order")]
 pub async fn load_order(number: i64, key: Option<String>) -> Result<OrderView, AppError> {
-    use mercato::orders::read::{order, Viewer};
     let pool = crate::state::pool()?;
-    if let Some(key) = key.filter(|k| !k.is_empty()) {
-        return Ok(order(&pool, number, Viewer::Key(&key)).await?);
+    let key = key.unwrap_or_default();
+    let user = asker(&key).await?;
+    Ok(mercato::orders::read::order(&pool, number, viewer(&key, user)).await?)
+}
+
+/// Who asks about an order: whoever holds its `key` (`None`), or else the signed-in
+/// account; "not found" for a guest without a key.
+#[cfg(feature = "ssr")]
+async fn asker(key: &str) -> Result<Option<i64>, AppError> {
+    if !key.is_empty() {
+        return Ok(None);
     }
     let user = crate::accounts::current_user()
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(order(&pool, number, Viewer::User(user.id)).await?)
+    Ok(Some(user.id))
+}
+
+#[cfg(feature = "ssr")]
+fn viewer(key: &str, user: Option<i64>) -> mercato::orders::read::Viewer<'_> {
+    use mercato::orders::read::Viewer;
+    match user {
+        Some(id) => Viewer::User(id),
+        None => Viewer::Key(key),
+    }
+}
+
+/// The customer of order `number` (with its `key`, or signed in) asks to return
+/// `lines[i][quantity]` of its lines, saying why; `request` is the form's own key.
+#[server(prefix = "/api", endpoint = "order/return")]
+pub async fn request_return(
+    number: i64,
+    #[server(default)] key: String,
+    #[server(default)] request: String,
+    #[server(default)] lines: Vec<ShipLineForm>,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    let asked = mercato::orders::returns::ReturnRequest::parse(&lines, &reason, &request)?;
+    let state = crate::state::state()?;
+    let user = asker(&key).await?;
+    mercato::orders::returns::request(
+        &state.pool,
+        number,
+        viewer(&key, user),
+        &asked,
+        &state.public_url,
+    )
+    .await?;
+    crate::session::flash_if_plain_form(
+        "We have your return request. We will answer by mail, and this page shows each step.",
+    )
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "account/orders")]
@@ -129,6 +177,17 @@ fn Order(order: OrderView, just_placed: bool) -> impl IntoView {
                     </ul>
                 </section>
             })}
+            <CustomerReturns returns=order.returns.clone() />
+            {match order.return_offer.clone() {
+                Some(ReturnOffer::Open { closes, lines, key }) => view! {
+                    <ReturnForm number=order.number.0 access=order.access_key.clone() closes lines key />
+                }.into_any(),
+                // Before delivery there is nothing to say about returns.
+                Some(ReturnOffer::Refused(ReturnError::NotDelivered)) | None => ().into_any(),
+                Some(ReturnOffer::Refused(why)) => view! {
+                    <p class="mt-8 text-sm text-stone-600" data-testid="return-refused">{why.to_string()}</p>
+                }.into_any(),
+            }}
             <section aria-labelledby="history-heading" class="mt-8">
                 <h2 id="history-heading" class="text-lg font-bold">"History"</h2>
                 <ol class="mt-3 space-y-3 border-l-2 border-teal-600 pl-4">
@@ -141,6 +200,112 @@ fn Order(order: OrderView, just_placed: bool) -> impl IntoView {
                 </ol>
             </section>
         </div>
+    }
+}
+
+/// The customer's returns, each with where it stands and what to do next.
+#[component]
+fn CustomerReturns(returns: Vec<Return>) -> impl IntoView {
+    if returns.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <section aria-labelledby="returns-heading" class="mt-8">
+            <h2 id="returns-heading" class="text-lg font-bold">"Returns"</h2>
+            <ul class="mt-3 space-y-3">
+                {returns.into_iter().map(|r| view! {
+                    <li class="rounded-2xl border border-stone-200 bg-white p-4 text-sm" data-testid="return">
+                        <p class="flex flex-wrap items-baseline justify-between gap-2">
+                            <span class="font-semibold" data-testid="return-state">{r.state.label()}</span>
+                            <span class="text-xs text-stone-600">{format!("Asked {} UTC", r.requested_at)}</span>
+                        </p>
+                        <p class="mt-1 text-stone-700">{r.state.for_customer()}</p>
+                        <ul class="mt-1 text-stone-700">
+                            {r.lines.iter().map(|l| view! { <li>{format!("{} × {}", l.units, l.name)}</li> }).collect_view()}
+                        </ul>
+                        <p class="mt-1 break-words text-xs text-stone-600">{format!("Your reason: {}", r.reason)}</p>
+                        {r.answer.clone().map(|a| view! { <p class="mt-2 break-words text-stone-800">{format!("From us: {a}")}</p> })}
+                        {(r.state == ReturnState::Approved).then(|| r.instructions.clone()).flatten().map(|i| view! {
+                            <p class="mt-2 whitespace-pre-line rounded-xl bg-teal-50 p-3 text-teal-900" data-testid="return-instructions">{i}</p>
+                        })}
+                        {r.refund.map(|(amount, state)| view! { <p class="mt-1 font-semibold">{format!("Refund {} · {}", amount.format(), state.label())}</p> })}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+    .into_any()
+}
+
+/// Asking to return delivered items: how many of each, and why.
+#[component]
+fn ReturnForm(
+    number: i64,
+    access: String,
+    closes: String,
+    lines: Vec<ReturnableLine>,
+    key: String,
+) -> impl IntoView {
+    let ask = ServerAction::<RequestReturn>::new();
+    let outcome: Signal<Outcome<()>> = ask.value().into();
+    let rows = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let field = format!("lines[{i}][quantity]");
+            let id = format!("return-{i}");
+            let kept = crate::form_errors::kept(&field).unwrap_or_else(|| "0".to_owned());
+            let options = (0..=l.returnable)
+                .map(|n| {
+                    let chosen = n.to_string() == kept;
+                    view! { <option value=n.to_string() selected=chosen>{n.to_string()}</option> }
+                })
+                .collect_view();
+            let error = {
+                let field = field.clone();
+                move || outcome.get().and_then(Result::err).and_then(|e| e.field(&field))
+            };
+            let hint_id = format!("{id}-hint");
+            let invalid = {
+                let error = error.clone();
+                move || error().is_some().to_string()
+            };
+            let hint = if l.returnable == l.delivered {
+                format!("{} delivered", l.delivered)
+            } else {
+                format!("{} delivered, {} can be returned", l.delivered, l.returnable)
+            };
+            view! {
+                <li class="flex flex-wrap items-center justify-between gap-3 py-3" data-testid="return-line">
+                    <span>
+                        <label for=id.clone() class="font-medium">{l.name.clone()}</label>
+                        <span id=hint_id.clone() class="block text-xs text-stone-500">{hint}</span>
+                    </span>
+                    <span>
+                        <input type="hidden" name=format!("lines[{i}][id]") value=l.line_id />
+                        <select id=id name=field aria-describedby=hint_id aria-invalid=invalid class="h-11 rounded-xl border border-stone-300 bg-white px-3 focus:border-teal-600 focus:outline-none focus:ring-2 focus:ring-teal-600/30">{options}</select>
+                        {move || error().map(|e| view! { <span role="alert" class="block text-xs font-medium text-rose-800">{e}</span> })}
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section aria-labelledby="return-heading" class="mt-8 rounded-2xl border border-stone-200 bg-white p-4">
+            <details open=outcome.get_untracked().is_some_and(|o| o.is_err())>
+                <summary class="cursor-pointer"><h2 id="return-heading" class="inline text-lg font-bold">"Return items"</h2></summary>
+                <p class="mt-1 text-sm text-stone-600">{format!("You can ask to return delivered items until {closes}. We answer by mail and here.")}</p>
+                <ActionForm action=ask attr:class="mt-3 space-y-4" attr:novalidate=true>
+                    {action_error(ask.value())}
+                    <input type="hidden" name="number" value=number />
+                    <input type="hidden" name="key" value=access />
+                    <input type="hidden" name="request" value=key />
+                    <ul class="divide-y divide-stone-100 text-sm">{rows}</ul>
+                    <TextArea name="reason" label="Why are you returning them?" rows=3 maxlength=mercato::orders::returns::MAX_TEXT required=true outcome hint="Too small, not as pictured, arrived damaged…" />
+                    <button type="submit" class=BUTTON>"Ask to return"</button>
+                </ActionForm>
+            </details>
+        </section>
     }
 }
 

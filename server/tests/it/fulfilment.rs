@@ -5,39 +5,20 @@
 //! text.
 
 use crate::common::checkout;
-use crate::common::{account_signed_in, seeded_app, seeded_db, staff_role_with, Shop, PASSWORD};
+use crate::common::{account_signed_in, seeded_app, seeded_db, staff_role_with, Shop};
 use mercato::accounts::Role;
-use mercato::admin::{Missing, Permission, Staff};
+use mercato::admin::{Missing, Permission};
 use mercato::checkout::place::Placed;
 use mercato::error::Rule;
 use mercato::orders::fulfil::{self, ShipError, ShipLineForm, ShipRequest, Shipped};
-use mercato::orders::lifecycle::{record_payment, Outcome, PaymentReport};
 use mercato::orders::{FulfilmentState, OrderStatus, PaymentState};
 use mercato::Error;
 
-async fn staff_with(shop: &Shop, email: &str, permissions: &[Permission]) -> Staff {
-    let user = mercato::accounts::store::upsert_with_role(&shop.pool, email, PASSWORD, Role::Staff)
-        .await
-        .expect("a staff account");
-    Staff::with_permissions(user, permissions)
-}
+use crate::common::checkout::staff_with;
 
 /// A guest's paid order of `units` units of one variant.
 async fn paid_order(shop: &Shop, token: &str, units: u32) -> Placed {
-    let (placed, _) = checkout::unpaid_order(shop, token, units).await;
-    let report = PaymentReport {
-        order_id: placed.id,
-        provider: "test",
-        amount: placed.total,
-        outcome: Outcome::Succeeded {
-            reference: format!("paid-{token}"),
-        },
-        event_id: None,
-    };
-    record_payment(&shop.pool, &report, "https://shop.example")
-        .await
-        .expect("paid");
-    placed
+    checkout::paid_order(shop, token, units).await.0
 }
 
 async fn line_of(shop: &Shop, order: &Placed) -> i64 {

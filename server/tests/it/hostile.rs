@@ -62,6 +62,17 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         anyone("flash", &[]),
         anyone("shop_info", &[]),
         anyone("order", &["number", "key"]),
+        anyone(
+            "order/return",
+            &[
+                "number",
+                "key",
+                "request",
+                "lines[0][id]",
+                "lines[0][quantity]",
+                "reason",
+            ],
+        ),
         anyone("account/orders", &[]),
         anyone("account/me", &[]),
         anyone("account/register", &["email", "password", "password_again"]),
@@ -229,6 +240,27 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
             Who::Staff,
         ),
         ("admin/orders/cancel", vec!["number", "reason"], Who::Staff),
+        ("admin/returns", vec!["show", "after"], Who::Staff),
+        (
+            "admin/returns/answer",
+            vec!["number", "id", "decision", "message"],
+            Who::Staff,
+        ),
+        (
+            "admin/returns/receive",
+            vec!["number", "id", "restock[0][id]", "restock[0][quantity]"],
+            Who::Staff,
+        ),
+        (
+            "admin/returns/refund",
+            vec!["number", "id", "shipping", "amount", "currency", "key"],
+            Who::Staff,
+        ),
+        (
+            "admin/returns/policy",
+            vec!["days", "instructions"],
+            Who::Staff,
+        ),
         (
             "admin/inventory/variant",
             vec!["variant", "before"],

@@ -32,6 +32,7 @@ mod permissions;
 mod product_edit;
 mod products;
 mod refunds;
+mod returns;
 mod roles;
 mod security;
 mod sessions;

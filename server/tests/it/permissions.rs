@@ -48,6 +48,11 @@ struct Fixture {
     /// the refund.
     retry_order: i64,
     retry_refund: i64,
+    /// Returns waiting for an answer, for the parcel, and for their refund: each the
+    /// order's number, the return, and its line.
+    requested_return: (i64, i64, i64),
+    approved_return: (i64, i64, i64),
+    received_return: (i64, i64, i64),
 }
 
 type Body = fn(&Fixture) -> String;
@@ -161,6 +166,22 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
         // The unpaid order: its cancellation needs only the orders permission.
         ("orders/cancel", P(Permission::Orders), |f| {
             format!("number={}&reason=The+customer+asked", f.order)
+        }),
+        ("returns", P(Permission::Orders), |_| "show=open".to_owned()),
+        ("returns/answer", P(Permission::Orders), |f| {
+            let (number, id, _) = f.requested_return;
+            format!("number={number}&id={id}&decision=approve")
+        }),
+        ("returns/receive", P(Permission::Orders), |f| {
+            let (number, id, line) = f.approved_return;
+            format!("number={number}&id={id}&restock[0][id]={line}&restock[0][quantity]=1")
+        }),
+        ("returns/refund", P(Permission::Refunds), |f| {
+            let (number, id, _) = f.received_return;
+            format!("number={number}&id={id}&currency=EUR")
+        }),
+        ("returns/policy", P(Permission::Settings), |_| {
+            "days=45&instructions=Send+it+to+the+shop".to_owned()
         }),
         ("staff", P(Permission::Staff), |_| String::new()),
         ("staff/role", P(Permission::Staff), |f| {
@@ -285,7 +306,39 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
     .fetch_one(&app.pool)
     .await
     .expect("a refund waiting for the provider");
+    // A return of one unit of `order`'s line, in `state`.
+    let return_of = |order: mercato::checkout::place::Placed, state: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            let (id, line): (i64, i64) = sqlx::query_as(
+                "WITH l AS (SELECT id FROM order_lines WHERE order_id = $1),
+                      r AS (INSERT INTO returns (order_id, reason, request_key, state,
+                                                 answered_at, received_at)
+                            SELECT $1, 'Too small', md5($2) || md5($2), $2,
+                                   CASE WHEN $2 <> 'requested' THEN now() END,
+                                   CASE WHEN $2 = 'received' THEN now() END
+                            RETURNING id)
+                 INSERT INTO return_lines (return_id, order_line_id, quantity)
+                 SELECT r.id, l.id, 1 FROM r, l RETURNING return_id, order_line_id",
+            )
+            .bind(order.id)
+            .bind(state)
+            .fetch_one(&pool)
+            .await
+            .expect("a return");
+            (order.number.0, id, line)
+        }
+    };
+    let requested_return =
+        return_of(paid_for_real("permission-test-order-6").await, "requested").await;
+    let approved_return =
+        return_of(paid_for_real("permission-test-order-7").await, "approved").await;
+    let received_return =
+        return_of(paid_for_real("permission-test-order-8").await, "received").await;
     let fixture = Fixture {
+        requested_return,
+        approved_return,
+        received_return,
         refund_order: refund_order.number.0,
         refund_line: sqlx::query_scalar("SELECT id FROM order_lines WHERE order_id = $1")
             .bind(refund_order.id)

@@ -5,12 +5,10 @@
 //! and the coupon use, refunding a paid order in full; bad requests change nothing.
 
 use crate::common::checkout;
-use crate::common::{seeded_db, Shop, PASSWORD};
-use mercato::accounts::Role;
-use mercato::admin::{Permission, Staff};
+use crate::common::{seeded_db, Shop};
+use mercato::admin::Permission;
 use mercato::checkout::place::Placed;
 use mercato::error::Rule;
-use mercato::orders::lifecycle::{record_payment, Outcome, PaymentReport};
 use mercato::orders::refund::{self, RefundChoice, RefundError, RefundLineForm, Refunded};
 use mercato::payments::test_provider::TestProvider;
 use mercato::payments::Payments;
@@ -19,33 +17,7 @@ use rust_decimal::Decimal;
 
 const URL: &str = "https://shop.example";
 
-async fn staff_with(shop: &Shop, email: &str, permissions: &[Permission]) -> Staff {
-    let user = mercato::accounts::store::upsert_with_role(&shop.pool, email, PASSWORD, Role::Staff)
-        .await
-        .expect("a staff account");
-    Staff::with_permissions(user, permissions)
-}
-
-/// A guest's order of `units` units of one variant, paid with the test provider.
-async fn paid_order(shop: &Shop, token: &str, units: u32) -> (Placed, i64) {
-    let (placed, variant) = checkout::unpaid_order(shop, token, units).await;
-    record_payment(
-        &shop.pool,
-        &PaymentReport {
-            order_id: placed.id,
-            provider: "test",
-            amount: placed.total,
-            outcome: Outcome::Succeeded {
-                reference: format!("test_{token}"),
-            },
-            event_id: None,
-        },
-        URL,
-    )
-    .await
-    .expect("paid");
-    (placed, variant)
-}
+use crate::common::checkout::{paid_order, staff_with};
 
 async fn scalar<T>(shop: &Shop, sql: &str, id: i64) -> T
 where

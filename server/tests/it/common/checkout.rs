@@ -119,3 +119,38 @@ pub async fn unpaid_order(app: &Shop, token: &str, quantity: u32) -> (Placed, i6
     let placed = place(&app.pool, &c, &reviewed).await.expect("placed");
     (placed, variant)
 }
+
+/// [`unpaid_order`], paid in full with the test provider: (the order, its variant).
+pub async fn paid_order(app: &Shop, token: &str, quantity: u32) -> (Placed, i64) {
+    let (placed, variant) = unpaid_order(app, token, quantity).await;
+    let report = mercato::orders::lifecycle::PaymentReport {
+        order_id: placed.id,
+        provider: "test",
+        amount: placed.total,
+        outcome: mercato::orders::lifecycle::Outcome::Succeeded {
+            reference: format!("test_{token}"),
+        },
+        event_id: None,
+    };
+    mercato::orders::lifecycle::record_payment(&app.pool, &report, "https://shop.example")
+        .await
+        .expect("paid");
+    (placed, variant)
+}
+
+/// A staff account `email` acting with exactly `permissions`.
+pub async fn staff_with(
+    app: &Shop,
+    email: &str,
+    permissions: &[mercato::admin::Permission],
+) -> mercato::admin::Staff {
+    let user = mercato::accounts::store::upsert_with_role(
+        &app.pool,
+        email,
+        super::PASSWORD,
+        mercato::accounts::Role::Staff,
+    )
+    .await
+    .expect("a staff account");
+    mercato::admin::Staff::with_permissions(user, permissions)
+}
