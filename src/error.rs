@@ -91,6 +91,10 @@ pub enum Rule {
     /// window, already returned).
     #[error("{0}")]
     Return(crate::orders::returns::ReturnError),
+    /// A step on a customer's account the rules refuse (not an administrator, an
+    /// anonymised account, too many reset mails).
+    #[error("{0}")]
+    Customer(crate::accounts::customers::CustomerError),
 }
 
 /// Each area's error is a [`Rule`], and so an [`Error`]: `?` lifts it.
@@ -124,6 +128,7 @@ rules!(
     Ship(crate::orders::fulfil::ShipError),
     Refund(crate::orders::refund::RefundError),
     Return(crate::orders::returns::ReturnError),
+    Customer(crate::accounts::customers::CustomerError),
 );
 
 impl Error {

@@ -82,6 +82,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("orders") view=admin::OrdersPage ssr=SsrMode::Async />
                     <Route path=path!("orders/:number") view=admin::OrderDetailPage ssr=SsrMode::Async />
                     <Route path=path!("returns") view=admin::ReturnsPage ssr=SsrMode::Async />
+                    // A level of its own: the back office is at Leptos's 16 routes a level.
+                    <ParentRoute path=path!("customers") view=Outlet ssr=SsrMode::Async>
+                        <Route path=path!("") view=admin::CustomersPage ssr=SsrMode::Async />
+                        <Route path=path!(":id") view=admin::CustomerPage ssr=SsrMode::Async />
+                    </ParentRoute>
                     <Route path=path!("products") view=admin::ProductsPage ssr=SsrMode::Async />
                     <Route path=path!("products/bulk") view=admin::BulkConfirmPage ssr=SsrMode::Async />
                     <Route path=path!("products/new") view=admin::ProductEditorPage ssr=SsrMode::Async />

@@ -70,6 +70,10 @@ pub fn router(state: AppState, request_timeout: Duration, page_cache: Duration) 
         )
         .route(app::admin::EXPORT_PATH, get(export_catalog))
         .route(mercato::orders::staff::EXPORT_PATH, get(export_orders))
+        .route(
+            mercato::accounts::customers::EXPORT_ROUTE,
+            get(export_customer),
+        )
         .route("/robots.txt", get(robots))
         .route("/webhooks/stripe", post(stripe_webhook))
         // The bundle, straight from disk: the .br/.gz files a release build writes beside
@@ -308,6 +312,39 @@ async fn export_orders(
     let filter = orders::OrderQuery::from_params(orders::PARAMS.map(get)).starting(None);
     match orders::export(state.pool.clone(), &staff, filter) {
         Ok(pages) => csv_download("orders.csv", turn, pages),
+        Err(error) => refused(app::error::AppError::from(error)),
+    }
+}
+
+/// Everything the shop keeps about customer `id`, as a JSON download, for an
+/// administrator (audited).
+async fn export_customer(
+    State(state): State<AppState>,
+    axum::Extension(check): axum::Extension<app::session::Check>,
+    session: tower_sessions::Session,
+    Path(id): Path<String>,
+) -> Response {
+    let permission = mercato::admin::Permission::Customers;
+    let staff = match may_export(&check, &session, &state, permission).await {
+        Ok(staff) => staff,
+        Err(refused) => return refused,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return refused(app::error::AppError::NotFound);
+    };
+    match mercato::accounts::customers::export(&state.pool, &staff, id).await {
+        Ok(data) => (
+            [
+                (header::CONTENT_TYPE, "application/json".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"customer-{id}.json\""),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            serde_json::to_string_pretty(&data).unwrap_or_default(),
+        )
+            .into_response(),
         Err(error) => refused(app::error::AppError::from(error)),
     }
 }

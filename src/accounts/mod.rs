@@ -14,6 +14,7 @@ pub mod store;
 pub mod verify;
 
 pub mod address;
+pub mod customers;
 pub mod regions;
 pub mod session;
 pub mod staff;

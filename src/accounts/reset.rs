@@ -44,17 +44,35 @@ pub async fn request_reset(
         tracing::info!("password reset asked for an email without an account");
         return Ok(());
     };
-    if Link::Reset.sent_last_hour(&mut tx, user.id).await? >= RESETS_PER_HOUR {
-        tracing::warn!(user = user.id, "password reset asked too often; ignored");
+    if let Err(sent) = send_link(&mut tx, user.id, &user.email, public_url).await? {
+        tracing::warn!(
+            user = user.id,
+            sent,
+            "password reset asked too often; ignored"
+        );
         return Ok(());
     }
-    let token = Link::Reset
-        .create(&mut tx, user.id, RESET_VALID_MINUTES)
-        .await?;
-    let link = format!("{public_url}/account/reset?token={token}");
-    mail::enqueue(&mut tx, &reset_mail(&user.email, &link)).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Queues a reset link for account `user` (`email`), unless it was sent
+/// [`RESETS_PER_HOUR`] in the last hour already (`Err` with how many), in the caller's
+/// transaction.
+pub(crate) async fn send_link(
+    conn: &mut sqlx::PgConnection,
+    user: i64,
+    email: &str,
+    public_url: &str,
+) -> Result<Result<(), i64>, Error> {
+    let sent = Link::Reset.sent_last_hour(conn, user).await?;
+    if sent >= RESETS_PER_HOUR {
+        return Ok(Err(sent));
+    }
+    let token = Link::Reset.create(conn, user, RESET_VALID_MINUTES).await?;
+    let link = format!("{public_url}/account/reset?token={token}");
+    mail::enqueue(conn, &reset_mail(email, &link)).await?;
+    Ok(Ok(()))
 }
 
 fn reset_mail(to: &str, link: &str) -> Message {

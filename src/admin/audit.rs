@@ -25,6 +25,14 @@ crate::text_enum! {
         OrderRefund = "order.refund",
         /// A return answered, received or refunded.
         OrderReturn = "order.return",
+        /// A staff note about a customer.
+        CustomerNote = "customer.note",
+        /// A password reset mail sent for a customer.
+        CustomerReset = "customer.reset",
+        /// A customer's data downloaded.
+        CustomerExport = "customer.export",
+        /// A customer anonymised.
+        CustomerAnonymise = "customer.anonymise",
         /// A staff member was made an admin or given another staff role.
         StaffRole = "staff.role",
         StaffDeactivate = "staff.deactivate",
@@ -66,6 +74,10 @@ impl Action {
             Action::OrderShip => "Shipped items of an order",
             Action::OrderRefund => "Refunded an order",
             Action::OrderReturn => "Dealt with a return",
+            Action::CustomerNote => "Added a note to a customer",
+            Action::CustomerReset => "Sent a customer a password reset mail",
+            Action::CustomerExport => "Downloaded a customer's data",
+            Action::CustomerAnonymise => "Anonymised a customer",
             Action::StaffRole => "Changed a staff member's role",
             Action::StaffDeactivate => "Deactivated a staff account",
             Action::StaffReactivate => "Reactivated a staff account",

@@ -122,6 +122,12 @@ impl Staff {
         self.user.id
     }
 
+    /// Whether this is an administrator (who alone may take a customer's data out or
+    /// erase it).
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+
     pub fn may(&self, permission: Permission) -> bool {
         self.permissions.contains(&permission)
     }

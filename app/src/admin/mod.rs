@@ -6,6 +6,7 @@
 
 mod audit;
 mod categories;
+mod customers;
 mod imports;
 mod inventory;
 mod orders;
@@ -17,6 +18,7 @@ mod staff;
 
 pub use audit::AuditPage;
 pub use categories::{CategoriesPage, CategoryPage};
+pub use customers::{CustomerPage, CustomersPage};
 pub use imports::{ImportPage, ImportsPage, EXPORT_PATH};
 pub use inventory::{InventoryPage, VariantStockPage};
 pub use orders::{OrderDetailPage, OrdersPage};
@@ -159,6 +161,7 @@ const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("Dashboard", "/admin", None),
     ("Orders", "/admin/orders", Some(Permission::Orders)),
     ("Returns", "/admin/returns", Some(Permission::Orders)),
+    ("Customers", "/admin/customers", Some(Permission::Customers)),
     ("Products", "/admin/products", Some(Permission::Catalog)),
     ("Categories", "/admin/categories", Some(Permission::Catalog)),
     (

@@ -531,9 +531,15 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
                     <p class="mt-2 break-all text-sm" data-testid="order-email">{order.email.clone()}</p>
                     <p class="mt-1 text-sm text-stone-600" data-testid="customer-account">
                         {match customer {
-                            Some(c) if c.email.eq_ignore_ascii_case(&order.email) => format!("Placed from their account (no. {})", c.id),
-                            Some(c) => format!("Placed from the account {} (no. {})", c.email, c.id),
-                            None => "Placed as a guest".to_owned(),
+                            Some(c) => {
+                                let text = if c.email.eq_ignore_ascii_case(&order.email) {
+                                    format!("Placed from their account (no. {})", c.id)
+                                } else {
+                                    format!("Placed from the account {} (no. {})", c.email, c.id)
+                                };
+                                view! { <a href=format!("{}/{}", mercato::accounts::customers::LIST_PATH, c.id) class="font-semibold text-teal-800 underline">{text}</a> }.into_any()
+                            }
+                            None => "Placed as a guest".into_any(),
                         }}
                     </p>
                 </section>
@@ -563,20 +569,7 @@ fn Notes(number: i64, notes: Vec<mercato::orders::staff::OrderNote>) -> impl Int
         <section aria-labelledby="notes-heading" class=CARD>
             <h2 id="notes-heading" class="text-lg font-bold">"Staff notes"</h2>
             <p class="mt-1 text-xs text-stone-600">"Only staff see these; the customer never does."</p>
-            {if notes.is_empty() {
-                view! { <p class="mt-3 text-sm text-stone-600">"No notes yet."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="mt-3 space-y-3 text-sm">
-                        {notes.into_iter().map(|n| view! {
-                            <li class="rounded-xl bg-stone-50 p-3" data-testid="order-note">
-                                <p class="whitespace-pre-line break-words">{n.body}</p>
-                                <p class="mt-1 text-xs text-stone-500">{format!("{} · {} UTC", n.by, n.at)}</p>
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
+            {note_list(notes, "order-note")}
             <ActionForm action=add attr:class="mt-4 space-y-3" attr:novalidate=true>
                 {action_error(add.value())}
                 <input type="hidden" name="number" value=number />
@@ -585,6 +578,27 @@ fn Notes(number: i64, notes: Vec<mercato::orders::staff::OrderNote>) -> impl Int
             </ActionForm>
         </section>
     }
+}
+
+/// Staff notes, oldest first, each with who wrote it and when (`testid` on each).
+pub(super) fn note_list(
+    notes: Vec<mercato::orders::staff::OrderNote>,
+    testid: &'static str,
+) -> AnyView {
+    if notes.is_empty() {
+        return view! { <p class="mt-3 text-sm text-stone-600">"No notes yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="mt-3 space-y-3 text-sm">
+            {notes.into_iter().map(|n| view! {
+                <li class="rounded-xl bg-stone-50 p-3" data-testid=testid>
+                    <p class="whitespace-pre-line break-words">{n.body}</p>
+                    <p class="mt-1 text-xs text-stone-500">{format!("{} · {} UTC", n.by, n.at)}</p>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 #[component]

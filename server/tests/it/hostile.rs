@@ -241,6 +241,15 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ),
         ("admin/orders/cancel", vec!["number", "reason"], Who::Staff),
         ("admin/returns", vec!["show", "after"], Who::Staff),
+        ("admin/customers", vec!["q", "after"], Who::Staff),
+        ("admin/customers/detail", vec!["id"], Who::Staff),
+        ("admin/customers/note", vec!["id", "body"], Who::Staff),
+        ("admin/customers/reset", vec!["id"], Who::Staff),
+        (
+            "admin/customers/anonymise",
+            vec!["id", "confirm"],
+            Who::Staff,
+        ),
         (
             "admin/returns/answer",
             vec!["number", "id", "decision", "message"],

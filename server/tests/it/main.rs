@@ -18,6 +18,7 @@ mod checkout;
 mod checkout_pages;
 mod constraints;
 mod coupons;
+mod customers;
 mod fulfilment;
 mod hostile;
 mod images;

@@ -13,6 +13,8 @@ use std::collections::BTreeSet;
 enum Needs {
     AnyStaff,
     Permission(Permission),
+    /// An administrator (staff with every permission are refused).
+    Admin,
 }
 
 /// What the calls with the permission act on.
@@ -53,6 +55,9 @@ struct Fixture {
     requested_return: (i64, i64, i64),
     approved_return: (i64, i64, i64),
     received_return: (i64, i64, i64),
+    /// A customer's account, and one to anonymise.
+    customer: i64,
+    erased_customer: i64,
 }
 
 type Body = fn(&Fixture) -> String;
@@ -182,6 +187,21 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
         }),
         ("returns/policy", P(Permission::Settings), |_| {
             "days=45&instructions=Send+it+to+the+shop".to_owned()
+        }),
+        ("customers", P(Permission::Customers), |_| {
+            "q=carol".to_owned()
+        }),
+        ("customers/detail", P(Permission::Customers), |f| {
+            format!("id={}", f.customer)
+        }),
+        ("customers/note", P(Permission::Customers), |f| {
+            format!("id={}&body=Called+about+a+parcel", f.customer)
+        }),
+        ("customers/reset", P(Permission::Customers), |f| {
+            format!("id={}", f.customer)
+        }),
+        ("customers/anonymise", Needs::Admin, |f| {
+            format!("id={}&confirm=yes", f.erased_customer)
         }),
         ("staff", P(Permission::Staff), |_| String::new()),
         ("staff/role", P(Permission::Staff), |f| {
@@ -335,7 +355,20 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
         return_of(paid_for_real("permission-test-order-7").await, "approved").await;
     let received_return =
         return_of(paid_for_real("permission-test-order-8").await, "received").await;
+    account_signed_in(&app, "erase-me@example.com", Role::Customer, None).await;
+    let account = |email: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_one(&pool)
+                .await
+                .expect("an account")
+        }
+    };
     let fixture = Fixture {
+        customer: account("carol@example.com").await,
+        erased_customer: account("erase-me@example.com").await,
         requested_return,
         approved_return,
         received_return,
@@ -439,6 +472,15 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
         );
         let allowed = match needs {
             Needs::AnyStaff => dashboard_only.clone(),
+            Needs::Admin => {
+                let everything = staff_with(&app, "everything@example.com", &Permission::ALL).await;
+                assert_eq!(
+                    status(Some(everything)).await,
+                    403,
+                    "{path} as staff with every permission, not an administrator"
+                );
+                account_signed_in(&app, "an-admin@example.com", Role::Admin, None).await
+            }
             Needs::Permission(needed) => {
                 let others: Vec<Permission> = Permission::ALL
                     .into_iter()
