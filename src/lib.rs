@@ -17,6 +17,7 @@ pub mod money;
 pub mod orders;
 pub mod payments;
 pub mod shop;
+pub mod text;
 
 #[cfg(feature = "server")]
 pub mod cache;

@@ -145,10 +145,6 @@ impl From<mercato::Error> for AppError {
     fn from(e: mercato::Error) -> Self {
         match e {
             mercato::Error::NotFound => AppError::NotFound,
-            // Staff who are not administrators: refused like a missing permission.
-            mercato::Error::Rule(Rule::Customer(
-                mercato::accounts::customers::CustomerError::AdminOnly,
-            )) => AppError::Forbidden(None),
             mercato::Error::Rule(broken) => AppError::Rule(broken),
             mercato::Error::Fields(errors) => AppError::Fields(errors),
             mercato::Error::PaymentService(detail) => {

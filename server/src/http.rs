@@ -316,15 +316,15 @@ async fn export_orders(
     }
 }
 
-/// Everything the shop keeps about customer `id`, as a JSON download, for an
-/// administrator (audited).
+/// What the shop keeps about customer `id`, as a JSON download, for staff with the
+/// customer data permission (audited).
 async fn export_customer(
     State(state): State<AppState>,
     axum::Extension(check): axum::Extension<app::session::Check>,
     session: tower_sessions::Session,
     Path(id): Path<String>,
 ) -> Response {
-    let permission = mercato::admin::Permission::Customers;
+    let permission = mercato::admin::Permission::CustomerData;
     let staff = match may_export(&check, &session, &state, permission).await {
         Ok(staff) => staff,
         Err(refused) => return refused,

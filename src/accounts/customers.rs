@@ -1,6 +1,6 @@
 //! Customers as staff see them: a list with search, each account's order count and what
 //! it spent; an account's page with its orders, addresses and staff notes; a password
-//! reset mail sent for them; and, for an administrator, the account's data as JSON and
+//! reset mail sent for them; and, with the customer data permission, the account's data as JSON and
 //! its anonymisation (orders keep their lines and totals; the email, the address book
 //! and the addresses and emails on its orders, mails and coupon uses are gone). Every
 //! change is audited in its own transaction, without the customer's personal data (the
@@ -46,13 +46,7 @@ impl CustomerQuery {
     /// From the list's URL (`q`, `after`); what cannot be read is left out.
     pub fn from_params(q: Option<&str>, after: Option<&str>) -> CustomerQuery {
         CustomerQuery {
-            q: q.unwrap_or_default()
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(Self::MAX_SEARCH)
-                .collect::<String>()
-                .trim()
-                .to_owned(),
+            q: crate::text::search(q.unwrap_or_default(), Self::MAX_SEARCH),
             after: after.and_then(|a| a.trim().parse().ok()),
         }
     }
@@ -91,8 +85,7 @@ pub fn placeholder_email(id: i64) -> String {
     format!("anonymised-{id}@anonymised")
 }
 
-/// A staff note about a customer: the same as an order's.
-pub use crate::orders::staff::OrderNote as CustomerNote;
+use crate::admin::StaffNote;
 
 /// One customer whole, for their staff page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,17 +100,15 @@ pub struct Customer {
     pub orders: Vec<OrderSummary>,
     pub spent: Vec<Money>,
     pub addresses: Vec<SavedAddress>,
-    pub notes: Vec<CustomerNote>,
-    /// Whether the reader may download the data and anonymise the account (an
-    /// administrator).
-    pub may_erase: bool,
+    pub notes: Vec<StaffNote>,
+    /// Whether the reader may download the data and anonymise the account (the
+    /// customer data permission).
+    pub may_take_data: bool,
 }
 
 /// Why a step on a customer was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum CustomerError {
-    #[error("Only an administrator may download or anonymise a customer's data.")]
-    AdminOnly,
     #[error("This account is anonymised: there is nobody to write to or about.")]
     Anonymised,
     #[error("This customer has orders still under way (unpaid, not yet delivered, or with a return open): anonymise them once those are done, so nothing paid for is lost.")]
@@ -235,7 +226,7 @@ mod server {
             .unwrap_or_default();
         drop(conn);
         let notes = sqlx::query_as!(
-            CustomerNote,
+            StaffNote,
             r#"SELECT body, staff_email AS by,
                       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS "at!"
                FROM customer_notes WHERE user_id = $1 ORDER BY id"#,
@@ -253,7 +244,7 @@ mod server {
             spent,
             addresses: crate::accounts::address::store::list(pool, id).await?,
             notes,
-            may_erase: staff.is_admin(),
+            may_take_data: staff.may(Permission::CustomerData),
         })
     }
 
@@ -281,7 +272,7 @@ mod server {
     /// Adds a staff note to customer `id`. Needs the customers permission.
     pub async fn add_note(pool: &PgPool, staff: &Staff, id: i64, body: &str) -> Result<(), Error> {
         staff.require(Permission::Customers)?;
-        let body = crate::orders::staff::parse_note(body)?;
+        let body = crate::admin::parse_note(body)?;
         let mut tx = pool.begin().await?;
         let (_, anonymised) = lock(&mut tx, id).await?;
         if anonymised {
@@ -350,12 +341,9 @@ mod server {
 
     /// What the shop keeps about customer `id`, as JSON: the account, its address
     /// book, its orders (lines, totals, addresses, payments, parcels, history,
-    /// returns) and staff notes. Only an administrator; audited.
+    /// returns) and staff notes. Needs the customer data permission; audited.
     pub async fn export(pool: &PgPool, staff: &Staff, id: i64) -> Result<serde_json::Value, Error> {
-        staff.require(Permission::Customers)?;
-        if !staff.is_admin() {
-            return Err(CustomerError::AdminOnly.into());
-        }
+        staff.require(Permission::CustomerData)?;
         let mut tx = pool.begin().await?;
         lock(&mut tx, id).await?;
         let data = sqlx::query_scalar!(
@@ -421,13 +409,10 @@ mod server {
     /// nothing), its password (it can no longer sign in; its sessions end), its address
     /// book and staff notes; its orders lose the email, name and addresses they were
     /// placed with, what it wrote about returns is erased, and mail waiting for it is
-    /// not sent. Only an administrator; audited (without the data that is gone).
+    /// not sent. Needs the customer data permission; audited (without the data that is gone).
     /// Staff's own notes on its orders and refunds stay: say nothing personal there.
     pub async fn anonymise(pool: &PgPool, staff: &Staff, id: i64) -> Result<(), Error> {
-        staff.require(Permission::Customers)?;
-        if !staff.is_admin() {
-            return Err(CustomerError::AdminOnly.into());
-        }
+        staff.require(Permission::CustomerData)?;
         let mut tx = pool.begin().await?;
         let (email, anonymised) = lock(&mut tx, id).await?;
         if anonymised {
@@ -439,9 +424,10 @@ mod server {
                    AND (o.status IN ('pending_payment', 'paid', 'fulfilled')
                         OR (o.status = 'partially_refunded' AND o.fulfilment_state <> 'delivered')
                         OR EXISTS (SELECT 1 FROM returns r WHERE r.order_id = o.id
-                                   AND r.state IN ('requested', 'approved', 'received')))
+                                   AND r.state = ANY($2)))
                ) AS "open!""#,
             id,
+            &crate::orders::returns::open_states(),
         )
         .fetch_one(&mut *tx)
         .await?;

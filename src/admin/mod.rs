@@ -18,6 +18,34 @@ pub fn keyset_page<T, C>(rows: &mut Vec<T>, per_page: i64, cursor: impl Fn(&T) -
 }
 
 use crate::accounts::{Role, User};
+
+/// A staff-only note (on an order, on a customer): what it says, who wrote it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffNote {
+    pub body: String,
+    /// Who wrote it (their email then).
+    pub by: String,
+    /// `YYYY-MM-DD HH:MM` (UTC).
+    pub at: String,
+}
+
+/// The longest note, in characters.
+pub const MAX_NOTE: usize = 2000;
+
+/// A note as staff typed it: trimmed, not empty, at most [`MAX_NOTE`] characters. Lines
+/// and tabs stay; other control characters go.
+pub fn parse_note(body: &str) -> Result<String, crate::Error> {
+    let Some(body) = crate::text::typed(body, usize::MAX) else {
+        return Err(crate::Error::field("body", "Write the note first."));
+    };
+    if body.chars().count() > MAX_NOTE {
+        return Err(crate::Error::field(
+            "body",
+            format!("A note holds at most {MAX_NOTE} characters: split it in two."),
+        ));
+    }
+    Ok(body)
+}
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -36,6 +64,8 @@ crate::text_enum! {
         Refunds = "refunds",
         /// Customers' accounts and data.
         Customers = "customers",
+        /// A customer's data taken out of the shop (downloaded) or erased (anonymised).
+        CustomerData = "customer_data",
         /// Coupons.
         Discounts = "discounts",
         /// Shipping, tax and shop settings.
@@ -53,7 +83,8 @@ impl Permission {
             Permission::Inventory => "Stock levels and their movements",
             Permission::Orders => "Orders: fulfil, cancel",
             Permission::Refunds => "Money back to customers",
-            Permission::Customers => "Customers' accounts and data",
+            Permission::Customers => "Customers' accounts: find, note, send a reset mail",
+            Permission::CustomerData => "Download or anonymise a customer's data",
             Permission::Discounts => "Coupons",
             Permission::Settings => "Shipping, tax and the shop's settings",
             Permission::Staff => "Staff accounts and their roles",
@@ -120,12 +151,6 @@ impl Staff {
 
     pub fn id(&self) -> i64 {
         self.user.id
-    }
-
-    /// Whether this is an administrator (who alone may take a customer's data out or
-    /// erase it).
-    pub fn is_admin(&self) -> bool {
-        self.user.role == Role::Admin
     }
 
     pub fn may(&self, permission: Permission) -> bool {
@@ -266,5 +291,18 @@ mod tests {
             Missing(Permission::Refunds).to_string(),
             "This needs the refunds permission. Ask an administrator if you need it."
         );
+    }
+
+    #[test]
+    fn notes_are_trimmed_and_bounded() {
+        assert_eq!(
+            parse_note("  Called: will pick up  ").ok().as_deref(),
+            Some("Called: will pick up")
+        );
+        assert!(parse_note("   ").is_err());
+        assert!(parse_note("\0\r").is_err());
+        assert_eq!(parse_note("a\0b\r\nc").ok().as_deref(), Some("ab\nc"));
+        assert!(parse_note(&"é".repeat(MAX_NOTE)).is_ok());
+        assert!(parse_note(&"é".repeat(MAX_NOTE + 1)).is_err());
     }
 }

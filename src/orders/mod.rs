@@ -235,7 +235,8 @@ pub struct OrderView {
     pub refunds: Vec<refund::Refund>,
     /// Returns asked for, oldest first.
     pub returns: Vec<returns::Return>,
-    /// What the customer may return now (`None` on staff's pages).
+    /// What the customer may return now: filled in for the customer's order page
+    /// (`read::order`), `None` elsewhere (staff's pages, mails).
     pub return_offer: Option<returns::ReturnOffer>,
     /// For the guest's link; shown only to whoever may see the order anyway.
     pub access_key: String,
@@ -265,17 +266,6 @@ pub struct OrderSummary {
     pub placed: String,
     pub total: Money,
     pub items: u32,
-}
-
-/// Words typed into a form: control characters (but lines and tabs) left out, trimmed,
-/// and between 1 and `max` characters (`None` otherwise).
-pub(crate) fn typed(body: &str, max: usize) -> Option<String> {
-    let body: String = body
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect();
-    let body = body.trim();
-    (!body.is_empty() && body.chars().count() <= max).then(|| body.to_owned())
 }
 
 #[cfg(test)]

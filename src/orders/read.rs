@@ -39,10 +39,15 @@ struct OrderRow {
 }
 
 /// The order `number`, if `viewer` may see it; "not found" otherwise (never "forbidden":
-/// that would say the number exists).
+/// that would say the number exists). Its customer is also told what they may return
+/// now ([`OrderView::return_offer`]: only the order page asks that).
 pub async fn order(pool: &PgPool, number: i64, viewer: Viewer<'_>) -> Result<OrderView, Error> {
     let mut conn = pool.acquire().await?;
-    order_on_conn(&mut conn, number, viewer).await
+    let mut view = order_on_conn(&mut conn, number, viewer).await?;
+    if !matches!(viewer, Viewer::Staff(_)) {
+        view.return_offer = Some(super::returns::offer(&mut conn, view.id).await?);
+    }
+    Ok(view)
 }
 
 /// [`order`] on a connection the caller holds (inside its transaction).
@@ -150,11 +155,7 @@ async fn view(conn: &mut PgConnection, row: OrderRow, staff: bool) -> Result<Ord
             .into_iter()
             .map(|r| if staff { r } else { r.for_customer() })
             .collect(),
-        return_offer: if staff {
-            None
-        } else {
-            Some(super::returns::offer(conn, row.id).await?)
-        },
+        return_offer: None,
         access_key: row.access_key,
     })
 }

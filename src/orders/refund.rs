@@ -242,7 +242,7 @@ impl Refundable {
     /// Whether the refund form has anything to offer: the order took money and some
     /// of it is left.
     pub fn offered(&self) -> bool {
-        may_refund(self.status) && !self.left.is_zero()
+        gives_back(self.status, !self.left.is_zero())
     }
 }
 
@@ -325,6 +325,16 @@ impl RefundChoice {
             return Err(RefundError::Nothing.into());
         }
         Ok(choice)
+    }
+
+    /// Return `return_id`'s refund: its `units` (line, units), put back in stock when
+    /// the parcel came (so not again), with this choice's shipping or amount.
+    pub fn for_return(&self, return_id: i64, units: &[(i64, u32)]) -> RefundChoice {
+        RefundChoice {
+            lines: units.iter().map(|&(line, n)| (line, n, false)).collect(),
+            reason: format!("Return {return_id}"),
+            ..self.clone()
+        }
     }
 
     /// The form's shipping, amount, currency, reason and key, with no lines (a return's
@@ -542,6 +552,12 @@ pub fn may_refund(status: OrderStatus) -> bool {
     )
 }
 
+/// Whether an order in `status` with money paid and not refunded (`money_left`) can
+/// give some of it back: what the refund form and a return both need.
+pub fn gives_back(status: OrderStatus, money_left: bool) -> bool {
+    may_refund(status) && money_left
+}
+
 /// What "Cancel the order" does for an order, if it may be cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Cancel {
@@ -655,7 +671,7 @@ mod server {
                       (SELECT coalesce(sum(xl.quantity), 0) FROM return_lines xl
                        JOIN returns x ON x.id = xl.return_id
                        WHERE xl.order_line_id = l.id
-                         AND x.state IN ('requested', 'approved', 'received')
+                         AND x.state = ANY($2)
                          -- A return whose refund is on its way counts in "refunded".
                          AND NOT EXISTS (SELECT 1 FROM refunds f
                                          WHERE f.return_id = x.id AND f.state <> 'failed'))::int
@@ -665,6 +681,7 @@ mod server {
                LEFT JOIN refunds r ON r.id = rl.refund_id
                WHERE l.order_id = $1 GROUP BY l.id ORDER BY l.id"#,
             order_id,
+            &crate::orders::returns::open_states(),
         )
         .fetch_all(&mut *conn)
         .await?
@@ -892,22 +909,16 @@ mod server {
         choice: &RefundChoice,
         public_url: &str,
     ) -> Result<Refunded, Error> {
-        staff.require(Permission::Refunds)?;
-        let mut tx = pool.begin().await?;
-        let order = lock(&mut tx, number).await?;
-        let plan = refundable(&mut tx, order.id).await?.plan(choice)?;
-        let asked = write(
-            &mut tx,
+        request(
+            pool,
+            payments,
             staff,
-            &order,
-            &plan,
-            &choice.reason,
-            choice.key.as_deref(),
+            number,
+            choice,
             Purpose::Refund,
+            public_url,
         )
-        .await?;
-        tx.commit().await?;
-        send(pool, payments, &asked, Some(staff), public_url).await
+        .await
     }
 
     /// Refunds received return `return_id` of order `number`: its units (already back
@@ -923,19 +934,38 @@ mod server {
         extra: &RefundChoice,
         public_url: &str,
     ) -> Result<Refunded, Error> {
+        let purpose = Purpose::Return(return_id);
+        request(pool, payments, staff, number, extra, purpose, public_url).await
+    }
+
+    /// A refund staff asked for (`purpose`: their choice, or a return's, whose units
+    /// the return names and `choice` adds to): checked against the order as it is now
+    /// with the order locked, written, sent to the provider, and recorded as it
+    /// answered. Needs the refunds permission.
+    async fn request(
+        pool: &PgPool,
+        payments: &Payments,
+        staff: &Staff,
+        number: i64,
+        choice: &RefundChoice,
+        purpose: Purpose,
+        public_url: &str,
+    ) -> Result<Refunded, Error> {
         staff.require(Permission::Refunds)?;
         let mut tx = pool.begin().await?;
         let order = lock(&mut tx, number).await?;
-        let units = crate::orders::returns::to_refund(&mut tx, order.id, return_id).await?;
-        let choice = RefundChoice {
-            lines: units
-                .into_iter()
-                .map(|(line, n)| (line, n, false))
-                .collect(),
-            reason: format!("Return {return_id}"),
-            ..extra.clone()
+        let (choice, plan) = match purpose {
+            Purpose::Return(return_id) => {
+                let units = crate::orders::returns::to_refund(&mut tx, order.id, return_id).await?;
+                let choice = choice.for_return(return_id, &units);
+                let plan = refundable(&mut tx, order.id).await?.plan_return(&choice)?;
+                (std::borrow::Cow::Owned(choice), plan)
+            }
+            Purpose::Refund | Purpose::Cancel => {
+                let plan = refundable(&mut tx, order.id).await?.plan(choice)?;
+                (std::borrow::Cow::Borrowed(choice), plan)
+            }
         };
-        let plan = refundable(&mut tx, order.id).await?.plan_return(&choice)?;
         let asked = write(
             &mut tx,
             staff,
@@ -943,7 +973,7 @@ mod server {
             &plan,
             &choice.reason,
             choice.key.as_deref(),
-            Purpose::Return(return_id),
+            purpose,
         )
         .await?;
         tx.commit().await?;

@@ -18,7 +18,7 @@
 
 use super::fulfil::ShipLineForm;
 use super::refund::{Plan, RefundChoice, RefundError, RefundState, Refundable};
-use super::typed;
+use crate::text::typed;
 use crate::Money;
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +74,15 @@ crate::text_enum! {
     }
 }
 
+/// The states of returns still waiting for staff, as stored, for queries.
+pub fn open_states() -> Vec<String> {
+    ReturnState::ALL
+        .into_iter()
+        .filter(|s| s.awaits_staff())
+        .map(|s| s.as_str().to_owned())
+        .collect()
+}
+
 impl ReturnState {
     pub fn label(self) -> &'static str {
         match self {
@@ -98,7 +107,7 @@ impl ReturnState {
         }
     }
 
-    /// Still waiting for staff to do something.
+    /// Still waiting for staff to do something (and holding its units).
     pub fn awaits_staff(self) -> bool {
         matches!(
             self,
@@ -156,18 +165,16 @@ impl Return {
     /// What refunding its units would give back, as the order stands (`refundable`),
     /// worked out by the refund path itself.
     pub fn refund_plan(&self, refundable: &Refundable) -> Result<Plan, RefundError> {
-        refundable.plan_return(&RefundChoice {
-            lines: self
-                .lines
-                .iter()
-                .map(|l| (l.line_id, l.units, false))
-                .collect(),
+        let units: Vec<(i64, u32)> = self.lines.iter().map(|l| (l.line_id, l.units)).collect();
+        let nothing_more = RefundChoice {
+            lines: Vec::new(),
             shipping: None,
             amount: None,
             key: None,
             currency: refundable.left.currency(),
-            reason: format!("Return {}", self.id),
-        })
+            reason: String::new(),
+        };
+        refundable.plan_return(&nothing_more.for_return(self.id, &units))
     }
 }
 
@@ -657,9 +664,7 @@ mod server {
             days,
             closes: order.closes,
             within: order.within,
-            refundable: order.money_left
-                && order.status != crate::orders::OrderStatus::Refunded
-                && crate::orders::refund::may_refund(order.status),
+            refundable: crate::orders::refund::gives_back(order.status, order.money_left),
             lines,
         })
     }
@@ -947,14 +952,13 @@ mod server {
             return Err(changed(state));
         }
         let lines = sqlx::query!(
-            "SELECT rl.order_line_id, rl.quantity, l.name, l.variant_id, l.stock_taken
+            "SELECT rl.order_line_id, rl.quantity, l.name
              FROM return_lines rl JOIN order_lines l ON l.id = rl.order_line_id
              WHERE rl.return_id = $1",
             return_id,
         )
         .fetch_all(&mut *tx)
         .await?;
-        let mut back: Vec<(i64, i32)> = Vec::new();
         for &(line_id, units) in restock {
             let line = lines
                 .iter()
@@ -976,14 +980,22 @@ mod server {
             )
             .execute(&mut *tx)
             .await?;
-            if let (Some(variant), true) = (line.variant_id, line.stock_taken) {
-                match back.iter_mut().find(|(v, _)| *v == variant) {
-                    Some((_, n)) => *n = n.saturating_add(units),
-                    None => back.push((variant, units)),
-                }
-            }
         }
-        back.sort_unstable();
+        // A movement per variant (lines whose stock was not tracked, or whose variant
+        // is gone, took none), as a refund's restock groups them.
+        let back: Vec<(i64, i32)> = sqlx::query!(
+            r#"SELECT l.variant_id AS "variant_id!", sum(rl.restocked)::int AS "units!"
+               FROM return_lines rl JOIN order_lines l ON l.id = rl.order_line_id
+               WHERE rl.return_id = $1 AND rl.restocked > 0 AND l.stock_taken
+                 AND l.variant_id IS NOT NULL
+               GROUP BY l.variant_id"#,
+            return_id,
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|u| (u.variant_id, u.units))
+        .collect();
         crate::inventory::store::put_back(
             &mut tx,
             &back,

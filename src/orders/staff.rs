@@ -130,12 +130,7 @@ impl OrderQuery {
         let [q, status, payment, fulfilment, from, to, sort, after] = params;
         OrderQuery {
             // (No control characters: a NUL is not text to Postgres.)
-            q: q.unwrap_or_default()
-                .trim()
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(MAX_SEARCH)
-                .collect(),
+            q: crate::text::search(q.unwrap_or_default(), MAX_SEARCH),
             status: status.and_then(OrderStatus::parse),
             payment: payment.and_then(PaymentState::parse),
             fulfilment: fulfilment.and_then(FulfilmentState::parse),
@@ -289,14 +284,7 @@ pub struct StaffEvent {
     pub by: Option<String>,
 }
 
-/// A staff-only note on an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderNote {
-    pub body: String,
-    /// Who wrote it (their email then).
-    pub by: String,
-    pub at: String,
-}
+use crate::admin::StaffNote;
 
 /// The account that placed an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,7 +307,7 @@ pub struct StaffOrder {
     /// The status history, oldest first, with who moved it.
     pub history: Vec<StaffEvent>,
     /// Oldest first.
-    pub notes: Vec<OrderNote>,
+    pub notes: Vec<StaffNote>,
     /// Each line with how many of it have shipped.
     pub to_ship: Vec<super::fulfil::LineToShip>,
     /// The carriers a shipment may go with.
@@ -336,25 +324,6 @@ pub struct StaffOrder {
     pub refund_key: String,
     /// The key a return's refund form sends (another form, another key).
     pub return_refund_key: String,
-}
-
-/// The longest note, in characters.
-pub const MAX_NOTE: usize = 2000;
-
-/// A note as staff typed it: trimmed, not empty, at most [`MAX_NOTE`] characters.
-pub fn parse_note(body: &str) -> Result<String, crate::Error> {
-    // Lines and tabs stay; other control characters (a NUL is not text to Postgres)
-    // go.
-    let Some(body) = super::typed(body, usize::MAX) else {
-        return Err(crate::Error::field("body", "Write the note first."));
-    };
-    if body.chars().count() > MAX_NOTE {
-        return Err(crate::Error::field(
-            "body",
-            format!("A note holds at most {MAX_NOTE} characters: split it in two."),
-        ));
-    }
-    Ok(body)
 }
 
 #[cfg(feature = "server")]
@@ -729,7 +698,7 @@ mod server {
         })
         .collect();
         let notes = sqlx::query_as!(
-            OrderNote,
+            StaffNote,
             r#"SELECT body, staff_email AS by,
                       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS "at!"
                FROM order_notes WHERE order_id = $1 ORDER BY id"#,
@@ -778,7 +747,7 @@ mod server {
         body: &str,
     ) -> Result<(), Error> {
         staff.require(Permission::Orders)?;
-        let body = parse_note(body)?;
+        let body = crate::admin::parse_note(body)?;
         let mut tx = pool.begin().await?;
         let added = sqlx::query_scalar!(
             "INSERT INTO order_notes (order_id, staff_id, staff_email, body)
@@ -932,18 +901,5 @@ mod tests {
         assert_eq!(list_url(Some("/admin/ordersx")), LIST_PATH);
         assert_eq!(list_url(Some("/admin/orders?q=a b")), LIST_PATH);
         assert_eq!(list_url(None), LIST_PATH);
-    }
-
-    #[test]
-    fn notes_are_trimmed_and_bounded() {
-        assert_eq!(
-            parse_note("  Called: will pick up  ").ok().as_deref(),
-            Some("Called: will pick up")
-        );
-        assert!(parse_note("   ").is_err());
-        assert!(parse_note("\0\r").is_err());
-        assert_eq!(parse_note("a\0b\r\nc").ok().as_deref(), Some("ab\nc"));
-        assert!(parse_note(&"é".repeat(MAX_NOTE)).is_ok());
-        assert!(parse_note(&"é".repeat(MAX_NOTE + 1)).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! `/admin/customers`: customers' accounts, searched by email, name or number, newest
 //! first, with their orders and what they spent; `/admin/customers/{id}`: one
-//! customer whole, staff notes, a password reset mail, and for an administrator the
+//! customer whole, staff notes, a password reset mail, and with the customer data permission the
 //! account's data as JSON and its anonymisation. The rules are
 //! `mercato::accounts::customers`.
 
@@ -57,13 +57,15 @@ pub async fn send_customer_reset(id: i64) -> Result<(), AppError> {
     .await
 }
 
-/// Anonymises customer `id`, once `confirm` is ticked. An administrator only.
+/// Anonymises customer `id`, once `confirm` is ticked. Needs the customer data
+/// permission.
 #[server(prefix = "/api", endpoint = "admin/customers/anonymise")]
 pub async fn anonymise_customer(
     id: i64,
     #[server(default)] confirm: Option<String>,
 ) -> Result<(), AppError> {
-    let staff = crate::accounts::require_permission(mercato::admin::Permission::Customers).await?;
+    let staff =
+        crate::accounts::require_permission(mercato::admin::Permission::CustomerData).await?;
     if confirm.is_none() {
         return Err(mercato::Error::field(
             "confirm",
@@ -218,12 +220,12 @@ fn CustomerDetail(customer: Customer) -> impl IntoView {
                 <section aria-labelledby="notes-heading" class=CARD>
                     <h2 id="notes-heading" class="text-lg font-bold">"Staff notes"</h2>
                     <p class="mt-1 text-xs text-stone-600">"Only staff see these; the customer never does."</p>
-                    {super::orders::note_list(customer.notes.clone(), "customer-note")}
+                    {super::note_list(customer.notes.clone(), "customer-note")}
                     {customer.anonymised.is_none().then(|| view! {
                         <ActionForm action=note attr:class="mt-4 space-y-3" attr:novalidate=true>
                             {action_error(note.value())}
                             <input type="hidden" name="id" value=id />
-                            <TextArea name="body" label="Add a note" rows=3 maxlength=mercato::orders::staff::MAX_NOTE required=true outcome=note_outcome />
+                            <TextArea name="body" label="Add a note" rows=3 maxlength=mercato::admin::MAX_NOTE required=true outcome=note_outcome />
                             <button type="submit" class=BUTTON>"Add note"</button>
                         </ActionForm>
                     })}
@@ -260,13 +262,14 @@ fn CustomerDetail(customer: Customer) -> impl IntoView {
                         </ActionForm>
                     </section>
                 })}
-                {customer.may_erase.then(|| view! { <Erase id anonymised=customer.anonymised.is_some() /> })}
+                {customer.may_take_data.then(|| view! { <Erase id anonymised=customer.anonymised.is_some() /> })}
             </div>
         </div>
     }
 }
 
-/// The customer's data as JSON, and anonymising the account: an administrator's.
+/// The customer's data as JSON, and anonymising the account (the customer data
+/// permission).
 #[component]
 fn Erase(id: i64, anonymised: bool) -> impl IntoView {
     let erase = ServerAction::<AnonymiseCustomer>::new();

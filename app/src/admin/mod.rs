@@ -369,6 +369,27 @@ pub fn url_params<const N: usize>(
     }
 }
 
+/// Staff notes, oldest first, each with who wrote it and when (`testid` on each).
+pub(super) fn note_list(
+    notes: Vec<mercato::admin::StaffNote>,
+    testid: &'static str,
+) -> AnyView {
+    if notes.is_empty() {
+        return view! { <p class="mt-3 text-sm text-stone-600">"No notes yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="mt-3 space-y-3 text-sm">
+            {notes.into_iter().map(|n| view! {
+                <li class="rounded-xl bg-stone-50 p-3" data-testid=testid>
+                    <p class="whitespace-pre-line break-words">{n.body}</p>
+                    <p class="mt-1 text-xs text-stone-500">{format!("{} · {} UTC", n.by, n.at)}</p>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
 /// A list page with no rows: `message` (which says why: nothing yet, nothing for these
 /// filters, no more pages) and, when filtered, a link back to the unfiltered `list`.
 #[component]

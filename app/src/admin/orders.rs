@@ -562,43 +562,22 @@ fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {
 }
 
 #[component]
-fn Notes(number: i64, notes: Vec<mercato::orders::staff::OrderNote>) -> impl IntoView {
+fn Notes(number: i64, notes: Vec<mercato::admin::StaffNote>) -> impl IntoView {
     let add = ServerAction::<AddOrderNote>::new();
     let outcome: Signal<Outcome<()>> = add.value().into();
     view! {
         <section aria-labelledby="notes-heading" class=CARD>
             <h2 id="notes-heading" class="text-lg font-bold">"Staff notes"</h2>
             <p class="mt-1 text-xs text-stone-600">"Only staff see these; the customer never does."</p>
-            {note_list(notes, "order-note")}
+            {super::note_list(notes, "order-note")}
             <ActionForm action=add attr:class="mt-4 space-y-3" attr:novalidate=true>
                 {action_error(add.value())}
                 <input type="hidden" name="number" value=number />
-                <TextArea name="body" label="Add a note" rows=3 maxlength=mercato::orders::staff::MAX_NOTE required=true outcome />
+                <TextArea name="body" label="Add a note" rows=3 maxlength=mercato::admin::MAX_NOTE required=true outcome />
                 <button type="submit" class=BUTTON>"Add note"</button>
             </ActionForm>
         </section>
     }
-}
-
-/// Staff notes, oldest first, each with who wrote it and when (`testid` on each).
-pub(super) fn note_list(
-    notes: Vec<mercato::orders::staff::OrderNote>,
-    testid: &'static str,
-) -> AnyView {
-    if notes.is_empty() {
-        return view! { <p class="mt-3 text-sm text-stone-600">"No notes yet."</p> }.into_any();
-    }
-    view! {
-        <ul class="mt-3 space-y-3 text-sm">
-            {notes.into_iter().map(|n| view! {
-                <li class="rounded-xl bg-stone-50 p-3" data-testid=testid>
-                    <p class="whitespace-pre-line break-words">{n.body}</p>
-                    <p class="mt-1 text-xs text-stone-500">{format!("{} · {} UTC", n.by, n.at)}</p>
-                </li>
-            }).collect_view()}
-        </ul>
-    }
-    .into_any()
 }
 
 #[component]
