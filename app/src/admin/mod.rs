@@ -370,10 +370,7 @@ pub fn url_params<const N: usize>(
 }
 
 /// Staff notes, oldest first, each with who wrote it and when (`testid` on each).
-pub(super) fn note_list(
-    notes: Vec<mercato::admin::StaffNote>,
-    testid: &'static str,
-) -> AnyView {
+pub(super) fn note_list(notes: Vec<mercato::admin::StaffNote>, testid: &'static str) -> AnyView {
     if notes.is_empty() {
         return view! { <p class="mt-3 text-sm text-stone-600">"No notes yet."</p> }.into_any();
     }
