@@ -95,6 +95,9 @@ pub enum Rule {
     /// anonymised account, too many reset mails).
     #[error("{0}")]
     Customer(crate::accounts::customers::CustomerError),
+    /// A coupon change staff cannot make (a stale save, a deleted coupon).
+    #[error("{0}")]
+    Discount(crate::cart::discounts::DiscountError),
 }
 
 /// Each area's error is a [`Rule`], and so an [`Error`]: `?` lifts it.
@@ -129,6 +132,7 @@ rules!(
     Refund(crate::orders::refund::RefundError),
     Return(crate::orders::returns::ReturnError),
     Customer(crate::accounts::customers::CustomerError),
+    Discount(crate::cart::discounts::DiscountError),
 );
 
 impl Error {

@@ -393,6 +393,23 @@ fn round(amount: Decimal, currency: Currency) -> Decimal {
     rounded
 }
 
+/// Amounts as the database sums them, (key, currency code, amount) per row, gathered per
+/// key: a customer's spend, a coupon's revenue, each in every currency it has. A row
+/// whose currency the shop does not know is left out.
+pub fn per_key<K: std::hash::Hash + Eq>(
+    rows: impl IntoIterator<Item = (K, String, Decimal)>,
+) -> std::collections::HashMap<K, Vec<Money>> {
+    let mut by: std::collections::HashMap<K, Vec<Money>> = Default::default();
+    for (key, currency, amount) in rows {
+        if let Ok(currency) = Currency::parse(&currency) {
+            by.entry(key)
+                .or_default()
+                .push(Money::new(amount, currency));
+        }
+    }
+    by
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,24 +79,38 @@ pub fn App() -> impl IntoView {
                 // The back office has its own layout.
                 <ParentRoute path=path!("/admin") view=admin::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=admin::DashboardPage ssr=SsrMode::Async />
-                    <Route path=path!("orders") view=admin::OrdersPage ssr=SsrMode::Async />
-                    <Route path=path!("orders/:number") view=admin::OrderDetailPage ssr=SsrMode::Async />
+                    // A section with pages of its own is a level of its own: no level
+                    // may pass Leptos's 16 routes.
+                    <ParentRoute path=path!("orders") view=Outlet ssr=SsrMode::Async>
+                        <Route path=path!("") view=admin::OrdersPage ssr=SsrMode::Async />
+                        <Route path=path!(":number") view=admin::OrderDetailPage ssr=SsrMode::Async />
+                    </ParentRoute>
                     <Route path=path!("returns") view=admin::ReturnsPage ssr=SsrMode::Async />
-                    // A level of its own: the back office is at Leptos's 16 routes a level.
                     <ParentRoute path=path!("customers") view=Outlet ssr=SsrMode::Async>
                         <Route path=path!("") view=admin::CustomersPage ssr=SsrMode::Async />
                         <Route path=path!(":id") view=admin::CustomerPage ssr=SsrMode::Async />
+                    </ParentRoute>
+                    <ParentRoute path=path!("discounts") view=Outlet ssr=SsrMode::Async>
+                        <Route path=path!("") view=admin::DiscountsPage ssr=SsrMode::Async />
+                        <Route path=path!("new") view=admin::NewCouponPage ssr=SsrMode::Async />
+                        <Route path=path!(":id") view=admin::CouponPage ssr=SsrMode::Async />
                     </ParentRoute>
                     <Route path=path!("products") view=admin::ProductsPage ssr=SsrMode::Async />
                     <Route path=path!("products/bulk") view=admin::BulkConfirmPage ssr=SsrMode::Async />
                     <Route path=path!("products/new") view=admin::ProductEditorPage ssr=SsrMode::Async />
                     <Route path=path!("products/:id") view=admin::ProductEditorPage ssr=SsrMode::Async />
-                    <Route path=path!("categories") view=admin::CategoriesPage ssr=SsrMode::Async />
-                    <Route path=path!("categories/:id") view=admin::CategoryPage ssr=SsrMode::Async />
-                    <Route path=path!("imports") view=admin::ImportsPage ssr=SsrMode::Async />
-                    <Route path=path!("imports/:id") view=admin::ImportPage ssr=SsrMode::Async />
-                    <Route path=path!("inventory") view=admin::InventoryPage ssr=SsrMode::Async />
-                    <Route path=path!("inventory/:variant") view=admin::VariantStockPage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("categories") view=Outlet ssr=SsrMode::Async>
+                        <Route path=path!("") view=admin::CategoriesPage ssr=SsrMode::Async />
+                        <Route path=path!(":id") view=admin::CategoryPage ssr=SsrMode::Async />
+                    </ParentRoute>
+                    <ParentRoute path=path!("imports") view=Outlet ssr=SsrMode::Async>
+                        <Route path=path!("") view=admin::ImportsPage ssr=SsrMode::Async />
+                        <Route path=path!(":id") view=admin::ImportPage ssr=SsrMode::Async />
+                    </ParentRoute>
+                    <ParentRoute path=path!("inventory") view=Outlet ssr=SsrMode::Async>
+                        <Route path=path!("") view=admin::InventoryPage ssr=SsrMode::Async />
+                        <Route path=path!(":variant") view=admin::VariantStockPage ssr=SsrMode::Async />
+                    </ParentRoute>
                     <Route path=path!("staff") view=admin::StaffPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=admin::AuditPage ssr=SsrMode::Async />
                 </ParentRoute>

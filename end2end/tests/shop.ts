@@ -61,9 +61,17 @@ export async function signInAsStaff(page: Page) {
 }
 
 /** A guest buys `units` of the first in-stock product a search finds with the test
- *  card that succeeds; gives the order's number. */
-export async function buyAsGuest(page: Page, query: string, email: string, units = 1) {
+ *  card that succeeds, with `coupon` applied in the cart when given; gives the order's
+ *  number. */
+export async function buyAsGuest(page: Page, query: string, email: string, units = 1, coupon?: string) {
   for (let i = 0; i < units; i++) await addFirstInStock(page, query);
+  if (coupon) {
+    await page.goto('/cart');
+    const box = page.getByRole('region', { name: 'Coupon' });
+    await box.getByLabel('Code').fill(coupon);
+    await box.getByRole('button', { name: 'Apply' }).click();
+    await expect(page.getByTestId('coupon-code')).toHaveText(coupon.toUpperCase());
+  }
   await page.goto('/checkout');
   await hydrated(page);
   await fillAddress(page, email);

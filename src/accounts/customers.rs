@@ -125,38 +125,11 @@ mod server {
     use super::*;
     use crate::admin::audit::{self, Action, Subject, SubjectKind};
     use crate::admin::{Permission, Staff};
-    use crate::{Currency, Error};
+    use crate::orders::read::TakenBy;
+    use crate::Error;
     use sqlx::{PgConnection, PgPool};
-    use std::collections::HashMap;
 
     const PER_PAGE: i64 = 50;
-
-    /// What each of `accounts` spent: paid and not refunded (nor on its way back), per
-    /// currency.
-    async fn spent_of(
-        conn: &mut PgConnection,
-        accounts: &[i64],
-    ) -> Result<HashMap<i64, Vec<Money>>, Error> {
-        let rows = sqlx::query!(
-            r#"SELECT o.user_id AS "user_id!", p.currency, sum(p.amount - p.refunded) AS "spent!"
-               FROM orders o JOIN payments p ON p.order_id = o.id
-               WHERE o.user_id = ANY($1) AND p.status = 'succeeded'
-               GROUP BY o.user_id, p.currency ORDER BY p.currency"#,
-            accounts,
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut spent: HashMap<i64, Vec<Money>> = HashMap::new();
-        for row in rows {
-            if let Ok(currency) = Currency::parse(&row.currency) {
-                spent
-                    .entry(row.user_id)
-                    .or_default()
-                    .push(Money::new(row.spent, currency));
-            }
-        }
-        Ok(spent)
-    }
 
     /// Customers `query` finds, newest first. Needs the customers permission.
     pub async fn list(
@@ -199,7 +172,7 @@ mod server {
         .collect::<Vec<_>>();
         let next = crate::admin::keyset_page(&mut rows, PER_PAGE, |r| r.id);
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut spent = spent_of(&mut conn, &ids).await?;
+        let mut spent = crate::orders::read::taken(&mut conn, TakenBy::Customer, &ids).await?;
         for row in &mut rows {
             row.spent = spent.remove(&row.id).unwrap_or_default();
         }
@@ -220,7 +193,7 @@ mod server {
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(Error::NotFound)?;
-        let spent = spent_of(&mut conn, &[id])
+        let spent = crate::orders::read::taken(&mut conn, TakenBy::Customer, &[id])
             .await?
             .remove(&id)
             .unwrap_or_default();

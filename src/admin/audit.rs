@@ -62,6 +62,13 @@ crate::text_enum! {
         CategoryMove = "category.move",
         /// A category was deleted (its products moved to another first).
         CategoryDelete = "category.delete",
+        CouponCreate = "coupon.create",
+        /// A coupon's code, value, conditions, dates or limits were saved.
+        CouponEdit = "coupon.edit",
+        /// A coupon was paused or resumed.
+        CouponPause = "coupon.pause",
+        /// A coupon was deleted (its row and figures kept).
+        CouponDelete = "coupon.delete",
     }
 }
 
@@ -94,6 +101,10 @@ impl Action {
             Action::CategoryEdit => "Edited a category",
             Action::CategoryMove => "Moved a category",
             Action::CategoryDelete => "Deleted a category",
+            Action::CouponCreate => "Added a coupon",
+            Action::CouponEdit => "Edited a coupon",
+            Action::CouponPause => "Paused or resumed a coupon",
+            Action::CouponDelete => "Deleted a coupon",
         }
     }
 }
@@ -111,6 +122,8 @@ crate::text_enum! {
         Product = "product",
         /// A category, by its id.
         Category = "category",
+        /// A coupon, by its id.
+        Coupon = "coupon",
         /// A shop setting, by its key.
         Setting = "setting",
     }
@@ -126,8 +139,41 @@ impl SubjectKind {
             SubjectKind::Setting => "Settings",
             SubjectKind::Product => "Products",
             SubjectKind::Category => "Categories",
+            SubjectKind::Coupon => "Coupons",
         }
     }
+}
+
+/// Who last changed a record, and when: what a stale save is told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastChange {
+    /// The staff member's email.
+    pub by: String,
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub at: String,
+}
+
+/// The latest of `actions` on the subject `kind` `id`, from the log.
+#[cfg(feature = "server")]
+pub async fn last_change(
+    conn: &mut PgConnection,
+    kind: SubjectKind,
+    id: &str,
+    actions: &[Action],
+) -> Result<Option<LastChange>, Error> {
+    let actions: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
+    Ok(sqlx::query_as!(
+        LastChange,
+        r#"SELECT staff_email AS by, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS "at!"
+           FROM audit_log
+           WHERE subject_kind = $1 AND subject_id = $2 AND action = ANY($3)
+           ORDER BY at DESC, id DESC LIMIT 1"#,
+        kind as SubjectKind,
+        id,
+        &actions as &[&str],
+    )
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 /// What a change was about: an order by its number, a product by its id.
@@ -210,6 +256,29 @@ pub async fn record(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// [`record`] for a subject known by its numeric id (a coupon, a category).
+#[cfg(feature = "server")]
+pub async fn record_by_id(
+    conn: &mut PgConnection,
+    staff: &Staff,
+    action: Action,
+    kind: SubjectKind,
+    id: i64,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+) -> Result<(), Error> {
+    let id = id.to_string();
+    record(
+        conn,
+        staff,
+        action,
+        Subject { kind, id: &id },
+        before,
+        Some(after),
+    )
+    .await
 }
 
 /// One change as the audit log's page shows it.

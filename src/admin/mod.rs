@@ -246,8 +246,11 @@ pub async fn overview(pool: &sqlx::PgPool) -> Result<Overview, crate::Error> {
            (SELECT count(*) FROM users WHERE role = $3) AS "customers!",
            (SELECT count(*) FROM users WHERE role <> $3) AS "staff!",
            (SELECT count(DISTINCT cart_id) FROM cart_lines) AS "carts_with_items!",
-           (SELECT count(*) FROM coupons
-            WHERE active AND (ends_at IS NULL OR ends_at > now())) AS "live_coupons!",
+           (SELECT count(*) FROM coupons c
+            WHERE coupon_state(c.active, c.deleted_at, c.starts_at, c.ends_at, c.max_uses,
+                               (SELECT count(*) FROM coupon_redemptions r
+                                WHERE r.coupon_id = c.id)) IN ('live', 'scheduled'))
+               AS "live_coupons!",
            (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS "mail_waiting!""#,
         ProductStatus::Active as ProductStatus,
         ProductStatus::Draft as ProductStatus,

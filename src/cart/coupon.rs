@@ -57,8 +57,43 @@ pub struct Coupon {
     pub ends_at: Option<i64>,
     pub max_uses: Option<u32>,
     pub max_uses_per_customer: Option<u32>,
-    /// Switched off by staff: treated as ended.
+    /// Paused by staff.
     pub active: bool,
+    /// Deleted by staff: it never applies again.
+    pub deleted: bool,
+}
+
+crate::text_enum! {
+    /// Where a coupon stands at a moment, given its uses ([`Coupon::state`]).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum CouponState {
+        /// Shoppers can use it now.
+        Live = "live",
+        /// It starts later.
+        Scheduled = "scheduled",
+        /// Staff paused it.
+        Paused = "paused",
+        /// Its end has passed.
+        Ended = "ended",
+        /// It has been used as often as it may be.
+        UsedUp = "used_up",
+        /// Staff deleted it: its figures stay.
+        Deleted = "deleted",
+    }
+}
+
+impl CouponState {
+    pub fn label(self) -> &'static str {
+        match self {
+            CouponState::Live => "Live",
+            CouponState::Scheduled => "Scheduled",
+            CouponState::Paused => "Paused",
+            CouponState::Ended => "Ended",
+            CouponState::UsedUp => "Used up",
+            CouponState::Deleted => "Deleted",
+        }
+    }
 }
 
 /// How often a coupon has been used: by everyone, and by this shopper when the shopper
@@ -88,6 +123,10 @@ pub enum CouponError {
     NotYetValid { code: String, starts: String },
     #[error("The code {0} has expired.")]
     Expired(String),
+    #[error("The code {0} can't be used at the moment. Try it again later.")]
+    Paused(String),
+    #[error("The code {0} is no longer offered.")]
+    Withdrawn(String),
     #[error(
         "The code {code} needs a subtotal of at least {}. Add {} more to use it.",
         minimum.format(),
@@ -159,10 +198,32 @@ pub fn discount(kind: CouponKind, subtotal: Money) -> Money {
 }
 
 impl Coupon {
+    /// Where the coupon stands at `now` (Unix seconds) after `used` uses. Staff's doing
+    /// comes first (deleted, paused), then an end that has passed, the uses running
+    /// out, and a start still to come. The one rule: the staff list's filter has it in
+    /// SQL (`coupon_state()`), which a test holds to this.
+    pub fn state(&self, now: i64, used: u32) -> CouponState {
+        if self.deleted {
+            CouponState::Deleted
+        } else if !self.active {
+            CouponState::Paused
+        } else if self.ends_at.is_some_and(|e| now >= e) {
+            CouponState::Ended
+        } else if self.max_uses.is_some_and(|max| used >= max) {
+            CouponState::UsedUp
+        } else if self.starts_at.is_some_and(|s| now < s) {
+            CouponState::Scheduled
+        } else {
+            CouponState::Live
+        }
+    }
+
     /// Whether this coupon applies now (`now` in Unix seconds) to a cart with `subtotal`,
-    /// given how often it has been used; the discount if it does. The checks run in the
-    /// order a shopper would want to hear them: dates first, then limits, then the
-    /// minimum (the one they can fix).
+    /// given how often it has been used; the discount if it does. Its [`state`] first
+    /// (staff's doing, its dates, its uses), then the per-customer limit, then the
+    /// minimum (the one the shopper can fix).
+    ///
+    /// [`state`]: Coupon::state
     pub fn apply(
         &self,
         subtotal: Money,
@@ -170,20 +231,21 @@ impl Coupon {
         usage: Usage,
     ) -> Result<AppliedCoupon, CouponError> {
         let code = || self.code.clone();
-        if self.starts_at.is_some_and(|s| now < s) {
-            return Err(CouponError::NotYetValid {
-                code: code(),
-                starts: self
-                    .starts_label
-                    .clone()
-                    .unwrap_or_else(|| "later".to_owned()),
-            });
-        }
-        if !self.active || self.ends_at.is_some_and(|e| now >= e) {
-            return Err(CouponError::Expired(code()));
-        }
-        if self.max_uses.is_some_and(|max| usage.total >= max) {
-            return Err(CouponError::UsedUp(code()));
+        match self.state(now, usage.total) {
+            CouponState::Live => {}
+            CouponState::Scheduled => {
+                return Err(CouponError::NotYetValid {
+                    code: code(),
+                    starts: self
+                        .starts_label
+                        .clone()
+                        .unwrap_or_else(|| "later".to_owned()),
+                })
+            }
+            CouponState::Paused => return Err(CouponError::Paused(code())),
+            CouponState::Deleted => return Err(CouponError::Withdrawn(code())),
+            CouponState::Ended => return Err(CouponError::Expired(code())),
+            CouponState::UsedUp => return Err(CouponError::UsedUp(code())),
         }
         if let Some(max) = self.max_uses_per_customer {
             match usage.by_customer {
@@ -233,7 +295,43 @@ mod tests {
             max_uses: None,
             max_uses_per_customer: None,
             active: true,
+            deleted: false,
         }
+    }
+
+    #[test]
+    fn staffs_doing_comes_first_then_the_end_the_uses_and_the_start() {
+        let base = Coupon {
+            starts_at: Some(200),
+            ends_at: Some(300),
+            max_uses: Some(1),
+            ..coupon(CouponKind::Percent(rust_decimal::Decimal::TEN))
+        };
+        let at = |c: &Coupon, now: i64, used: u32| c.state(now, used);
+        assert_eq!(at(&base, 250, 0), CouponState::Live);
+        assert_eq!(at(&base, 100, 0), CouponState::Scheduled);
+        assert_eq!(at(&base, 100, 1), CouponState::UsedUp);
+        assert_eq!(at(&base, 300, 1), CouponState::Ended);
+        let paused = Coupon {
+            active: false,
+            ..base.clone()
+        };
+        assert_eq!(at(&paused, 100, 1), CouponState::Paused);
+        let deleted = Coupon {
+            deleted: true,
+            ..paused.clone()
+        };
+        assert_eq!(at(&deleted, 100, 1), CouponState::Deleted);
+        // And a shopper hears the same: a paused coupon that starts later is paused.
+        let eur = Money::zero(crate::Currency::EUR);
+        assert_eq!(
+            paused.apply(eur, 100, Usage::default()),
+            Err(CouponError::Paused("SAVE".to_owned()))
+        );
+        assert_eq!(
+            deleted.apply(eur, 100, Usage::default()),
+            Err(CouponError::Withdrawn("SAVE".to_owned()))
+        );
     }
 
     #[test]
@@ -315,7 +413,7 @@ mod tests {
         c.active = false;
         assert_eq!(
             c.apply(eur("50.00"), now, ok),
-            Err(CouponError::Expired("SAVE".into()))
+            Err(CouponError::Paused("SAVE".into()))
         );
         c.active = true;
 

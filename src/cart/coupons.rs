@@ -103,6 +103,7 @@ struct CouponRow {
     max_uses: Option<i32>,
     max_uses_per_customer: Option<i32>,
     active: bool,
+    deleted: bool,
     now: i64,
     used: i64,
     used_by_customer: Option<i64>,
@@ -111,7 +112,8 @@ struct CouponRow {
 }
 
 /// A coupon with its usage (by everyone, and by `customer` when known), read with the
-/// database's clock so every server agrees on "now".
+/// database's clock so every server agrees on "now". A code finds only a coupon that is
+/// not deleted; an id finds a deleted one too (a cart's), which never applies.
 pub async fn load(
     conn: &mut PgConnection,
     lookup: Lookup<'_>,
@@ -127,9 +129,11 @@ pub async fn load(
         r#"SELECT c.id, c.code, c.description, c.kind AS "kind: DiscountKind", c.value,
                   c.min_subtotal,
                   extract(epoch FROM c.starts_at)::bigint AS starts_at,
-                  to_char(c.starts_at, 'FMDD FMMonth YYYY') AS starts_label,
+                  to_char(c.starts_at AT TIME ZONE 'UTC', 'FMDD FMMonth YYYY, HH24:MI "UTC"')
+                      AS starts_label,
                   extract(epoch FROM c.ends_at)::bigint AS ends_at,
-                  c.max_uses, c.max_uses_per_customer, c.active,
+                  c.max_uses, c.max_uses_per_customer,
+                  c.active, c.deleted_at IS NOT NULL AS "deleted!",
                   extract(epoch FROM now())::bigint AS "now!",
                   (SELECT count(*) FROM coupon_redemptions r WHERE r.coupon_id = c.id)
                       AS "used!",
@@ -141,7 +145,7 @@ pub async fn load(
                   coalesce((SELECT email_verified_at IS NOT NULL FROM users WHERE id = $3),
                            false) AS "confirmed!"
            FROM coupons c
-           WHERE c.id = $1 OR c.code = $2"#,
+           WHERE c.id = $1 OR (c.code = $2 AND c.deleted_at IS NULL)"#,
         id,
         code,
         customer.user,
@@ -164,6 +168,7 @@ pub async fn load(
             max_uses: row.max_uses.map(|n| count(n.into())),
             max_uses_per_customer: row.max_uses_per_customer.map(|n| count(n.into())),
             active: row.active,
+            deleted: row.deleted,
         },
         now: row.now,
         usage: Usage {

@@ -4,6 +4,7 @@
 pub mod coupon;
 #[cfg(feature = "server")]
 pub mod coupons;
+pub mod discounts;
 #[cfg(feature = "server")]
 pub mod store;
 

@@ -105,7 +105,7 @@ pub use server::*;
 mod server {
     use super::super::edit::CatalogError;
     use super::*;
-    use crate::admin::audit::{self, Action, Subject, SubjectKind};
+    use crate::admin::audit::{self, Action, SubjectKind};
     use crate::admin::{Permission, Staff};
     use crate::db::constraint::OnConstraint;
     use crate::Error;
@@ -206,10 +206,11 @@ mod server {
         .await
         .on_constraint("categories_slug_key", slug_taken)
         .on_constraint("categories_parent_id_fkey", parent_gone)?;
-        record(
+        audit::record_by_id(
             &mut tx,
             staff,
             Action::CategoryCreate,
+            SubjectKind::Category,
             id,
             None,
             json!({ "name": draft.name, "slug": draft.slug.as_str(), "parent_id": draft.parent }),
@@ -291,10 +292,11 @@ mod server {
             } else {
                 Action::CategoryEdit
             };
-            record(
+            audit::record_by_id(
                 &mut tx,
                 staff,
                 action,
+                SubjectKind::Category,
                 id,
                 Some(before.into()),
                 after.into(),
@@ -339,10 +341,11 @@ mod server {
         )
         .execute(&mut *tx)
         .await?;
-        record(
+        audit::record_by_id(
             &mut tx,
             staff,
             Action::CategoryMove,
+            SubjectKind::Category,
             id,
             Some(json!({ "position": at })),
             json!({ "position": to }),
@@ -419,10 +422,11 @@ mod server {
             .execute(&mut *tx)
             .await?;
         let moved = products.len() as u64;
-        record(
+        audit::record_by_id(
             &mut tx,
             staff,
             Action::CategoryDelete,
+            SubjectKind::Category,
             id,
             Some(json!({ "name": old.name, "slug": old.slug, "parent_id": old.parent_id })),
             json!({ "products_moved": moved, "moved_to": move_to.filter(|_| moved > 0) }),
@@ -430,29 +434,6 @@ mod server {
         .await?;
         tx.commit().await?;
         Ok(moved)
-    }
-
-    async fn record(
-        conn: &mut PgConnection,
-        staff: &Staff,
-        action: Action,
-        id: i64,
-        before: Option<serde_json::Value>,
-        after: serde_json::Value,
-    ) -> Result<(), Error> {
-        let id = id.to_string();
-        audit::record(
-            conn,
-            staff,
-            action,
-            Subject {
-                kind: SubjectKind::Category,
-                id: &id,
-            },
-            before,
-            Some(after),
-        )
-        .await
     }
 }
 

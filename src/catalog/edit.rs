@@ -563,13 +563,7 @@ pub struct SavedVariant {
 }
 
 /// Who saved a product last, and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LastChange {
-    /// The staff member's email.
-    pub by: String,
-    /// `YYYY-MM-DD HH:MM` UTC.
-    pub at: String,
-}
+pub use crate::admin::audit::LastChange;
 
 /// What the editor shows: the product as saved (`None` fields for a new one), its
 /// variant table, and the categories to choose from.
@@ -842,17 +836,18 @@ mod server {
     /// The product's last change by staff that bumped its version (not its pictures,
     /// which are saved apart), from the audit log.
     async fn last_change(conn: &mut PgConnection, id: i64) -> Result<Option<LastChange>, Error> {
-        Ok(sqlx::query_as!(
-            LastChange,
-            r#"SELECT staff_email AS by, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS "at!"
-               FROM audit_log
-               WHERE subject_kind = 'product' AND subject_id = $1::bigint::text
-                 AND action IN ('product.create', 'product.edit', 'product.status', 'product.category')
-               ORDER BY at DESC, id DESC LIMIT 1"#,
-            id
+        crate::admin::audit::last_change(
+            conn,
+            crate::admin::audit::SubjectKind::Product,
+            &id.to_string(),
+            &[
+                Action::ProductCreate,
+                Action::ProductEdit,
+                Action::ProductStatus,
+                Action::ProductCategory,
+            ],
         )
-        .fetch_optional(&mut *conn)
-        .await?)
+        .await
     }
 
     /// A variant's saved fields, as the audit log records them.

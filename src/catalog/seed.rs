@@ -620,7 +620,7 @@ async fn insert_demo_settings(pool: &PgPool) -> Result<(), Error> {
            ('NEXTMONTH', 'Opens in a month', 'percent', 15, 0,
             date_trunc('day', now()) + interval '30 days', NULL, NULL, NULL),
            ('GONE', 'All used', 'percent', 50, 0, NULL, NULL, 1, NULL)
-         ON CONFLICT (code) DO NOTHING"
+         ON CONFLICT (code) WHERE deleted_at IS NULL DO NOTHING"
     )
     .execute(&mut *tx)
     .await?;
@@ -631,7 +631,7 @@ async fn insert_demo_settings(pool: &PgPool) -> Result<(), Error> {
     sqlx::query!(
         "INSERT INTO coupon_redemptions (coupon_id, email)
          SELECT id, 'someone@example.com' FROM coupons
-         WHERE code = 'GONE' AND NOT EXISTS
+         WHERE code = 'GONE' AND deleted_at IS NULL AND NOT EXISTS
              (SELECT 1 FROM coupon_redemptions r WHERE r.coupon_id = coupons.id)"
     )
     .execute(&mut *tx)

@@ -125,6 +125,16 @@ pub async fn place(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(empty_cart)?;
+    // The cart's coupon is locked before the cart is priced: a staff change to it (an
+    // edit, a pause, a deletion) waits for this order, or this order prices what the
+    // change left.
+    sqlx::query!(
+        "SELECT c.id FROM carts JOIN coupons c ON c.id = carts.coupon_id
+         WHERE carts.id = $1 FOR UPDATE OF c",
+        checkout.cart
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     // One checkout per cart waits for payment: an earlier unpaid order of this cart
     // (the shopper came back and changed something) gives its stock back first.
     let earlier = sqlx::query_scalar!(
@@ -315,8 +325,12 @@ async fn lock_and_recheck_coupon(
     applied: &AppliedCoupon,
     quote: &Quote,
 ) -> Result<i64, Error> {
+    // The cart's own coupon (the cart is locked): a code may have been deleted and
+    // given to a new coupon since the quote, and that one is not the one quoted.
     let id = sqlx::query_scalar!(
-        "SELECT id FROM coupons WHERE code = $1 FOR UPDATE",
+        "SELECT c.id FROM carts JOIN coupons c ON c.id = carts.coupon_id
+         WHERE carts.id = $1 AND c.code = $2 FOR UPDATE OF c",
+        checkout.cart,
         applied.code,
     )
     .fetch_optional(&mut *conn)

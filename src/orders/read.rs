@@ -7,6 +7,40 @@ use crate::{Currency, Error, Money};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
 
+/// What orders are grouped by when their takings are summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TakenBy {
+    /// The account that placed them.
+    Customer,
+    /// The coupon they used.
+    Coupon,
+}
+
+/// What the orders of each of `keys` (accounts or coupons) brought in: their payments
+/// that went through, less what was refunded or is on its way back; per currency.
+/// The one definition of a customer's spend and a coupon's takings.
+pub async fn taken(
+    conn: &mut PgConnection,
+    by: TakenBy,
+    keys: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<Money>>, Error> {
+    // A column of our choosing, never input: the rest is bound.
+    let column = match by {
+        TakenBy::Customer => "user_id",
+        TakenBy::Coupon => "coupon_id",
+    };
+    let rows: Vec<(i64, String, Decimal)> = sqlx::query_as(&format!(
+        "SELECT o.{column}, p.currency, sum(p.amount - p.refunded)
+         FROM orders o JOIN payments p ON p.order_id = o.id
+         WHERE o.{column} = ANY($1) AND p.status = 'succeeded'
+         GROUP BY o.{column}, p.currency ORDER BY p.currency"
+    ))
+    .bind(keys)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(crate::money::per_key(rows))
+}
+
 /// Who is asking to see an order.
 #[derive(Debug, Clone, Copy)]
 pub enum Viewer<'a> {

@@ -10,7 +10,6 @@ use crate::components::loaded;
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use mercato::accounts::customers::{
     export_href, Customer, CustomerList, CustomerQuery, CustomerRow, LIST_PATH,
 };
@@ -166,14 +165,7 @@ fn Row(row: CustomerRow) -> impl IntoView {
 /// `/admin/customers/{id}`
 #[component]
 pub fn CustomerPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|n| n.parse::<i64>().ok());
-    let customer = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => load_customer(id).await,
-            None => Err(AppError::NotFound),
-        }
-    });
+    let customer = super::record_resource("id", load_customer);
     view! { {loaded(customer, |customer| view! { <CustomerDetail customer /> })} }
 }
 

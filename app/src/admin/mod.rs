@@ -7,6 +7,7 @@
 mod audit;
 mod categories;
 mod customers;
+mod discounts;
 mod imports;
 mod inventory;
 mod orders;
@@ -19,6 +20,7 @@ mod staff;
 pub use audit::AuditPage;
 pub use categories::{CategoriesPage, CategoryPage};
 pub use customers::{CustomerPage, CustomersPage};
+pub use discounts::{CouponPage, DiscountsPage, NewCouponPage};
 pub use imports::{ImportPage, ImportsPage, EXPORT_PATH};
 pub use inventory::{InventoryPage, VariantStockPage};
 pub use orders::{OrderDetailPage, OrdersPage};
@@ -162,6 +164,7 @@ const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("Orders", "/admin/orders", Some(Permission::Orders)),
     ("Returns", "/admin/returns", Some(Permission::Orders)),
     ("Customers", "/admin/customers", Some(Permission::Customers)),
+    ("Discounts", "/admin/discounts", Some(Permission::Discounts)),
     ("Products", "/admin/products", Some(Permission::Catalog)),
     ("Categories", "/admin/categories", Some(Permission::Catalog)),
     (
@@ -358,6 +361,29 @@ pub fn select_options(
         .collect_view()
 }
 
+/// What a record's page shows: `load` of the route's `param` read as a number (one that
+/// is not a number is not found).
+pub fn record_resource<T, Fut>(
+    param: &'static str,
+    load: impl Fn(i64) -> Fut + Send + Sync + 'static,
+) -> Resource<Result<T, AppError>>
+where
+    T: Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let params = leptos_router::hooks::use_params_map();
+    let id = move || params.read().get(param).and_then(|n| n.parse::<i64>().ok());
+    Resource::new(id, move |id| {
+        let loading = id.map(&load);
+        async move {
+            match loading {
+                Some(loading) => loading.await,
+                None => Err(AppError::NotFound),
+            }
+        }
+    })
+}
+
 /// The values of the URL's parameters `names`, in that order: a list page's filters.
 pub fn url_params<const N: usize>(
     names: [&'static str; N],
@@ -421,6 +447,9 @@ pub fn KeysetPager(
     }
 }
 
+/// A small status badge's shape; each badge adds its colours.
+pub(super) const BADGE: &str = "whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-semibold";
+
 /// A badge for a variant's or a product's stock state; without one, the variant's
 /// stock is not tracked.
 #[component]
@@ -432,7 +461,7 @@ pub fn StockBadge(#[prop(into)] state: Option<StockState>) -> impl IntoView {
         None => ("bg-stone-200 text-stone-700", "Not tracked"),
     };
     view! {
-        <span class=format!("whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{label}</span>
+        <span class=format!("{BADGE} {class}")>{label}</span>
     }
 }
 

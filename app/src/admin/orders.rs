@@ -6,7 +6,7 @@
 // The list's server function takes one argument per URL parameter.
 #![allow(clippy::too_many_arguments)]
 
-use super::{select_options, AdminHeader, DataTable, EmptyList, KeysetPager};
+use super::{select_options, AdminHeader, DataTable, EmptyList, KeysetPager, BADGE};
 use crate::components::form::{
     action_error, Outcome, TextArea, TextField, BUTTON, INPUT, LABEL, SECONDARY,
 };
@@ -192,8 +192,6 @@ type Params = [Option<String>; 8];
 fn query_of(params: &Params) -> OrderQuery {
     OrderQuery::from_params(std::array::from_fn(|i| params[i].as_deref()))
 }
-
-const BADGE: &str = "whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-semibold";
 
 /// A badge for an order's status.
 #[component]

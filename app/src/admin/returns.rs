@@ -3,7 +3,7 @@
 //! the step it waits for (answer, receive, refund). The rules are
 //! `mercato::orders::returns`; the refund goes through `mercato::orders::refund`.
 
-use super::{select_options, AdminHeader, DataTable, EmptyList, KeysetPager};
+use super::{select_options, AdminHeader, DataTable, EmptyList, KeysetPager, BADGE};
 use crate::components::form::{
     action_error, Outcome, TextArea, TextField, BUTTON, INPUT, LABEL, SECONDARY,
 };
@@ -123,7 +123,6 @@ pub async fn save_return_policy(
     crate::session::flash_if_plain_form("Return policy saved.").await
 }
 
-const BADGE: &str = "whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-semibold";
 const CARD: &str = "rounded-2xl border border-stone-200 bg-white p-5";
 
 fn state_class(state: ReturnState) -> &'static str {

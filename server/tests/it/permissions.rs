@@ -56,6 +56,9 @@ struct Fixture {
     /// A customer's account, and one to anonymise.
     customer: i64,
     erased_customer: i64,
+    /// A coupon to edit and pause, and one to delete.
+    coupon: i64,
+    doomed_coupon: i64,
 }
 
 type Body = fn(&Fixture) -> String;
@@ -200,6 +203,29 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
         }),
         ("customers/anonymise", P(Permission::CustomerData), |f| {
             format!("id={}&confirm=yes", f.erased_customer)
+        }),
+        ("discounts", P(Permission::Discounts), |_| {
+            "q=perm&state=live".to_owned()
+        }),
+        ("discounts/detail", P(Permission::Discounts), |f| {
+            format!("id={}", f.coupon)
+        }),
+        ("discounts/new", P(Permission::Discounts), |_| String::new()),
+        ("discounts/create", P(Permission::Discounts), |_| {
+            "code=PERM-NEW&kind=fixed&value=5".to_owned()
+        }),
+        // Before the pause, which moves the coupon to its next version.
+        ("discounts/update", P(Permission::Discounts), |f| {
+            format!(
+                "id={}&version=1&code=PERM-EDITED&kind=percent&value=15",
+                f.coupon
+            )
+        }),
+        ("discounts/pause", P(Permission::Discounts), |f| {
+            format!("id={}&to=pause", f.coupon)
+        }),
+        ("discounts/delete", P(Permission::Discounts), |f| {
+            format!("id={}&confirm=yes", f.doomed_coupon)
         }),
         ("staff", P(Permission::Staff), |_| String::new()),
         ("staff/role", P(Permission::Staff), |f| {
@@ -364,7 +390,21 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
                 .expect("an account")
         }
     };
+    let coupon = |code: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO coupons (code, kind, value) VALUES ($1, 'percent', 10) RETURNING id",
+            )
+            .bind(code)
+            .fetch_one(&pool)
+            .await
+            .expect("a coupon")
+        }
+    };
     let fixture = Fixture {
+        coupon: coupon("PERM-EDIT").await,
+        doomed_coupon: coupon("PERM-DELETE").await,
         customer: account("carol@example.com").await,
         erased_customer: account("erase-me@example.com").await,
         requested_return,
