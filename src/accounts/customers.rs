@@ -53,19 +53,13 @@ impl CustomerQuery {
 
     /// The list's address for this search, starting after `after`.
     pub fn href(&self, after: Option<i64>) -> String {
-        let mut url = form_urlencoded::Serializer::new(String::new());
-        if !self.q.is_empty() {
-            url.append_pair("q", &self.q);
-        }
-        if let Some(after) = after {
-            url.append_pair("after", &after.to_string());
-        }
-        let query = url.finish();
-        if query.is_empty() {
-            LIST_PATH.to_owned()
-        } else {
-            format!("{LIST_PATH}?{query}")
-        }
+        crate::admin::list_href(
+            LIST_PATH,
+            [
+                ("q", self.q.clone()),
+                ("after", after.map(|a| a.to_string()).unwrap_or_default()),
+            ],
+        )
     }
 }
 

@@ -17,6 +17,23 @@ pub fn keyset_page<T, C>(rows: &mut Vec<T>, per_page: i64, cursor: impl Fn(&T) -
     }
 }
 
+/// A list page's address: `path` with the parameters that have a value, in order
+/// (`/admin/discounts?q=spring&after=12`; just `path` when none has).
+pub fn list_href<'a>(path: &str, params: impl IntoIterator<Item = (&'a str, String)>) -> String {
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        if !value.is_empty() {
+            url.append_pair(name, &value);
+        }
+    }
+    let query = url.finish();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
 use crate::accounts::{Role, User};
 
 /// A staff-only note (on an order, on a customer): what it says, who wrote it and when.

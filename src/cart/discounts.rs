@@ -142,20 +142,27 @@ impl CouponDraft {
     /// From the form; amounts in `currency`. Every field's problem is named at once.
     pub fn parse(form: &CouponForm, currency: Currency) -> Result<CouponDraft, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let code = form.code.trim().to_uppercase();
-        let code_ok = (2..=coupon::MAX_CODE_CHARS).contains(&code.chars().count())
-            && code.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if code.is_empty() {
-            errors.add("code", "Enter the code shoppers type, such as SPRING10.");
-        } else if !code_ok {
-            errors.add(
-                "code",
-                "Use 2 to 40 letters, digits, hyphens or underscores, starting with a letter or digit (such as SPRING-10).",
-            );
-        }
+        // What a shopper may type (`normalize_code`), and what a stored code also needs
+        // (the column's CHECK): two characters at least, a letter or digit first.
+        let code = match coupon::normalize_code(&form.code) {
+            Err(_) => {
+                errors.add("code", "Enter the code shoppers type, such as SPRING10.");
+                String::new()
+            }
+            Ok(Some(code))
+                if code.chars().count() >= 2
+                    && code.starts_with(|c: char| c.is_ascii_alphanumeric()) =>
+            {
+                code
+            }
+            Ok(_) => {
+                errors.add(
+                    "code",
+                    "Use 2 to 40 letters, digits, hyphens or underscores, starting with a letter or digit (such as SPRING-10).",
+                );
+                String::new()
+            }
+        };
         let description: String = form
             .description
             .chars()
@@ -344,22 +351,19 @@ impl CouponQuery {
 
     /// The list's address for this query, starting after `after`.
     pub fn href(&self, after: Option<i64>) -> String {
-        let mut url = form_urlencoded::Serializer::new(String::new());
-        if !self.q.is_empty() {
-            url.append_pair("q", &self.q);
-        }
-        if let Some(state) = self.state {
-            url.append_pair("state", state.as_str());
-        }
-        if let Some(after) = after {
-            url.append_pair("after", &after.to_string());
-        }
-        let query = url.finish();
-        if query.is_empty() {
-            LIST_PATH.to_owned()
-        } else {
-            format!("{LIST_PATH}?{query}")
-        }
+        crate::admin::list_href(
+            LIST_PATH,
+            [
+                ("q", self.q.clone()),
+                (
+                    "state",
+                    self.state
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                ),
+                ("after", after.map(|a| a.to_string()).unwrap_or_default()),
+            ],
+        )
     }
 }
 
@@ -442,7 +446,7 @@ mod server {
         staff.require(Permission::Discounts)?;
         let mut conn = pool.acquire().await?;
         let pattern = crate::db::contains_pattern(&query.q);
-        let rows = sqlx::query!(
+        let mut rows = sqlx::query!(
             r#"SELECT * FROM (
                    SELECT c.id, c.code, c.description, c.kind AS "kind: DiscountKind", c.value,
                           c.min_subtotal, c.max_uses, c.max_uses_per_customer, c.deleted_at,
@@ -469,11 +473,9 @@ mod server {
         )
         .fetch_all(&mut *conn)
         .await?;
-        let more = rows.len() as i64 > PER_PAGE;
-        let rows: Vec<_> = rows.into_iter().take(PER_PAGE as usize).collect();
+        let next = crate::admin::keyset_page(&mut rows, PER_PAGE, |r| r.id);
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let mut revenue = crate::orders::read::taken(&mut conn, TakenBy::Coupon, &ids).await?;
-        let next = if more { ids.last().copied() } else { None };
         let rows = rows
             .into_iter()
             .map(|r| {

@@ -13,7 +13,6 @@ use leptos::prelude::*;
 use mercato::accounts::customers::{
     export_href, Customer, CustomerList, CustomerQuery, CustomerRow, LIST_PATH,
 };
-use mercato::Money;
 
 /// The list as `q` and `after` ask.
 #[server(prefix = "/api", endpoint = "admin/customers")]
@@ -80,18 +79,7 @@ pub async fn anonymise_customer(
     .await
 }
 
-const CARD: &str = "rounded-2xl border border-stone-200 bg-white p-5";
-
-fn spent(amounts: &[Money]) -> String {
-    if amounts.is_empty() {
-        return "—".to_owned();
-    }
-    amounts
-        .iter()
-        .map(Money::format)
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
+use super::CARD;
 
 /// `/admin/customers[?q=…&after=…]`
 #[component]
@@ -157,7 +145,7 @@ fn Row(row: CustomerRow) -> impl IntoView {
             </th>
             <td class="whitespace-nowrap px-4 py-3 text-stone-600">{row.joined}</td>
             <td class="px-4 py-3 tabular-nums">{row.orders}</td>
-            <td class="whitespace-nowrap px-4 py-3 font-semibold tabular-nums">{spent(&row.spent)}</td>
+            <td class="whitespace-nowrap px-4 py-3 font-semibold tabular-nums">{super::amounts(&row.spent)}</td>
         </tr>
     }
 }
@@ -181,7 +169,7 @@ fn CustomerDetail(customer: Customer) -> impl IntoView {
             <div class="flex gap-1"><dt class="text-stone-500">"Account"</dt><dd>{format!("No. {id}")}</dd></div>
             <div class="flex gap-1"><dt class="text-stone-500">"Joined"</dt><dd>{customer.joined.clone()}</dd></div>
             <div class="flex gap-1"><dt class="text-stone-500">"Email"</dt><dd>{if customer.verified { "confirmed" } else { "not confirmed" }}</dd></div>
-            <div class="flex gap-1"><dt class="text-stone-500">"Spent"</dt><dd class="font-semibold" data-testid="customer-spent">{spent(&customer.spent)}</dd></div>
+            <div class="flex gap-1"><dt class="text-stone-500">"Spent"</dt><dd class="font-semibold" data-testid="customer-spent">{super::amounts(&customer.spent)}</dd></div>
         </dl>
         {customer.anonymised.clone().map(|at| view! {
             <p class="mt-3 rounded-xl bg-stone-100 px-4 py-3 text-sm text-stone-700" data-testid="customer-anonymised">

@@ -16,7 +16,7 @@ use mercato::cart::coupon::DiscountKind;
 use mercato::cart::discounts::{
     CouponDetail, CouponForm, CouponList, CouponQuery, CouponRow, CouponState, LIST_PATH,
 };
-use mercato::{Currency, Money};
+use mercato::Currency;
 
 #[cfg(feature = "ssr")]
 use mercato::admin::Permission;
@@ -144,18 +144,7 @@ pub async fn delete_coupon(
     Ok(())
 }
 
-const CARD: &str = "rounded-2xl border border-stone-200 bg-white p-5";
-
-fn money_list(amounts: &[Money]) -> String {
-    if amounts.is_empty() {
-        return "—".to_owned();
-    }
-    amounts
-        .iter()
-        .map(Money::format)
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
+use super::CARD;
 
 /// A badge for where a coupon stands.
 #[component]
@@ -261,7 +250,7 @@ fn Row(row: CouponRow) -> impl IntoView {
             <td class="px-4 py-3 text-stone-600">{if row.dates.is_empty() { "Always".to_owned() } else { row.dates }}</td>
             <td class="px-4 py-3"><StateBadge state=row.state /></td>
             <td class="whitespace-nowrap px-4 py-3 tabular-nums" data-testid="coupon-uses">{uses}</td>
-            <td class="whitespace-nowrap px-4 py-3 font-semibold tabular-nums" data-testid="coupon-revenue">{money_list(&row.revenue)}</td>
+            <td class="whitespace-nowrap px-4 py-3 font-semibold tabular-nums" data-testid="coupon-revenue">{super::amounts(&row.revenue)}</td>
         </tr>
     }
 }
@@ -363,10 +352,14 @@ fn Coupon(coupon: CouponDetail) -> impl IntoView {
             coupon.paid_orders.to_string(),
             "coupon-paid-orders",
         ),
-        ("Net paid", money_list(&coupon.revenue), "coupon-revenue"),
+        (
+            "Net paid",
+            super::amounts(&coupon.revenue),
+            "coupon-revenue",
+        ),
         (
             "Taken off subtotals",
-            money_list(&coupon.discounted),
+            super::amounts(&coupon.discounted),
             "coupon-discounted",
         ),
     ];

@@ -64,7 +64,7 @@ pub async fn apply_import(id: i64) -> Result<(), AppError> {
     crate::session::flash_if_plain_form("Applying the file: this page shows how far it is.").await
 }
 
-const CARD: &str = "rounded-2xl border border-stone-200 bg-white p-5";
+use super::CARD;
 
 /// `/admin/imports`.
 #[component]

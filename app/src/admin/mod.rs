@@ -447,6 +447,22 @@ pub fn KeysetPager(
     }
 }
 
+/// A back-office card: a page's section.
+pub(super) const CARD: &str = "rounded-2xl border border-stone-200 bg-white p-5";
+
+/// Amounts in one or more currencies, as a list cell shows them ("€12.00 + $3.00"; "—"
+/// for none).
+pub(super) fn amounts(amounts: &[mercato::Money]) -> String {
+    if amounts.is_empty() {
+        return "—".to_owned();
+    }
+    amounts
+        .iter()
+        .map(mercato::Money::format)
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
 /// A small status badge's shape; each badge adds its colours.
 pub(super) const BADGE: &str = "whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-semibold";
 

@@ -398,7 +398,7 @@ fn address_block(address: Option<&Address>) -> impl IntoView {
     }
 }
 
-const CARD: &str = "rounded-2xl border border-stone-200 bg-white p-5";
+use super::CARD;
 
 #[component]
 fn OrderDetail(order: StaffOrder, back: String) -> impl IntoView {

@@ -99,7 +99,7 @@ pub fn ProductEditorPage() -> impl IntoView {
     view! { {loaded(editor, |editor| view! { <EditorForm editor /> })} }
 }
 
-const CARD: &str = "rounded-2xl border border-stone-200 bg-white p-5";
+use super::CARD;
 
 #[component]
 fn EditorForm(editor: Editor) -> impl IntoView {

@@ -123,7 +123,7 @@ pub async fn save_return_policy(
     crate::session::flash_if_plain_form("Return policy saved.").await
 }
 
-const CARD: &str = "rounded-2xl border border-stone-200 bg-white p-5";
+use super::CARD;
 
 fn state_class(state: ReturnState) -> &'static str {
     match state {

@@ -4,7 +4,7 @@
 //! totals but nothing of the person.
 
 use crate::common::checkout::{self, staff_with};
-use crate::common::{seeded_db, Shop, PASSWORD};
+use crate::common::{audited, seeded_db, Shop, PASSWORD};
 use mercato::accounts::customers::{self, CustomerError, CustomerQuery};
 use mercato::accounts::Role;
 use mercato::admin::{Permission, Staff};
@@ -60,15 +60,6 @@ fn refused(result: Result<impl std::fmt::Debug, Error>) -> CustomerError {
         Err(Error::Rule(Rule::Customer(why))) => why,
         other => panic!("expected a refusal, got {other:?}"),
     }
-}
-
-async fn audited(shop: &Shop, action: &str, id: i64) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1 AND subject_id = $2")
-        .bind(action)
-        .bind(id.to_string())
-        .fetch_one(&shop.pool)
-        .await
-        .expect("audit")
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@
 
 use crate::common::checkout::{self as co, staff_with};
 use crate::common::{
-    account_signed_in, answered_error, error_shown, seeded_app, seeded_db, staff_role_with, Shop,
+    account_signed_in, answered_error, audited, error_shown, seeded_app, seeded_db,
+    staff_role_with, Shop,
 };
 use mercato::accounts::{Email, Role};
 use mercato::admin::{Permission, Staff};
@@ -35,15 +36,6 @@ fn draft(code: &str, kind: &str, value: &str) -> CouponDraft {
 
 fn client(n: u8) -> ClientKey {
     ClientKey::of(std::net::Ipv4Addr::new(10, 9, 0, n).into())
-}
-
-async fn audited(shop: &Shop, action: &str, id: i64) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1 AND subject_id = $2")
-        .bind(action)
-        .bind(id.to_string())
-        .fetch_one(&shop.pool)
-        .await
-        .expect("audit")
 }
 
 fn refused(result: Result<impl std::fmt::Debug, Error>) -> DiscountError {

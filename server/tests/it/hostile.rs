@@ -21,6 +21,19 @@ enum Who {
     Staff,
 }
 
+/// A coupon's fields, as its staff form names them.
+const COUPON: [&str; 9] = [
+    "code",
+    "description",
+    "kind",
+    "value",
+    "min_subtotal",
+    "starts",
+    "ends",
+    "max_uses",
+    "max_uses_per_customer",
+];
+
 /// An address's fields, as the address book and checkout name them.
 const ADDRESS: [&str; 8] = [
     "name",
@@ -248,36 +261,10 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ("admin/discounts", vec!["q", "state", "after"], Who::Staff),
         ("admin/discounts/detail", vec!["id"], Who::Staff),
         ("admin/discounts/new", vec![], Who::Staff),
-        (
-            "admin/discounts/create",
-            vec![
-                "code",
-                "description",
-                "kind",
-                "value",
-                "min_subtotal",
-                "starts",
-                "ends",
-                "max_uses",
-                "max_uses_per_customer",
-            ],
-            Who::Staff,
-        ),
+        ("admin/discounts/create", COUPON.to_vec(), Who::Staff),
         (
             "admin/discounts/update",
-            vec![
-                "id",
-                "version",
-                "code",
-                "description",
-                "kind",
-                "value",
-                "min_subtotal",
-                "starts",
-                "ends",
-                "max_uses",
-                "max_uses_per_customer",
-            ],
+            [["id", "version"].as_slice(), &COUPON].concat(),
             Who::Staff,
         ),
         ("admin/discounts/pause", vec!["id", "to"], Who::Staff),

@@ -187,6 +187,16 @@ pub struct Shop {
     pub pool: PgPool,
 }
 
+/// How many audit entries `action` has about the subject numbered `id`.
+pub async fn audited(shop: &Shop, action: &str, id: i64) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1 AND subject_id = $2")
+        .bind(action)
+        .bind(id.to_string())
+        .fetch_one(&shop.pool)
+        .await
+        .expect("audit")
+}
+
 pub async fn seeded_db() -> Shop {
     let db = TestDb::new().await.expect("a fresh test database");
     mercato::catalog::seed::seed_demo_if_empty(&db.pool)
