@@ -98,6 +98,9 @@ pub enum Rule {
     /// A coupon change staff cannot make (a stale save, a deleted coupon).
     #[error("{0}")]
     Discount(crate::cart::discounts::DiscountError),
+    /// A shipping or tax change staff cannot make (a stale save, a row deleted meanwhile).
+    #[error("{0}")]
+    Settings(crate::checkout::rates::SettingsError),
 }
 
 /// Each area's error is a [`Rule`], and so an [`Error`]: `?` lifts it.
@@ -133,6 +136,7 @@ rules!(
     Return(crate::orders::returns::ReturnError),
     Customer(crate::accounts::customers::CustomerError),
     Discount(crate::cart::discounts::DiscountError),
+    Settings(crate::checkout::rates::SettingsError),
 );
 
 impl Error {

@@ -410,6 +410,37 @@ pub fn per_key<K: std::hash::Hash + Eq>(
     by
 }
 
+/// Why a typed percentage is not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PercentError {
+    Empty,
+    /// Not a plain number (a sign, letters, two points).
+    Malformed,
+    /// More decimals than allowed (trailing zeros aside).
+    TooPrecise,
+}
+
+/// A percentage as staff type it (`21`, `8.1`, `.5`, `7.25 %`), with at most `decimals`
+/// decimals (trailing zeros aside): never rounded. What range is allowed is the caller's
+/// rule (a coupon's, a tax rate's).
+pub fn parse_percent(typed: &str, decimals: usize) -> Result<Decimal, PercentError> {
+    let s = typed.trim().trim_end_matches('%').trim();
+    if s.is_empty() {
+        return Err(PercentError::Empty);
+    }
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) || (whole.is_empty() && fraction.is_empty()) {
+        return Err(PercentError::Malformed);
+    }
+    if fraction.trim_end_matches('0').len() > decimals {
+        return Err(PercentError::TooPrecise);
+    }
+    Decimal::from_str_exact(&format!("0{s}"))
+        .map(|d| d.normalize())
+        .map_err(|_| PercentError::Malformed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

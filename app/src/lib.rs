@@ -111,6 +111,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=admin::InventoryPage ssr=SsrMode::Async />
                         <Route path=path!(":variant") view=admin::VariantStockPage ssr=SsrMode::Async />
                     </ParentRoute>
+                    <ParentRoute path=path!("settings") view=Outlet ssr=SsrMode::Async>
+                        <Route path=path!("shipping") view=admin::ShippingSettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("tax") view=admin::TaxSettingsPage ssr=SsrMode::Async />
+                    </ParentRoute>
                     <Route path=path!("staff") view=admin::StaffPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=admin::AuditPage ssr=SsrMode::Async />
                 </ParentRoute>

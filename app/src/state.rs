@@ -15,8 +15,6 @@ pub struct AppState {
     pub pool: PgPool,
     /// The one currency the shop sells in.
     pub currency: Currency,
-    /// Catalog prices include tax (checkout shows it as "incl."), or tax is added.
-    pub prices_include_tax: bool,
     /// The address shoppers use (`https://shop.example`), for absolute links.
     pub public_url: String,
     /// Recent listings' facet counts and first pages' order, shared by every request

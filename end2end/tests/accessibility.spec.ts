@@ -41,7 +41,7 @@ test('every kind of shopper page has no serious accessibility violation', async 
 test('staff pages have no serious accessibility violation', async ({ page }) => {
   await signInAsStaff(page);
   const found: string[] = [];
-  for (const path of ['/admin', '/admin/staff', '/admin/audit', '/admin/inventory?show=all', '/admin/products', '/admin/products/new', '/admin/categories']) {
+  for (const path of ['/admin', '/admin/staff', '/admin/audit', '/admin/inventory?show=all', '/admin/products', '/admin/products/new', '/admin/categories', '/admin/settings/shipping?zone=new', '/admin/settings/tax?rate=new']) {
     await page.goto(path);
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
     found.push(...(await seriousViolations(page)));

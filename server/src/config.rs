@@ -34,9 +34,10 @@ pub struct Config {
     pub currency: Currency,
     /// `MERCATO_PUBLIC_URL`: the address shoppers use, for absolute links (sitemap).
     pub public_url: String,
-    /// `MERCATO_PRICES_INCLUDE_TAX`: catalog prices include tax (shown as "incl. VAT"),
-    /// or tax is added at checkout.
-    pub prices_include_tax: bool,
+    /// `MERCATO_PRICES_INCLUDE_TAX`: read once, for a shop that has not set whether its
+    /// prices include tax yet (staff set it at `/admin/settings/tax`; the setting
+    /// lives in the database from then on).
+    pub prices_include_tax: Option<bool>,
     /// `MERCATO_PAYMENT_WINDOW_MINUTES`: an order unpaid this long is cancelled and its
     /// stock goes back on sale.
     pub payment_window_minutes: i32,
@@ -179,8 +180,9 @@ impl Config {
             }
         };
         let prices_include_tax = match get("MERCATO_PRICES_INCLUDE_TAX").as_deref().map(str::trim) {
-            None | Some("1" | "true" | "yes") => true,
-            Some("0" | "false" | "no") => false,
+            None => None,
+            Some("1" | "true" | "yes") => Some(true),
+            Some("0" | "false" | "no") => Some(false),
             Some(other) => {
                 return Err(ConfigError {
                     var: "MERCATO_PRICES_INCLUDE_TAX",
@@ -346,7 +348,7 @@ mod tests {
         assert_eq!(c.db_pool_size, 10);
         assert_eq!(c.request_timeout, Duration::from_secs(30));
         assert_eq!(c.currency, Currency::EUR);
-        assert!(c.prices_include_tax);
+        assert_eq!(c.prices_include_tax, None);
         assert_eq!(c.payment_window_minutes, 30);
         assert_eq!(c.page_cache, Duration::from_secs(5));
         assert!(c.trusted_proxies.is_empty());

@@ -54,6 +54,8 @@ pub enum StartError {
     CatalogExists,
     #[error("cannot generate orders: {0}")]
     Orders(mercato::orders::generate::GenerateError),
+    #[error("cannot store MERCATO_PRICES_INCLUDE_TAX as the shop's setting: {0}")]
+    Settings(mercato::Error),
     #[error("cannot create the admin account: {0}")]
     Admin(mercato::Error),
     #[error("MERCATO_SMTP_URL or MERCATO_MAIL_FROM: {0}")]
@@ -112,6 +114,24 @@ fn tell_demo_admin_password(data_dir: &std::path::Path, password: &str) {
     }
 }
 
+/// `MERCATO_PRICES_INCLUDE_TAX` becomes the shop's setting if it has none yet; once the
+/// shop has one (stored by an earlier start, or chosen by staff at
+/// `/admin/settings/tax`), it stands and the variable is ignored (said in the log when
+/// they differ).
+async fn seed_prices_include_tax(pool: &sqlx::PgPool, wanted: bool) -> Result<(), StartError> {
+    let stored = mercato::checkout::rates::seed_prices_include_tax(pool, wanted)
+        .await
+        .map_err(StartError::Settings)?;
+    if stored != wanted {
+        tracing::warn!(
+            variable = wanted,
+            setting = stored,
+            "MERCATO_PRICES_INCLUDE_TAX is ignored: it only fills in a setting the shop does not have yet, and the shop has one; change it at /admin/settings/tax and remove the variable"
+        );
+    }
+    Ok(())
+}
+
 /// A password nobody can guess or look up: 80 random bits in five groups.
 fn random_password() -> String {
     let hex = mercato::token::random_hex();
@@ -162,6 +182,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             tell_demo_admin_password(&config.data_dir, &password);
         }
     }
+    if let Some(wanted) = config.prices_include_tax {
+        seed_prices_include_tax(&pool, wanted).await?;
+    }
     let catalog_changes = mercato::cache::Changes::new();
     let media: Arc<dyn mercato::storage::Storage> = Arc::new(mercato::storage::LocalFiles::new(
         config.data_dir.join("media"),
@@ -170,7 +193,6 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         leptos_options: leptos_options(&config)?,
         pool: pool.clone(),
         currency: config.currency,
-        prices_include_tax: config.prices_include_tax,
         public_url: config.public_url.clone(),
         listing_cache: Arc::new(
             ListingCache::new(config.listing_cache, LISTING_CACHE_ENTRIES)

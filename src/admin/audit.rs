@@ -69,6 +69,12 @@ crate::text_enum! {
         CouponPause = "coupon.pause",
         /// A coupon was deleted (its row and figures kept).
         CouponDelete = "coupon.delete",
+        /// A shipping zone added, changed (name, countries) or deleted.
+        ShippingZone = "shipping.zone",
+        /// A shipping rate added, changed or deleted.
+        ShippingRate = "shipping.rate",
+        /// A tax rate added, changed or deleted.
+        TaxRate = "tax.rate",
     }
 }
 
@@ -105,6 +111,9 @@ impl Action {
             Action::CouponEdit => "Edited a coupon",
             Action::CouponPause => "Paused or resumed a coupon",
             Action::CouponDelete => "Deleted a coupon",
+            Action::ShippingZone => "Changed a shipping zone",
+            Action::ShippingRate => "Changed a shipping rate",
+            Action::TaxRate => "Changed a tax rate",
         }
     }
 }
@@ -126,6 +135,12 @@ crate::text_enum! {
         Coupon = "coupon",
         /// A shop setting, by its key.
         Setting = "setting",
+        /// A shipping zone, by its id.
+        ShippingZone = "shipping_zone",
+        /// A shipping rate, by its id.
+        ShippingRate = "shipping_rate",
+        /// A tax rate, by its id.
+        TaxRate = "tax_rate",
     }
 }
 
@@ -140,6 +155,9 @@ impl SubjectKind {
             SubjectKind::Product => "Products",
             SubjectKind::Category => "Categories",
             SubjectKind::Coupon => "Coupons",
+            SubjectKind::ShippingZone => "Shipping zones",
+            SubjectKind::ShippingRate => "Shipping rates",
+            SubjectKind::TaxRate => "Tax rates",
         }
     }
 }

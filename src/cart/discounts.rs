@@ -104,25 +104,16 @@ pub struct CouponDraft {
 
 /// A percentage as typed: more than 0, at most 100, two decimals at most.
 fn parse_percent(typed: &str) -> Result<Decimal, &'static str> {
-    let s = typed.trim().trim_end_matches('%').trim();
-    if s.is_empty() {
-        return Err("Enter the percentage off, such as 10.");
+    use crate::money::PercentError;
+    match crate::money::parse_percent(typed, 2) {
+        Err(PercentError::Empty) => Err("Enter the percentage off, such as 10."),
+        Err(PercentError::Malformed) => Err("Enter a number such as 10 or 12.5."),
+        Err(PercentError::TooPrecise) => Err("Use at most two decimals, such as 12.55."),
+        Ok(value) if value <= Decimal::ZERO || value > Decimal::ONE_HUNDRED => {
+            Err("A percentage off is more than 0 and at most 100.")
+        }
+        Ok(value) => Ok(value),
     }
-    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
-    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || !digits(fraction) || (whole.is_empty() && fraction.is_empty()) {
-        return Err("Enter a number such as 10 or 12.5.");
-    }
-    if fraction.trim_end_matches('0').len() > 2 {
-        return Err("Use at most two decimals, such as 12.55.");
-    }
-    let value = Decimal::from_str_exact(&format!("0{s}"))
-        .map_err(|_| "Enter a number such as 10 or 12.5.")?
-        .normalize();
-    if value <= Decimal::ZERO || value > Decimal::ONE_HUNDRED {
-        return Err("A percentage off is more than 0 and at most 100.");
-    }
-    Ok(value)
 }
 
 /// A limit as typed: empty for none, else a whole number from 1.

@@ -2,6 +2,7 @@
 
 #[cfg(feature = "server")]
 pub mod place;
+pub mod rates;
 #[cfg(feature = "server")]
 pub mod session;
 #[cfg(feature = "server")]
@@ -38,12 +39,7 @@ impl ShippingOption {
 
     /// "Arrives in 2–4 working days".
     pub fn estimate(&self) -> String {
-        match (self.min_days, self.max_days) {
-            (0, 0) => "Arrives today".to_owned(),
-            (1, 1) => "Arrives in 1 working day".to_owned(),
-            (a, b) if a == b => format!("Arrives in {a} working days"),
-            (a, b) => format!("Arrives in {a}–{b} working days"),
-        }
+        rates::estimate(self.min_days, self.max_days)
     }
 }
 
@@ -95,10 +91,19 @@ impl Quote {
                 l.unit_price.amount()
             ));
         }
+        // Everything else the review page shows: a staff change to the delivery option
+        // or the tax that leaves the total alone still needs the shopper's new look.
         digest.push_str(&format!(
-            "|rate {}|coupon {}|total {}",
+            "|rate {} {} {}-{} {}|coupon {}|tax {} {} {}|total {}",
             self.shipping.id,
+            self.shipping.name,
+            self.shipping.min_days,
+            self.shipping.max_days,
+            self.totals.shipping.format(),
             self.coupon.as_ref().map_or("", |c| c.code.as_str()),
+            self.tax_name.as_deref().unwrap_or(""),
+            self.totals.tax.format(),
+            self.totals.tax_included,
             self.totals.total.format()
         ));
         digest

@@ -17,6 +17,7 @@ use crate::accounts::Email;
 use crate::cart::coupon::AppliedCoupon;
 use crate::cart::coupons::{self, Customer, Lookup};
 use crate::catalog::ProductStatus;
+use crate::db::constraint::OnConstraint;
 use crate::inventory::MovementReason;
 use crate::limits::client::ClientKey;
 use crate::limits::{Limit, Shape, HOUR};
@@ -38,7 +39,6 @@ pub struct Checkout<'a> {
     pub billing_address: &'a Address,
     pub shipping_rate: i64,
     pub currency: Currency,
-    pub prices_include_tax: bool,
     /// Who is placing it, for [`PLACE`].
     pub client: ClientKey,
 }
@@ -276,7 +276,9 @@ async fn price(conn: &mut PgConnection, checkout: &Checkout<'_>) -> Result<Quote
         shipping: Some(shipping.charge()),
         free_shipping: coupon.as_ref().is_some_and(|c| c.free_shipping),
         tax_rate: tax.as_ref().map_or(Decimal::ZERO, |t| t.rate),
-        prices_include_tax: checkout.prices_include_tax,
+        // The shop's setting as this quote is priced: a change reaches checkouts
+        // priced after it (a reviewed one whose total it moves is reviewed again).
+        prices_include_tax: super::rates::prices_include_tax(conn).await?,
     });
     Ok(Quote {
         lines,
@@ -447,7 +449,11 @@ async fn insert_order(
         OrderStatus::PendingPayment as OrderStatus,
     )
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    // Staff deleted the rate while this order was being placed.
+    .on_constraint("orders_shipping_rate_id_fkey", || {
+        CheckoutError::RateNotForCountry.into()
+    })?;
     let lines = &quote.lines;
     sqlx::query!(
         "INSERT INTO order_lines (order_id, variant_id, sku, name, unit_price, quantity,

@@ -36,8 +36,8 @@ pub async fn options_for(
     let rows = sqlx::query_as!(
         RateRow,
         "SELECT r.id, r.name, r.price, r.free_over, r.min_days, r.max_days
-         FROM shipping_rates r JOIN shipping_zones z ON z.id = r.zone_id
-         WHERE r.active AND $1 = ANY (z.countries)
+         FROM shipping_rates r JOIN shipping_zone_countries c ON c.zone_id = r.zone_id
+         WHERE r.active AND c.country = $1
          ORDER BY r.price, r.id",
         country,
     )
@@ -91,12 +91,20 @@ pub async fn tax_rate(
 
 /// Zones, rates and taxes for the demo shop (the README lists them).
 pub const DEMO: &str = "
-    INSERT INTO shipping_zones (name, countries) VALUES
+    INSERT INTO shipping_zones (name) VALUES
+      ('European Union'), ('United Kingdom, Switzerland and Norway'), ('North America'),
+      ('Australia and Japan')
+    ON CONFLICT (name) DO NOTHING;
+    INSERT INTO shipping_zone_countries (country, zone_id)
+    SELECT c, z.id
+    FROM (VALUES
       ('European Union', ARRAY['AT','BE','CZ','DE','DK','ES','FI','FR','IE','IT','LU','NL','PL','PT','SE']),
       ('United Kingdom, Switzerland and Norway', ARRAY['GB','CH','NO']),
       ('North America', ARRAY['US','CA']),
       ('Australia and Japan', ARRAY['AU','JP'])
-    ON CONFLICT (name) DO NOTHING;
+    ) AS d(zone, countries)
+    JOIN shipping_zones z ON z.name = d.zone, unnest(d.countries) AS c
+    ON CONFLICT (country) DO NOTHING;
     INSERT INTO shipping_rates (zone_id, name, price, free_over, min_days, max_days)
     SELECT z.id, r.name, r.price, r.free_over, r.min_days, r.max_days
     FROM (VALUES

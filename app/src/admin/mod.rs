@@ -15,6 +15,7 @@ mod product_edit;
 mod product_images;
 mod products;
 mod returns;
+mod settings;
 mod staff;
 
 pub use audit::AuditPage;
@@ -27,6 +28,7 @@ pub use orders::{OrderDetailPage, OrdersPage};
 pub use product_edit::ProductEditorPage;
 pub use products::{BulkConfirmPage, ProductsPage};
 pub use returns::ReturnsPage;
+pub use settings::{ShippingSettingsPage, TaxSettingsPage};
 pub use staff::StaffPage;
 
 use crate::components::{loaded, FlashMessage, PageTitle};
@@ -173,9 +175,22 @@ const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::Catalog),
     ),
     ("Inventory", "/admin/inventory", Some(Permission::Inventory)),
+    (
+        "Shipping & tax",
+        "/admin/settings/shipping",
+        Some(Permission::Settings),
+    ),
     ("Staff", "/admin/staff", Some(Permission::Staff)),
     ("Audit log", "/admin/audit", Some(Permission::Staff)),
 ];
+
+/// The part of a section's address its pages share: `/admin/orders`, `/admin/settings`.
+fn section_root(href: &str) -> &str {
+    match href.match_indices('/').nth(2) {
+        Some((at, _)) => &href[..at],
+        None => href,
+    }
+}
 
 /// The back office's frame: navigation, the signed-in member, and the page. A guest is
 /// asked to sign in, a customer told the pages are for staff.
@@ -207,9 +222,11 @@ fn Shell(me: Me) -> impl IntoView {
         .iter()
         .filter(|(_, _, needs)| needs.is_none_or(|p| me.may(p)))
         .map(|(label, href, _)| {
-            // A section's own pages (`/admin/inventory/12`) are in it too.
+            // A section's own pages (`/admin/inventory/12`) are in it too, and so are
+            // its siblings (`/admin/settings/tax` for `/admin/settings/shipping`).
+            let root = section_root(href);
             let current = path == *href
-                || (*href != "/admin" && path.strip_prefix(*href).is_some_and(|r| r.starts_with('/')));
+                || (*href != "/admin" && path.strip_prefix(root).is_some_and(|r| r.is_empty() || r.starts_with('/')));
             view! {
                 <li class="shrink-0">
                     <a

@@ -213,7 +213,6 @@ fn order_of<'a>(
         billing_address: details.billing_address(),
         shipping_rate: rate,
         currency: state.currency,
-        prices_include_tax: state.prices_include_tax,
         client,
     }
 }

@@ -269,6 +269,48 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ),
         ("admin/discounts/pause", vec!["id", "to"], Who::Staff),
         ("admin/discounts/delete", vec!["id", "confirm"], Who::Staff),
+        ("admin/settings/shipping", vec![], Who::Staff),
+        (
+            "admin/settings/shipping/zone",
+            vec!["id", "version", "name", "countries[DE]"],
+            Who::Staff,
+        ),
+        (
+            "admin/settings/shipping/rate",
+            vec![
+                "id",
+                "version",
+                "zone",
+                "name",
+                "price",
+                "free_over",
+                "min_days",
+                "max_days",
+                "active",
+            ],
+            Who::Staff,
+        ),
+        (
+            "admin/settings/shipping/delete",
+            vec!["what", "id", "confirm"],
+            Who::Staff,
+        ),
+        ("admin/settings/tax", vec![], Who::Staff),
+        (
+            "admin/settings/tax/included",
+            vec!["prices_include_tax"],
+            Who::Staff,
+        ),
+        (
+            "admin/settings/tax/rate",
+            vec!["id", "version", "country", "region", "name", "rate"],
+            Who::Staff,
+        ),
+        (
+            "admin/settings/tax/delete",
+            vec!["id", "confirm"],
+            Who::Staff,
+        ),
         (
             "admin/customers/anonymise",
             vec!["id", "confirm"],

@@ -38,6 +38,7 @@ mod returns;
 mod roles;
 mod security;
 mod sessions;
+mod shipping_tax;
 mod smtp;
 mod staff;
 mod startup;

@@ -59,6 +59,13 @@ struct Fixture {
     /// A coupon to edit and pause, and one to delete.
     coupon: i64,
     doomed_coupon: i64,
+    /// A shipping zone with no country (Japan is free to give it) and one to delete, a
+    /// rate of the first to edit, a tax rate to edit and one to delete.
+    zone: i64,
+    doomed_zone: i64,
+    rate: i64,
+    tax_rate: i64,
+    doomed_tax_rate: i64,
 }
 
 type Body = fn(&Fixture) -> String;
@@ -226,6 +233,34 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
         }),
         ("discounts/delete", P(Permission::Discounts), |f| {
             format!("id={}&confirm=yes", f.doomed_coupon)
+        }),
+        ("settings/shipping", P(Permission::Settings), |_| {
+            String::new()
+        }),
+        ("settings/shipping/zone", P(Permission::Settings), |f| {
+            format!("id={}&version=1&name=Perm+Japan&countries[JP]=on", f.zone)
+        }),
+        ("settings/shipping/rate", P(Permission::Settings), |f| {
+            format!(
+                "id={}&version=1&zone={}&name=Perm+post&price=7.50&min_days=2&max_days=3&active=on",
+                f.rate, f.zone
+            )
+        }),
+        ("settings/shipping/delete", P(Permission::Settings), |f| {
+            format!("what=zone&id={}&confirm=yes", f.doomed_zone)
+        }),
+        ("settings/tax", P(Permission::Settings), |_| String::new()),
+        ("settings/tax/included", P(Permission::Settings), |_| {
+            "prices_include_tax=added".to_owned()
+        }),
+        ("settings/tax/rate", P(Permission::Settings), |f| {
+            format!(
+                "id={}&version=1&country=US&region=WA&name=Sales+tax&rate=6.5",
+                f.tax_rate
+            )
+        }),
+        ("settings/tax/delete", P(Permission::Settings), |f| {
+            format!("id={}&confirm=yes", f.doomed_tax_rate)
         }),
         ("staff", P(Permission::Staff), |_| String::new()),
         ("staff/role", P(Permission::Staff), |f| {
@@ -402,7 +437,40 @@ async fn each_back_office_function_answers_only_whom_its_permission_allows() {
             .expect("a coupon")
         }
     };
+    let insert = |sql: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .expect(sql)
+        }
+    };
+    sqlx::query("DELETE FROM shipping_zone_countries WHERE country = 'JP'")
+        .execute(&app.pool)
+        .await
+        .expect("Japan in no zone");
+    let zone = insert("INSERT INTO shipping_zones (name) VALUES ('Perm zone') RETURNING id").await;
     let fixture = Fixture {
+        zone,
+        doomed_zone: insert("INSERT INTO shipping_zones (name) VALUES ('Perm doomed') RETURNING id")
+            .await,
+        rate: insert(
+            "INSERT INTO shipping_rates (zone_id, name, price, min_days, max_days)
+             SELECT id, 'Perm rate', 5, 1, 2 FROM shipping_zones WHERE name = 'Perm zone'
+             RETURNING id",
+        )
+        .await,
+        tax_rate: insert(
+            "INSERT INTO tax_rates (country, region, name, rate) VALUES ('US', 'OR', 'None', 0)
+             RETURNING id",
+        )
+        .await,
+        doomed_tax_rate: insert(
+            "INSERT INTO tax_rates (country, region, name, rate) VALUES ('US', 'TX', 'Sales tax', 6.25)
+             RETURNING id",
+        )
+        .await,
         coupon: coupon("PERM-EDIT").await,
         doomed_coupon: coupon("PERM-DELETE").await,
         customer: account("carol@example.com").await,

@@ -94,7 +94,6 @@ pub fn checkout<'a>(
         billing_address: a,
         shipping_rate: rate,
         currency: Currency::EUR,
-        prices_include_tax: true,
         client: client_of(token),
     }
 }

@@ -281,7 +281,6 @@ async fn spawn_app_full(
         leptos_options,
         pool: pool.clone(),
         currency: mercato::Currency::EUR,
-        prices_include_tax: true,
         public_url: "https://shop.example".to_owned(),
         // Tests change stock and prices and look again at once.
         listing_cache: std::sync::Arc::new(mercato::catalog::browse::ListingCache::disabled()),
