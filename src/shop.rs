@@ -20,10 +20,64 @@ impl Default for ShopInfo {
 }
 
 #[cfg(feature = "server")]
+pub use sql::set_setting;
+
+#[cfg(feature = "server")]
 mod sql {
     use super::ShopInfo;
+    use crate::admin::audit::{self, Action, Subject, SubjectKind};
+    use crate::admin::Staff;
     use crate::Error;
-    use sqlx::PgPool;
+    use sqlx::{PgConnection, PgPool};
+
+    /// Sets the shop setting `key` to `value` in `conn`'s transaction, with its audit
+    /// entry (each value as `audited` reads it). The row is locked first (stored as
+    /// `current`, the value in force, when missing), so two changes at once each audit
+    /// a true "before", and it is stored even when unchanged (a choice made). False when
+    /// it was `value` already: nothing changed, nothing audited.
+    pub async fn set_setting(
+        conn: &mut PgConnection,
+        staff: &Staff,
+        key: &str,
+        current: &str,
+        value: &str,
+        audited: impl Fn(&str) -> serde_json::Value,
+    ) -> Result<bool, Error> {
+        sqlx::query!(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            key,
+            current,
+        )
+        .execute(&mut *conn)
+        .await?;
+        let before =
+            sqlx::query_scalar!("SELECT value FROM settings WHERE key = $1 FOR UPDATE", key)
+                .fetch_one(&mut *conn)
+                .await?;
+        if before == value {
+            return Ok(false);
+        }
+        sqlx::query!(
+            "UPDATE settings SET value = $2, updated_at = now() WHERE key = $1",
+            key,
+            value,
+        )
+        .execute(&mut *conn)
+        .await?;
+        audit::record(
+            conn,
+            staff,
+            Action::Setting,
+            Subject {
+                kind: SubjectKind::Setting,
+                id: key,
+            },
+            Some(serde_json::json!({ "value": audited(&before) })),
+            Some(serde_json::json!({ "value": audited(value) })),
+        )
+        .await?;
+        Ok(true)
+    }
 
     impl ShopInfo {
         /// Reads the shop's settings; keys missing from the table keep their defaults.

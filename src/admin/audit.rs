@@ -111,9 +111,9 @@ impl Action {
             Action::CouponEdit => "Edited a coupon",
             Action::CouponPause => "Paused or resumed a coupon",
             Action::CouponDelete => "Deleted a coupon",
-            Action::ShippingZone => "Changed a shipping zone",
-            Action::ShippingRate => "Changed a shipping rate",
-            Action::TaxRate => "Changed a tax rate",
+            Action::ShippingZone => "Added, changed or deleted a shipping zone",
+            Action::ShippingRate => "Added, changed or deleted a shipping rate",
+            Action::TaxRate => "Added, changed or deleted a tax rate",
         }
     }
 }

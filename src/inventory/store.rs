@@ -182,43 +182,19 @@ pub async fn set_threshold(
 pub async fn set_shop_threshold(pool: &PgPool, staff: &Staff, threshold: i32) -> Result<(), Error> {
     staff.require(Permission::Inventory)?;
     let mut tx = pool.begin().await?;
-    // The row lock orders two changes at once, so each audit entry's "before" is true.
-    sqlx::query!(
-        "INSERT INTO settings (key, value) SELECT $1, shop_low_stock_threshold()::text
-         ON CONFLICT (key) DO NOTHING",
-        THRESHOLD_SETTING,
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "SELECT key FROM settings WHERE key = $1 FOR UPDATE",
-        THRESHOLD_SETTING
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let before = shop_threshold(&mut tx).await?;
-    if before == threshold {
-        return Ok(());
-    }
-    sqlx::query!(
-        "UPDATE settings SET value = $2, updated_at = now() WHERE key = $1",
-        THRESHOLD_SETTING,
-        threshold.to_string(),
-    )
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
+    let current = shop_threshold(&mut tx).await?;
+    let changed = crate::shop::set_setting(
         &mut tx,
         staff,
-        Action::Setting,
-        Subject {
-            kind: SubjectKind::Setting,
-            id: THRESHOLD_SETTING,
-        },
-        Some(json!({ "value": before })),
-        Some(json!({ "value": threshold })),
+        THRESHOLD_SETTING,
+        &current.to_string(),
+        &threshold.to_string(),
+        |v| json!(v.parse::<i32>().ok()),
     )
     .await?;
+    if !changed {
+        return Ok(());
+    }
     // What is low may have changed for every product: the worker refreshes them all
     // (a queued NULL).
     sqlx::query!("INSERT INTO product_stock_queue (product_id) VALUES (NULL)")

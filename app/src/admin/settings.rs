@@ -129,14 +129,25 @@ fn confirmed(confirm: Option<String>) -> Result<(), AppError> {
     }
 }
 
-/// Deletes zone (`what` = `zone`) or rate (`rate`) `id`, once `confirm` is ticked.
+/// A deletion's record and the version its page showed.
+#[cfg(feature = "ssr")]
+fn shown(id: &str, version: &str) -> Result<(i64, i32), AppError> {
+    opened(id, version)?.ok_or_else(|| {
+        AppError::BadRequest("The form lacks what to delete: reload the page.".to_owned())
+    })
+}
+
+/// Deletes zone (`what` = `zone`) or rate (`rate`) `id`, if still at `version`, once
+/// `confirm` is ticked.
 #[server(prefix = "/api", endpoint = "admin/settings/shipping/delete")]
 pub async fn delete_shipping(
     #[server(default)] what: String,
-    id: i64,
+    #[server(default)] id: String,
+    #[server(default)] version: String,
     #[server(default)] confirm: Option<String>,
 ) -> Result<(), AppError> {
     let staff = crate::accounts::require_permission(Permission::Settings).await?;
+    let id = shown(&id, &version)?;
     confirmed(confirm)?;
     let shop = crate::state::state()?;
     let message = match what.as_str() {
@@ -208,13 +219,15 @@ pub async fn save_tax_rate(
     Ok(rate)
 }
 
-/// Deletes tax rate `id`, once `confirm` is ticked.
+/// Deletes tax rate `id`, if still at `version`, once `confirm` is ticked.
 #[server(prefix = "/api", endpoint = "admin/settings/tax/delete")]
 pub async fn delete_tax_rate(
-    id: i64,
+    #[server(default)] id: String,
+    #[server(default)] version: String,
     #[server(default)] confirm: Option<String>,
 ) -> Result<(), AppError> {
     let staff = crate::accounts::require_permission(Permission::Settings).await?;
+    let id = shown(&id, &version)?;
     confirmed(confirm)?;
     let pool = crate::state::pool()?;
     let destination = mercato::checkout::rates::delete_tax_rate(&pool, &staff, id).await?;
@@ -464,8 +477,8 @@ fn ZoneEditor(zone: Option<Zone>, zones: Vec<Zone>) -> impl IntoView {
                 </fieldset>
                 <button type="submit" class=BUTTON>{if record.is_some() { "Save zone" } else { "Add zone" }}</button>
             </ActionForm>
-            {record.map(|(id, _)| view! {
-                <DeleteShipping what="zone" id
+            {record.map(|record| view! {
+                <DeleteShipping what="zone" record
                     consequence="Its rates go with it, and its countries are no longer shipped to until another zone takes them. Placed orders keep their shipping."
                     confirm="I understand shoppers in these countries can't check out until another zone ships there." />
             })}
@@ -519,8 +532,8 @@ fn RateEditor(
                 </label>
                 <div class="mt-5"><button type="submit" class=BUTTON>{if record.is_some() { "Save rate" } else { "Add rate" }}</button></div>
             </ActionForm>
-            {record.map(|(id, _)| view! {
-                <DeleteShipping what="rate" id
+            {record.map(|record| view! {
+                <DeleteShipping what="rate" record
                     consequence="Shoppers who chose it are asked to choose again. Placed orders keep their shipping."
                     confirm="I understand shoppers can no longer choose this rate." />
             })}
@@ -532,13 +545,13 @@ fn RateEditor(
 #[component]
 fn DeleteShipping(
     what: &'static str,
-    id: i64,
+    record: (i64, i32),
     consequence: &'static str,
     confirm: &'static str,
 ) -> impl IntoView {
     let remove = ServerAction::<DeleteShipping>::new();
     let outcome: Signal<Outcome<()>> = remove.value().into();
-    view! { <DeleteBox action=remove.into() outcome what id consequence confirm /> }
+    view! { <DeleteBox action=remove.into() outcome what record consequence confirm /> }
 }
 
 /// The deletion's form: a consequence, a box to tick, the button.
@@ -547,7 +560,7 @@ fn DeleteBox(
     action: DeleteAction,
     outcome: Signal<Outcome<()>>,
     what: &'static str,
-    id: i64,
+    record: (i64, i32),
     consequence: &'static str,
     confirm: &'static str,
 ) -> impl IntoView {
@@ -556,7 +569,7 @@ fn DeleteBox(
         {move || outcome.get().and_then(Result::err).filter(|e| e.field("confirm").is_none()).map(|e| view! {
             <p role="alert" class="rounded-xl bg-rose-50 px-4 py-3 text-sm font-medium text-rose-800">{e.to_string()}</p>
         })}
-        <input type="hidden" name="id" value=id />
+        {opened_fields(Some(record))}
         {(what != "tax").then(|| view! { <input type="hidden" name="what" value=what /> })}
         <label class="flex items-start gap-2 text-sm">
             <input type="checkbox" name="confirm" value="yes" class="mt-1 h-4 w-4 accent-rose-700" aria-describedby=described />
@@ -727,11 +740,11 @@ fn TaxEditor(rate: Option<TaxRateRow>) -> impl IntoView {
                 </div>
                 <div class="mt-5"><button type="submit" class=BUTTON>{if record.is_some() { "Save tax rate" } else { "Add tax rate" }}</button></div>
             </ActionForm>
-            {record.map(|(id, _)| {
+            {record.map(|record| {
                 let remove = ServerAction::<DeleteTaxRate>::new();
                 let outcome: Signal<Outcome<()>> = remove.value().into();
                 view! {
-                    <DeleteBox action=remove.into() outcome what="tax" id
+                    <DeleteBox action=remove.into() outcome what="tax" record
                         consequence="Checkouts to this destination are then charged the country's rate, if this is a region's and the country has one; otherwise no tax. Regions with rates of their own keep them. Placed orders keep their tax."
                         confirm="I understand this destination's tax changes for new checkouts." />
                 }

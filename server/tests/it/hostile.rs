@@ -292,7 +292,7 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ),
         (
             "admin/settings/shipping/delete",
-            vec!["what", "id", "confirm"],
+            vec!["what", "id", "version", "confirm"],
             Who::Staff,
         ),
         ("admin/settings/tax", vec![], Who::Staff),
@@ -308,7 +308,7 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ),
         (
             "admin/settings/tax/delete",
-            vec!["id", "confirm"],
+            vec!["id", "version", "confirm"],
             Who::Staff,
         ),
         (

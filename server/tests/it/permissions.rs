@@ -247,7 +247,7 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
             )
         }),
         ("settings/shipping/delete", P(Permission::Settings), |f| {
-            format!("what=zone&id={}&confirm=yes", f.doomed_zone)
+            format!("what=zone&id={}&version=1&confirm=yes", f.doomed_zone)
         }),
         ("settings/tax", P(Permission::Settings), |_| String::new()),
         ("settings/tax/included", P(Permission::Settings), |_| {
@@ -260,7 +260,7 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
             )
         }),
         ("settings/tax/delete", P(Permission::Settings), |f| {
-            format!("id={}&confirm=yes", f.doomed_tax_rate)
+            format!("id={}&version=1&confirm=yes", f.doomed_tax_rate)
         }),
         ("staff", P(Permission::Staff), |_| String::new()),
         ("staff/role", P(Permission::Staff), |f| {
