@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The orders back office as a staff member gets it, on BENCH_ORDERS generated orders
 # (default 1000000) over a generated catalog of BENCH_PRODUCTS products (default
-# 10000): the list's sorts, filters, searches and a later page, one order's page, and
-# the CSV export of a filtered list and of everything. wrk (1 thread, BENCH_CONNECTIONS
+# 10000): the list's sorts, filters, searches and a later page, one order's page, the
+# dashboard for each period, and the CSV export of a filtered list and of everything. wrk (1 thread, BENCH_CONNECTIONS
 # connections, default 1, BENCH_SECS seconds each, default 4) with the signed-in admin's
 # session; prints p50/p95/p99 per URL. `generate-orders` prints its own rows/s.
 # No test asserts these figures.
@@ -53,6 +53,10 @@ urls=(
   "/admin/orders?q=emma&status=paid"
   "/admin/orders?status=pending_payment&fulfilment=delivered&sort=-total"
   "/admin/orders/$number"
+  "/admin"
+  "/admin?period=today"
+  "/admin?period=30d"
+  "/admin?period=90d"
 )
 measure_urls "${urls[@]}"
 

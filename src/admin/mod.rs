@@ -4,6 +4,7 @@
 //! `&Staff` and writes its audit row in the same transaction as the change.
 
 pub mod audit;
+pub mod dashboard;
 
 /// Keyset pages: a list query asks for one row more than a page, and this trims it to
 /// the page and says where the next one starts (`None`: this is the last page).

@@ -7,6 +7,7 @@
 mod audit;
 mod categories;
 mod customers;
+mod dashboard;
 mod discounts;
 mod imports;
 mod inventory;
@@ -21,6 +22,7 @@ mod staff;
 pub use audit::AuditPage;
 pub use categories::{CategoriesPage, CategoryPage};
 pub use customers::{CustomerPage, CustomersPage};
+pub use dashboard::DashboardPage;
 pub use discounts::{CouponPage, DiscountsPage, NewCouponPage};
 pub use imports::{ImportPage, ImportsPage, EXPORT_PATH};
 pub use inventory::{InventoryPage, VariantStockPage};
@@ -31,7 +33,7 @@ pub use returns::ReturnsPage;
 pub use settings::{ShippingSettingsPage, TaxSettingsPage};
 pub use staff::StaffPage;
 
-use crate::components::{loaded, FlashMessage, PageTitle};
+use crate::components::{FlashMessage, PageTitle};
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -495,39 +497,5 @@ pub fn StockBadge(#[prop(into)] state: Option<StockState>) -> impl IntoView {
     };
     view! {
         <span class=format!("{BADGE} {class}")>{label}</span>
-    }
-}
-
-/// `/admin`: the shop at a glance.
-#[component]
-pub fn DashboardPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| load_overview());
-    view! {
-        <AdminHeader title="Dashboard" />
-        {loaded(overview, |o| view! { <Tiles overview=o /> })}
-    }
-}
-
-#[component]
-fn Tiles(overview: Overview) -> impl IntoView {
-    let tiles = [
-        ("Active products", overview.active_products),
-        ("Draft products", overview.draft_products),
-        ("Variants sold out", overview.variants_sold_out),
-        ("Customers", overview.customers),
-        ("Staff accounts", overview.staff),
-        ("Carts with items", overview.carts_with_items),
-        ("Coupons live or upcoming", overview.live_coupons),
-        ("Mail waiting to send", overview.mail_waiting),
-    ];
-    view! {
-        <dl class="mt-6 grid grid-cols-2 gap-3 sm:gap-4 md:grid-cols-4">
-            {tiles.into_iter().map(|(label, n)| view! {
-                <div class="rounded-2xl border border-stone-200 bg-white p-4 sm:p-5">
-                    <dt class="text-sm text-stone-600">{label}</dt>
-                    <dd class="mt-1 text-2xl font-bold">{n}</dd>
-                </div>
-            }).collect_view()}
-        </dl>
     }
 }

@@ -133,6 +133,7 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
         ),
         ("admin/me", vec![], Who::Staff),
         ("admin/overview", vec![], Who::Staff),
+        ("admin/dashboard", vec!["period"], Who::Staff),
         ("admin/stock-audit", vec![], Who::Staff),
         ("admin/staff", vec![], Who::Staff),
         ("admin/staff/role", vec!["member", "role"], Who::Staff),

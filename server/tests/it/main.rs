@@ -19,6 +19,7 @@ mod checkout_pages;
 mod constraints;
 mod coupons;
 mod customers;
+mod dashboard;
 mod discounts;
 mod fulfilment;
 mod hostile;

@@ -77,6 +77,7 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
     vec![
         ("me", AnyStaff, |_| String::new()),
         ("overview", AnyStaff, |_| String::new()),
+        ("dashboard", AnyStaff, |_| "period=30d".to_owned()),
         ("stock-audit", P(Permission::Inventory), |_| String::new()),
         ("products", P(Permission::Catalog), |_| {
             "q=tee&sort=stock".to_owned()

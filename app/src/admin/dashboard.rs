@@ -1,0 +1,326 @@
+//! `/admin[?period=today|7d|30d|90d]`: how the shop did over the period against the one
+//! before, revenue and orders per day as charts drawn on the server (an SVG with a data
+//! table beside it for screen readers), best sellers, what runs low and what waits for
+//! staff. The figures are `mercato::admin::dashboard`.
+
+use super::{AdminHeader, CARD};
+use crate::components::loaded;
+use crate::error::AppError;
+use leptos::prelude::*;
+use mercato::admin::dashboard::{change, Dashboard, DayFigures, Figures, Period};
+use mercato::admin::Overview;
+use mercato::Money;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+/// The dashboard for `period` (7 days when absent or unknown). Any staff member.
+#[server(prefix = "/api", endpoint = "admin/dashboard")]
+pub async fn load_dashboard(period: Option<String>) -> Result<Dashboard, AppError> {
+    let staff = crate::accounts::require_staff().await?;
+    let period = period
+        .as_deref()
+        .and_then(Period::parse)
+        .unwrap_or_default();
+    let shop = crate::state::state()?;
+    Ok(mercato::admin::dashboard::load(&shop.pool, &staff, period, shop.currency).await?)
+}
+
+/// `/admin`
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let args = super::url_params(["period"]);
+    let dashboard = Resource::new(args, |[period]| load_dashboard(period));
+    let overview = Resource::new(|| (), |_| super::load_overview());
+    view! {
+        <AdminHeader title="Dashboard" />
+        {loaded(dashboard, |d| view! { <Board d /> })}
+        <section aria-labelledby="shop-heading" class="mt-8">
+            <h2 id="shop-heading" class="text-lg font-bold">"The shop"</h2>
+            {loaded(overview, |o| view! { <Tiles overview=o /> })}
+        </section>
+    }
+}
+
+#[component]
+fn Board(d: Dashboard) -> impl IntoView {
+    let tabs = Period::ALL
+        .iter()
+        .map(|p| {
+            let current = *p == d.period;
+            view! {
+                <a href=format!("/admin?period={}", p.as_str()) aria-current=current.then_some("page")
+                    class="rounded-full px-4 py-1.5 text-sm font-semibold text-stone-700 hover:bg-stone-200 aria-[current=page]:bg-stone-900 aria-[current=page]:text-white">
+                    {p.label()}
+                </a>
+            }
+        })
+        .collect_view();
+    let span = if d.first_day == d.last_day {
+        format!("{} (UTC)", d.last_day)
+    } else {
+        format!("{} to {} (UTC)", d.first_day, d.last_day)
+    };
+    let previous = d.period.previous();
+    view! {
+        <div class="mt-3 flex flex-wrap items-center justify-between gap-3">
+            <nav aria-label="Period" class="flex flex-wrap gap-2">{tabs}</nav>
+            <p class="text-sm text-stone-600" data-testid="dashboard-span">{span}</p>
+        </div>
+        <FigureTiles now=d.now before=d.before previous />
+        <div class="mt-4 grid gap-4 xl:grid-cols-2">
+            <Chart title="Revenue per day" id="revenue-chart" days=d.days.clone() value=|day: &DayFigures| day.revenue.amount() shown=|day: &DayFigures| day.revenue.format() />
+            <Chart title="Orders per day" id="orders-chart" days=d.days.clone() value=|day: &DayFigures| Decimal::from(day.orders) shown=|day: &DayFigures| day.orders.to_string() />
+        </div>
+        <div class="mt-4 grid gap-4 lg:grid-cols-3">
+            <section aria-labelledby="top-heading" class=CARD>
+                <h2 id="top-heading" class="text-lg font-bold">"Best sellers"</h2>
+                {if d.top.is_empty() {
+                    view! { <p class="mt-2 text-sm text-stone-600">"No paid orders in this period."</p> }.into_any()
+                } else {
+                    view! {
+                        <ol class="mt-2 divide-y divide-stone-100 text-sm">
+                            {d.top.into_iter().map(|t| view! {
+                                <li class="flex items-baseline justify-between gap-3 py-2" data-testid="top-product">
+                                    <span class="min-w-0">
+                                        {match t.name {
+                                            Some(name) => view! { <a href=format!("/admin/products/{}", t.product_id) class="font-semibold text-teal-800 underline-offset-4 hover:underline">{name}</a> }.into_any(),
+                                            None => view! { <span class="text-stone-500">"A deleted product"</span> }.into_any(),
+                                        }}
+                                        <span class="block text-xs text-stone-500">{format!("{} sold", t.units)}</span>
+                                    </span>
+                                    <span class="whitespace-nowrap font-semibold tabular-nums">{t.revenue.format()}</span>
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                }}
+            </section>
+            <Waiting to_ship=d.to_ship returns=d.return_requests mail=d.mail_failing />
+            {d.low_stock.map(|levels| view! { <LowStock levels more=d.more_low_stock /> })}
+        </div>
+    }
+}
+
+/// The period's figures, each with its change against the period before.
+#[component]
+fn FigureTiles(now: Figures, before: Figures, previous: &'static str) -> impl IntoView {
+    let amount = |m: Option<Money>| m.map_or_else(|| "—".to_owned(), |m| m.format());
+    let percent =
+        |p: Option<Decimal>| p.map_or_else(|| "—".to_owned(), |p| format!("{} %", p.normalize()));
+    let of = |m: Option<Money>| m.map_or(Decimal::ZERO, |m| m.amount());
+    let tiles = [
+        (
+            "Revenue",
+            now.revenue.format(),
+            change(now.revenue.amount(), before.revenue.amount()),
+            "dashboard-revenue",
+        ),
+        (
+            "Orders",
+            now.orders.to_string(),
+            change(now.orders.into(), before.orders.into()),
+            "dashboard-orders",
+        ),
+        (
+            "Average order",
+            amount(now.average()),
+            change(of(now.average()), of(before.average())),
+            "dashboard-average",
+        ),
+        (
+            "Refunds",
+            now.refunds.format(),
+            change(now.refunds.amount(), before.refunds.amount()),
+            "dashboard-refunds",
+        ),
+        (
+            "Orders per 100 carts",
+            percent(now.conversion()),
+            change(
+                now.conversion().unwrap_or_default(),
+                before.conversion().unwrap_or_default(),
+            ),
+            "dashboard-conversion",
+        ),
+    ];
+    view! {
+        <dl class="mt-4 grid grid-cols-2 gap-3 sm:grid-cols-3 xl:grid-cols-5">
+            {tiles.into_iter().map(|(label, value, moved, testid)| view! {
+                <div class="rounded-2xl border border-stone-200 bg-white p-4">
+                    <dt class="text-sm text-stone-600">{label}</dt>
+                    <dd class="mt-1 text-2xl font-bold tabular-nums" data-testid=testid>{value}</dd>
+                    <dd class="mt-1 text-xs text-stone-500">
+                        {match moved {
+                            Some(moved) => format!("{moved} against {previous}"),
+                            None => format!("Nothing {previous} either"),
+                        }}
+                    </dd>
+                </div>
+            }).collect_view()}
+        </dl>
+    }
+}
+
+/// A bar per day, drawn on the server: an image for the eye (its title says what it
+/// shows), and the same figures as a table for screen readers.
+#[component]
+fn Chart(
+    title: &'static str,
+    id: &'static str,
+    days: Vec<DayFigures>,
+    value: fn(&DayFigures) -> Decimal,
+    shown: fn(&DayFigures) -> String,
+) -> impl IntoView {
+    const WIDTH: f64 = 600.0;
+    const HEIGHT: f64 = 160.0;
+    let values: Vec<f64> = days
+        .iter()
+        .map(|d| value(d).to_f64().unwrap_or(0.0).max(0.0))
+        .collect();
+    let top = values.iter().copied().fold(0.0_f64, f64::max);
+    let slot = WIDTH / values.len().max(1) as f64;
+    let gap = (slot * 0.2).min(4.0);
+    let bars = days
+        .iter()
+        .zip(&values)
+        .enumerate()
+        .map(|(i, (day, v))| {
+            let h = if top > 0.0 { v / top * HEIGHT } else { 0.0 };
+            let h = if *v > 0.0 { h.max(1.0) } else { 0.0 };
+            view! {
+                <rect x=format!("{:.1}", i as f64 * slot + gap / 2.0) y=format!("{:.1}", HEIGHT - h)
+                    width=format!("{:.1}", (slot - gap).max(1.0)) height=format!("{h:.1}") rx="2" class="fill-teal-600">
+                    <title>{format!("{}: {}", day.day, shown(day))}</title>
+                </rect>
+            }
+        })
+        .collect_view();
+    let highest = days
+        .iter()
+        .zip(&values)
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .filter(|(_, v)| **v > 0.0)
+        .map(|(d, _)| shown(d));
+    let (first, last) = (
+        days.first().map(|d| d.day.clone()).unwrap_or_default(),
+        days.last().map(|d| d.day.clone()).unwrap_or_default(),
+    );
+    let heading = format!("{id}-heading");
+    let labelled = heading.clone();
+    view! {
+        <figure class=CARD aria-labelledby=labelled data-testid=id>
+            <figcaption id=heading class="flex flex-wrap items-baseline justify-between gap-2">
+                <span class="text-lg font-bold">{title}</span>
+                <span class="text-xs text-stone-500">{highest.map(|h| format!("Highest day: {h}")).unwrap_or_else(|| "Nothing yet in this period".to_owned())}</span>
+            </figcaption>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="mt-3 h-40 w-full" preserveAspectRatio="none" aria-hidden="true">
+                <line x1="0" y1=HEIGHT x2=WIDTH y2=HEIGHT class="stroke-stone-300" stroke-width="1" />
+                {bars}
+            </svg>
+            <div class="mt-1 flex justify-between text-xs text-stone-500" aria-hidden="true">
+                <span>{first}</span><span>{last}</span>
+            </div>
+            <table class="sr-only">
+                <caption>{title}</caption>
+                <thead><tr><th scope="col">"Day (UTC)"</th><th scope="col">{title}</th></tr></thead>
+                <tbody>
+                    {days.iter().map(|d| view! { <tr><th scope="row">{d.day.clone()}</th><td>{shown(d)}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+        </figure>
+    }
+}
+
+/// What waits for staff, each a link to where it is done.
+#[component]
+fn Waiting(to_ship: Option<i64>, returns: Option<i64>, mail: i64) -> impl IntoView {
+    let rows = [
+        to_ship.map(|n| {
+            (
+                "Paid, waiting to ship",
+                n,
+                Some("/admin/orders?status=paid"),
+                "waiting-to-ship",
+            )
+        }),
+        returns.map(|n| {
+            (
+                "Return requests to answer",
+                n,
+                Some("/admin/returns?show=requested"),
+                "waiting-returns",
+            )
+        }),
+        Some(("Mail failing to send", mail, None, "waiting-mail")),
+    ];
+    view! {
+        <section aria-labelledby="waiting-heading" class=CARD>
+            <h2 id="waiting-heading" class="text-lg font-bold">"Waiting for you"</h2>
+            <ul class="mt-2 divide-y divide-stone-100 text-sm">
+                {rows.into_iter().flatten().map(|(label, n, href, testid)| {
+                    let text = view! { <span>{label}</span><span class="font-bold tabular-nums" data-testid=testid>{n}</span> };
+                    view! {
+                        <li class="py-2">
+                            {match href.filter(|_| n > 0) {
+                                Some(href) => view! { <a href=href class="flex justify-between gap-3 font-semibold text-teal-800 underline-offset-4 hover:underline">{text}</a> }.into_any(),
+                                None => view! { <span class="flex justify-between gap-3">{text}</span> }.into_any(),
+                            }}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {(mail > 0).then(|| view! { <p class="mt-2 text-xs text-stone-500">"The outbox keeps trying; check the mail server's settings if this number grows."</p> })}
+        </section>
+    }
+}
+
+#[component]
+fn LowStock(levels: Vec<mercato::inventory::Level>, more: bool) -> impl IntoView {
+    view! {
+        <section aria-labelledby="low-heading" class=CARD>
+            <h2 id="low-heading" class="text-lg font-bold">"Low stock"</h2>
+            {if levels.is_empty() {
+                view! { <p class="mt-2 text-sm text-stone-600">"Nothing runs low."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-2 divide-y divide-stone-100 text-sm">
+                        {levels.into_iter().map(|l| view! {
+                            <li class="flex items-baseline justify-between gap-3 py-2" data-testid="low-stock">
+                                <a href=format!("/admin/inventory/{}", l.variant_id) class="min-w-0 font-semibold text-teal-800 underline-offset-4 hover:underline">
+                                    {l.product_name.clone()}
+                                    {(!l.options.is_empty()).then(|| view! { <span class="font-normal text-stone-600">{format!(" · {}", l.options)}</span> })}
+                                </a>
+                                <span class="whitespace-nowrap tabular-nums">{if l.on_hand <= 0 { "Sold out".to_owned() } else { format!("{} left", l.on_hand) }}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    {more.then(|| view! { <a href="/admin/inventory?show=needs-stock" class="mt-2 inline-block text-sm font-semibold text-teal-800 underline-offset-4 hover:underline">"All low or sold out"</a> })}
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Tiles(overview: Overview) -> impl IntoView {
+    let tiles = [
+        ("Active products", overview.active_products),
+        ("Draft products", overview.draft_products),
+        ("Variants sold out", overview.variants_sold_out),
+        ("Customers", overview.customers),
+        ("Staff accounts", overview.staff),
+        ("Carts with items", overview.carts_with_items),
+        ("Coupons live or upcoming", overview.live_coupons),
+        ("Mail waiting to send", overview.mail_waiting),
+    ];
+    view! {
+        <dl class="mt-3 grid grid-cols-2 gap-3 sm:gap-4 md:grid-cols-4">
+            {tiles.into_iter().map(|(label, n)| view! {
+                <div class="rounded-2xl border border-stone-200 bg-white p-4 sm:p-5">
+                    <dt class="text-sm text-stone-600">{label}</dt>
+                    <dd class="mt-1 text-2xl font-bold">{n}</dd>
+                </div>
+            }).collect_view()}
+        </dl>
+    }
+}
