@@ -185,19 +185,6 @@ impl Staff {
     }
 }
 
-/// The shop at a glance, for the admin's first page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Overview {
-    pub active_products: i64,
-    pub draft_products: i64,
-    pub variants_sold_out: i64,
-    pub customers: i64,
-    pub staff: i64,
-    pub carts_with_items: i64,
-    pub live_coupons: i64,
-    pub mail_waiting: i64,
-}
-
 /// Whether stock adds up: what is on hand plus what was sold equals what the shop
 /// started with (when nothing was restocked), every variant's stock equals the sum of
 /// its movements, and none is below zero.
@@ -243,36 +230,6 @@ pub async fn stock_audit(pool: &sqlx::PgPool) -> Result<StockAudit, crate::Error
         MovementReason::Initial as MovementReason,
         OrderStatus::Cancelled as OrderStatus,
         &MovementReason::ADJUSTMENTS[..] as &[MovementReason],
-    )
-    .fetch_one(pool)
-    .await?)
-}
-
-#[cfg(feature = "server")]
-pub async fn overview(pool: &sqlx::PgPool) -> Result<Overview, crate::Error> {
-    use crate::accounts::Role;
-    use crate::catalog::ProductStatus;
-    Ok(sqlx::query_as!(
-        Overview,
-        r#"SELECT
-           (SELECT count(*) FROM products WHERE status = $1) AS "active_products!",
-           (SELECT count(*) FROM products WHERE status = $2) AS "draft_products!",
-           (SELECT count(*) FROM inventory i JOIN variants v ON v.id = i.variant_id
-            JOIN products p ON p.id = v.product_id
-            WHERE units_available(i.on_hand, v.track_stock) = 0 AND p.status = $1)
-               AS "variants_sold_out!",
-           (SELECT count(*) FROM users WHERE role = $3) AS "customers!",
-           (SELECT count(*) FROM users WHERE role <> $3) AS "staff!",
-           (SELECT count(DISTINCT cart_id) FROM cart_lines) AS "carts_with_items!",
-           (SELECT count(*) FROM coupons c
-            WHERE coupon_state(c.active, c.deleted_at, c.starts_at, c.ends_at, c.max_uses,
-                               (SELECT count(*) FROM coupon_redemptions r
-                                WHERE r.coupon_id = c.id)) IN ('live', 'scheduled'))
-               AS "live_coupons!",
-           (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS "mail_waiting!""#,
-        ProductStatus::Active as ProductStatus,
-        ProductStatus::Draft as ProductStatus,
-        Role::Customer as Role,
     )
     .fetch_one(pool)
     .await?)

@@ -1,14 +1,15 @@
 //! `/admin[?period=today|7d|30d|90d]`: how the shop did over the period against the one
-//! before, revenue and orders per day as charts drawn on the server (an SVG with a data
-//! table beside it for screen readers), best sellers, what runs low and what waits for
-//! staff. The figures are `mercato::admin::dashboard`.
+//! before, revenue and paid orders per day as charts drawn on the server (an SVG, and
+//! the same figures as a table for screen readers), best sellers, what runs low and
+//! what needs action. The figures and who sees which are `mercato::admin::dashboard`.
 
 use super::{AdminHeader, CARD};
 use crate::components::loaded;
 use crate::error::AppError;
 use leptos::prelude::*;
-use mercato::admin::dashboard::{change, Dashboard, DayFigures, Figures, Period};
-use mercato::admin::Overview;
+use mercato::admin::dashboard::{
+    BestSeller, Change, Dashboard, DayFigures, Figures, Period, Waiting,
+};
 use mercato::Money;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -30,14 +31,9 @@ pub async fn load_dashboard(period: Option<String>) -> Result<Dashboard, AppErro
 pub fn DashboardPage() -> impl IntoView {
     let args = super::url_params(["period"]);
     let dashboard = Resource::new(args, |[period]| load_dashboard(period));
-    let overview = Resource::new(|| (), |_| super::load_overview());
     view! {
         <AdminHeader title="Dashboard" />
         {loaded(dashboard, |d| view! { <Board d /> })}
-        <section aria-labelledby="shop-heading" class="mt-8">
-            <h2 id="shop-heading" class="text-lg font-bold">"The shop"</h2>
-            {loaded(overview, |o| view! { <Tiles overview=o /> })}
-        </section>
     }
 }
 
@@ -61,43 +57,62 @@ fn Board(d: Dashboard) -> impl IntoView {
         format!("{} to {} (UTC)", d.first_day, d.last_day)
     };
     let previous = d.period.previous();
+    let may_open_products = d.may_open_products;
+    let sales = match d.sales {
+        Some(sales) => view! {
+            <h2 class="sr-only">"Sales"</h2>
+            <FigureTiles now=sales.now before=sales.before previous />
+            <div class="mt-4 grid gap-4 xl:grid-cols-2">
+                <Chart title="Revenue per day" id="revenue-chart" days=sales.days.clone() value=|day: &DayFigures| day.revenue.amount() shown=|day: &DayFigures| day.revenue.format() />
+                <Chart title="Paid orders per day" id="orders-chart" days=sales.days value=|day: &DayFigures| Decimal::from(day.orders) shown=|day: &DayFigures| day.orders.to_string() />
+            </div>
+            <BestSellers best=sales.best_sellers may_open_products />
+        }.into_any(),
+        None => view! {
+            <p class=format!("mt-4 {CARD} text-sm text-stone-600")>"Sales figures are for staff with the orders permission."</p>
+        }.into_any(),
+    };
     view! {
         <div class="mt-3 flex flex-wrap items-center justify-between gap-3">
             <nav aria-label="Period" class="flex flex-wrap gap-2">{tabs}</nav>
             <p class="text-sm text-stone-600" data-testid="dashboard-span">{span}</p>
         </div>
-        <FigureTiles now=d.now before=d.before previous />
-        <div class="mt-4 grid gap-4 xl:grid-cols-2">
-            <Chart title="Revenue per day" id="revenue-chart" days=d.days.clone() value=|day: &DayFigures| day.revenue.amount() shown=|day: &DayFigures| day.revenue.format() />
-            <Chart title="Orders per day" id="orders-chart" days=d.days.clone() value=|day: &DayFigures| Decimal::from(day.orders) shown=|day: &DayFigures| day.orders.to_string() />
-        </div>
-        <div class="mt-4 grid gap-4 lg:grid-cols-3">
-            <section aria-labelledby="top-heading" class=CARD>
-                <h2 id="top-heading" class="text-lg font-bold">"Best sellers"</h2>
-                {if d.top.is_empty() {
-                    view! { <p class="mt-2 text-sm text-stone-600">"No paid orders in this period."</p> }.into_any()
-                } else {
-                    view! {
-                        <ol class="mt-2 divide-y divide-stone-100 text-sm">
-                            {d.top.into_iter().map(|t| view! {
-                                <li class="flex items-baseline justify-between gap-3 py-2" data-testid="top-product">
-                                    <span class="min-w-0">
-                                        {match t.name {
-                                            Some(name) => view! { <a href=format!("/admin/products/{}", t.product_id) class="font-semibold text-teal-800 underline-offset-4 hover:underline">{name}</a> }.into_any(),
-                                            None => view! { <span class="text-stone-500">"A deleted product"</span> }.into_any(),
-                                        }}
-                                        <span class="block text-xs text-stone-500">{format!("{} sold", t.units)}</span>
-                                    </span>
-                                    <span class="whitespace-nowrap font-semibold tabular-nums">{t.revenue.format()}</span>
-                                </li>
-                            }).collect_view()}
-                        </ol>
-                    }.into_any()
-                }}
-            </section>
-            <Waiting to_ship=d.to_ship returns=d.return_requests mail=d.mail_failing />
+        {sales}
+        <div class="mt-4 grid gap-4 lg:grid-cols-2">
+            <WaitingCard waiting=d.waiting />
             {d.low_stock.map(|levels| view! { <LowStock levels more=d.more_low_stock /> })}
         </div>
+    }
+}
+
+#[component]
+fn BestSellers(best: Vec<BestSeller>, may_open_products: bool) -> impl IntoView {
+    view! {
+        <section aria-labelledby="best-heading" class=format!("mt-4 {CARD}")>
+            <h2 id="best-heading" class="text-lg font-bold">"Best sellers"</h2>
+            <p class="text-xs text-stone-500">"By their lines' value before order discounts."</p>
+            {if best.is_empty() {
+                view! { <p class="mt-2 text-sm text-stone-600">"No paid orders in this period."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="mt-2 divide-y divide-stone-100 text-sm">
+                        {best.into_iter().map(|b| view! {
+                            <li class="flex items-baseline justify-between gap-3 py-2" data-testid="best-seller">
+                                <span class="min-w-0">
+                                    {match b.name {
+                                        Some(name) if may_open_products => view! { <a href=format!("/admin/products/{}", b.product_id) class="font-semibold text-teal-800 underline-offset-4 hover:underline">{name}</a> }.into_any(),
+                                        Some(name) => view! { <span class="font-semibold">{name}</span> }.into_any(),
+                                        None => view! { <span class="text-stone-500">"A deleted product"</span> }.into_any(),
+                                    }}
+                                    <span class="block text-xs text-stone-500">{format!("{} sold", b.units)}</span>
+                                </span>
+                                <span class="whitespace-nowrap font-semibold tabular-nums">{b.line_sales.format()}</span>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+        </section>
     }
 }
 
@@ -105,41 +120,38 @@ fn Board(d: Dashboard) -> impl IntoView {
 #[component]
 fn FigureTiles(now: Figures, before: Figures, previous: &'static str) -> impl IntoView {
     let amount = |m: Option<Money>| m.map_or_else(|| "—".to_owned(), |m| m.format());
-    let percent =
-        |p: Option<Decimal>| p.map_or_else(|| "—".to_owned(), |p| format!("{} %", p.normalize()));
-    let of = |m: Option<Money>| m.map_or(Decimal::ZERO, |m| m.amount());
+    let average = |f: &Figures| f.average().map(|m| m.amount());
     let tiles = [
         (
             "Revenue",
             now.revenue.format(),
-            change(now.revenue.amount(), before.revenue.amount()),
+            Change::of(now.revenue.amount(), before.revenue.amount()).describe(previous, "%"),
             "dashboard-revenue",
         ),
         (
-            "Orders",
+            "Paid orders",
             now.orders.to_string(),
-            change(now.orders.into(), before.orders.into()),
+            Change::of(now.orders.into(), before.orders.into()).describe(previous, "%"),
             "dashboard-orders",
         ),
         (
             "Average order",
             amount(now.average()),
-            change(of(now.average()), of(before.average())),
+            Change::of_optional(average(&now), average(&before)).describe(previous, "%"),
             "dashboard-average",
         ),
         (
             "Refunds",
             now.refunds.format(),
-            change(now.refunds.amount(), before.refunds.amount()),
+            Change::of(now.refunds.amount(), before.refunds.amount()).describe(previous, "%"),
             "dashboard-refunds",
         ),
         (
             "Orders per 100 carts",
-            percent(now.conversion()),
-            change(
-                now.conversion().unwrap_or_default(),
-                before.conversion().unwrap_or_default(),
-            ),
+            now.orders_per_100_carts()
+                .map_or_else(|| "—".to_owned(), |r| r.normalize().to_string()),
+            Change::in_points(now.orders_per_100_carts(), before.orders_per_100_carts())
+                .describe(previous, "points"),
             "dashboard-conversion",
         ),
     ];
@@ -149,20 +161,16 @@ fn FigureTiles(now: Figures, before: Figures, previous: &'static str) -> impl In
                 <div class="rounded-2xl border border-stone-200 bg-white p-4">
                     <dt class="text-sm text-stone-600">{label}</dt>
                     <dd class="mt-1 text-2xl font-bold tabular-nums" data-testid=testid>{value}</dd>
-                    <dd class="mt-1 text-xs text-stone-500">
-                        {match moved {
-                            Some(moved) => format!("{moved} against {previous}"),
-                            None => format!("Nothing {previous} either"),
-                        }}
-                    </dd>
+                    <dd class="mt-1 text-xs text-stone-500">{moved}</dd>
                 </div>
             }).collect_view()}
         </dl>
+        <p class="mt-2 text-xs text-stone-600">"Revenue: what payments took, shipping and tax included, before refunds. Orders count on the day they were paid; carts on the day they were started."</p>
     }
 }
 
-/// A bar per day, drawn on the server: an image for the eye (its title says what it
-/// shows), and the same figures as a table for screen readers.
+/// A bar per day, drawn on the server: an image for the eye, and the same figures as a
+/// table for screen readers. (Bar heights are drawing, not money: `f64` is fine there.)
 #[component]
 fn Chart(
     title: &'static str,
@@ -189,7 +197,7 @@ fn Chart(
             let h = if *v > 0.0 { h.max(1.0) } else { 0.0 };
             view! {
                 <rect x=format!("{:.1}", i as f64 * slot + gap / 2.0) y=format!("{:.1}", HEIGHT - h)
-                    width=format!("{:.1}", (slot - gap).max(1.0)) height=format!("{h:.1}") rx="2" class="fill-teal-600">
+                    width=format!("{:.1}", (slot - gap).max(1.0)) height=format!("{h:.1}") class="fill-teal-600">
                     <title>{format!("{}: {}", day.day, shown(day))}</title>
                 </rect>
             }
@@ -200,18 +208,20 @@ fn Chart(
         .zip(&values)
         .max_by(|a, b| a.1.total_cmp(b.1))
         .filter(|(_, v)| **v > 0.0)
-        .map(|(d, _)| shown(d));
+        .map(|(d, _)| (shown(d), d.day.clone()));
     let (first, last) = (
         days.first().map(|d| d.day.clone()).unwrap_or_default(),
         days.last().map(|d| d.day.clone()).unwrap_or_default(),
     );
     let heading = format!("{id}-heading");
-    let labelled = heading.clone();
     view! {
-        <figure class=CARD aria-labelledby=labelled data-testid=id>
-            <figcaption id=heading class="flex flex-wrap items-baseline justify-between gap-2">
-                <span class="text-lg font-bold">{title}</span>
-                <span class="text-xs text-stone-500">{highest.map(|h| format!("Highest day: {h}")).unwrap_or_else(|| "Nothing yet in this period".to_owned())}</span>
+        <figure class=CARD data-testid=id>
+            <figcaption class="flex flex-wrap items-baseline justify-between gap-2">
+                <h2 id=heading class="text-lg font-bold">{title}</h2>
+                <span class="text-xs text-stone-500">{match highest {
+                    Some((value, day)) => format!("Highest: {value} on {day}"),
+                    None => "No paid orders in this period".to_owned(),
+                }}</span>
             </figcaption>
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="mt-3 h-40 w-full" preserveAspectRatio="none" aria-hidden="true">
                 <line x1="0" y1=HEIGHT x2=WIDTH y2=HEIGHT class="stroke-stone-300" stroke-width="1" />
@@ -233,9 +243,9 @@ fn Chart(
 
 /// What waits for staff, each a link to where it is done.
 #[component]
-fn Waiting(to_ship: Option<i64>, returns: Option<i64>, mail: i64) -> impl IntoView {
+fn WaitingCard(waiting: Waiting) -> impl IntoView {
     let rows = [
-        to_ship.map(|n| {
+        waiting.to_ship.map(|n| {
             (
                 "Paid, waiting to ship",
                 n,
@@ -243,7 +253,7 @@ fn Waiting(to_ship: Option<i64>, returns: Option<i64>, mail: i64) -> impl IntoVi
                 "waiting-to-ship",
             )
         }),
-        returns.map(|n| {
+        waiting.return_requests.map(|n| {
             (
                 "Return requests to answer",
                 n,
@@ -251,11 +261,23 @@ fn Waiting(to_ship: Option<i64>, returns: Option<i64>, mail: i64) -> impl IntoVi
                 "waiting-returns",
             )
         }),
-        Some(("Mail failing to send", mail, None, "waiting-mail")),
+        Some((
+            "Mail being retried",
+            waiting.mail_retrying,
+            None,
+            "waiting-mail-retrying",
+        )),
+        Some((
+            "Mail given up on",
+            waiting.mail_given_up,
+            None,
+            "waiting-mail-given-up",
+        )),
     ];
+    let mail_trouble = waiting.mail_retrying + waiting.mail_given_up > 0;
     view! {
         <section aria-labelledby="waiting-heading" class=CARD>
-            <h2 id="waiting-heading" class="text-lg font-bold">"Waiting for you"</h2>
+            <h2 id="waiting-heading" class="text-lg font-bold">"Needs action"</h2>
             <ul class="mt-2 divide-y divide-stone-100 text-sm">
                 {rows.into_iter().flatten().map(|(label, n, href, testid)| {
                     let text = view! { <span>{label}</span><span class="font-bold tabular-nums" data-testid=testid>{n}</span> };
@@ -269,7 +291,7 @@ fn Waiting(to_ship: Option<i64>, returns: Option<i64>, mail: i64) -> impl IntoVi
                     }
                 }).collect_view()}
             </ul>
-            {(mail > 0).then(|| view! { <p class="mt-2 text-xs text-stone-500">"The outbox keeps trying; check the mail server's settings if this number grows."</p> })}
+            {mail_trouble.then(|| view! { <p class="mt-2 text-xs text-stone-500">{format!("The outbox retries a mail up to {} times, waiting longer each time, then gives up. Check the mail server's settings (MERCATO_SMTP_URL) and its log.", waiting.mail_attempts)}</p> })}
         </section>
     }
 }
@@ -298,29 +320,5 @@ fn LowStock(levels: Vec<mercato::inventory::Level>, more: bool) -> impl IntoView
                 }.into_any()
             }}
         </section>
-    }
-}
-
-#[component]
-fn Tiles(overview: Overview) -> impl IntoView {
-    let tiles = [
-        ("Active products", overview.active_products),
-        ("Draft products", overview.draft_products),
-        ("Variants sold out", overview.variants_sold_out),
-        ("Customers", overview.customers),
-        ("Staff accounts", overview.staff),
-        ("Carts with items", overview.carts_with_items),
-        ("Coupons live or upcoming", overview.live_coupons),
-        ("Mail waiting to send", overview.mail_waiting),
-    ];
-    view! {
-        <dl class="mt-3 grid grid-cols-2 gap-3 sm:gap-4 md:grid-cols-4">
-            {tiles.into_iter().map(|(label, n)| view! {
-                <div class="rounded-2xl border border-stone-200 bg-white p-4 sm:p-5">
-                    <dt class="text-sm text-stone-600">{label}</dt>
-                    <dd class="mt-1 text-2xl font-bold">{n}</dd>
-                </div>
-            }).collect_view()}
-        </dl>
     }
 }

@@ -39,7 +39,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Script};
 use leptos_router::components::Outlet;
-use mercato::admin::{Overview, Permission};
+use mercato::admin::Permission;
 use mercato::inventory::StockState;
 use serde::{Deserialize, Serialize};
 
@@ -70,14 +70,6 @@ pub async fn load_me() -> Result<Me, AppError> {
         role,
         permissions: staff.permissions().collect(),
     })
-}
-
-/// The shop at a glance. Any staff member.
-#[server(prefix = "/api", endpoint = "admin/overview")]
-pub async fn load_overview() -> Result<Overview, AppError> {
-    crate::accounts::require_staff().await?;
-    let pool = crate::state::pool()?;
-    Ok(mercato::admin::overview(&pool).await?)
 }
 
 /// Whether stock adds up (for staff, and for the checkout benchmark's oversell check).

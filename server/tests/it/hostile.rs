@@ -132,7 +132,6 @@ fn functions() -> Vec<(&'static str, Vec<&'static str>, Who)> {
             &["payment_intent", "payment_intent_client_secret"],
         ),
         ("admin/me", vec![], Who::Staff),
-        ("admin/overview", vec![], Who::Staff),
         ("admin/dashboard", vec!["period"], Who::Staff),
         ("admin/stock-audit", vec![], Who::Staff),
         ("admin/staff", vec![], Who::Staff),

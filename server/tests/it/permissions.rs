@@ -76,7 +76,6 @@ fn table() -> Vec<(&'static str, Needs, Body)> {
     use Needs::{AnyStaff, Permission as P};
     vec![
         ("me", AnyStaff, |_| String::new()),
-        ("overview", AnyStaff, |_| String::new()),
         ("dashboard", AnyStaff, |_| "period=30d".to_owned()),
         ("stock-audit", P(Permission::Inventory), |_| String::new()),
         ("products", P(Permission::Catalog), |_| {

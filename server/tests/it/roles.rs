@@ -1,4 +1,4 @@
-//! Roles, enforced by the server: the admin overview (a staff server function) answers
+//! Roles, enforced by the server: the dashboard (a staff server function) answers
 //! staff and admins, refuses customers with 403 and asks guests to sign in (401).
 
 use crate::common::{register, seeded_app, set_role};
@@ -7,16 +7,16 @@ use mercato::accounts::Role;
 #[tokio::test]
 async fn staff_functions_check_the_role_on_the_server() {
     let app = seeded_app().await;
-    let overview = "/api/admin/overview";
+    let dashboard = "/api/admin/dashboard";
 
-    assert_eq!(app.call(overview, "", None).await.status(), 401);
+    assert_eq!(app.call(dashboard, "", None).await.status(), 401);
 
     let customer = register(&app, "carol@example.com", None).await;
-    let res = app.call(overview, "", Some(&customer)).await;
+    let res = app.call(dashboard, "", Some(&customer)).await;
     assert_eq!(res.status(), 403);
     let page = app.page("/admin", &customer).await;
     assert!(page.contains("isn't on the shop's staff"), "{page}");
-    assert!(!page.contains("Active products"));
+    assert!(!page.contains("Needs action"));
 
     let mut staff = vec![];
     for (email, role) in [
@@ -27,18 +27,16 @@ async fn staff_functions_check_the_role_on_the_server() {
         staff.push(cookie.clone());
         let staff_role = (role == Role::Staff).then_some("Manager");
         set_role(&app.pool, email, role, staff_role).await;
-        let res = app.call(overview, "", Some(&cookie)).await;
+        let res = app.call(dashboard, "", Some(&cookie)).await;
         assert_eq!(res.status(), 200, "{email}");
         let body: serde_json::Value =
             serde_json::from_str(&res.text().await.expect("body")).expect("json");
-        assert_eq!(body["active_products"], 240, "{body}");
-        assert!(app
-            .page("/admin", &cookie)
-            .await
-            .contains("Active products"));
+        assert!(body["first_day"].is_string(), "{body}");
+        assert!(body["waiting"].is_object(), "{body}");
+        assert!(app.page("/admin", &cookie).await.contains("Needs action"));
     }
 
     // A demotion takes effect at once, without signing out.
     set_role(&app.pool, "sam@example.com", Role::Customer, None).await;
-    assert_eq!(app.call(overview, "", Some(&staff[0])).await.status(), 403);
+    assert_eq!(app.call(dashboard, "", Some(&staff[0])).await.status(), 403);
 }

@@ -328,7 +328,7 @@ async fn a_staff_sign_in_ends_after_its_lifetime_a_shoppers_does_not() {
             Some("Manager"),
         )
         .await;
-        let res = app.call("/api/admin/overview", "", Some(&staff)).await;
+        let res = app.call("/api/admin/dashboard", "", Some(&staff)).await;
         assert_eq!(res.status(), staff_status, "{lifetime:?}");
         if staff_status == 401 {
             // Ended, not merely refused: the session is a guest's from now on.
