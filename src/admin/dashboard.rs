@@ -55,10 +55,12 @@ impl Period {
         }
     }
 
-    /// What its figures are compared with: "yesterday", "the 7 days before".
+    /// What its figures are compared with: "all of yesterday", "the 7 days before".
+    /// (Today so far is compared with the whole of yesterday: the figures are kept by
+    /// day, not by hour.)
     pub fn previous(self) -> &'static str {
         match self {
-            Period::Today => "yesterday",
+            Period::Today => "all of yesterday",
             Period::Week => "the 7 days before",
             Period::Month => "the 30 days before",
             Period::Quarter => "the 90 days before",
