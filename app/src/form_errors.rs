@@ -75,6 +75,17 @@ pub fn kept(name: &str) -> Option<String> {
     use_context::<Kept>().and_then(|Kept(values)| values.get(name).cloned())
 }
 
+/// Whether the checkbox `name` is ticked: as the failed post of its form sent it, when
+/// this page shows one (recognised by `sent_with`, a field that form always sends: an
+/// unticked box sends nothing), else `saved`.
+pub fn ticked(name: &str, sent_with: &str, saved: bool) -> bool {
+    if kept(sent_with).is_some() {
+        kept(name).is_some()
+    } else {
+        saved
+    }
+}
+
 /// Fields (and query parameters) whose values are secrets: never kept for a page to
 /// show again, never written to the log. A name is a secret when one of its
 /// `_`-separated words is (`current_password`, `card_number`, `client_secret`), so

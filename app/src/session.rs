@@ -240,6 +240,18 @@ pub async fn flash_if_plain_form(message: impl Into<String>) -> Result<(), AppEr
     Ok(())
 }
 
+/// After a plain form post (no JavaScript), says `message` on the page at `to` and
+/// sends the browser there; a script's call gets the function's answer instead. `to` is
+/// a path the caller built (a list, a record's page), never one read from the request:
+/// that would make this an open redirect.
+pub async fn flash_and_go(message: impl Into<String>, to: &str) -> Result<(), AppError> {
+    if crate::request::is_plain_form_post() {
+        flash(&current().await?, Flash(message.into())).await?;
+        leptos_axum::redirect(to);
+    }
+    Ok(())
+}
+
 /// A catalog page rendered to be shared by every shopper whose header would look the
 /// same: signed in or not, and as many items in the cart. That is all of such a page
 /// that is a shopper's own. While it renders (the page cache puts it in the request),

@@ -3,7 +3,7 @@
 import { type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { test, expect } from './fixtures';
-import { addFirstInStock, hydrated, signInAsStaff } from './shop';
+import { addFirstInStock, buyAsGuest, hydrated, registerAndConfirm, signInAsStaff, uniqueEmail } from './shop';
 
 /** The serious and critical violations axe finds on the page as it is now. */
 async function seriousViolations(page: Page): Promise<string[]> {
@@ -60,6 +60,35 @@ test('staff pages have no serious accessibility violation', async ({ page }) => 
   await page.goto('/admin/categories');
   await page.getByTestId('category-row').first().getByRole('link').first().click();
   await expect(page.getByRole('heading', { name: 'Delete this category' })).toBeVisible();
+  found.push(...(await seriousViolations(page)));
+  expect(found).toEqual([]);
+});
+
+test('the money side of the back office has no serious accessibility violation', async ({ page, browser }) => {
+  // An order of its own and a customer of its own, so that their pages have content.
+  const number = await buyAsGuest(page, 'mug', uniqueEmail('axe-order'));
+  const email = uniqueEmail('axe-customer');
+  const shopper = await (await browser.newContext()).newPage();
+  await registerAndConfirm(shopper, email, 'a long enough shopper password');
+  await page.context().clearCookies();
+  await signInAsStaff(page);
+  const found: string[] = [];
+  for (const path of ['/admin?period=90d', '/admin/orders', `/admin/orders/${number}`, '/admin/returns',
+    '/admin/customers', '/admin/discounts', '/admin/discounts/new', '/admin/settings/shipping',
+    '/admin/settings/tax']) {
+    await page.goto(path);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    found.push(...(await seriousViolations(page)));
+  }
+  // A coupon's page, with its figures and its delete form.
+  await page.goto('/admin/discounts');
+  await page.getByTestId('coupon-row').first().getByRole('link').first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  found.push(...(await seriousViolations(page)));
+  // A customer's page, with notes and the admin's data actions.
+  await page.goto(`/admin/customers?q=${encodeURIComponent(email)}`);
+  await page.getByTestId('customer-row').getByRole('link', { name: email }).click();
+  await expect(page.getByRole('heading', { name: email, level: 1 })).toBeVisible();
   found.push(...(await seriousViolations(page)));
   expect(found).toEqual([]);
 });

@@ -43,6 +43,15 @@ pub enum AddressError {
     BookFull(i64),
 }
 
+/// The known countries among `codes`, as codes in [`COUNTRIES`]' order, each once.
+pub fn in_list_order<S: AsRef<str>>(codes: &[S]) -> Vec<String> {
+    COUNTRIES
+        .iter()
+        .filter(|(code, _)| codes.iter().any(|c| c.as_ref() == *code))
+        .map(|(code, _)| (*code).to_owned())
+        .collect()
+}
+
 /// The country's name, for a known code.
 pub fn country_name(code: &str) -> Option<&'static str> {
     COUNTRIES
@@ -247,6 +256,15 @@ mod tests {
             country: "gb".into(),
             phone: "+44 20 7946 0000".into(),
         }
+    }
+
+    #[test]
+    fn countries_come_in_the_lists_order_once_and_unknown_ones_drop() {
+        assert_eq!(
+            in_list_order(&["US", "DE", "ZZ", "AT", "DE", "de"]),
+            ["AT", "DE", "US"]
+        );
+        assert!(in_list_order::<&str>(&[]).is_empty());
     }
 
     #[test]

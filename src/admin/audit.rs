@@ -171,6 +171,18 @@ pub struct LastChange {
     pub at: String,
 }
 
+impl LastChange {
+    /// Who `did` (changed, saved) `what` after a form was opened, for a stale save's
+    /// message: "ada@example.com changed this coupon at 2026-12-03 10:00 UTC", or
+    /// "Someone else changed this coupon" when the log does not say.
+    pub fn who(change: Option<&LastChange>, did: &str, what: &str) -> String {
+        match change {
+            Some(c) => format!("{} {did} this {what} at {} UTC", c.by, c.at),
+            None => format!("Someone else changed this {what}"),
+        }
+    }
+}
+
 /// The latest of `actions` on the subject `kind` `id`, from the log.
 #[cfg(feature = "server")]
 pub async fn last_change(
@@ -204,8 +216,8 @@ pub struct Subject<'a> {
 /// The fields that differ between before and after, as the two objects an audit entry
 /// records: `[("name", json!(old), json!(new)), …]`.
 #[cfg(feature = "server")]
-pub fn changed(
-    fields: impl IntoIterator<Item = (&'static str, serde_json::Value, serde_json::Value)>,
+pub fn changed<K: Into<String>>(
+    fields: impl IntoIterator<Item = (K, serde_json::Value, serde_json::Value)>,
 ) -> (
     serde_json::Map<String, serde_json::Value>,
     serde_json::Map<String, serde_json::Value>,
@@ -214,8 +226,9 @@ pub fn changed(
     let mut after = serde_json::Map::new();
     for (field, was, now) in fields {
         if was != now {
-            before.insert(field.to_owned(), was);
-            after.insert(field.to_owned(), now);
+            let field = field.into();
+            before.insert(field.clone(), was);
+            after.insert(field, now);
         }
     }
     (before, after)

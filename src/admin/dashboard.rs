@@ -242,6 +242,7 @@ mod server {
     use super::*;
     use crate::admin::{Permission, Staff};
     use crate::inventory::{LevelQuery, Show};
+    use crate::orders::{fulfil, FulfilmentState, OrderStatus};
     use crate::{Currency, Error};
     use sqlx::{PgConnection, PgPool};
 
@@ -274,9 +275,7 @@ mod server {
         };
         let waiting = sqlx::query!(
             r#"SELECT (SELECT count(*) FROM orders
-                       WHERE status IN ('paid', 'partially_refunded')
-                         AND fulfilment_state IN ('unfulfilled', 'partially_shipped'))
-                          AS "to_ship!",
+                       WHERE status = ANY($2) AND fulfilment_state = ANY($3)) AS "to_ship!",
                       (SELECT count(*) FROM returns WHERE state = 'requested')
                           AS "return_requests!",
                       (SELECT count(*) FROM outbox
@@ -285,6 +284,8 @@ mod server {
                       (SELECT count(*) FROM outbox WHERE sent_at IS NULL AND attempts >= $1)
                           AS "mail_given_up!""#,
             crate::mail::MAX_ATTEMPTS,
+            &fulfil::SHIPPABLE as &[OrderStatus],
+            &fulfil::LEFT_TO_SHIP as &[FulfilmentState],
         )
         .fetch_one(&mut *conn)
         .await?;

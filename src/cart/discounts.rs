@@ -253,10 +253,7 @@ pub enum DiscountError {
 }
 
 fn stale_message(change: Option<&LastChange>) -> String {
-    let who = match change {
-        Some(c) => format!("{} changed this coupon at {} UTC", c.by, c.at),
-        None => "Someone else changed this coupon".to_owned(),
-    };
+    let who = LastChange::who(change, "changed", "coupon");
     format!("Not saved: {who}, after you opened it. What you typed is still below, and saving it stays refused: open the coupon again to see their change, then make yours.")
 }
 

@@ -638,10 +638,7 @@ fn import_not_ready(state: super::imports::ImportState) -> &'static str {
 }
 
 fn stale_message(change: Option<&LastChange>) -> String {
-    let who = match change {
-        Some(c) => format!("{} saved this product at {} UTC", c.by, c.at),
-        None => "Someone else changed this product".to_owned(),
-    };
+    let who = LastChange::who(change, "saved", "product");
     format!(
         "Not saved: {who}, after you opened it. What you typed in its fields is still below (variant rows that changed show what is saved now). Saving again replaces their changes with yours; to keep theirs, open the product again."
     )

@@ -278,7 +278,7 @@ async fn price(conn: &mut PgConnection, checkout: &Checkout<'_>) -> Result<Quote
         tax_rate: tax.as_ref().map_or(Decimal::ZERO, |t| t.rate),
         // The shop's setting as this quote is priced: a change reaches checkouts
         // priced after it (a reviewed one whose total it moves is reviewed again).
-        prices_include_tax: super::rates::prices_include_tax(conn).await?,
+        prices_include_tax: shipping::prices_include_tax(conn).await?,
     });
     Ok(Quote {
         lines,

@@ -1,30 +1,25 @@
-//! Shipping rates and tax rates, by destination.
+//! What checkout reads of the shop's shipping and tax settings (staff set them through
+//! [`super::rates`]): the rates to a destination, its tax, and whether prices include
+//! tax. Read afresh for every quote.
 
+use super::rates::RateRow;
 use super::{CheckoutError, ShippingOption};
-use crate::{Currency, Error, Money};
+use crate::{Currency, Error};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 
-struct RateRow {
-    id: i64,
-    name: String,
-    price: Decimal,
-    free_over: Option<Decimal>,
-    min_days: i32,
-    max_days: i32,
-}
+/// The `settings` key of whether catalog prices include tax.
+pub(crate) const PRICES_INCLUDE_TAX: &str = "prices_include_tax";
 
-impl RateRow {
-    fn into_option(self, currency: Currency) -> ShippingOption {
-        ShippingOption {
-            id: self.id,
-            name: self.name,
-            price: Money::new(self.price, currency),
-            free_over: self.free_over.map(|f| Money::new(f, currency)),
-            min_days: u32::try_from(self.min_days).unwrap_or(0),
-            max_days: u32::try_from(self.max_days).unwrap_or(0),
-        }
-    }
+/// Whether catalog prices include tax (the shop's default when never set).
+pub async fn prices_include_tax(conn: &mut PgConnection) -> Result<bool, Error> {
+    let value = sqlx::query_scalar!(
+        "SELECT value FROM settings WHERE key = $1",
+        PRICES_INCLUDE_TAX
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(value.as_deref() != Some("false"))
 }
 
 /// The ways to ship to `country`, cheapest first; empty when the shop does not ship there.
@@ -35,7 +30,8 @@ pub async fn options_for(
 ) -> Result<Vec<ShippingOption>, Error> {
     let rows = sqlx::query_as!(
         RateRow,
-        "SELECT r.id, r.name, r.price, r.free_over, r.min_days, r.max_days
+        "SELECT r.id, r.version, r.zone_id, r.name, r.price, r.free_over, r.min_days,
+                r.max_days, r.active
          FROM shipping_rates r JOIN shipping_zone_countries c ON c.zone_id = r.zone_id
          WHERE r.active AND c.country = $1
          ORDER BY r.price, r.id",
@@ -43,7 +39,10 @@ pub async fn options_for(
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(|r| r.into_option(currency)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| r.into_rate(currency).into())
+        .collect())
 }
 
 /// The rate `id`, if it ships to `country`; otherwise

@@ -100,10 +100,19 @@ pub const MAX_TRACKING: usize = 64;
 /// The most rows one ship form may have (an order has at most this many lines).
 pub const MAX_LINES: usize = 200;
 
-/// Whether an order in `status` may ship (more of) its units: once paid (and after
+/// The statuses in which an order may ship (more of) its units: once paid (and after
 /// part of it was refunded), until everything has left.
+pub const SHIPPABLE: [OrderStatus; 2] = [OrderStatus::Paid, OrderStatus::PartiallyRefunded];
+
+/// Where an order's parcels stand while some of its units have not left.
+pub const LEFT_TO_SHIP: [crate::orders::FulfilmentState; 2] = [
+    crate::orders::FulfilmentState::Unfulfilled,
+    crate::orders::FulfilmentState::PartiallyShipped,
+];
+
+/// Whether an order in `status` may ship (more of) its units.
 pub fn may_ship(status: OrderStatus) -> bool {
-    matches!(status, OrderStatus::Paid | OrderStatus::PartiallyRefunded)
+    SHIPPABLE.contains(&status)
 }
 
 /// Whether the ship form has anything to offer: the order may ship and some of

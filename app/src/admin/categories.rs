@@ -104,10 +104,7 @@ pub async fn delete_category(id: i64, #[server(default)] move_to: String) -> Res
         1 => "Category deleted; its product moved.".to_owned(),
         n => format!("Category deleted; its {n} products moved."),
     };
-    if crate::request::is_plain_form_post() {
-        crate::session::flash_if_plain_form(message).await?;
-        leptos_axum::redirect("/admin/categories");
-    }
+    crate::session::flash_and_go(message, "/admin/categories").await?;
     Ok(moved)
 }
 

@@ -64,13 +64,7 @@ pub async fn anonymise_customer(
 ) -> Result<(), AppError> {
     let staff =
         crate::accounts::require_permission(mercato::admin::Permission::CustomerData).await?;
-    if confirm.is_none() {
-        return Err(mercato::Error::field(
-            "confirm",
-            "Tick the box to say you understand this cannot be undone.",
-        )
-        .into());
-    }
+    super::confirmed(&confirm, "you understand this cannot be undone")?;
     let pool = crate::state::pool()?;
     mercato::accounts::customers::anonymise(&pool, &staff, id).await?;
     crate::session::flash_if_plain_form(

@@ -3,13 +3,16 @@
 //! the same figures as a table for screen readers), best sellers, what runs low and
 //! what needs action. The figures and who sees which are `mercato::admin::dashboard`.
 
-use super::{AdminHeader, CARD};
+use super::{AdminHeader, StockBadge, CARD};
 use crate::components::loaded;
 use crate::error::AppError;
 use leptos::prelude::*;
 use mercato::admin::dashboard::{
     BestSeller, Change, Dashboard, DayFigures, Figures, Period, Waiting,
 };
+use mercato::inventory::Show;
+use mercato::orders::returns::ReturnFilter;
+use mercato::orders::OrderStatus;
 use mercato::Money;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -249,7 +252,10 @@ fn WaitingCard(waiting: Waiting) -> impl IntoView {
             (
                 "Paid, waiting to ship",
                 n,
-                Some("/admin/orders?status=paid"),
+                Some(format!(
+                    "/admin/orders?status={}",
+                    OrderStatus::Paid.as_str()
+                )),
                 "waiting-to-ship",
             )
         }),
@@ -257,7 +263,10 @@ fn WaitingCard(waiting: Waiting) -> impl IntoView {
             (
                 "Return requests to answer",
                 n,
-                Some("/admin/returns?show=requested"),
+                Some(format!(
+                    "/admin/returns?show={}",
+                    ReturnFilter::Requested.as_str()
+                )),
                 "waiting-returns",
             )
         }),
@@ -312,11 +321,11 @@ fn LowStock(levels: Vec<mercato::inventory::Level>, more: bool) -> impl IntoView
                                     {l.product_name.clone()}
                                     {(!l.options.is_empty()).then(|| view! { <span class="font-normal text-stone-600">{format!(" · {}", l.options)}</span> })}
                                 </a>
-                                <span class="whitespace-nowrap tabular-nums">{if l.on_hand <= 0 { "Sold out".to_owned() } else { format!("{} left", l.on_hand) }}</span>
+                                <span class="flex shrink-0 items-center gap-2 whitespace-nowrap tabular-nums">{format!("{} on hand", l.on_hand)}<StockBadge state=l.state() /></span>
                             </li>
                         }).collect_view()}
                     </ul>
-                    {more.then(|| view! { <a href="/admin/inventory?show=needs-stock" class="mt-2 inline-block text-sm font-semibold text-teal-800 underline-offset-4 hover:underline">"All low or sold out"</a> })}
+                    {more.then(|| view! { <a href=format!("/admin/inventory?show={}", Show::NeedsStock.as_str()) class="mt-2 inline-block text-sm font-semibold text-teal-800 underline-offset-4 hover:underline">"All low or sold out"</a> })}
                 }.into_any()
             }}
         </section>

@@ -55,10 +55,11 @@ pub async fn create_coupon(#[server(flatten)] form: CouponForm) -> Result<i64, A
     let staff = crate::accounts::require_permission(Permission::Discounts).await?;
     let (shop, draft) = parsed(&form)?;
     let id = mercato::cart::discounts::create(&shop.pool, &staff, &draft).await?;
-    crate::session::flash_if_plain_form(format!("Added the coupon {}.", draft.code)).await?;
-    if crate::request::is_plain_form_post() {
-        leptos_axum::redirect(&format!("{LIST_PATH}/{id}"));
-    }
+    crate::session::flash_and_go(
+        format!("Added the coupon {}.", draft.code),
+        &format!("{LIST_PATH}/{id}"),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -88,7 +89,7 @@ pub async fn update_coupon(
     #[server(flatten)] form: CouponForm,
 ) -> Result<i32, AppError> {
     let staff = crate::accounts::require_permission(Permission::Discounts).await?;
-    let (Ok(id), Ok(version)) = (id.trim().parse::<i64>(), version.trim().parse::<i32>()) else {
+    let Some((id, version)) = super::opened_record(&id, &version)? else {
         return Err(AppError::BadRequest(
             "The form lacks the coupon's number or version: reload the page.".to_owned(),
         ));
@@ -125,23 +126,16 @@ pub async fn delete_coupon(
     #[server(default)] confirm: Option<String>,
 ) -> Result<(), AppError> {
     let staff = crate::accounts::require_permission(Permission::Discounts).await?;
-    if confirm.is_none() {
-        return Err(mercato::Error::field(
-            "confirm",
-            "Tick the box to say shoppers can no longer use this code.",
-        )
-        .into());
-    }
+    super::confirmed(&confirm, "shoppers can no longer use this code")?;
     let pool = crate::state::pool()?;
     let code = mercato::cart::discounts::delete(&pool, &staff, id).await?;
-    if crate::request::is_plain_form_post() {
-        crate::session::flash_if_plain_form(format!(
+    crate::session::flash_and_go(
+        format!(
             "Deleted the coupon {code}. Its orders keep their discount; the code is free for a new coupon."
-        ))
-        .await?;
-        leptos_axum::redirect(LIST_PATH);
-    }
-    Ok(())
+        ),
+        LIST_PATH,
+    )
+    .await
 }
 
 use super::CARD;

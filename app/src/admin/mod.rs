@@ -80,6 +80,33 @@ pub async fn stock_audit() -> Result<mercato::admin::StockAudit, AppError> {
     Ok(mercato::admin::stock_audit(&pool).await?)
 }
 
+/// A form's record and the version it was opened at, as its hidden `id` and `version`
+/// fields send them: `None` when both are empty (the form makes a new record).
+#[cfg(feature = "ssr")]
+pub(crate) fn opened_record(id: &str, version: &str) -> Result<Option<(i64, i32)>, AppError> {
+    match (id.trim(), version.trim()) {
+        ("", "") => Ok(None),
+        (id, version) => match (id.parse(), version.parse()) {
+            (Ok(id), Ok(version)) => Ok(Some((id, version))),
+            _ => Err(AppError::BadRequest(
+                "The form lacks its record's number or version: reload the page.".to_owned(),
+            )),
+        },
+    }
+}
+
+/// A destructive form's "I understand" box: refused beside it, saying `what`, when it
+/// was not ticked.
+#[cfg(feature = "ssr")]
+pub(crate) fn confirmed(confirm: &Option<String>, what: &str) -> Result<(), AppError> {
+    match confirm {
+        Some(_) => Ok(()),
+        None => {
+            Err(mercato::Error::field("confirm", format!("Tick the box to say {what}.")).into())
+        }
+    }
+}
+
 /// The server functions that take a multipart form (a file), and the most each may be
 /// sent: the HTTP stack refuses anything else before the framework reads it.
 pub fn multipart_limits() -> [(&'static str, usize); 2] {

@@ -339,13 +339,15 @@ fn VariantRow(
     };
     // Ticked as a failed post sent it (an unticked box sends nothing, so the row's
     // SKU says whether there was one), else as saved; a new row is tracked.
-    let untracked = {
-        use crate::form_errors::kept;
-        if same_row && kept(&format!("variants[{n}][sku]")).is_some() {
-            kept(&format!("variants[{n}][untracked]")).is_some()
-        } else {
-            saved.as_ref().is_some_and(|v| !v.track_stock)
-        }
+    let saved_untracked = saved.as_ref().is_some_and(|v| !v.track_stock);
+    let untracked = if same_row {
+        crate::form_errors::ticked(
+            &format!("variants[{n}][untracked]"),
+            &format!("variants[{n}][sku]"),
+            saved_untracked,
+        )
+    } else {
+        saved_untracked
     };
     let untracked_name = format!("variants[{n}][untracked]");
     let (untracked_error, untracked_described) = field_message(outcome, &untracked_name);

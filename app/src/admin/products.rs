@@ -79,11 +79,12 @@ pub async fn bulk_products(
         state.catalog_changes.report();
     }
     let message = outcome.describe(action);
-    if crate::request::is_plain_form_post() {
-        crate::session::flash_if_plain_form(message.clone()).await?;
-        // Back to the list as it was: only a product list's own URL.
-        leptos_axum::redirect(&mercato::catalog::staff::list_url(back.as_deref()));
-    }
+    // Back to the list as it was: only a product list's own URL.
+    crate::session::flash_and_go(
+        message.clone(),
+        &mercato::catalog::staff::list_url(back.as_deref()),
+    )
+    .await?;
     Ok(message)
 }
 

@@ -30,31 +30,6 @@ pub async fn load_shipping() -> Result<ShippingSettings, AppError> {
     Ok(mercato::checkout::rates::shipping(&shop.pool, &staff, shop.currency).await?)
 }
 
-/// A form's record number and version, as hidden fields send them: both empty for a
-/// new record.
-#[cfg(feature = "ssr")]
-fn opened(id: &str, version: &str) -> Result<Option<(i64, i32)>, AppError> {
-    match (id.trim(), version.trim()) {
-        ("", "") => Ok(None),
-        (id, version) => match (id.parse(), version.parse()) {
-            (Ok(id), Ok(version)) => Ok(Some((id, version))),
-            _ => Err(AppError::BadRequest(
-                "The form lacks its record's number or version: reload the page.".to_owned(),
-            )),
-        },
-    }
-}
-
-/// After a plain form post, says `message` on `page` (its list, no form open).
-#[cfg(feature = "ssr")]
-async fn done(message: String, page: &str) -> Result<(), AppError> {
-    crate::session::flash_if_plain_form(message).await?;
-    if crate::request::is_plain_form_post() {
-        leptos_axum::redirect(page);
-    }
-    Ok(())
-}
-
 /// Adds a zone (no `id`) or saves zone `id` opened at `version`: its `name` and the
 /// countries ticked (`countries[DE]=on`).
 #[server(prefix = "/api", endpoint = "admin/settings/shipping/zone")]
@@ -65,18 +40,13 @@ pub async fn save_zone(
     #[server(default)] countries: BTreeMap<String, String>,
 ) -> Result<i64, AppError> {
     let staff = crate::accounts::require_permission(Permission::Settings).await?;
-    let opened = opened(&id, &version)?;
-    if countries.len() > COUNTRIES.len() {
-        return Err(AppError::BadRequest(
-            "More countries than the shop knows: reload the page.".to_owned(),
-        ));
-    }
+    let opened = super::opened_record(&id, &version)?;
     let draft =
         mercato::checkout::rates::ZoneDraft::parse(&name, countries.keys().map(String::as_str))
             .map_err(mercato::Error::Fields)?;
     let pool = crate::state::pool()?;
     let zone = mercato::checkout::rates::save_zone(&pool, &staff, opened, &draft).await?;
-    done(
+    crate::session::flash_and_go(
         format!(
             "Saved the zone {}: checkouts from now on ship by it.",
             draft.name
@@ -96,7 +66,7 @@ pub async fn save_rate(
     #[server(flatten)] form: RateForm,
 ) -> Result<i64, AppError> {
     let staff = crate::accounts::require_permission(Permission::Settings).await?;
-    let opened = opened(&id, &version)?;
+    let opened = super::opened_record(&id, &version)?;
     let zone: i64 = zone.trim().parse().map_err(|_| {
         AppError::BadRequest("The form lacks the rate's zone: reload the page.".to_owned())
     })?;
@@ -105,7 +75,7 @@ pub async fn save_rate(
         .map_err(mercato::Error::Fields)?;
     let rate =
         mercato::checkout::rates::save_rate(&shop.pool, &staff, zone, opened, &draft).await?;
-    done(
+    crate::session::flash_and_go(
         format!(
             "Saved the rate {}: checkouts from now on are offered it as saved; placed orders keep what they paid.",
             draft.name
@@ -116,23 +86,10 @@ pub async fn save_rate(
     Ok(rate)
 }
 
-/// The box a deletion needs ticked.
-#[cfg(feature = "ssr")]
-fn confirmed(confirm: Option<String>) -> Result<(), AppError> {
-    match confirm {
-        Some(_) => Ok(()),
-        None => Err(mercato::Error::field(
-            "confirm",
-            "Tick the box to say you understand what deleting it changes.",
-        )
-        .into()),
-    }
-}
-
 /// A deletion's record and the version its page showed.
 #[cfg(feature = "ssr")]
 fn shown(id: &str, version: &str) -> Result<(i64, i32), AppError> {
-    opened(id, version)?.ok_or_else(|| {
+    super::opened_record(id, version)?.ok_or_else(|| {
         AppError::BadRequest("The form lacks what to delete: reload the page.".to_owned())
     })
 }
@@ -148,7 +105,7 @@ pub async fn delete_shipping(
 ) -> Result<(), AppError> {
     let staff = crate::accounts::require_permission(Permission::Settings).await?;
     let id = shown(&id, &version)?;
-    confirmed(confirm)?;
+    super::confirmed(&confirm, "you understand what deleting it changes")?;
     let shop = crate::state::state()?;
     let message = match what.as_str() {
         "zone" => {
@@ -162,7 +119,7 @@ pub async fn delete_shipping(
         }
         _ => return Err(AppError::BadRequest("delete a zone or a rate".to_owned())),
     };
-    done(message, SHIPPING_PATH).await
+    crate::session::flash_and_go(message, SHIPPING_PATH).await
 }
 
 /// Whether prices include tax, and the tax rates.
@@ -182,13 +139,12 @@ pub async fn save_prices_include_tax(
     let included = mercato::checkout::rates::parse_prices_include_tax(&prices_include_tax)?;
     let pool = crate::state::pool()?;
     mercato::checkout::rates::set_prices_include_tax(&pool, &staff, included).await?;
-    done(
+    crate::session::flash_and_go(
         if included {
             "Saved: prices include tax. Checkouts from now on show the tax inside the total."
         } else {
             "Saved: tax is added to prices. Checkouts from now on add it at the end."
-        }
-        .to_owned(),
+        },
         TAX_PATH,
     )
     .await
@@ -202,11 +158,11 @@ pub async fn save_tax_rate(
     #[server(flatten)] form: TaxForm,
 ) -> Result<i64, AppError> {
     let staff = crate::accounts::require_permission(Permission::Settings).await?;
-    let opened = opened(&id, &version)?;
+    let opened = super::opened_record(&id, &version)?;
     let draft = mercato::checkout::rates::TaxDraft::parse(&form).map_err(mercato::Error::Fields)?;
     let pool = crate::state::pool()?;
     let rate = mercato::checkout::rates::save_tax_rate(&pool, &staff, opened, &draft).await?;
-    done(
+    crate::session::flash_and_go(
         format!(
             "Saved {}: {} at {} %. Checkouts from now on charge it; placed orders keep their tax.",
             draft.destination(),
@@ -228,10 +184,10 @@ pub async fn delete_tax_rate(
 ) -> Result<(), AppError> {
     let staff = crate::accounts::require_permission(Permission::Settings).await?;
     let id = shown(&id, &version)?;
-    confirmed(confirm)?;
+    super::confirmed(&confirm, "you understand what deleting it changes")?;
     let pool = crate::state::pool()?;
     let destination = mercato::checkout::rates::delete_tax_rate(&pool, &staff, id).await?;
-    done(
+    crate::session::flash_and_go(
         format!("Deleted the tax rate of {destination}. Placed orders keep their tax."),
         TAX_PATH,
     )
@@ -358,7 +314,7 @@ fn ZoneCard(zone: Zone) -> impl IntoView {
         view! {
             <div class="mt-3">
                 <DataTable min_width="min-w-[40rem]" columns=&["Rate", "Price", "Free from", "Delivery", "Offered", ""]>
-                    {zone.rates.into_iter().map(|rate| view! { <RateRow rate /> }).collect_view()}
+                    {zone.rates.into_iter().map(|rate| view! { <RateLine rate /> }).collect_view()}
                 </DataTable>
             </div>
         }.into_any()
@@ -380,7 +336,9 @@ fn ZoneCard(zone: Zone) -> impl IntoView {
 }
 
 #[component]
-fn RateRow(rate: Rate) -> impl IntoView {
+fn RateLine(rate: Rate) -> impl IntoView {
+    let Rate { id, saved, .. } = rate;
+    let rate = saved;
     let estimate = rate.estimate();
     view! {
         <tr data-testid="rate-row">
@@ -395,7 +353,7 @@ fn RateRow(rate: Rate) -> impl IntoView {
                     view! { <span class=format!("{BADGE} bg-stone-200 text-stone-700")>"Switched off"</span> }.into_any()
                 }}
             </td>
-            <td class="px-4 py-3 text-right"><a href=format!("{SHIPPING_PATH}?rate={}", rate.id) class=EDIT_LINK>"Edit"<span class="sr-only">{format!(" {}", rate.name)}</span></a></td>
+            <td class="px-4 py-3 text-right"><a href=format!("{SHIPPING_PATH}?rate={id}") class=EDIT_LINK>"Edit"<span class="sr-only">{format!(" {}", rate.name)}</span></a></td>
         </tr>
     }
 }
@@ -431,18 +389,16 @@ fn ZoneEditor(zone: Option<Zone>, zones: Vec<Zone>) -> impl IntoView {
     let save = ServerAction::<SaveZone>::new();
     let outcome: Signal<Outcome<i64>> = save.value().into();
     let (error, described) = field_message(outcome, "countries");
-    // After a refused post, the boxes as they were sent.
-    let resent = crate::form_errors::kept("name").is_some();
     let own = zone.as_ref().map(|z| z.id);
     let boxes = COUNTRIES
         .iter()
         .map(|(code, name)| {
             let field = format!("countries[{code}]");
-            let checked = if resent {
-                crate::form_errors::kept(&field).is_some()
-            } else {
-                zone.as_ref().is_some_and(|z| z.countries.iter().any(|c| c == code))
-            };
+            let checked = crate::form_errors::ticked(
+                &field,
+                "name",
+                zone.as_ref().is_some_and(|z| z.countries.iter().any(|c| c == code)),
+            );
             let elsewhere = zones
                 .iter()
                 .find(|z| Some(z.id) != own && z.countries.iter().any(|c| c == code))
@@ -477,10 +433,15 @@ fn ZoneEditor(zone: Option<Zone>, zones: Vec<Zone>) -> impl IntoView {
                 </fieldset>
                 <button type="submit" class=BUTTON>{if record.is_some() { "Save zone" } else { "Add zone" }}</button>
             </ActionForm>
-            {record.map(|record| view! {
-                <DeleteShipping what="zone" record
-                    consequence="Its rates go with it, and its countries are no longer shipped to until another zone takes them. Placed orders keep their shipping."
-                    confirm="I understand shoppers in these countries can't check out until another zone ships there." />
+            {record.map(|record| {
+                let remove = ServerAction::<DeleteShipping>::new();
+                view! {
+                    <DeleteBox consequence="Its rates go with it, and its countries are no longer shipped to until another zone takes them. Placed orders keep their shipping.">
+                        <ActionForm action=remove attr:class="mt-3 space-y-3" attr:novalidate=true>
+                            {delete_fields(remove.value().into(), record, Some("zone"), "I understand shoppers in these countries can't check out until another zone ships there.", "Delete zone")}
+                        </ActionForm>
+                    </DeleteBox>
+                }
             })}
         </Editor>
     }
@@ -495,18 +456,15 @@ fn RateEditor(
 ) -> impl IntoView {
     let save = ServerAction::<SaveRate>::new();
     let outcome: Signal<Outcome<i64>> = save.value().into();
-    let form = rate.as_ref().map_or_else(RateForm::new_rate, Rate::form);
+    let form = rate
+        .as_ref()
+        .map_or_else(RateForm::new_rate, |r| r.saved.form());
     let record = rate.as_ref().map(|r| (r.id, r.version));
     let title = match &rate {
-        Some(r) => format!("Rate: {} ({zone_name})", r.name),
+        Some(r) => format!("Rate: {} ({zone_name})", r.saved.name),
         None => format!("New rate for {zone_name}"),
     };
-    // After a refused post, the box as it was sent.
-    let active = if crate::form_errors::kept("name").is_some() {
-        crate::form_errors::kept("active").is_some()
-    } else {
-        form.active.is_some()
-    };
+    let active = crate::form_errors::ticked("active", "name", form.active.is_some());
     view! {
         <Editor title back=SHIPPING_PATH>
             <ActionForm action=save attr:class="mt-4" attr:novalidate=true>
@@ -532,82 +490,54 @@ fn RateEditor(
                 </label>
                 <div class="mt-5"><button type="submit" class=BUTTON>{if record.is_some() { "Save rate" } else { "Add rate" }}</button></div>
             </ActionForm>
-            {record.map(|record| view! {
-                <DeleteShipping what="rate" record
-                    consequence="Shoppers who chose it are asked to choose again. Placed orders keep their shipping."
-                    confirm="I understand shoppers can no longer choose this rate." />
+            {record.map(|record| {
+                let remove = ServerAction::<DeleteShipping>::new();
+                view! {
+                    <DeleteBox consequence="Shoppers who chose it are asked to choose again. Placed orders keep their shipping.">
+                        <ActionForm action=remove attr:class="mt-3 space-y-3" attr:novalidate=true>
+                            {delete_fields(remove.value().into(), record, Some("rate"), "I understand shoppers can no longer choose this rate.", "Delete rate")}
+                        </ActionForm>
+                    </DeleteBox>
+                }
             })}
         </Editor>
     }
 }
 
-/// A deletion behind a confirming box, for a zone or a rate.
+/// A deletion's frame: what it changes, then its form (`children`).
 #[component]
-fn DeleteShipping(
-    what: &'static str,
-    record: (i64, i32),
-    consequence: &'static str,
-    confirm: &'static str,
-) -> impl IntoView {
-    let remove = ServerAction::<DeleteShipping>::new();
-    let outcome: Signal<Outcome<()>> = remove.value().into();
-    view! { <DeleteBox action=remove.into() outcome what record consequence confirm /> }
+fn DeleteBox(consequence: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="mt-6 border-t border-stone-200 pt-4">
+            <h3 class="font-semibold text-rose-900">"Delete"</h3>
+            <p class="mt-1 text-sm text-stone-600">{consequence}</p>
+            {children()}
+        </div>
+    }
 }
 
-/// The deletion's form: a consequence, a box to tick, the button.
-#[component]
-fn DeleteBox(
-    action: DeleteAction,
+/// A deletion form's fields: the record at the version shown, what it is (`what`, for
+/// the shipping deletion), the box to tick (`confirm`) and the button.
+fn delete_fields(
     outcome: Signal<Outcome<()>>,
-    what: &'static str,
     record: (i64, i32),
-    consequence: &'static str,
+    what: Option<&'static str>,
     confirm: &'static str,
+    button: &'static str,
 ) -> impl IntoView {
     let (error, described) = field_message(outcome, "confirm");
-    let fields = view! {
+    view! {
         {move || outcome.get().and_then(Result::err).filter(|e| e.field("confirm").is_none()).map(|e| view! {
             <p role="alert" class="rounded-xl bg-rose-50 px-4 py-3 text-sm font-medium text-rose-800">{e.to_string()}</p>
         })}
         {opened_fields(Some(record))}
-        {(what != "tax").then(|| view! { <input type="hidden" name="what" value=what /> })}
+        {what.map(|what| view! { <input type="hidden" name="what" value=what /> })}
         <label class="flex items-start gap-2 text-sm">
             <input type="checkbox" name="confirm" value="yes" class="mt-1 h-4 w-4 accent-rose-700" aria-describedby=described />
             {confirm}
         </label>
         {move || error().map(|e| view! { <p id="field-confirm-error" class="text-sm font-medium text-rose-700">{e}</p> })}
-        <button type="submit" class=format!("{SECONDARY} border-rose-300 text-rose-800 hover:bg-rose-50")>
-            {match what { "zone" => "Delete zone", "rate" => "Delete rate", _ => "Delete tax rate" }}
-        </button>
-    };
-    view! {
-        <div class="mt-6 border-t border-stone-200 pt-4">
-            <h3 class="font-semibold text-rose-900">"Delete"</h3>
-            <p class="mt-1 text-sm text-stone-600">{consequence}</p>
-            {match action {
-                DeleteAction::Shipping(a) => view! { <ActionForm action=a attr:class="mt-3 space-y-3" attr:novalidate=true>{fields}</ActionForm> }.into_any(),
-                DeleteAction::Tax(a) => view! { <ActionForm action=a attr:class="mt-3 space-y-3" attr:novalidate=true>{fields}</ActionForm> }.into_any(),
-            }}
-        </div>
-    }
-}
-
-/// Which deletion a [`DeleteBox`] sends.
-#[derive(Clone, Copy)]
-enum DeleteAction {
-    Shipping(ServerAction<DeleteShipping>),
-    Tax(ServerAction<DeleteTaxRate>),
-}
-
-impl From<ServerAction<DeleteShipping>> for DeleteAction {
-    fn from(a: ServerAction<DeleteShipping>) -> Self {
-        DeleteAction::Shipping(a)
-    }
-}
-
-impl From<ServerAction<DeleteTaxRate>> for DeleteAction {
-    fn from(a: ServerAction<DeleteTaxRate>) -> Self {
-        DeleteAction::Tax(a)
+        <button type="submit" class=format!("{SECONDARY} border-rose-300 text-rose-800 hover:bg-rose-50")>{button}</button>
     }
 }
 
@@ -742,11 +672,12 @@ fn TaxEditor(rate: Option<TaxRateRow>) -> impl IntoView {
             </ActionForm>
             {record.map(|record| {
                 let remove = ServerAction::<DeleteTaxRate>::new();
-                let outcome: Signal<Outcome<()>> = remove.value().into();
                 view! {
-                    <DeleteBox action=remove.into() outcome what="tax" record
-                        consequence="Checkouts to this destination are then charged the country's rate, if this is a region's and the country has one; otherwise no tax. Regions with rates of their own keep them. Placed orders keep their tax."
-                        confirm="I understand this destination's tax changes for new checkouts." />
+                    <DeleteBox consequence="Checkouts to this destination are then charged the country's rate, if this is a region's and the country has one; otherwise no tax. Regions with rates of their own keep them. Placed orders keep their tax.">
+                        <ActionForm action=remove attr:class="mt-3 space-y-3" attr:novalidate=true>
+                            {delete_fields(remove.value().into(), record, None, "I understand this destination's tax changes for new checkouts.", "Delete tax rate")}
+                        </ActionForm>
+                    </DeleteBox>
                 }
             })}
         </Editor>

@@ -63,12 +63,7 @@ fn DetailsForm(step: DetailsStep) -> impl IntoView {
         }
     });
     // A post that came back with errors says what it asked for.
-    let sent = crate::form_errors::kept("name").is_some();
-    let differs = if sent {
-        crate::form_errors::kept("billing_differs").is_some()
-    } else {
-        step.billing.is_some()
-    };
+    let differs = crate::form_errors::ticked("billing_differs", "name", step.billing.is_some());
     let billing = step.billing.unwrap_or_default();
     view! {
         <ActionForm action=save attr:class="mt-8 grid gap-5 sm:grid-cols-2" attr:novalidate=true>

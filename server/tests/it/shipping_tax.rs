@@ -87,7 +87,7 @@ async fn a_settings_change_reaches_new_checkouts_and_leaves_placed_orders_alone(
     let form = RateForm {
         name: "Standard parcel".into(),
         price: "6.50".into(),
-        ..standard.form()
+        ..standard.saved.form()
     };
     let draft = RateDraft::parse(&form, Currency::EUR).expect("valid");
     rates::save_rate(
@@ -284,12 +284,12 @@ async fn a_country_ships_by_one_zone_and_a_deleted_zone_stops_its_checkouts() {
     let express = eu
         .rates
         .iter()
-        .find(|r| r.name == "Express")
+        .find(|r| r.saved.name == "Express")
         .expect("Express");
     let renamed = RateDraft::parse(
         &RateForm {
             name: "Standard".into(),
-            ..express.form()
+            ..express.saved.form()
         },
         Currency::EUR,
     )
@@ -309,9 +309,27 @@ async fn a_country_ships_by_one_zone_and_a_deleted_zone_stops_its_checkouts() {
         ),
         other => panic!("expected the name refused, got {other:?}"),
     }
+    // A rate is saved through its own zone's form only: another zone's is refused as gone.
+    let elsewhere = settings
+        .zones
+        .iter()
+        .find(|z| z.id != eu.id)
+        .expect("another zone");
+    match rates::save_rate(
+        &shop.pool,
+        &staff,
+        elsewhere.id,
+        Some((express.id, express.version)),
+        &renamed,
+    )
+    .await
+    {
+        Err(Error::Rule(Rule::Settings(SettingsError::Gone(Thing::Rate)))) => {}
+        other => panic!("expected the rate gone for that zone, got {other:?}"),
+    }
     // Saved unchanged, a rate keeps its version; switched off, it is no longer offered;
     // a save opened before that is refused; deleted, it is gone from checkout.
-    let unchanged = RateDraft::parse(&express.form(), Currency::EUR).expect("valid");
+    let unchanged = RateDraft::parse(&express.saved.form(), Currency::EUR).expect("valid");
     assert_eq!(
         rates::save_rate(
             &shop.pool,
@@ -328,7 +346,7 @@ async fn a_country_ships_by_one_zone_and_a_deleted_zone_stops_its_checkouts() {
     let off = RateDraft::parse(
         &RateForm {
             active: None,
-            ..express.form()
+            ..express.saved.form()
         },
         Currency::EUR,
     )
@@ -499,14 +517,18 @@ async fn tax_rates_are_one_per_destination_and_a_region_overrides_its_country() 
     assert_eq!(rate("TX").await, None);
     assert_eq!(audited(&shop, "tax.rate", texas).await, 2);
     // Whether prices include tax: audited when it changes, not when saved unchanged.
-    assert!(rates::prices_include_tax(&mut conn).await.expect("read"));
+    assert!(mercato::checkout::shipping::prices_include_tax(&mut conn)
+        .await
+        .expect("read"));
     rates::set_prices_include_tax(&shop.pool, &staff, true)
         .await
         .expect("unchanged");
     rates::set_prices_include_tax(&shop.pool, &staff, false)
         .await
         .expect("changed");
-    assert!(!rates::prices_include_tax(&mut conn).await.expect("read"));
+    assert!(!mercato::checkout::shipping::prices_include_tax(&mut conn)
+        .await
+        .expect("read"));
     let entries: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'setting' AND subject_id = 'prices_include_tax'",
     )

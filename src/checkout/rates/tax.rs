@@ -192,18 +192,7 @@ mod server {
     use crate::Error;
     use sqlx::{PgConnection, PgPool};
 
-    const PRICES_INCLUDE_TAX: &str = "prices_include_tax";
-
-    /// Whether catalog prices include tax (the shop's default when never set).
-    pub async fn prices_include_tax(conn: &mut PgConnection) -> Result<bool, Error> {
-        let value = sqlx::query_scalar!(
-            "SELECT value FROM settings WHERE key = $1",
-            PRICES_INCLUDE_TAX
-        )
-        .fetch_optional(&mut *conn)
-        .await?;
-        Ok(value.as_deref() != Some("false"))
-    }
+    use crate::checkout::shipping::{prices_include_tax, PRICES_INCLUDE_TAX};
 
     /// At start-up, with `MERCATO_PRICES_INCLUDE_TAX` set: stores it as the setting if
     /// the shop has none yet (a shop configured before staff could set it). Answers what
@@ -297,15 +286,15 @@ mod server {
     ) -> Result<i64, Error> {
         staff.require(Permission::Settings)?;
         let mut tx = pool.begin().await?;
-        let after = tax_json(draft);
         let before = match id {
             Some((id, version)) => {
                 lock(&mut tx, Thing::TaxRate, id, Some(version)).await?;
+                // (A stored 19.000 % equals a typed 19.)
                 let before = load_tax_rate(&mut tx, id).await?;
-                if before == after {
+                if before == *draft {
                     return Ok(id);
                 }
-                Some(before)
+                Some(tax_json(&before))
             }
             None => None,
         };
@@ -328,29 +317,33 @@ mod server {
         .fetch_one(&mut *tx)
         .await
         .on_constraint("tax_rates_country_region_key", destination_taken(draft))?;
-        record(&mut tx, staff, Thing::TaxRate, rate, before, Some(after)).await?;
+        record(
+            &mut tx,
+            staff,
+            Thing::TaxRate,
+            rate,
+            before,
+            Some(tax_json(draft)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(rate)
     }
 
-    async fn load_tax_rate(conn: &mut PgConnection, id: i64) -> Result<serde_json::Value, Error> {
-        let r = sqlx::query!(
+    async fn load_tax_rate(conn: &mut PgConnection, id: i64) -> Result<TaxDraft, Error> {
+        Ok(sqlx::query_as!(
+            TaxDraft,
             "SELECT country, region, name, rate FROM tax_rates WHERE id = $1",
             id
         )
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or(SettingsError::Gone(Thing::TaxRate))?;
-        Ok(tax_json(&TaxDraft {
-            country: r.country,
-            region: r.region,
-            name: r.name,
-            rate: r.rate,
-        }))
+        .ok_or(SettingsError::Gone(Thing::TaxRate))?)
     }
 
-    /// Deletes tax rate `id`, if still at `version`: its destination is taxed by the country's rate (for a
-    /// region), or not at all. Orders keep their tax. Answers where it applied.
+    /// Deletes tax rate `id`, if still at `version`: its destination is taxed by the
+    /// country's rate (for a region), or not at all. Orders keep their tax. Answers where
+    /// it applied.
     pub async fn delete_tax_rate(
         pool: &PgPool,
         staff: &Staff,
@@ -360,16 +353,19 @@ mod server {
         let mut tx = pool.begin().await?;
         lock(&mut tx, Thing::TaxRate, id, Some(version)).await?;
         let was = load_tax_rate(&mut tx, id).await?;
-        let row = sqlx::query_as!(
-            TaxRateRow,
-            "DELETE FROM tax_rates WHERE id = $1
-             RETURNING id, version, country, region, name, rate",
-            id
+        sqlx::query!("DELETE FROM tax_rates WHERE id = $1", id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            staff,
+            Thing::TaxRate,
+            id,
+            Some(tax_json(&was)),
+            None,
         )
-        .fetch_one(&mut *tx)
         .await?;
-        record(&mut tx, staff, Thing::TaxRate, id, Some(was), None).await?;
         tx.commit().await?;
-        Ok(row.destination())
+        Ok(was.destination())
     }
 }

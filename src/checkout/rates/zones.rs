@@ -2,7 +2,8 @@
 //! `/admin/settings/shipping`. A country ships by one zone at most.
 
 use super::{estimate, MAX_DAYS, MAX_NAME, MAX_PRICE};
-use crate::accounts::address::{country_name, COUNTRIES};
+use crate::accounts::address::{country_name, in_list_order, COUNTRIES};
+use crate::checkout::ShippingOption;
 use crate::error::FieldErrors;
 use crate::{Currency, Money};
 use rust_decimal::Decimal;
@@ -23,41 +24,39 @@ pub struct Zone {
 impl Zone {
     /// True when no rate of it is offered: its countries can't check out.
     pub fn ships_nowhere(&self) -> bool {
-        !self.rates.iter().any(|r| r.active)
+        !self.rates.iter().any(|r| r.saved.active)
     }
 }
 
-/// A way to ship to a zone, as staff see it.
+/// A way to ship to a zone, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rate {
     pub id: i64,
     pub version: i32,
     pub zone_id: i64,
-    pub name: String,
-    pub price: Money,
-    /// Free when the discounted subtotal reaches this.
-    pub free_over: Option<Money>,
-    pub min_days: u32,
-    pub max_days: u32,
-    /// Offered at checkout.
-    pub active: bool,
+    pub saved: RateDraft,
 }
 
-impl Rate {
-    /// The rate as its form shows it.
-    pub fn form(&self) -> RateForm {
-        RateForm {
-            name: self.name.clone(),
-            price: self.price.typed(),
-            free_over: self.free_over.map(|m| m.typed()).unwrap_or_default(),
-            min_days: self.min_days.to_string(),
-            max_days: self.max_days.to_string(),
-            active: self.active.then(|| "on".to_owned()),
+impl From<Rate> for ShippingOption {
+    /// The rate as checkout offers it (whether it is offered at all, `saved.active`, is
+    /// the caller's to check).
+    fn from(rate: Rate) -> ShippingOption {
+        let RateDraft {
+            name,
+            price,
+            free_over,
+            min_days,
+            max_days,
+            ..
+        } = rate.saved;
+        ShippingOption {
+            id: rate.id,
+            name,
+            price,
+            free_over,
+            min_days,
+            max_days,
         }
-    }
-
-    pub fn estimate(&self) -> String {
-        estimate(self.min_days, self.max_days)
     }
 }
 
@@ -94,9 +93,15 @@ impl ZoneDraft {
         });
         let ticked: Vec<String> = countries
             .into_iter()
+            .take(COUNTRIES.len() + 1)
             .map(|c| c.trim().to_ascii_uppercase())
             .collect();
-        if let Some(unknown) = ticked.iter().find(|c| country_name(c).is_none()) {
+        if ticked.len() > COUNTRIES.len() {
+            errors.add(
+                "countries",
+                "More countries than the shop knows were sent: reload the page.",
+            );
+        } else if let Some(unknown) = ticked.iter().find(|c| country_name(c).is_none()) {
             errors.add(
                 "countries",
                 format!(
@@ -105,11 +110,7 @@ impl ZoneDraft {
                 ),
             );
         }
-        let countries: Vec<String> = COUNTRIES
-            .iter()
-            .filter(|(code, _)| ticked.iter().any(|t| t == code))
-            .map(|(code, _)| (*code).to_owned())
-            .collect();
+        let countries = in_list_order(&ticked);
         if countries.is_empty() && errors.get("countries").is_none() {
             errors.add(
                 "countries",
@@ -150,8 +151,8 @@ impl RateForm {
     }
 }
 
-/// A rate as checked from its form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A rate's terms, as checked from its form (or as stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateDraft {
     pub name: String,
     pub price: Money,
@@ -159,6 +160,25 @@ pub struct RateDraft {
     pub min_days: u32,
     pub max_days: u32,
     pub active: bool,
+}
+
+impl RateDraft {
+    /// The rate as its form shows it.
+    pub fn form(&self) -> RateForm {
+        RateForm {
+            name: self.name.clone(),
+            price: self.price.typed(),
+            free_over: self.free_over.map(|m| m.typed()).unwrap_or_default(),
+            min_days: self.min_days.to_string(),
+            max_days: self.max_days.to_string(),
+            active: self.active.then(|| "on".to_owned()),
+        }
+    }
+
+    /// "Arrives in 2–4 working days".
+    pub fn estimate(&self) -> String {
+        estimate(self.min_days, self.max_days)
+    }
 }
 
 fn parse_days(typed: &str) -> Result<u32, String> {
@@ -241,6 +261,38 @@ mod server {
     use crate::Error;
     use sqlx::{PgConnection, PgPool};
 
+    /// A `shipping_rates` row, for staff and for checkout alike.
+    pub(crate) struct RateRow {
+        pub id: i64,
+        pub version: i32,
+        pub zone_id: i64,
+        pub name: String,
+        pub price: Decimal,
+        pub free_over: Option<Decimal>,
+        pub min_days: i32,
+        pub max_days: i32,
+        pub active: bool,
+    }
+
+    impl RateRow {
+        pub(crate) fn into_rate(self, currency: Currency) -> Rate {
+            let days = |d: i32| u32::try_from(d).unwrap_or(0);
+            Rate {
+                id: self.id,
+                version: self.version,
+                zone_id: self.zone_id,
+                saved: RateDraft {
+                    name: self.name,
+                    price: Money::new(self.price, currency),
+                    free_over: self.free_over.map(|f| Money::new(f, currency)),
+                    min_days: days(self.min_days),
+                    max_days: days(self.max_days),
+                    active: self.active,
+                },
+            }
+        }
+    }
+
     /// Zones with their rates, by name. Needs the settings permission.
     pub async fn shipping(
         pool: &PgPool,
@@ -259,49 +311,31 @@ mod server {
         )
         .fetch_all(&mut *conn)
         .await?;
-        let rates = sqlx::query!(
+        let mut rates: Vec<Rate> = sqlx::query_as!(
+            RateRow,
             "SELECT id, version, zone_id, name, price, free_over, min_days, max_days, active
              FROM shipping_rates ORDER BY price, id"
         )
         .fetch_all(&mut *conn)
-        .await?;
-        let days = |d: i32| u32::try_from(d).unwrap_or(0);
-        let mut zoned = Vec::new();
-        let zones = zones
-            .into_iter()
-            .map(|z| {
-                zoned.extend(z.countries.iter().cloned());
-                Zone {
-                    id: z.id,
-                    version: z.version,
-                    countries: COUNTRIES
-                        .iter()
-                        .filter(|(code, _)| z.countries.iter().any(|c| c == code))
-                        .map(|(code, _)| (*code).to_owned())
-                        .collect(),
-                    name: z.name,
-                    rates: rates
-                        .iter()
-                        .filter(|r| r.zone_id == z.id)
-                        .map(|r| Rate {
-                            id: r.id,
-                            version: r.version,
-                            zone_id: r.zone_id,
-                            name: r.name.clone(),
-                            price: Money::new(r.price, currency),
-                            free_over: r.free_over.map(|f| Money::new(f, currency)),
-                            min_days: days(r.min_days),
-                            max_days: days(r.max_days),
-                            active: r.active,
-                        })
-                        .collect(),
-                }
-            })
-            .collect();
+        .await?
+        .into_iter()
+        .map(|r| r.into_rate(currency))
+        .collect();
+        let zoned: Vec<&String> = zones.iter().flat_map(|z| &z.countries).collect();
         let unzoned = COUNTRIES
             .iter()
             .filter(|(code, _)| !zoned.iter().any(|c| c == code))
             .map(|(_, name)| (*name).to_owned())
+            .collect();
+        let zones = zones
+            .into_iter()
+            .map(|z| Zone {
+                id: z.id,
+                version: z.version,
+                countries: in_list_order(&z.countries),
+                name: z.name,
+                rates: rates.extract_if(.., |r| r.zone_id == z.id).collect(),
+            })
             .collect();
         Ok(ShippingSettings {
             currency,
@@ -310,18 +344,18 @@ mod server {
         })
     }
 
-    fn zone_json(draft: &ZoneDraft) -> serde_json::Value {
-        serde_json::json!({ "name": draft.name, "countries": draft.countries })
+    fn zone_json(zone: &ZoneDraft) -> serde_json::Value {
+        serde_json::json!({ "name": zone.name, "countries": zone.countries })
     }
 
-    fn rate_json(draft: &RateDraft) -> serde_json::Value {
+    fn rate_json(rate: &RateDraft) -> serde_json::Value {
         serde_json::json!({
-            "name": draft.name,
-            "price": draft.price.amount(),
-            "free_over": draft.free_over.map(|m| m.amount()),
-            "min_days": draft.min_days,
-            "max_days": draft.max_days,
-            "active": draft.active,
+            "name": rate.name,
+            "price": rate.price.amount(),
+            "free_over": rate.free_over.map(|m| m.amount()),
+            "min_days": rate.min_days,
+            "max_days": rate.max_days,
+            "active": rate.active,
         })
     }
 
@@ -343,7 +377,11 @@ mod server {
         let before = match id {
             Some((id, version)) => {
                 lock(&mut tx, Thing::Zone, id, Some(version)).await?;
-                Some(zone_json(&load_zone(&mut tx, id).await?))
+                let before = load_zone(&mut tx, id).await?;
+                if before == *draft {
+                    return Ok(id);
+                }
+                Some(zone_json(&before))
             }
             None => None,
         };
@@ -376,12 +414,6 @@ mod server {
                     named.join("; ")
                 ),
             ));
-        }
-        let after = zone_json(draft);
-        if before.as_ref() == Some(&after) {
-            return id
-                .map(|(id, _)| id)
-                .ok_or_else(|| Error::internal("no zone"));
         }
         let zone = match id {
             Some((id, _)) => {
@@ -434,7 +466,15 @@ mod server {
                 "Someone just put one of these countries in another zone. Reload the page to see where, then try again.",
             ));
         }
-        record(&mut tx, staff, Thing::Zone, zone, before, Some(after)).await?;
+        record(
+            &mut tx,
+            staff,
+            Thing::Zone,
+            zone,
+            before,
+            Some(zone_json(draft)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(zone)
     }
@@ -442,8 +482,8 @@ mod server {
     async fn load_zone(conn: &mut PgConnection, id: i64) -> Result<ZoneDraft, Error> {
         let row = sqlx::query!(
             r#"SELECT z.name,
-                      coalesce(array_agg(c.country ORDER BY c.country)
-                               FILTER (WHERE c.country IS NOT NULL), '{}') AS "countries!"
+                      coalesce(array_agg(c.country) FILTER (WHERE c.country IS NOT NULL),
+                               '{}') AS "countries!"
                FROM shipping_zones z LEFT JOIN shipping_zone_countries c ON c.zone_id = z.id
                WHERE z.id = $1 GROUP BY z.id"#,
             id
@@ -453,17 +493,13 @@ mod server {
         .ok_or(SettingsError::Gone(Thing::Zone))?;
         Ok(ZoneDraft {
             name: row.name,
-            countries: COUNTRIES
-                .iter()
-                .filter(|(code, _)| row.countries.iter().any(|c| c == code))
-                .map(|(code, _)| (*code).to_owned())
-                .collect(),
+            countries: in_list_order(&row.countries),
         })
     }
 
     /// Deletes zone `id` with its rates, if still at `version` (as the staff member saw
-    /// it): its countries are no longer shipped to until
-    /// another zone takes them. Orders keep their shipping. Answers its name.
+    /// it): its countries are no longer shipped to until another zone takes them.
+    /// Orders keep their shipping. Answers its name.
     pub async fn delete_zone(
         pool: &PgPool,
         staff: &Staff,
@@ -488,8 +524,9 @@ mod server {
         )
     }
 
-    /// Saves rate `draft`: a new one in zone `zone` (`id` none), or over rate `id`
-    /// opened at `version`. Answers the rate's id. Needs the settings permission.
+    /// Saves rate `draft`: a new one in zone `zone` (`id` none), or over rate `id` of
+    /// that zone, opened at `version`. Answers the rate's id. Needs the settings
+    /// permission.
     pub async fn save_rate(
         pool: &PgPool,
         staff: &Staff,
@@ -507,20 +544,20 @@ mod server {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(SettingsError::Gone(Thing::Zone))?;
-        let after = rate_json(draft);
         let before = match id {
             Some((id, version)) => {
                 lock(&mut tx, Thing::Rate, id, Some(version)).await?;
-                let before = load_rate(&mut tx, id, zone, draft.price.currency()).await?;
-                if before == after {
+                // A rate of another zone is gone from this form's point of view.
+                let before = Some(load_rate(&mut tx, id, draft.price.currency()).await?)
+                    .filter(|r| r.zone_id == zone)
+                    .ok_or(SettingsError::Gone(Thing::Rate))?;
+                if before.saved == *draft {
                     return Ok(id);
                 }
-                Some(before)
+                Some(rate_json(&before.saved))
             }
             None => None,
         };
-        // The row `id` names (of this zone: one of another is gone from this form's
-        // point of view), or a new one.
         let rate = sqlx::query_scalar!(
             r#"WITH saved AS (
                    UPDATE shipping_rates
@@ -544,43 +581,30 @@ mod server {
         .fetch_one(&mut *tx)
         .await
         .on_constraint("shipping_rates_zone_name", rate_name_taken)?;
-        let after = match before {
-            Some(_) => after,
-            None => {
-                let mut after = after;
-                after["zone"] = serde_json::json!(zone);
-                after
-            }
-        };
+        let mut after = rate_json(draft);
+        if before.is_none() {
+            after["zone"] = serde_json::json!(zone);
+        }
         record(&mut tx, staff, Thing::Rate, rate, before, Some(after)).await?;
         tx.commit().await?;
         Ok(rate)
     }
 
-    /// Rate `id` of `zone`, as its audit entry records it.
     async fn load_rate(
         conn: &mut PgConnection,
         id: i64,
-        zone: i64,
         currency: Currency,
-    ) -> Result<serde_json::Value, Error> {
-        let r = sqlx::query!(
-            "SELECT name, price, free_over, min_days, max_days, active
-             FROM shipping_rates WHERE id = $1 AND zone_id = $2",
-            id,
-            zone
+    ) -> Result<Rate, Error> {
+        Ok(sqlx::query_as!(
+            RateRow,
+            "SELECT id, version, zone_id, name, price, free_over, min_days, max_days, active
+             FROM shipping_rates WHERE id = $1",
+            id
         )
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or(SettingsError::Gone(Thing::Rate))?;
-        Ok(rate_json(&RateDraft {
-            name: r.name,
-            price: Money::new(r.price, currency),
-            free_over: r.free_over.map(|f| Money::new(f, currency)),
-            min_days: u32::try_from(r.min_days).unwrap_or(0),
-            max_days: u32::try_from(r.max_days).unwrap_or(0),
-            active: r.active,
-        }))
+        .ok_or(SettingsError::Gone(Thing::Rate))?
+        .into_rate(currency))
     }
 
     /// Deletes rate `id`, if still at `version` (as the staff member saw it): checkouts
@@ -595,16 +619,12 @@ mod server {
         staff.require(Permission::Settings)?;
         let mut tx = pool.begin().await?;
         lock(&mut tx, Thing::Rate, id, Some(version)).await?;
-        let zone = sqlx::query_scalar!("SELECT zone_id FROM shipping_rates WHERE id = $1", id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let was = load_rate(&mut tx, id, zone, currency).await?;
+        let was = load_rate(&mut tx, id, currency).await?.saved;
         sqlx::query!("DELETE FROM shipping_rates WHERE id = $1", id)
             .execute(&mut *tx)
             .await?;
-        let name = was["name"].as_str().unwrap_or_default().to_owned();
-        record(&mut tx, staff, Thing::Rate, id, Some(was), None).await?;
+        record(&mut tx, staff, Thing::Rate, id, Some(rate_json(&was)), None).await?;
         tx.commit().await?;
-        Ok(name)
+        Ok(was.name)
     }
 }
