@@ -160,10 +160,10 @@ fn CustomerDetail(customer: Customer) -> impl IntoView {
     view! {
         <AdminHeader crumbs=vec![("Customers", LIST_PATH)] title=customer.email.clone() />
         <dl class="mt-3 flex flex-wrap gap-x-6 gap-y-1 text-sm text-stone-700">
-            <div class="flex gap-1"><dt class="text-stone-500">"Account"</dt><dd>{format!("No. {id}")}</dd></div>
-            <div class="flex gap-1"><dt class="text-stone-500">"Joined"</dt><dd>{customer.joined.clone()}</dd></div>
-            <div class="flex gap-1"><dt class="text-stone-500">"Email"</dt><dd>{if customer.verified { "confirmed" } else { "not confirmed" }}</dd></div>
-            <div class="flex gap-1"><dt class="text-stone-500">"Spent"</dt><dd class="font-semibold" data-testid="customer-spent">{super::amounts(&customer.spent)}</dd></div>
+            <div class="flex gap-1"><dt class="text-stone-600">"Account"</dt><dd>{format!("No. {id}")}</dd></div>
+            <div class="flex gap-1"><dt class="text-stone-600">"Joined"</dt><dd>{customer.joined.clone()}</dd></div>
+            <div class="flex gap-1"><dt class="text-stone-600">"Email"</dt><dd>{if customer.verified { "confirmed" } else { "not confirmed" }}</dd></div>
+            <div class="flex gap-1"><dt class="text-stone-600">"Spent"</dt><dd class="font-semibold" data-testid="customer-spent">{super::amounts(&customer.spent)}</dd></div>
         </dl>
         {customer.anonymised.clone().map(|at| view! {
             <p class="mt-3 rounded-xl bg-stone-100 px-4 py-3 text-sm text-stone-700" data-testid="customer-anonymised">

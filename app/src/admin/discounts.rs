@@ -373,7 +373,7 @@ fn Coupon(coupon: CouponDetail) -> impl IntoView {
                 </div>
             }).collect_view()}
         </dl>
-        <p class="mt-2 text-xs text-stone-500">"Uses: orders placed with it that were not cancelled. Orders paid: those whose payment went through (refunded ones too). Net paid: what they paid, shipping and tax included, less what was refunded. Taken off subtotals: their discount (shipping a free-shipping code waived is not counted)."</p>
+        <p class="mt-2 text-xs text-stone-600">"Uses: orders placed with it that were not cancelled. Orders paid: those whose payment went through (refunded ones too). Net paid: what they paid, shipping and tax included, less what was refunded. Taken off subtotals: their discount (shipping a free-shipping code waived is not counted)."</p>
         <div class="mt-5 grid gap-4 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
             <div class="min-w-0 space-y-4">
                 {if deleted {

@@ -331,20 +331,23 @@ pub fn TotalsTable(
             </div>
         }
     };
+    // The "includes tax" line is a note under the list, not one of its terms.
     view! {
-        <dl class="text-sm">
-            {row("Subtotal".to_owned(), totals.subtotal.format(), "subtotal")}
-            {(!totals.discount.is_zero()).then(|| row(format!("Coupon {}", coupon.unwrap_or_default()), format!("−{}", totals.discount.format()), "discount"))}
-            {row(format!("Shipping ({shipping})"), if totals.shipping.is_zero() { "Free".to_owned() } else { totals.shipping.format() }, "shipping")}
-            {(!totals.tax_included).then(|| row(tax_label, totals.tax.format(), "tax"))}
-            <div class="mt-2 flex justify-between gap-3 border-t border-stone-200 pt-2 text-base">
-                <dt class="font-bold">"Total"</dt>
-                <dd class="font-bold" data-testid="total">{totals.total.format()}</dd>
-            </div>
+        <div>
+            <dl class="text-sm">
+                {row("Subtotal".to_owned(), totals.subtotal.format(), "subtotal")}
+                {(!totals.discount.is_zero()).then(|| row(format!("Coupon {}", coupon.unwrap_or_default()), format!("−{}", totals.discount.format()), "discount"))}
+                {row(format!("Shipping ({shipping})"), if totals.shipping.is_zero() { "Free".to_owned() } else { totals.shipping.format() }, "shipping")}
+                {(!totals.tax_included).then(|| row(tax_label, totals.tax.format(), "tax"))}
+                <div class="mt-2 flex justify-between gap-3 border-t border-stone-200 pt-2 text-base">
+                    <dt class="font-bold">"Total"</dt>
+                    <dd class="font-bold" data-testid="total">{totals.total.format()}</dd>
+                </div>
+            </dl>
             {totals.tax_included.then(|| view! {
-                <p class="mt-1 text-xs text-stone-500">{format!("Includes {} {}", totals.tax.format(), tax_in_sentence)}</p>
+                <p class="mt-1 text-xs text-stone-600">{format!("Includes {} {}", totals.tax.format(), tax_in_sentence)}</p>
             })}
-        </dl>
+        </div>
     }
 }
 
