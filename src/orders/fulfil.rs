@@ -8,7 +8,7 @@
 //! (`shipment_lines_within_order`), so two staff shipping the same units at once ship
 //! them once.
 
-use super::OrderStatus;
+use super::{FulfilmentState, OrderStatus};
 use serde::{Deserialize, Serialize};
 
 /// Why a shipment, or marking one delivered, was refused.
@@ -105,9 +105,9 @@ pub const MAX_LINES: usize = 200;
 pub const SHIPPABLE: [OrderStatus; 2] = [OrderStatus::Paid, OrderStatus::PartiallyRefunded];
 
 /// Where an order's parcels stand while some of its units have not left.
-pub const LEFT_TO_SHIP: [crate::orders::FulfilmentState; 2] = [
-    crate::orders::FulfilmentState::Unfulfilled,
-    crate::orders::FulfilmentState::PartiallyShipped,
+pub const LEFT_TO_SHIP: [FulfilmentState; 2] = [
+    FulfilmentState::Unfulfilled,
+    FulfilmentState::PartiallyShipped,
 ];
 
 /// Whether an order in `status` may ship (more of) its units.
@@ -123,10 +123,9 @@ pub fn may_ship_more(status: OrderStatus, lines: &[LineToShip]) -> bool {
 
 /// Whether an order in `status` with its parcels at `fulfilment` may be marked
 /// delivered: once everything has left (a partly refunded order too).
-pub fn may_mark_delivered(status: OrderStatus, fulfilment: crate::orders::FulfilmentState) -> bool {
+pub fn may_mark_delivered(status: OrderStatus, fulfilment: FulfilmentState) -> bool {
     status == OrderStatus::Fulfilled
-        || (status == OrderStatus::PartiallyRefunded
-            && fulfilment == crate::orders::FulfilmentState::Shipped)
+        || (status == OrderStatus::PartiallyRefunded && fulfilment == FulfilmentState::Shipped)
 }
 
 impl ShipRequest {
@@ -250,7 +249,6 @@ mod server {
     use crate::admin::audit::{self, Action, Subject, SubjectKind};
     use crate::admin::{Permission, Staff};
     use crate::orders::transition::{transition, By};
-    use crate::orders::FulfilmentState;
     use crate::Error;
     use sqlx::{PgConnection, PgPool};
 

@@ -248,12 +248,6 @@ fn CustomerDetail(customer: Customer) -> impl IntoView {
 fn Erase(id: i64, anonymised: bool) -> impl IntoView {
     let erase = ServerAction::<AnonymiseCustomer>::new();
     let outcome: Signal<Outcome<()>> = erase.value().into();
-    let error = move || {
-        outcome
-            .get()
-            .and_then(Result::err)
-            .and_then(|e| e.field("confirm"))
-    };
     view! {
         <section aria-labelledby="data-heading" class=CARD>
             <h2 id="data-heading" class="text-lg font-bold">"Their data"</h2>
@@ -265,11 +259,7 @@ fn Erase(id: i64, anonymised: bool) -> impl IntoView {
                     <ActionForm action=erase attr:class="mt-3 space-y-3" attr:novalidate=true>
                         {action_error(erase.value())}
                         <input type="hidden" name="id" value=id />
-                        <label class="flex items-start gap-2 text-sm">
-                            <input type="checkbox" name="confirm" value="yes" class="mt-1 h-4 w-4 accent-rose-700" aria-describedby="confirm-error" />
-                            "I understand this cannot be undone."
-                        </label>
-                        {move || error().map(|e| view! { <p id="confirm-error" class="text-sm font-medium text-rose-700">{e}</p> })}
+                        {super::confirm_box(outcome, "I understand this cannot be undone.")}
                         <button type="submit" class="h-11 rounded-full bg-rose-700 px-6 font-semibold text-white hover:bg-rose-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-rose-600 focus-visible:ring-offset-2">"Anonymise"</button>
                     </ActionForm>
                 </details>

@@ -10,8 +10,9 @@ use leptos::prelude::*;
 use mercato::admin::dashboard::{
     BestSeller, Change, Dashboard, DayFigures, Figures, Period, Waiting,
 };
-use mercato::inventory::Show;
+use mercato::inventory::{LevelQuery, Show};
 use mercato::orders::returns::ReturnFilter;
+use mercato::orders::staff::OrderQuery;
 use mercato::orders::OrderStatus;
 use mercato::Money;
 use rust_decimal::prelude::ToPrimitive;
@@ -252,10 +253,13 @@ fn WaitingCard(waiting: Waiting) -> impl IntoView {
             (
                 "Paid, waiting to ship",
                 n,
-                Some(format!(
-                    "/admin/orders?status={}",
-                    OrderStatus::Paid.as_str()
-                )),
+                Some(
+                    OrderQuery {
+                        status: Some(OrderStatus::Paid),
+                        ..OrderQuery::default()
+                    }
+                    .href(),
+                ),
                 "waiting-to-ship",
             )
         }),
@@ -325,7 +329,7 @@ fn LowStock(levels: Vec<mercato::inventory::Level>, more: bool) -> impl IntoView
                             </li>
                         }).collect_view()}
                     </ul>
-                    {more.then(|| view! { <a href=format!("/admin/inventory?show={}", Show::NeedsStock.as_str()) class="mt-2 inline-block text-sm font-semibold text-teal-800 underline-offset-4 hover:underline">"All low or sold out"</a> })}
+                    {more.then(|| view! { <a href=LevelQuery { show: Show::NeedsStock, ..LevelQuery::default() }.href() class="mt-2 inline-block text-sm font-semibold text-teal-800 underline-offset-4 hover:underline">"All low or sold out"</a> })}
                 }.into_any()
             }}
         </section>

@@ -447,13 +447,6 @@ fn Coupon(coupon: CouponDetail) -> impl IntoView {
 #[component]
 fn Delete(id: i64) -> impl IntoView {
     let remove = ServerAction::<DeleteCoupon>::new();
-    let outcome: Signal<Outcome<()>> = remove.value().into();
-    let error = move || {
-        outcome
-            .get()
-            .and_then(Result::err)
-            .and_then(|e| e.field("confirm"))
-    };
     view! {
         <section aria-labelledby="delete-heading" class="rounded-2xl border border-rose-200 bg-white p-5">
             <h2 id="delete-heading" class="text-lg font-bold">"Delete"</h2>
@@ -461,11 +454,7 @@ fn Delete(id: i64) -> impl IntoView {
             <ActionForm action=remove attr:class="mt-3 space-y-3" attr:novalidate=true>
                 {action_error(remove.value())}
                 <input type="hidden" name="id" value=id />
-                <label class="flex items-start gap-2 text-sm">
-                    <input type="checkbox" name="confirm" value="yes" class="mt-1 h-4 w-4 accent-rose-700" aria-describedby="confirm-error" />
-                    "I understand shoppers can no longer use this code."
-                </label>
-                {move || error().map(|e| view! { <p id="confirm-error" class="text-sm font-medium text-rose-700">{e}</p> })}
+                {super::confirm_box(remove.value().into(), "I understand shoppers can no longer use this code.")}
                 <button type="submit" class=format!("{SECONDARY} border-rose-300 text-rose-800 hover:bg-rose-50")>"Delete coupon"</button>
             </ActionForm>
         </section>

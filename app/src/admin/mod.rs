@@ -95,6 +95,22 @@ pub(crate) fn opened_record(id: &str, version: &str) -> Result<Option<(i64, i32)
     }
 }
 
+/// A destructive form's "I understand" box, `label` beside it, and the refusal under it
+/// when the form came back unticked ([`confirmed`] checks it).
+pub(crate) fn confirm_box(
+    outcome: Signal<crate::components::form::Outcome<()>>,
+    label: &'static str,
+) -> impl IntoView {
+    let (error, described) = crate::components::form::field_message(outcome, "confirm");
+    view! {
+        <label class="flex items-start gap-2 text-sm">
+            <input type="checkbox" name="confirm" value="yes" class="mt-1 h-4 w-4 accent-rose-700" aria-describedby=described />
+            {label}
+        </label>
+        {move || error().map(|e| view! { <p id="field-confirm-error" class="text-sm font-medium text-rose-700">{e}</p> })}
+    }
+}
+
 /// A destructive form's "I understand" box: refused beside it, saying `what`, when it
 /// was not ticked.
 #[cfg(feature = "ssr")]

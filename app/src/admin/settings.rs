@@ -525,18 +525,13 @@ fn delete_fields(
     confirm: &'static str,
     button: &'static str,
 ) -> impl IntoView {
-    let (error, described) = field_message(outcome, "confirm");
     view! {
         {move || outcome.get().and_then(Result::err).filter(|e| e.field("confirm").is_none()).map(|e| view! {
             <p role="alert" class="rounded-xl bg-rose-50 px-4 py-3 text-sm font-medium text-rose-800">{e.to_string()}</p>
         })}
         {opened_fields(Some(record))}
         {what.map(|what| view! { <input type="hidden" name="what" value=what /> })}
-        <label class="flex items-start gap-2 text-sm">
-            <input type="checkbox" name="confirm" value="yes" class="mt-1 h-4 w-4 accent-rose-700" aria-describedby=described />
-            {confirm}
-        </label>
-        {move || error().map(|e| view! { <p id="field-confirm-error" class="text-sm font-medium text-rose-700">{e}</p> })}
+        {super::confirm_box(outcome, confirm)}
         <button type="submit" class=format!("{SECONDARY} border-rose-300 text-rose-800 hover:bg-rose-50")>{button}</button>
     }
 }
